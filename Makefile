@@ -1,0 +1,67 @@
+# Listhaven: two commands matter. `make run` sets up and serves the demo archive; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export LISTHAVEN_DATA ?= $(CURDIR)/listhaven-data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run setup test test-fast browser-deps bench fuzz soak lint lock clean demo
+
+$(BIN)/listhaven: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+setup: $(BIN)/listhaven
+
+# Sets up the store, generates and imports the demo archive once, then serves it.
+run: setup
+	$(BIN)/listhaven migrate
+	@if [ ! -f "$(LISTHAVEN_DATA)/.demo-imported" ]; then \
+		$(BIN)/listhaven demo-import && touch "$(LISTHAVEN_DATA)/.demo-imported"; \
+	fi
+	$(BIN)/listhaven serve --host $(HOST) --port $(PORT)
+
+demo: setup
+	$(BIN)/listhaven migrate
+	$(BIN)/listhaven demo-import
+
+# Every test. Browser tests need Debian's chromium: installed here when missing and we are root.
+test: setup browser-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not browser and not slow" $(PYTEST_ARGS)
+
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian chromium for the browser tests"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "!!! could not install chromium: browser tests will be SKIPPED"; \
+		else \
+			echo "!!! chromium is missing and we are not root: browser tests will be SKIPPED"; \
+		fi; \
+	fi
+
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+fuzz: setup
+	$(BIN)/python -m pytest -q tests/mail/test_fuzz.py --hypothesis-profile=long
+
+soak: setup
+	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/listhaven/mail
+
+lock:
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned versions of every dependency (runtime, tests, tools). Regenerate with: make lock' > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,273 @@
+"""CLI subcommands of the archive: lists, import, quarantine, stats, reindex, demo data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from listhaven.cli import CommandError
+
+console = Console(stderr=True)
+out = Console()
+
+
+def register(subparsers: Any) -> None:
+    lst = subparsers.add_parser("list", help="create a list (list create NAME@DOMAIN)")
+    lst_sub = lst.add_subparsers(dest="list_command", metavar="ACTION")
+    lst_sub.required = True
+    create = lst_sub.add_parser("create", help="create a list")
+    create.add_argument("address", help="the list's address, e.g. ltp@lists.linux.it")
+    create.add_argument("--description", default="")
+    create.add_argument("--display-name", default="")
+    create.add_argument("--subject-tag", default=None, help="e.g. '[LTP]' (default: [Name])")
+    create.add_argument("--private", action="store_true", help="archive visible to members only")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(handler=cmd_list_create)
+
+    lists = subparsers.add_parser("lists", help="show every list")
+    lists.add_argument("--json", action="store_true")
+    lists.set_defaults(handler=cmd_lists)
+
+    imp = subparsers.add_parser("import", help="import mbox, Maildir, Pipermail .txt or '-' (stdin) into a list")
+    imp.add_argument("list", help="list address or short name")
+    imp.add_argument("sources", nargs="+", metavar="SOURCE")
+    imp.add_argument("--create", action="store_true", help="create the list when it does not exist")
+    imp.add_argument("--workers", type=int, default=None, help="parser processes (default: cores, at most 4)")
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.set_defaults(handler=cmd_import)
+
+    quar = subparsers.add_parser("quarantine", help="messages that could not be parsed, with the reason")
+    quar.add_argument("list")
+    quar.add_argument("--json", action="store_true")
+    quar.set_defaults(handler=cmd_quarantine)
+
+    stats = subparsers.add_parser("stats", help="messages, threads, authors, dates and months of a list")
+    stats.add_argument("list")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+
+    threads = subparsers.add_parser("threads", help="the most recent threads of a list")
+    threads.add_argument("list")
+    threads.add_argument("--limit", type=int, default=20)
+    threads.add_argument("--json", action="store_true")
+    threads.set_defaults(handler=cmd_threads)
+
+    reindex = subparsers.add_parser("reindex", help="rebuild threads and the search index from the raw messages")
+    reindex.add_argument("list", nargs="?", help="one list (default: all)")
+    reindex.set_defaults(handler=cmd_reindex)
+
+    demo = subparsers.add_parser("demo-data", help="write a generated demo archive as mbox files")
+    demo.add_argument("directory")
+    demo.add_argument("--messages", type=int, default=3000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(handler=cmd_demo_data)
+
+    demo_import = subparsers.add_parser("demo-import", help="generate the demo archive and import it")
+    demo_import.add_argument("--messages", type=int, default=3000)
+    demo_import.add_argument("--seed", type=int, default=1)
+    demo_import.set_defaults(handler=cmd_demo_import)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _find(name: str):
+    from listhaven.archive.lists import ListNotFound, find_list
+
+    try:
+        return find_list(name)
+    except ListNotFound as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_list_create(args: argparse.Namespace) -> int:
+    from listhaven.archive.lists import create_list
+
+    try:
+        mlist = create_list(args.address, args.description, args.display_name, args.subject_tag, args.private)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        _print_json({"name": mlist.name, "address": mlist.address})
+    else:
+        out.print(f"created list [bold]{mlist.address}[/] (short name {mlist.name})")
+    return 0
+
+
+def cmd_lists(args: argparse.Namespace) -> int:
+    from django.db.models import Count
+
+    from listhaven.archive.models import MailingList
+
+    rows = MailingList.objects.annotate(n=Count("messages")).order_by("name")
+    data = [
+        {"name": m.name, "address": m.address, "messages": m.n, "private": m.is_private, "description": m.description}
+        for m in rows
+    ]
+    if args.json:
+        _print_json(data)
+        return 0
+    table = Table("name", "address", "messages", "private", "description")
+    for d in data:
+        table.add_row(d["name"], d["address"], str(d["messages"]), "yes" if d["private"] else "", d["description"])
+    out.print(table)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from listhaven.archive.importer import import_path
+    from listhaven.archive.lists import ListNotFound, create_list, find_list
+    from listhaven.mail.sources import SourceError
+
+    try:
+        mlist = find_list(args.list)
+    except ListNotFound as exc:
+        if not (args.create and "@" in args.list):
+            raise CommandError(f"{exc}; create it with `listhaven list create` or pass --create") from exc
+        mlist = create_list(args.list)
+    summaries = []
+    for source in args.sources:
+        try:
+            summaries.append(_import_with_progress(mlist, source, args))
+        except SourceError as exc:
+            raise CommandError(str(exc)) from exc
+    if args.json:
+        _print_json([s.as_dict() for s in summaries])
+    else:
+        _print_summaries(summaries)
+    return 0
+
+
+def _import_with_progress(mlist, source: str, args: argparse.Namespace):
+    from listhaven.archive.importer import import_path
+
+    quiet = args.json or not sys.stderr.isatty()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>8} msg/s"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(source, total=None, rate="")
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            elapsed = progress.tasks[0].elapsed or 0
+            if elapsed > 0:
+                progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:,.0f}")
+
+        return import_path(mlist, source, on_progress=advance, workers=args.workers)
+
+
+def _print_summaries(summaries) -> None:
+    table = Table("source", "read", "stored", "duplicates", "quarantined", "seconds", "msg/s")
+    for s in summaries:
+        rate = s.read / s.seconds if s.seconds else 0
+        table.add_row(
+            s.source, str(s.read), str(s.stored), str(s.duplicates), str(s.quarantined),
+            f"{s.seconds:.1f}", f"{rate:,.0f}",
+        )
+    out.print(table)
+    for s in summaries:
+        if s.resumed_from:
+            out.print(f"{s.source}: resumed an interrupted import after message {s.resumed_from}")
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from listhaven.archive.models import Quarantine
+
+    mlist = _find(args.list)
+    rows = Quarantine.objects.filter(mailing_list=mlist).order_by("id")
+    data = [
+        {"id": q.pk, "origin": q.origin, "size": q.size, "reason": q.reason, "at": q.created_at.isoformat()}
+        for q in rows
+    ]
+    if args.json:
+        _print_json(data)
+        return 0
+    table = Table("id", "origin", "bytes", "reason")
+    for d in data:
+        table.add_row(str(d["id"]), d["origin"], str(d["size"]), d["reason"])
+    out.print(table if data else f"nothing quarantined in {mlist.address}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from listhaven.archive.stats import list_stats
+
+    stats = list_stats(_find(args.list))
+    if args.json:
+        _print_json(stats.as_dict())
+        return 0
+    out.print(f"[bold]{stats.list}[/]")
+    for label, value in (
+        ("messages", stats.messages), ("threads", stats.threads), ("authors", stats.authors),
+        ("quarantined", stats.quarantined), ("first", stats.first_date), ("last", stats.last_date),
+    ):
+        out.print(f"  {label:<12} {value}")
+    table = Table("month", "messages")
+    for month, n in stats.months:
+        table.add_row(month, str(n))
+    out.print(table)
+    return 0
+
+
+def cmd_threads(args: argparse.Namespace) -> int:
+    from listhaven.archive.models import Thread
+
+    mlist = _find(args.list)
+    rows = Thread.objects.filter(mailing_list=mlist).order_by("-last_date")[: max(1, args.limit)]
+    data = [
+        {"id": t.public_id, "subject": t.subject, "messages": t.message_count,
+         "participants": t.participant_count, "last": t.last_date.isoformat() if t.last_date else None}
+        for t in rows
+    ]
+    if args.json:
+        _print_json(data)
+        return 0
+    table = Table("last message", "messages", "people", "subject")
+    for d in data:
+        table.add_row((d["last"] or "")[:16].replace("T", " "), str(d["messages"]), str(d["participants"]), d["subject"])
+    out.print(table)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from listhaven.archive.models import MailingList
+    from listhaven.archive.reindex import reindex_list
+
+    mlists = [_find(args.list)] if args.list else list(MailingList.objects.all())
+    for mlist in mlists:
+        counts = reindex_list(mlist)
+        out.print(f"{mlist.address}: {counts}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from listhaven.archive.demo import write_demo_mboxes
+
+    for path, count in write_demo_mboxes(args.directory, args.messages, args.seed):
+        out.print(f"{path}: {count} messages")
+    return 0
+
+
+def cmd_demo_import(args: argparse.Namespace) -> int:
+    from listhaven.archive.demo import import_demo
+
+    for summary in import_demo(args.messages, args.seed):
+        out.print(
+            f"{summary.source}: {summary.stored} stored, {summary.duplicates} duplicates, "
+            f"{summary.quarantined} quarantined in {summary.seconds:.1f}s"
+        )
+    return 0

@@ -1,0 +1,170 @@
+"""Importing a source (mbox, Maildir, Pipermail text, stdin) into a list, resumably.
+
+Parsing runs in worker processes (it is pure and CPU-bound); the main process stores batches.
+Each batch commits with the import's progress, so a run killed at any moment resumes where
+the last commit left it and ends with the counts of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from listhaven.archive.ingest import Parsed, store_batch
+from listhaven.archive.models import ImportRun, MailingList
+from listhaven.mail.message import SourceMessage, UnparseableMessage
+from listhaven.mail.parse import ParseLimits, parse_message
+from listhaven.mail.sources import describe_source, open_source
+
+ProgressCallback = Callable[[int], None]
+_READ_AHEAD = 2000
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    read: int
+    stored: int
+    duplicates: int
+    quarantined: int
+    seconds: float
+    resumed_from: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "read": self.read,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "seconds": round(self.seconds, 2),
+            "resumed_from": self.resumed_from,
+        }
+
+
+def limits() -> ParseLimits:
+    return ParseLimits(max_bytes=settings.MAX_MESSAGE_BYTES, max_parts=settings.MAX_MIME_PARTS)
+
+
+def parse_one(source: SourceMessage, parse_limits: ParseLimits | None = None) -> Parsed:
+    """Parses one message; never raises: what cannot be parsed carries its reason to quarantine."""
+    try:
+        return Parsed(source, parse_message(source, parse_limits or limits()))
+    except UnparseableMessage as exc:
+        return Parsed(source, None, exc.reason)
+    except Exception as exc:  # a parser bug must not lose the message: quarantine it with the cause
+        return Parsed(source, None, f"parser error: {type(exc).__name__}: {exc}")
+
+
+def import_path(
+    mlist: MailingList,
+    path: str,
+    on_progress: ProgressCallback | None = None,
+    workers: int | None = None,
+) -> ImportSummary:
+    """Imports every message of one source; resumes an interrupted import of the same source."""
+    started = time.monotonic()
+    run, skip = _start_or_resume(mlist, path)
+    batch_size = settings.IMPORT_BATCH_SIZE
+    sources = open_source(path, skip=skip) if skip else open_source(path)
+    if on_progress and skip:
+        on_progress(skip)
+    for parsed_batch in _batched(_parse_stream(sources, workers), batch_size):
+        store_batch(mlist, parsed_batch, progress=run)
+        if on_progress:
+            on_progress(len(parsed_batch))
+    run.refresh_from_db()
+    run.completed = True
+    run.seconds += time.monotonic() - started
+    run.save(update_fields=["completed", "seconds", "updated_at"])
+    return ImportSummary(
+        source=path,
+        read=run.position,
+        stored=run.stored,
+        duplicates=run.duplicates,
+        quarantined=run.quarantined,
+        seconds=time.monotonic() - started,
+        resumed_from=skip,
+    )
+
+
+def _start_or_resume(mlist: MailingList, path: str) -> tuple[ImportRun, int]:
+    fingerprint = describe_source(path).fingerprint if path != "-" else ""
+    if fingerprint:
+        unfinished = (
+            ImportRun.objects.filter(mailing_list=mlist, fingerprint=fingerprint, completed=False)
+            .order_by("-pk")
+            .first()
+        )
+        if unfinished is not None:
+            return unfinished, unfinished.position
+    return ImportRun.objects.create(mailing_list=mlist, fingerprint=fingerprint, source=str(path)), 0
+
+
+def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iterator[Parsed]:
+    workers = _worker_count(workers)
+    if workers <= 1:
+        parse_limits = limits()
+        for source in sources:
+            yield parse_one(source, parse_limits)
+        return
+    # Forked workers must not share the parent's database connection.
+    close_old_connections()
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    # Pool.imap reads its input eagerly from a feeder thread; the semaphore bounds how far
+    # reading may run ahead of storing, so memory stays flat whatever the source size.
+    in_flight = threading.BoundedSemaphore(_READ_AHEAD)
+
+    def throttled() -> Iterator[SourceMessage]:
+        for source in sources:
+            in_flight.acquire()
+            yield source
+
+    with context.Pool(workers, initializer=_worker_init) as pool:
+        for parsed in pool.imap(parse_one, throttled(), chunksize=16):
+            in_flight.release()
+            yield parsed
+
+
+def _worker_init() -> None:
+    import signal
+
+    # Ctrl-C goes to the parent, which stops the pool; workers must not print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker_count(requested: int | None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    env = os.environ.get("LISTHAVEN_IMPORT_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, (os.cpu_count() or 1)))
+
+
+def _batched(items: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def import_bytes(mlist: MailingList, raw: bytes, origin: str = "stdin") -> tuple[str, Parsed]:
+    """Stores one message (stdin, LMTP). Returns the outcome ('stored', 'duplicate', 'quarantined')."""
+    parsed = parse_one(SourceMessage(raw=raw, origin=origin))
+    result = store_batch(mlist, [parsed])
+    if result.stored:
+        return "stored", parsed
+    if result.duplicates:
+        return "duplicate", parsed
+    return "quarantined", parsed

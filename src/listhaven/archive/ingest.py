@@ -1,0 +1,217 @@
+"""The ingest transaction: a batch of parsed messages becomes stored messages, thread updates and
+search rows in ONE transaction, so the store, the threads and the index never disagree.
+
+Every input ends in exactly one of three outcomes: stored, duplicate (same Message-ID and same
+content as a stored message) or quarantined (with its reason).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from listhaven.archive.compression import compress
+from listhaven.archive.models import Attachment, ImportRun, MailingList, Message, Quarantine, RawMessage
+from listhaven.archive.threads import NewMessage, assign_threads, refresh_threads
+from listhaven.mail.ids import message_id_hash
+from listhaven.mail.message import ParsedMessage, SourceMessage
+from listhaven.search import backend_for
+from listhaven.search.documents import build_document
+
+_CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One input after parsing: the message, or the reason it could not be parsed."""
+
+    source: SourceMessage
+    message: ParsedMessage | None
+    error: str | None = None
+
+
+@dataclass
+class BatchResult:
+    stored: list[Message] = field(default_factory=list)
+    duplicates: int = 0
+    quarantined: int = 0
+    conflicts: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.stored) + self.duplicates + self.quarantined
+
+
+def subject_window() -> timedelta:
+    return timedelta(days=settings.SUBJECT_THREAD_WINDOW_DAYS)
+
+
+def store_batch(mlist: MailingList, batch: Sequence[Parsed], progress: ImportRun | None = None) -> BatchResult:
+    """Stores a batch durably. `progress`, when given, advances in the same transaction."""
+    with transaction.atomic():
+        result = _store(mlist, batch)
+        if progress is not None:
+            ImportRun.objects.filter(pk=progress.pk).update(
+                position=F("position") + len(batch),
+                stored=F("stored") + len(result.stored),
+                duplicates=F("duplicates") + result.duplicates,
+                quarantined=F("quarantined") + result.quarantined,
+            )
+    return result
+
+
+def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
+    result = BatchResult()
+    parsed = [p for p in batch if p.message is not None]
+    for p in batch:
+        if p.message is None:
+            quarantine(mlist, p.source, p.error or "unparseable")
+            result.quarantined += 1
+    fresh, conflicting = _drop_duplicates(mlist, parsed, result)
+    if not fresh:
+        return result
+    mlist.refresh_from_db(fields=["next_archive_number"])
+    window = subject_window()
+    new = [
+        NewMessage(i, m.message_id, m.references, m.subject, m.subject_normalised, m.date)
+        for i, m in enumerate(p.message for p in fresh)  # type: ignore[misc]
+    ]
+    assignment = assign_threads(mlist, new, window)
+    rows = _message_rows(mlist, fresh, new, conflicting)
+    Message.objects.bulk_create(rows, batch_size=500)
+    MailingList.objects.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(rows))
+    _store_raw_and_attachments(fresh, rows)
+    _index(rows, fresh)
+    refresh_threads(assignment.touched, window)
+    result.stored = rows
+    result.conflicts = len(conflicting)
+    return result
+
+
+def _drop_duplicates(
+    mlist: MailingList, parsed: list[Parsed], result: BatchResult
+) -> tuple[list[Parsed], set[int]]:
+    """Removes exact duplicates (same id, same content hash), in the store or earlier in the batch.
+
+    Returns the messages to store and the batch positions of those that reuse a stored
+    Message-ID with different content (stored too, and flagged)."""
+    ids = list({p.message.message_id for p in parsed})  # type: ignore[union-attr]
+    seen: dict[str, set[str]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for msgid, chash in Message.objects.filter(
+            mailing_list=mlist, message_id__in=ids[start : start + _CHUNK]
+        ).values_list("message_id", "content_hash"):
+            seen.setdefault(msgid, set()).add(chash)
+    fresh: list[Parsed] = []
+    conflicting: set[int] = set()
+    for p in parsed:
+        m = p.message
+        assert m is not None
+        hashes = seen.setdefault(m.message_id, set())
+        if m.content_hash in hashes:
+            result.duplicates += 1
+            continue
+        if hashes:
+            conflicting.add(len(fresh))
+        hashes.add(m.content_hash)
+        fresh.append(p)
+    if conflicting:
+        reused = {fresh[i].message.message_id for i in conflicting}  # type: ignore[union-attr]
+        Message.objects.filter(mailing_list=mlist, message_id__in=reused).update(msgid_conflict=True)
+    return fresh, conflicting
+
+
+def _public_id(m: ParsedMessage, conflicting: bool) -> str:
+    if conflicting:  # the Message-ID hash is taken: derive a distinct, stable one from the content
+        return message_id_hash(f"{m.message_id}#{m.content_hash}")
+    return message_id_hash(m.message_id)
+
+
+def _message_rows(
+    mlist: MailingList, fresh: list[Parsed], new: list, conflicting: set[int]
+) -> list[Message]:
+    rows = []
+    number = mlist.next_archive_number
+    for i, (p, n) in enumerate(zip(fresh, new)):
+        m = p.message
+        assert m is not None
+        rows.append(
+            Message(
+                mailing_list=mlist,
+                thread=n.thread,
+                public_id=_public_id(m, i in conflicting),
+                message_id=m.message_id,
+                message_id_synthetic=m.message_id_synthetic,
+                msgid_conflict=i in conflicting,
+                content_hash=m.content_hash,
+                in_reply_to=m.in_reply_to or "",
+                references="\n".join(m.references),
+                sender_name=m.sender.name,
+                sender_email=m.sender.email,
+                recipients={"to": [[a.name, a.email] for a in m.to], "cc": [[a.name, a.email] for a in m.cc]},
+                subject=m.subject,
+                subject_normalised=m.subject_normalised,
+                date=m.date,
+                utc_offset=m.utc_offset_minutes,
+                date_source=m.date_source,
+                body_text=m.body_text,
+                body_source=m.body_source,
+                has_attachments=bool(m.attachments),
+                size=m.size,
+                defects="\n".join(m.defects),
+                archive_number=number + i,
+            )
+        )
+    return rows
+
+
+def _store_raw_and_attachments(fresh: list[Parsed], rows: list[Message]) -> None:
+    RawMessage.objects.bulk_create(
+        [
+            RawMessage(message=row, data=compress(p.source.raw), from_line=p.source.from_line or "")
+            for p, row in zip(fresh, rows)
+        ],
+        batch_size=500,
+    )
+    Attachment.objects.bulk_create(
+        [
+            Attachment(message=row, index=a.index, filename=a.filename, content_type=a.content_type, size=a.size)
+            for p, row in zip(fresh, rows)
+            for a in p.message.attachments  # type: ignore[union-attr]
+        ],
+        batch_size=500,
+    )
+
+
+def _index(rows: list[Message], fresh: list[Parsed]) -> None:
+    documents = [
+        build_document(
+            rowid=row.pk,
+            subject=row.subject,
+            sender_name=row.sender_name,
+            sender_email=row.sender_email,
+            recipients=[tuple(x) for kind in ("to", "cc") for x in row.recipients[kind]],  # type: ignore[misc]
+            body=row.body_text,
+            filenames=[a.filename for a in p.message.attachments],  # type: ignore[union-attr]
+        )
+        for row, p in zip(rows, fresh)
+    ]
+    with connection.cursor() as cursor:
+        backend_for(connection).index(cursor, documents)
+
+
+def quarantine(mlist: MailingList, source: SourceMessage, reason: str) -> bool:
+    """Keeps unparseable bytes with the reason. False when these exact bytes were already there."""
+    digest = hashlib.sha256(source.raw).hexdigest()
+    _, created = Quarantine.objects.get_or_create(
+        mailing_list=mlist,
+        content_hash=digest,
+        defaults={"reason": reason, "origin": source.origin, "data": compress(source.raw), "size": len(source.raw)},
+    )
+    return created

@@ -1,0 +1,60 @@
+"""Finding and creating lists: a list is named by its address or, when unique, its short name."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q
+
+from listhaven.archive.models import MailingList
+
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ListNotFound(LookupError):
+    pass
+
+
+def find_list(name_or_address: str) -> MailingList:
+    """The list with this address, or this short name; a clear error otherwise."""
+    key = name_or_address.strip().lower()
+    found = list(MailingList.objects.filter(Q(address=key) | Q(name=key))[:2])
+    if not found and "@" not in key:
+        found = list(MailingList.objects.filter(address__startswith=key + "@")[:2])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ListNotFound(f"no list named {name_or_address!r} (see `listhaven lists`)")
+    raise ListNotFound(f"{name_or_address!r} names several lists; use the full address")
+
+
+def create_list(
+    address: str,
+    description: str = "",
+    display_name: str = "",
+    subject_tag: str | None = None,
+    private: bool = False,
+) -> MailingList:
+    """A new list. Its short name is the address's local part, made unique with the domain if needed."""
+    address = address.strip().lower()
+    if not _ADDRESS.match(address):
+        raise ValueError(f"{address!r} is not a list address like name@example.org")
+    if MailingList.objects.filter(address=address).exists():
+        raise ValueError(f"list {address} exists already")
+    local, domain = address.split("@", 1)
+    name = _slug(local)
+    if MailingList.objects.filter(name=name).exists():
+        name = _slug(f"{local}-{domain}")
+    tag = subject_tag if subject_tag is not None else f"[{display_name or local.capitalize()}]"
+    return MailingList.objects.create(
+        name=name,
+        address=address,
+        description=description,
+        display_name=display_name or local.capitalize(),
+        subject_tag=tag,
+        is_private=private,
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "list"

@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class MailingList(models.Model):
+    """A list: its archive's owner. Named by its address; `name` is the short name used in URLs."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    address = models.EmailField(max_length=254, unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    subject_tag = models.CharField(max_length=100, blank=True, help_text="e.g. [Marxism]")
+    is_private = models.BooleanField(default=False)
+    obfuscate_addresses = models.BooleanField(default=True)
+    # Pipermail numbered messages from 0 in archive order; the next free number.
+    next_archive_number = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def title(self) -> str:
+        return self.display_name or self.name.replace("-", " ").capitalize()

@@ -1,0 +1,82 @@
+from django.db import models
+
+
+class Message(models.Model):
+    """One stored message: the parsed fields readers see. The verbatim bytes are in RawMessage."""
+
+    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="messages")
+    thread = models.ForeignKey("archive.Thread", on_delete=models.PROTECT, related_name="messages")
+    public_id = models.CharField(max_length=40, help_text="base32 SHA-1 of the Message-ID, as Mailman 3")
+    message_id = models.TextField()
+    message_id_synthetic = models.BooleanField(default=False)
+    # Another stored message of this list has the same Message-ID but different content.
+    msgid_conflict = models.BooleanField(default=False)
+    content_hash = models.CharField(max_length=64)
+    in_reply_to = models.TextField(blank=True)
+    references = models.TextField(blank=True, help_text="ancestor Message-IDs, oldest first, one per line")
+
+    sender_name = models.TextField(blank=True)
+    sender_email = models.TextField(blank=True)
+    recipients = models.JSONField(default=dict, help_text='{"to": [[name, email]...], "cc": [...]}')
+    subject = models.TextField(blank=True)
+    subject_normalised = models.TextField(blank=True)
+    date = models.DateTimeField()
+    utc_offset = models.SmallIntegerField(default=0, help_text="sender's offset from UTC, minutes")
+    date_source = models.CharField(max_length=12, default="date")
+    body_text = models.TextField(blank=True)
+    body_source = models.CharField(max_length=12, default="text/plain")
+    has_attachments = models.BooleanField(default=False)
+    size = models.PositiveIntegerField(default=0)
+    defects = models.TextField(blank=True)
+
+    # Place in the thread's displayed tree, recomputed whenever the thread changes.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    thread_depth = models.PositiveIntegerField(default=0)
+    thread_order = models.PositiveIntegerField(default=0)
+
+    archive_number = models.PositiveIntegerField(help_text="Pipermail's per-list sequence number")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    # Removed on request: the page says so, nothing else of it is shown or searchable.
+    redacted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailing_list", "public_id"], name="message_public_id"),
+            models.UniqueConstraint(fields=["mailing_list", "archive_number"], name="message_archive_number"),
+        ]
+        indexes = [
+            models.Index(fields=["mailing_list", "date"]),
+            models.Index(fields=["mailing_list", "message_id"]),
+            models.Index(fields=["thread", "thread_order"]),
+            models.Index(fields=["thread", "date"]),
+            models.Index(fields=["mailing_list", "sender_email"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.subject}"
+
+    @property
+    def reference_list(self) -> list[str]:
+        return [r for r in self.references.split("\n") if r]
+
+
+class RawMessage(models.Model):
+    """The message exactly as received, zstd-compressed: every page and index can be rebuilt from it."""
+
+    message = models.OneToOneField(Message, primary_key=True, on_delete=models.CASCADE, related_name="raw")
+    data = models.BinaryField()
+    from_line = models.TextField(blank=True)
+
+
+class Attachment(models.Model):
+    """A MIME part listed under a message; its bytes are cut from the raw message when downloaded."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    index = models.PositiveSmallIntegerField()
+    filename = models.TextField()
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [models.UniqueConstraint(fields=["message", "index"], name="attachment_index")]

@@ -1,0 +1,128 @@
+"""Django settings: every knob is an environment variable, each documented in docs/configuration.md.
+
+The embedded default is SQLite under LISTHAVEN_DATA (./listhaven-data); DATABASE_URL switches to
+PostgreSQL (postgres://user:pass@host:5432/name).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("LISTHAVEN_DATA", "listhaven-data")).resolve()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_from_url(url: str) -> dict:
+    parts = urlparse(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ValueError(f"DATABASE_URL must start with postgres:// (got {parts.scheme!r})")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+    }
+
+
+def _sqlite_database() -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "listhaven.sqlite3"),
+        "OPTIONS": {
+            # IMMEDIATE: writers take the lock up front, so a reader never turns into a
+            # writer mid-transaction and meets "database is locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            # synchronous=FULL: a commit is on disk before we acknowledge anything.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            ),
+        },
+    }
+
+
+SECRET_KEY = os.environ.get("LISTHAVEN_SECRET_KEY", "listhaven-insecure-default-change-me")
+DEBUG = _env_bool("LISTHAVEN_DEBUG", False)
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("LISTHAVEN_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+SITE_NAME = os.environ.get("LISTHAVEN_SITE_NAME", "Listhaven")
+SITE_URL = os.environ.get("LISTHAVEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASES = {"default": _database_from_url(DATABASE_URL) if DATABASE_URL else _sqlite_database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "listhaven.archive",
+    "listhaven.lists",
+    "listhaven.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "listhaven.site.urls"
+WSGI_APPLICATION = "listhaven.site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = str(DATA_DIR / "static")
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Archive behaviour
+MAX_MESSAGE_BYTES = int(os.environ.get("LISTHAVEN_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))
+MAX_MIME_PARTS = int(os.environ.get("LISTHAVEN_MAX_MIME_PARTS", "1000"))
+IMPORT_BATCH_SIZE = int(os.environ.get("LISTHAVEN_IMPORT_BATCH", "1000"))
+SUBJECT_THREAD_WINDOW_DAYS = int(os.environ.get("LISTHAVEN_SUBJECT_WINDOW_DAYS", "30"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LISTHAVEN_LOG_LEVEL", "WARNING")},
+}
