@@ -1,3 +1,45 @@
-from django.urls import path
+"""Every public URL of the archive (docs/urls.md). These are part of the product: never break one."""
 
-urlpatterns: list = []
+from django.urls import include, path, re_path, register_converter
+
+from listhaven.web import converters
+from listhaven.web.views import downloads, index, listing, message, pipermail, search, thread
+
+register_converter(converters.ListName, "list")
+register_converter(converters.Month, "month")
+register_converter(converters.PublicId, "pid")
+
+urlpatterns = [
+    path("", index.lists_index, name="index"),
+    path("api/", include("listhaven.web.api.urls")),
+    path("search", search.global_search, name="search"),
+    path("search/help", search.search_help, name="search-help"),
+    path("listinfo/<list:list_name>", index.listinfo, name="listinfo"),
+    path("listinfo/<list:list_name>/", index.listinfo),
+    # Pipermail's links, answered with 301 to the pages below
+    path("pipermail/<list:list_name>/", pipermail.list_root, name="pipermail-list"),
+    re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),
+    re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$", pipermail.text_archive),
+    # One list
+    path("<list:list_name>/", listing.overview, name="list"),
+    path("<list:list_name>/search", search.list_search, name="list-search"),
+    path("<list:list_name>/search.mbox.gz", downloads.search_mbox, name="search-mbox"),
+    path("<list:list_name>/feed.atom", downloads.messages_feed, name="feed-messages"),
+    path("<list:list_name>/threads.atom", downloads.threads_feed, name="feed-threads"),
+    path("<list:list_name>/all.mbox.gz", downloads.list_mbox, name="list-mbox"),
+    path("<list:list_name>/<month:month>/", listing.month, name="month"),
+    path("<list:list_name>/<month:month>.mbox.gz", downloads.month_mbox, name="month-mbox"),
+    re_path(r"^(?P<list_name>[\w.-]+)/(?P<period>\d{4}-[A-Za-z]+)\.txt\.gz$", downloads.month_pipermail_text, name="month-text"),
+    path("<list:list_name>/thread/<pid:thread_id>/", thread.thread_page, name="thread"),
+    path("<list:list_name>/thread/<pid:thread_id>/mbox", downloads.thread_mbox, name="thread-mbox"),
+    path("<list:list_name>/thread/<pid:thread_id>/feed.atom", downloads.thread_feed, name="feed-thread"),
+    path("<list:list_name>/message/<pid:message_hash>/", message.message_page, name="message"),
+    path("<list:list_name>/message/<pid:message_hash>/raw", downloads.raw_message, name="message-raw"),
+    path("<list:list_name>/message/<pid:message_hash>/mbox", downloads.message_mbox, name="message-mbox"),
+    path(
+        "<list:list_name>/message/<pid:message_hash>/attachment/<int:index>/<path:filename>",
+        downloads.attachment,
+        name="attachment",
+    ),
+    path("<list:list_name>/msgid/<path:message_id>", message.by_message_id, name="msgid"),
+]

@@ -1,0 +1,57 @@
+"""Fixtures shared by every test layer.
+
+`fixture_archive`: the project's generated fixture archive (listhaven.mail.synthetic.fixture_archive),
+imported once per test session into the test database through the real ingest; tests that use it
+get the lists by short name. Tests must not modify it (use `db` and your own data for that).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+CORPORA = SHARED / "corpora"
+
+
+def corpus_path(name: str) -> Path:
+    """A file of ../shared/corpora, or a clean skip when that folder is not beside the project."""
+    path = CORPORA / name
+    if not path.exists():
+        pytest.skip(f"corpus {name} not found at {path} (../shared/corpora is absent here)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixture_archive(django_db_setup, django_db_blocker):
+    from listhaven.archive.ingest import store_batch
+    from listhaven.archive.importer import parse_one
+    from listhaven.archive.lists import create_list
+    from listhaven.archive.models import MailingList
+    from listhaven.mail.message import SourceMessage
+    from listhaven.mail.synthetic import fixture_archive as generate
+
+    with django_db_blocker.unblock():
+        if not MailingList.objects.exists():
+            by_address: dict[str, list] = {}
+            specs = {}
+            for n, (spec, raw) in enumerate(generate()):
+                specs[spec.address] = spec
+                by_address.setdefault(spec.address, []).append(parse_one(SourceMessage(raw, f"fixture#{n + 1}")))
+            for address, parsed in by_address.items():
+                spec = specs[address]
+                mlist = create_list(address, description=spec.description, subject_tag=spec.subject_tag)
+                for start in range(0, len(parsed), 100):
+                    store_batch(mlist, parsed[start : start + 100])
+        yield {m.name: m for m in MailingList.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch):
+    # Tests talk to servers on 127.0.0.1 only; a proxy setting must never route them elsewhere.
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
