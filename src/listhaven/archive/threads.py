@@ -46,7 +46,7 @@ class NewMessage:
     thread: Thread | None = None
 
 
-class _UnionFind:
+class UnionFind:
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
 
@@ -71,7 +71,7 @@ class ThreadAssignment:
 
 def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_window: timedelta) -> ThreadAssignment:
     """Sets `.thread` on every message of the batch, creating and merging threads as needed."""
-    uf = _UnionFind()
+    uf = UnionFind()
     all_ids = {m.message_id for m in batch} | {r for m in batch for r in m.references}
     known = _known_refs(mlist, all_ids)
     for m in batch:
@@ -130,7 +130,7 @@ def _known_refs(mlist: MailingList, ids: Iterable[str]) -> dict[str, int]:
 def _join_by_subject(
     mlist: MailingList,
     batch: Sequence[NewMessage],
-    uf: _UnionFind,
+    uf: UnionFind,
     known: dict[str, int],
     window: timedelta,
 ) -> None:

@@ -1,0 +1,316 @@
+"""Streaming exports of a list's archive: mboxrd (optionally gzip) and Pipermail monthly text.
+
+Everything here is a generator over the store read in primary-key chunks, so memory stays flat
+whatever the size of the list: one chunk of compressed rows, one message, one gzip buffer.
+Redacted messages are never exported. The HTTP views and the `listhaven export` command both
+build on these functions; nothing here knows about requests.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
+from io import BytesIO
+from itertools import islice
+from typing import BinaryIO
+
+import zstandard
+
+from listhaven.archive.models import MailingList, Message, RawMessage, Thread
+from listhaven.mail.mboxwrite import build_from_line, write_mboxrd
+
+RawItem = tuple[bytes, str | None]
+CHUNK = 500
+_GZIP_FLUSH = 256 * 1024
+GZIP_LEVEL = 5
+
+PIPERMAIL_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_EMAIL = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+# ---------------------------------------------------------------- addresses shown outside the archive
+
+
+def obfuscate_address(email: str) -> str:
+    """``user at host``, as Pipermail showed addresses; '' stays ''.
+
+    >>> obfuscate_address("jo@example.org")
+    'jo at example.org'
+    """
+    return email.replace("@", " at ", 1) if email else ""
+
+
+def obfuscate_text(text: str) -> str:
+    """Every ``user@host.tld`` in a text written as ``user at host.tld`` (quoted attributions too)."""
+    if "@" not in text:
+        return text
+    return _EMAIL.sub(r"\1 at \2", text)
+
+
+def strip_control(text: str) -> str:
+    """Text without the characters XML 1.0 cannot carry (C0 controls, surrogates, U+FFFE/F)."""
+    return _XML_UNSAFE.sub("", text)
+
+
+# ---------------------------------------------------------------- months
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar month in UTC; ValueError for a month outside 1..12 or year 1..9998."""
+    if not (1 <= month <= 12 and 1 <= year <= 9998):
+        raise ValueError(f"no such month: {year:04d}-{month:02d}")
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def parse_month(value: str) -> tuple[int, int]:
+    """``YYYY-MM`` → (year, month); ValueError when malformed or out of range."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if match is None:
+        raise ValueError(f"not a month (YYYY-MM): {value!r}")
+    year, month = int(match.group(1)), int(match.group(2))
+    month_bounds(year, month)
+    return year, month
+
+
+def parse_pipermail_period(value: str) -> tuple[int, int]:
+    """Pipermail's ``2014-August`` → (2014, 8); ValueError otherwise."""
+    year, _, name = value.partition("-")
+    if not (len(year) == 4 and year.isdigit()) or name not in PIPERMAIL_MONTHS:
+        raise ValueError(f"not a Pipermail period (YYYY-Month): {value!r}")
+    month = PIPERMAIL_MONTHS.index(name) + 1
+    month_bounds(int(year), month)
+    return int(year), month
+
+
+def pipermail_period(year: int, month: int) -> str:
+    return f"{year:04d}-{PIPERMAIL_MONTHS[month - 1]}"
+
+
+# ---------------------------------------------------------------- which messages, in which order
+
+
+def _exportable(mlist: MailingList):
+    return Message.objects.filter(mailing_list=mlist, redacted=False)
+
+
+def month_message_pks(mlist: MailingList, year: int, month: int) -> list[int]:
+    start, end = month_bounds(year, month)
+    rows = _exportable(mlist).filter(date__gte=start, date__lt=end).order_by("date", "pk")
+    return list(rows.values_list("pk", flat=True))
+
+
+def thread_message_pks(thread: Thread) -> list[int]:
+    rows = Message.objects.filter(thread=thread, redacted=False).order_by("thread_order", "date", "pk")
+    return list(rows.values_list("pk", flat=True))
+
+
+def find_thread(mlist: MailingList, public_id: str) -> Thread | None:
+    """A thread by its public id, or by the id of a thread since merged into it."""
+    thread = Thread.objects.filter(mailing_list=mlist, public_id=public_id).first()
+    if thread is None:
+        thread = Thread.objects.filter(
+            mailing_list=mlist, aliases__mailing_list=mlist, aliases__public_id=public_id
+        ).first()
+    return thread
+
+
+def date_ordered(mlist: MailingList, pks: Iterable[int]) -> list[int]:
+    """Message pks (e.g. search hits) restricted to this list's exportable ones, by date."""
+    wanted = list(pks)
+    found: list[tuple[datetime, int]] = []
+    for start in range(0, len(wanted), CHUNK):
+        part = _exportable(mlist).filter(pk__in=wanted[start : start + CHUNK])
+        found.extend(part.values_list("date", "pk"))
+    return [pk for _, pk in sorted(found)]
+
+
+# ---------------------------------------------------------------- raw bytes out of the store
+
+
+class _Decompressor:
+    """One zstd decompressor for a whole export (creating one per message costs more than decoding)."""
+
+    def __init__(self) -> None:
+        self._dctx = zstandard.ZstdDecompressor()
+
+    def __call__(self, data: bytes | memoryview) -> bytes:
+        try:
+            return self._dctx.decompress(data)
+        except zstandard.ZstdError:  # a frame written without its content size
+            return self._dctx.decompressobj().decompress(bytes(data))
+
+
+def _from_line(stored: str, sender: str, date: datetime) -> str:
+    return stored or build_from_line(sender, date)
+
+
+def iter_list_raw(mlist: MailingList, chunk_size: int = CHUNK) -> Iterator[RawItem]:
+    """Every exportable message of a list in archive (storage) order: (raw bytes, From_ line)."""
+    decompress = _Decompressor()
+    rows = (
+        RawMessage.objects.filter(message__mailing_list=mlist, message__redacted=False)
+        .order_by("pk")
+        .values_list("data", "from_line", "message__sender_email", "message__date")
+    )
+    for data, from_line, sender, date in rows.iterator(chunk_size=chunk_size):
+        yield decompress(data), _from_line(from_line, sender, date)
+
+
+def iter_raw(pks: Sequence[int], chunk_size: int = CHUNK) -> Iterator[RawItem]:
+    """The raw messages of `pks`, in that order, fetched `chunk_size` at a time."""
+    decompress = _Decompressor()
+    for start in range(0, len(pks), chunk_size):
+        part = pks[start : start + chunk_size]
+        rows = RawMessage.objects.filter(pk__in=part).values_list(
+            "pk", "data", "from_line", "message__sender_email", "message__date"
+        )
+        by_pk = {pk: (data, line, sender, date) for pk, data, line, sender, date in rows}
+        for pk in part:
+            if pk in by_pk:
+                data, line, sender, date = by_pk.pop(pk)
+                yield decompress(data), _from_line(line, sender, date)
+
+
+# ---------------------------------------------------------------- mboxrd, gzip
+
+
+class _Sink:
+    """A writable that collects bytes, optionally through a gzip compressor, until taken."""
+
+    def __init__(self, gzip: bool, level: int = GZIP_LEVEL) -> None:
+        self._zip = zlib.compressobj(level, zlib.DEFLATED, 31) if gzip else None
+        self._parts: list[bytes] = []
+        self.pending = 0
+
+    def write(self, data: bytes) -> int:
+        out = self._zip.compress(data) if self._zip else data
+        if out:
+            self._parts.append(out)
+            self.pending += len(out)
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self.pending = 0
+        return data
+
+    def finish(self) -> bytes:
+        if self._zip is not None:
+            self._parts.append(self._zip.flush())
+        return self.take()
+
+
+def mbox_chunks(messages: Iterable[RawItem], gzip: bool = True, flush_bytes: int = _GZIP_FLUSH) -> Iterator[bytes]:
+    """mboxrd bytes of `messages`, gzip-compressed unless told otherwise, in pieces of ~flush_bytes."""
+    sink = _Sink(gzip)
+    iterator = iter(messages)
+    while batch := list(islice(iterator, 64)):
+        write_mboxrd(batch, sink)  # type: ignore[arg-type]
+        if sink.pending >= flush_bytes:
+            yield sink.take()
+    tail = sink.finish()
+    if tail:
+        yield tail
+
+
+def write_mbox(messages: Iterable[RawItem], out: BinaryIO, gzip: bool = False) -> None:
+    for chunk in mbox_chunks(messages, gzip=gzip):
+        out.write(chunk)
+
+
+# ---------------------------------------------------------------- Pipermail monthly text
+
+
+@dataclass(frozen=True, slots=True)
+class _TextFields:
+    sender_name: str
+    sender_email: str
+    date: datetime
+    utc_offset: int
+    subject: str
+    in_reply_to: str
+    references: str
+    message_id: str
+    body_text: str
+
+
+_TEXT_FIELDS = (
+    "sender_name", "sender_email", "date", "utc_offset", "subject",
+    "in_reply_to", "references", "message_id", "body_text",
+)  # fmt: skip
+_ONE_LINE = re.compile(r"[\r\n]+\s*")
+
+
+def _header_value(text: str) -> str:
+    return _ONE_LINE.sub(" ", text).strip()
+
+
+def pipermail_message_text(fields: _TextFields, obfuscate: bool = True) -> str:
+    """One message as Pipermail's monthly .txt held it: From_ line, a few headers, the body."""
+    email = fields.sender_email or "unknown"
+    shown = obfuscate_address(email) if obfuscate else email
+    sender = f"{shown} ({_header_value(fields.sender_name)})" if fields.sender_name else shown
+    local = fields.date.astimezone(timezone(timedelta(minutes=fields.utc_offset)))
+    body = fields.body_text.replace("\r\n", "\n")
+    if obfuscate:
+        body = obfuscate_text(body)
+    # Pipermail never escaped From_ in bodies; a reader must not take a body line for a separator.
+    body = re.sub(r"(?m)^From ", ">From ", body)
+    lines = [
+        "From " + build_from_line(shown.replace(" ", "\0"), fields.date).replace("\0", " ").replace(" ", "  ", 1)
+        if False
+        else f"From {shown}  {build_from_line('x', fields.date)[2:]}",
+        f"From: {sender}",
+        f"Date: {format_datetime(local)}",
+        f"Subject: {_header_value(fields.subject)}",
+    ]
+    if fields.in_reply_to:
+        lines.append(f"In-Reply-To: <{_header_value(fields.in_reply_to)}>")
+    refs = [r for r in fields.references.split("\n") if r]
+    if refs:
+        lines.append("References: " + "\n\t".join(f"<{_header_value(r)}>" for r in refs))
+    lines.append(f"Message-ID: <{_header_value(fields.message_id)}>")
+    return "\n".join(lines) + "\n\n" + body.rstrip("\n") + "\n\n"
+
+
+def iter_pipermail_text(mlist: MailingList, year: int, month: int, chunk_size: int = CHUNK) -> Iterator[str]:
+    """The month's messages by date, each as Pipermail text; addresses obfuscated per the list."""
+    start, end = month_bounds(year, month)
+    rows = (
+        _exportable(mlist)
+        .filter(date__gte=start, date__lt=end)
+        .order_by("date", "pk")
+        .values_list(*_TEXT_FIELDS)
+    )
+    for row in rows.iterator(chunk_size=chunk_size):
+        yield pipermail_message_text(_TextFields(*row), mlist.obfuscate_addresses)
+
+
+def pipermail_chunks(texts: Iterable[str], gzip: bool = True, flush_bytes: int = _GZIP_FLUSH) -> Iterator[bytes]:
+    """Pipermail text encoded as UTF-8 (gzip unless told otherwise), in pieces of ~flush_bytes."""
+    sink = _Sink(gzip)
+    for text in texts:
+        sink.write(text.encode("utf-8", "surrogateescape"))
+        if sink.pending >= flush_bytes:
+            yield sink.take()
+    tail = sink.finish()
+    if tail:
+        yield tail
+
+
+def gunzip(data: bytes) -> bytes:
+    """For tests and tools: the bytes of a gzip member."""
+    import gzip
+
+    return gzip.GzipFile(fileobj=BytesIO(data)).read()

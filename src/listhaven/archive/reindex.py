@@ -1,0 +1,166 @@
+"""`listhaven reindex`: every derived row rebuilt from the raw messages.
+
+Parsed fields and search rows come from re-parsing RawMessage; threads are recomputed from
+scratch. Thread public ids survive where a thread keeps its first message, and every id that
+disappears becomes an alias, so no link breaks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from listhaven.archive.compression import decompress
+from listhaven.archive.importer import parse_one
+from listhaven.archive.ingest import subject_window
+from listhaven.archive.models import Attachment, MailingList, Message, Thread, ThreadAlias, ThreadRef
+from listhaven.archive.threads import UnionFind, looks_like_reply, refresh_threads
+from listhaven.mail.message import SourceMessage
+from listhaven.search import backend_for
+from listhaven.search.documents import build_document, document_for_message
+
+_CHUNK = 500
+
+
+@dataclass
+class ReindexCounts:
+    messages: int = 0
+    threads: int = 0
+    unparseable: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.messages} messages re-parsed and re-indexed, {self.threads} threads ({self.unparseable} kept as they were)"
+
+
+def reindex_list(mlist: MailingList) -> ReindexCounts:
+    counts = ReindexCounts()
+    with transaction.atomic():
+        _reparse_and_reindex(mlist, counts)
+        counts.threads = rebuild_threads(mlist)
+    return counts
+
+
+def _reparse_and_reindex(mlist: MailingList, counts: ReindexCounts) -> None:
+    backend = backend_for(connection)
+    pks = list(Message.objects.filter(mailing_list=mlist).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), _CHUNK):
+        chunk = list(
+            Message.objects.filter(pk__in=pks[start : start + _CHUNK]).select_related("raw").prefetch_related("attachments")
+        )
+        with connection.cursor() as cursor:
+            backend.remove(cursor, [document_for_message(m) for m in chunk if not m.redacted])
+        documents = []
+        for message in chunk:
+            counts.messages += 1
+            if not _reparse(message):
+                counts.unparseable += 1
+            if not message.redacted:
+                documents.append(document_for_message(message))
+        with connection.cursor() as cursor:
+            backend.index(cursor, documents)
+
+
+def _reparse(message: Message) -> bool:
+    """Refreshes the parsed fields from the raw bytes; False (fields kept) if they no longer parse."""
+    raw = decompress(message.raw.data)
+    parsed = parse_one(SourceMessage(raw, f"message {message.pk}", message.raw.from_line or None)).message
+    if parsed is None:
+        return False
+    message.references = "\n".join(parsed.references)
+    message.in_reply_to = parsed.in_reply_to or ""
+    message.sender_name, message.sender_email = parsed.sender.name, parsed.sender.email
+    message.recipients = {"to": [[a.name, a.email] for a in parsed.to], "cc": [[a.name, a.email] for a in parsed.cc]}
+    message.subject, message.subject_normalised = parsed.subject, parsed.subject_normalised
+    message.date, message.utc_offset, message.date_source = parsed.date, parsed.utc_offset_minutes, parsed.date_source
+    message.body_text, message.body_source = parsed.body_text, parsed.body_source
+    message.has_attachments = bool(parsed.attachments)
+    message.defects = "\n".join(parsed.defects)
+    message.save()
+    Attachment.objects.filter(message=message).delete()
+    Attachment.objects.bulk_create(
+        Attachment(message=message, index=a.index, filename=a.filename, content_type=a.content_type, size=a.size)
+        for a in parsed.attachments
+    )
+    if hasattr(message, "_prefetched_objects_cache"):
+        message._prefetched_objects_cache.pop("attachments", None)
+    return True
+
+
+def rebuild_threads(mlist: MailingList) -> int:
+    """Recomputes thread membership of a whole list from Message-IDs, references and subjects."""
+    rows = list(
+        Message.objects.filter(mailing_list=mlist)
+        .order_by("date", "pk")
+        .values_list("pk", "message_id", "references", "subject", "subject_normalised", "date", "public_id", "thread_id")
+    )
+    components = _components(rows)
+    old_threads = {t.pk: t for t in Thread.objects.filter(mailing_list=mlist)}
+    thread_of_first = {}
+    for pk, public_id in Thread.objects.filter(mailing_list=mlist).values_list("pk", "public_id"):
+        thread_of_first[public_id] = pk
+    kept: set[int] = set()
+    assignments: list[tuple[int, int]] = []
+    ref_rows: list[ThreadRef] = []
+    for members in components.values():
+        first = members[0]
+        reuse = thread_of_first.get(first[6]) or first[7]
+        if reuse in kept or reuse not in old_threads:
+            thread = Thread.objects.create(mailing_list=mlist, public_id=_unused_public_id(mlist, first[6]))
+        else:
+            thread = old_threads[reuse]
+        kept.add(thread.pk)
+        assignments += [(thread.pk, row[0]) for row in members]
+        ids = {row[1] for row in members} | {r for row in members for r in row[2].split("\n") if r}
+        ref_rows += [ThreadRef(mailing_list=mlist, message_id=i, thread=thread) for i in ids]
+    with connection.cursor() as cursor:
+        cursor.executemany("UPDATE archive_message SET thread_id = %s WHERE id = %s", assignments)
+    ThreadRef.objects.filter(mailing_list=mlist).delete()
+    ThreadRef.objects.bulk_create(ref_rows, batch_size=1000, ignore_conflicts=True)
+    _alias_dropped_threads(mlist, old_threads, kept)
+    refresh_threads(kept, subject_window())
+    return len(kept)
+
+
+def _components(rows: list[tuple]) -> dict[str, list[tuple]]:
+    uf = UnionFind()
+    window = subject_window()
+    latest_by_subject: dict[str, tuple] = {}
+    for row in rows:  # date order: a subject-joined reply follows what it answers
+        node = "m:" + row[1]
+        refs = [r for r in row[2].split("\n") if r]
+        uf.find(node)
+        for ref in refs:
+            uf.union(node, "m:" + ref)
+        previous = latest_by_subject.get(row[4])
+        if not refs and previous and looks_like_reply(row[3]) and row[5] - previous[5] <= window:
+            uf.union(node, "m:" + previous[1])
+        if row[4]:
+            latest_by_subject[row[4]] = row
+    components: dict[str, list[tuple]] = defaultdict(list)
+    for row in rows:
+        components[uf.find("m:" + row[1])].append(row)
+    return components
+
+
+def _unused_public_id(mlist: MailingList, wanted: str) -> str:
+    candidate, n = wanted, 1
+    while Thread.objects.filter(mailing_list=mlist, public_id=candidate).exists():
+        n += 1
+        candidate = f"{wanted[:30]}{n:02d}"
+    return candidate
+
+
+def _alias_dropped_threads(mlist: MailingList, old_threads: dict[int, Thread], kept: set[int]) -> None:
+    for pk, thread in old_threads.items():
+        if pk in kept:
+            continue
+        root = thread.root_message_id
+        target = Message.objects.filter(pk=root).values_list("thread_id", flat=True).first() if root else None
+        if target is None:
+            target = next(iter(kept), None)
+        if target is not None:
+            ThreadAlias.objects.filter(thread_id=pk).update(thread_id=target)
+            ThreadAlias.objects.get_or_create(mailing_list=mlist, public_id=thread.public_id, defaults={"thread_id": target})
+        thread.delete()

@@ -1,0 +1,125 @@
+"""Importing through the real `listhaven` command: counts, reruns, resume after kill -9, stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from listhaven.mail.mboxwrite import write_mboxrd
+
+from .conftest import make_message
+
+LISTHAVEN = [sys.executable, "-m", "listhaven.cli"]
+LIST = "imp@lists.example.org"
+
+
+def run(data_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*LISTHAVEN, "--data-dir", str(data_dir), *args],
+        input=stdin,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def write_archive(path: Path, count: int) -> None:
+    rng = random.Random(11)
+    with path.open("wb") as out:
+        messages = []
+        for i in range(count):
+            refs = (f"m{rng.randrange(i)}@x",) if i and rng.random() < 0.6 else ()
+            messages.append((make_message(f"m{i}@x", f"Subject {i // 7}", f"Body {i}\nFrom the start\n", refs, i), None))
+        messages.insert(count // 2, (b"\n\n", None))  # nothing parseable: must be quarantined
+        messages.append(messages[3])  # an exact duplicate
+        write_mboxrd(messages, out)
+
+
+def summary(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr.decode()
+    return json.loads(result.stdout)[0]
+
+
+def stored_ids(data_dir: Path) -> list[str]:
+    with sqlite3.connect(data_dir / "listhaven.sqlite3") as db:
+        return sorted(r[0] for r in db.execute("SELECT message_id FROM archive_message"))
+
+
+def fts_rows(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "listhaven.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM search_fts").fetchone()[0]
+
+
+def test_import_counts_every_message_and_second_run_stores_nothing(tmp_path):
+    mbox = tmp_path / "a.mbox"
+    write_archive(mbox, 300)
+    first = summary(run(tmp_path / "d", "import", LIST, str(mbox), "--create", "--json"))
+    assert first["read"] == 302
+    assert (first["stored"], first["duplicates"], first["quarantined"]) == (300, 1, 1)
+    second = summary(run(tmp_path / "d", "import", LIST, str(mbox), "--json"))
+    assert (second["stored"], second["duplicates"], second["quarantined"]) == (0, 301, 1)
+    assert fts_rows(tmp_path / "d") == 300
+
+
+def test_kill_9_mid_import_then_rerun_equals_uninterrupted(tmp_path):
+    mbox = tmp_path / "big.mbox"
+    write_archive(mbox, 4000)
+    reference = summary(run(tmp_path / "ref", "import", LIST, str(mbox), "--create", "--json"))
+
+    data = tmp_path / "killed"
+    assert run(data, "list", "create", LIST).returncode == 0
+    env = dict(os.environ, LISTHAVEN_IMPORT_BATCH="200")
+    rng = random.Random(5)
+    kills = 0
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [*LISTHAVEN, "--data-dir", str(data), "import", LIST, str(mbox), "--json"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        )
+        time.sleep(rng.uniform(1.0, 2.5))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=30)
+    final = summary(run(data, "import", LIST, str(mbox), "--json"))
+    assert kills >= 1, "the import finished before it could be killed; the test proves nothing"
+    for key in ("read", "stored", "duplicates", "quarantined"):
+        assert final[key] == reference[key], key
+    assert stored_ids(data) == stored_ids(tmp_path / "ref")
+    assert fts_rows(data) == reference["stored"]
+
+
+def test_one_message_on_stdin(tmp_path):
+    raw = make_message("stdin@x", "Piped in")
+    assert run(tmp_path, "list", "create", LIST).returncode == 0
+    first = summary(run(tmp_path, "import", LIST, "-", "--json", stdin=raw))
+    again = summary(run(tmp_path, "import", LIST, "-", "--json", stdin=raw))
+    assert first["stored"] == 1 and again["duplicates"] == 1
+    assert stored_ids(tmp_path) == ["stdin@x"]
+
+
+def test_cli_listings_and_clear_errors(tmp_path):
+    assert run(tmp_path, "list", "create", LIST, "--description", "Imports").returncode == 0
+    lists = json.loads(run(tmp_path, "lists", "--json").stdout)
+    assert [(entry["name"], entry["address"]) for entry in lists] == [("imp", LIST)]
+    missing = run(tmp_path, "import", "nosuch", str(tmp_path / "nothing.mbox"))
+    assert missing.returncode == 1 and b"no list named" in missing.stderr
+    absent = run(tmp_path, "import", LIST, str(tmp_path / "nothing.mbox"))
+    assert absent.returncode == 1 and b"Traceback" not in absent.stderr
+    stats = json.loads(run(tmp_path, "stats", "imp", "--json").stdout)
+    assert stats["messages"] == 0 and stats["list"] == LIST
+
+
+@pytest.mark.parametrize("bad", ["not-an-address", "two@@example.org"])
+def test_list_create_rejects_bad_addresses(tmp_path, bad):
+    result = run(tmp_path, "list", "create", bad)
+    assert result.returncode == 1 and b"not a list address" in result.stderr
