@@ -59,12 +59,10 @@ def _split_url(candidate: str) -> tuple[str, str]:
     url = candidate
     while url:
         last = url[-1]
-        if last in _TRAILING_PUNCT:
-            url = url[:-1]
-        elif last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last]):
-            url = url[:-1]
-        else:
+        unbalanced = last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])
+        if not (last in _TRAILING_PUNCT or unbalanced):
             break
+        url = url[:-1]
     return url, candidate[len(url) :]
 
 
