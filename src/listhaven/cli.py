@@ -80,4 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m listhaven.cli`: use the importable module, so its CommandError is the one
+    # the subcommand modules raise.
+    from listhaven.cli import main as _main
+
+    sys.exit(_main())

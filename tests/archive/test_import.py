@@ -18,7 +18,7 @@ from listhaven.mail.mboxwrite import write_mboxrd
 
 from .conftest import make_message
 
-LISTHAVEN = [sys.executable, "-m", "listhaven.cli"]
+LISTHAVEN = [sys.executable, "-m", "listhaven"]
 LIST = "imp@lists.example.org"
 
 
