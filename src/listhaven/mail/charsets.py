@@ -51,7 +51,7 @@ def resolve_charset(name: str | None) -> str:
         info = codecs.lookup(key)
     except (LookupError, ValueError, TypeError):
         return ""
-    if info.name in _REFUSED or not getattr(info, "_is_text_encoding", True):
+    if info.name.replace("-", "_") in _REFUSED or not getattr(info, "_is_text_encoding", True):
         return ""
     return info.name
 
