@@ -73,7 +73,8 @@ HOSTILE_MARKERS = (
 _TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.DOTALL)
 _ELEMENT_CONTENT = re.compile(r"<(script|style)\b[^>]*>(.*?)</\1", re.DOTALL | re.IGNORECASE)
 _ATTRIBUTE_PAYLOAD = re.compile(
-    r"\bon[a-z]+\s*=|javascript:|vbscript:|data:text/html|expression\(|@import|__pwned|evil\.example", re.IGNORECASE
+    r"\bon[a-z]+\s*=|javascript:|vbscript:|data:(?!image/(?:png|gif|jpe?g|webp)[;,])|expression\(|@import|__pwned|evil\.example",
+    re.IGNORECASE,
 )
 _LINK_TO_TRAP = re.compile(r"""^\s+href=(["']?)https?://evil\.example[^"'\s>]*\1\s*$""", re.IGNORECASE)
 
