@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
-from io import BytesIO
 from itertools import islice
 from typing import BinaryIO
 
@@ -109,6 +108,11 @@ def month_message_pks(mlist: MailingList, year: int, month: int) -> list[int]:
     return list(rows.values_list("pk", flat=True))
 
 
+def list_message_pks(mlist: MailingList) -> list[int]:
+    """Every exportable message of the list, by date."""
+    return list(_exportable(mlist).order_by("date", "pk").values_list("pk", flat=True))
+
+
 def thread_message_pks(thread: Thread) -> list[int]:
     rows = Message.objects.filter(thread=thread, redacted=False).order_by("thread_order", "date", "pk")
     return list(rows.values_list("pk", flat=True))
@@ -132,6 +136,24 @@ def date_ordered(mlist: MailingList, pks: Iterable[int]) -> list[int]:
         part = _exportable(mlist).filter(pk__in=wanted[start : start + CHUNK])
         found.extend(part.values_list("date", "pk"))
     return [pk for _, pk in sorted(found)]
+
+
+SEARCH_EXPORT_LIMIT = 10_000
+
+
+def search_message_pks(mlist: MailingList, query: str, limit: int = SEARCH_EXPORT_LIMIT) -> list[int]:
+    """The pks of the messages of `mlist` a search finds (web query language), by date.
+
+    Raises ValueError (the search layer's QueryError) with a readable message for a bad query.
+    """
+    return date_ordered(mlist, search_pks(mlist, query, limit))
+
+
+def search_pks(mlist: MailingList, query: str, limit: int) -> list[int]:
+    """Message pks a search finds in `mlist`, best first (the search layer's order)."""
+    from listhaven.search import service
+
+    return list(service.message_ids(mlist, query, limit=limit))
 
 
 # ---------------------------------------------------------------- raw bytes out of the store
@@ -225,8 +247,7 @@ def mbox_chunks(messages: Iterable[RawItem], gzip: bool = True, flush_bytes: int
 
 
 def write_mbox(messages: Iterable[RawItem], out: BinaryIO, gzip: bool = False) -> None:
-    for chunk in mbox_chunks(messages, gzip=gzip):
-        out.write(chunk)
+    out.writelines(mbox_chunks(messages, gzip=gzip))
 
 
 # ---------------------------------------------------------------- Pipermail monthly text
@@ -256,6 +277,10 @@ def _header_value(text: str) -> str:
     return _ONE_LINE.sub(" ", text).strip()
 
 
+def _asctime(date: datetime) -> str:
+    return build_from_line("-", date)[2:]
+
+
 def pipermail_message_text(fields: _TextFields, obfuscate: bool = True) -> str:
     """One message as Pipermail's monthly .txt held it: From_ line, a few headers, the body."""
     email = fields.sender_email or "unknown"
@@ -268,9 +293,7 @@ def pipermail_message_text(fields: _TextFields, obfuscate: bool = True) -> str:
     # Pipermail never escaped From_ in bodies; a reader must not take a body line for a separator.
     body = re.sub(r"(?m)^From ", ">From ", body)
     lines = [
-        "From " + build_from_line(shown.replace(" ", "\0"), fields.date).replace("\0", " ").replace(" ", "  ", 1)
-        if False
-        else f"From {shown}  {build_from_line('x', fields.date)[2:]}",
+        f"From {shown}  {_asctime(fields.date)}",
         f"From: {sender}",
         f"Date: {format_datetime(local)}",
         f"Subject: {_header_value(fields.subject)}",
@@ -284,17 +307,15 @@ def pipermail_message_text(fields: _TextFields, obfuscate: bool = True) -> str:
     return "\n".join(lines) + "\n\n" + body.rstrip("\n") + "\n\n"
 
 
-def iter_pipermail_text(mlist: MailingList, year: int, month: int, chunk_size: int = CHUNK) -> Iterator[str]:
-    """The month's messages by date, each as Pipermail text; addresses obfuscated per the list."""
-    start, end = month_bounds(year, month)
-    rows = (
-        _exportable(mlist)
-        .filter(date__gte=start, date__lt=end)
-        .order_by("date", "pk")
-        .values_list(*_TEXT_FIELDS)
-    )
-    for row in rows.iterator(chunk_size=chunk_size):
-        yield pipermail_message_text(_TextFields(*row), mlist.obfuscate_addresses)
+def iter_pipermail_text(mlist: MailingList, pks: Sequence[int], chunk_size: int = CHUNK) -> Iterator[str]:
+    """The messages of `pks`, in that order, as Pipermail text; addresses obfuscated per the list."""
+    for start in range(0, len(pks), chunk_size):
+        part = pks[start : start + chunk_size]
+        rows = Message.objects.filter(pk__in=part, mailing_list=mlist).values_list("pk", *_TEXT_FIELDS)
+        by_pk = {row[0]: row[1:] for row in rows}
+        for pk in part:
+            if pk in by_pk:
+                yield pipermail_message_text(_TextFields(*by_pk.pop(pk)), mlist.obfuscate_addresses)
 
 
 def pipermail_chunks(texts: Iterable[str], gzip: bool = True, flush_bytes: int = _GZIP_FLUSH) -> Iterator[bytes]:
@@ -308,9 +329,3 @@ def pipermail_chunks(texts: Iterable[str], gzip: bool = True, flush_bytes: int =
     if tail:
         yield tail
 
-
-def gunzip(data: bytes) -> bytes:
-    """For tests and tools: the bytes of a gzip member."""
-    import gzip
-
-    return gzip.GzipFile(fileobj=BytesIO(data)).read()
