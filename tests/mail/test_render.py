@@ -22,31 +22,46 @@ def test_script_tags_are_escaped():
 
 def test_http_and_https_urls_become_links():
     html = render_inline("see https://example.org/a?b=1&c=2 and http://example.net/x.")
-    assert '<a href="https://example.org/a?b=1&amp;c=2" rel="nofollow noopener">' in html
-    assert '<a href="http://example.net/x" rel="nofollow noopener">http://example.net/x</a>.' in html
+    assert (
+        '<a href="https://example.org/a?b=1&amp;c=2" rel="nofollow noopener">' in html
+    )
+    assert (
+        '<a href="http://example.net/x" rel="nofollow noopener">http://example.net/x</a>.'
+        in html
+    )
 
 
 def test_javascript_and_other_schemes_are_never_linked():
-    for text in ("javascript:alert(1)", "JaVaScRiPt:alert(document.cookie)", "data:text/html,<b>x</b>",
-                 "mailto:someone@example.com", "vbscript:msgbox"):
+    for text in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(document.cookie)",
+        "data:text/html,<b>x</b>",
+        "mailto:someone@example.com",
+        "vbscript:msgbox",
+    ):
         assert "<a " not in render_body(text), text
 
 
 def test_url_cannot_break_out_of_the_attribute():
     html = render_inline('https://example.org/"onmouseover="alert(1)')
     assert 'href="https://example.org/"' in html
-    assert "onmouseover=\"" not in html.split("</a>")[0]
+    assert 'onmouseover="' not in html.split("</a>")[0]
 
 
 def test_url_in_parentheses_keeps_the_closing_paren_outside():
-    html = render_inline("(see https://en.wikipedia.org/wiki/Foo_(bar) and https://example.org/x)")
+    html = render_inline(
+        "(see https://en.wikipedia.org/wiki/Foo_(bar) and https://example.org/x)"
+    )
     assert 'href="https://en.wikipedia.org/wiki/Foo_(bar)"' in html
     assert 'href="https://example.org/x"' in html
     assert html.endswith("</a>)")
 
 
 def test_addresses_are_obfuscated_in_text():
-    assert obfuscate_text("write to jane.doe+list@mail.example.com now") == "write to jane.doe+list at mail.example.com now"
+    assert (
+        obfuscate_text("write to jane.doe+list@mail.example.com now")
+        == "write to jane.doe+list at mail.example.com now"
+    )
     assert obfuscate_address("user@example.com") == "user at example.com"
     html = render_body("On Sun, Bob <bob@example.org> wrote:")
     assert "@" not in html

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "listhaven.site.middleware.SecurityHeadersMiddleware",
+    "listhaven.site.middleware.StaticFilesMiddleware",  # before sessions: static needs none of them
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,12 +1,74 @@
-"""Placeholder until this page is written: every route answers 404."""
+"""A list's overview (recent threads, activity, months) and one month of its archive."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from listhaven.archive.models import Thread
+from listhaven.web.access import get_readable_list
+from listhaven.web.charts import activity_chart
+from listhaven.web.listings import SORTS, PageOutOfRange, month_page
+from listhaven.web.months import month_counts, parse_month
+
+RECENT_THREADS = 15
+SHOWN_PARTICIPANTS = 3
 
 
+def overview(request: HttpRequest, list_name: str) -> HttpResponse:
+    mlist = get_readable_list(request, list_name)
+    months = month_counts(mlist)
+    threads = list(
+        Thread.objects.filter(mailing_list=mlist)
+        .order_by("-last_date")
+        .only("public_id", "subject", "message_count", "participant_count", "participants", "first_date", "last_date")[
+            :RECENT_THREADS
+        ]
+    )
+    for thread in threads:
+        thread.replies = max(0, thread.message_count - 1)
+        thread.shown_participants = (thread.participants or [])[:SHOWN_PARTICIPANTS]
+        thread.more_participants = max(0, thread.participant_count - len(thread.shown_participants))
+    context = {
+        "mlist": mlist,
+        "threads": threads,
+        "months": list(reversed(months)),
+        "total": sum(n for _, n in months),
+        "chart": activity_chart(months),
+        "obfuscate": mlist.obfuscate_addresses,
+    }
+    return render(request, "listhaven/overview.html", context)
 
-def month(request, **kwargs):
-    raise Http404("not available yet")
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    if not raw.isdigit() or len(raw) > 6:
+        raise Http404("There is no such page of this month.")
+    return int(raw)
 
 
-def overview(request, **kwargs):
-    raise Http404("not available yet")
+def month(request: HttpRequest, list_name: str, month: str) -> HttpResponse:
+    mlist = get_readable_list(request, list_name)
+    parsed = parse_month(month)
+    if parsed is None:
+        raise Http404(f"“{month}” is not a month: months are written YYYY-MM, from 01 to 12.")
+    sort = request.GET.get("sort", "thread")
+    if sort not in SORTS:
+        sort = "thread"
+    try:
+        page = month_page(mlist, parsed, sort, _page_number(request))
+    except PageOutOfRange:
+        raise Http404(f"The {mlist.title} archive has no messages for {parsed.label} on that page.") from None
+    counts = month_counts(mlist)
+    keys = [m.key for m, _ in counts]
+    here = keys.index(parsed.key) if parsed.key in keys else None
+    context = {
+        "mlist": mlist,
+        "page": page,
+        "month": parsed,
+        "sorts": SORTS,
+        "previous_month": counts[here - 1][0] if here else None,
+        "next_month": counts[here + 1][0] if here is not None and here + 1 < len(counts) else None,
+        "obfuscate": mlist.obfuscate_addresses,
+    }
+    return render(request, "listhaven/month.html", context)

@@ -1,12 +1,80 @@
-"""Placeholder until this page is written: every route answers 404."""
+"""One message (the page Pipermail showed) and the redirect by Message-ID."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
+from django.shortcuts import render
+from django.urls import reverse
+
+from listhaven.archive.models import Attachment, Message, Thread
+from listhaven.mail.ids import normalise_message_id
+from listhaven.web.access import get_readable_list
+from listhaven.web.display import reply_mailto
+from listhaven.web.months import Month
+from listhaven.web.navigation import next_by_date, previous_by_date, thread_outline
+
+_THREAD_FIELDS = ("id", "public_id", "subject", "message_count", "participant_count", "first_date", "last_date")
 
 
+def message_page(request: HttpRequest, list_name: str, message_hash: str) -> HttpResponse:
+    mlist = get_readable_list(request, list_name)
+    message = Message.objects.filter(mailing_list=mlist, public_id=message_hash).defer(
+        "recipients", "references", "defects", "content_hash", "subject_normalised"
+    ).first()
+    if message is None:
+        raise Http404(f"No message {message_hash} in the {mlist.title} archive.")
+    thread = Thread.objects.only(*_THREAD_FIELDS).get(pk=message.thread_id)
+    attachments = (
+        list(Attachment.objects.filter(message=message).only("index", "filename", "content_type", "size"))
+        if message.has_attachments and not message.redacted
+        else []
+    )
+    date_utc = message.date
+    context = {
+        "mlist": mlist,
+        "message": message,
+        "thread": thread,
+        "attachments": attachments,
+        "month": Month(date_utc.year, date_utc.month),
+        "previous_by_date": previous_by_date(message),
+        "next_by_date": next_by_date(message),
+        "outline": thread_outline(message, thread),
+        "reply_href": reply_mailto(mlist.address, message.message_id, message.subject),
+        "obfuscate": mlist.obfuscate_addresses,
+    }
+    return render(request, "listhaven/message.html", context)
 
-def by_message_id(request, **kwargs):
-    raise Http404("not available yet")
+
+def _candidates(raw: str) -> list[str]:
+    """The id as given, and without angle brackets or a trailing slash the URL may have added."""
+    found = []
+    for value in (raw, raw.rstrip("/")):
+        normalised = normalise_message_id(value)
+        for candidate in (normalised, value.strip().strip("<>")):
+            if candidate and candidate not in found:
+                found.append(candidate)
+    return found
 
 
-def message_page(request, **kwargs):
-    raise Http404("not available yet")
+def by_message_id(request: HttpRequest, list_name: str, message_id: str) -> HttpResponse:
+    mlist = get_readable_list(request, list_name)
+    candidates = _candidates(message_id)[:4]
+    public_id = (
+        Message.objects.filter(mailing_list=mlist, message_id__in=candidates)
+        .order_by("id")
+        .values_list("public_id", flat=True)
+        .first()
+        if candidates
+        else None
+    )
+    if public_id is None:
+        raise Http404(
+            f"No message with the Message-ID <{message_id.strip('<>')}> is in the {mlist.title} archive. "
+            "It may not have reached the list, or belong to another list."
+        )
+    return HttpResponsePermanentRedirect(reverse("message", args=[mlist.name, public_id]))

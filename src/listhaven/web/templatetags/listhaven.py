@@ -1,0 +1,81 @@
+"""Template filters and tags of the archive pages: dates, sizes, people, message bodies, assets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+from listhaven.mail.render import render_body
+from listhaven.web import display
+from listhaven.web.assets import asset_url
+
+register = template.Library()
+
+
+@register.simple_tag
+def asset(path: str) -> str:
+    """``{% asset 'listhaven/listhaven.css' %}`` → a versioned /static/ URL."""
+    return asset_url(path)
+
+
+@register.simple_tag
+def site_name() -> str:
+    return str(getattr(settings, "SITE_NAME", "Listhaven"))
+
+
+@register.filter
+def localdate(date: datetime | None, offset: int = 0) -> str:
+    """``{{ m.date|localdate:m.utc_offset }}`` → ``2014-08-17 09:05 −0600``."""
+    return display.format_local(date, offset or 0)
+
+
+@register.filter
+def utcdate(date: datetime | None) -> str:
+    return display.format_utc(date)
+
+
+@register.filter
+def utcminute(date: datetime | None) -> str:
+    return display.format_utc(date, seconds=False)
+
+
+@register.filter
+def isodate(date: datetime | None) -> str:
+    return display.iso_utc(date)
+
+
+@register.filter
+def day(date: datetime | None) -> str:
+    return display.format_day(date)
+
+
+@register.filter
+def filesize(size: int) -> str:
+    return display.format_size(int(size or 0))
+
+
+@register.filter
+def address(email: str, obfuscate: bool = True) -> str:
+    """``{{ m.sender_email|address:mlist.obfuscate_addresses }}``."""
+    return display.shown_address(email or "", bool(obfuscate))
+
+
+@register.filter
+def author(row: object, obfuscate: bool = True) -> str:
+    """The name of whoever wrote a message row (a dict or a Message), else its shown address."""
+    get = row.get if isinstance(row, dict) else lambda key: getattr(row, key, "")
+    return display.author_label(get("sender_name") or "", get("sender_email") or "", bool(obfuscate))
+
+
+@register.filter
+def body(text: str, obfuscate: bool = True) -> SafeString:
+    """A message body as safe HTML (listhaven.mail.render escapes everything it takes from the text)."""
+    return mark_safe(render_body(text or "", bool(obfuscate)))
+
+
+@register.filter
+def percent(value: int, total: int) -> int:
+    return round(100 * value / total) if total else 0
