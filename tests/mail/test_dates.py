@@ -33,6 +33,11 @@ def test_missing_zone_is_utc_with_defect() -> None:
     assert found is not None and found[2] and "time zone" in found[2]
 
 
+def test_minus_zero_zone_is_utc_without_defect() -> None:
+    found = parse_date_value("Sun, 03 Nov 2019 22:24:14 -0000")
+    assert found == (datetime(2019, 11, 3, 22, 24, 14, tzinfo=UTC), 0, None)
+
+
 def test_absurd_offset_is_rejected() -> None:
     found = parse_date_value("Wed, 01 Dec 2010 14:26:40 +9999")
     assert found is not None

@@ -107,7 +107,7 @@ def _make(name: str, email: str) -> Address:
 def clean_name(name: str) -> str:
     """A display name decoded from RFC 2047, unquoted, without control characters, one line."""
     name = decode_words(name)
-    if _UNSAFE.search(name):
+    if not name.isprintable():
         name = _UNSAFE.sub(" ", name)
     name = _SPACE.sub(" ", name).strip()
     if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"'":
@@ -118,7 +118,7 @@ def clean_name(name: str) -> str:
 def normalise_email(email: str) -> str:
     """``local@Domain.Example`` → ``local@domain.example``; the local part is kept as written."""
     email = "".join(email.split()).strip("<>")
-    if _UNSAFE.search(email):
+    if not email.isprintable():
         email = _UNSAFE.sub("", email)
     local, at, domain = email.rpartition("@")
     if not at:

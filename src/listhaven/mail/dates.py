@@ -50,7 +50,8 @@ def parse_date_value(value: str) -> tuple[datetime, int, str | None] | None:
     offset = parsed[9]
     defect = None
     if offset is None:
-        offset, defect = 0, "date without a time zone: taken as UTC"
+        # "-0000" is RFC 5322's UTC-with-unknown-local-offset: UTC, nothing to repair.
+        offset, defect = 0, None if "-0000" in value else "date without a time zone: taken as UTC"
     elif abs(offset) > _MAX_OFFSET_SECONDS:
         offset, defect = 0, "implausible time zone offset: taken as UTC"
     try:
