@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formataddr
+from functools import lru_cache
 
 from listhaven.mail import synthetic_mime as mime
 from listhaven.mail import synthetic_text as words
@@ -90,7 +91,7 @@ class Thread:
             return self.recent[-1]
         if self.shape == "fan" and self.root is not None:
             return self.root
-        return self.recent[rng.randrange(len(self.recent))]
+        return self.recent[int(rng.random() * len(self.recent))]
 
     def add(self, post: Post | None) -> None:
         self.size += 1
@@ -110,6 +111,7 @@ def rfc_date(tm: time.struct_time, zone: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)  # subjects repeat; RFC 2047 encoding is slow
 def encode_subject(text: str, charset: str = "utf-8") -> str:
     return text if text.isascii() else Header(text, charset).encode()
 
@@ -186,7 +188,7 @@ class ListState:
     def author(self, rng: random.Random, charset: str | None = None) -> Author:
         if charset and charset in self.by_charset:
             pool = self.by_charset[charset]
-            return pool[rng.randrange(len(pool))]
+            return pool[int(rng.random() * len(pool))]
         return self.authors[int(len(self.authors) * rng.random() ** 1.6)]
 
 
@@ -265,7 +267,7 @@ class Engine:
                 active.append(thread)
             parent = None
         else:
-            thread = active[rng.randrange(len(active))]
+            thread = active[int(rng.random() * len(active))]
             parent = thread.parent(rng)
         author = state.author(rng, mime.CHARSET_KINDS.get(kind))
         raw, post = self.compose(state, serial, t, thread, parent, kind, author)
@@ -348,10 +350,11 @@ class Engine:
         charset = mime.CHARSET_KINDS.get(kind)
         if charset:
             foreign = words.FOREIGN[charset]
-            new = [foreign[rng.randrange(len(foreign))]]
+            new = [foreign[int(rng.random() * len(foreign))]]
         else:
             bank = state.paragraphs
-            new = [bank[rng.randrange(len(bank))] for _ in range(1 + rng.randrange(4 if state.topic == "prose" else 3))]
+            rnd, size = rng.random, len(bank)
+            new = [bank[int(rnd() * size)] for _ in range(1 + int(rnd() * (4 if state.topic == "prose" else 3)))]
             if rng.random() < state.code_rate:
                 new.insert(
                     rng.randrange(len(new) + 1), words.CODE_BLOCKS[rng.randrange(len(words.CODE_BLOCKS))].rstrip("\n")
