@@ -10,9 +10,9 @@ from listhaven.archive.models import Message, Thread, ThreadAlias
 from .conftest import make_message, parsed
 
 
-def _thread_sets():
+def _thread_sets(mlist):
     groups: dict[int, set[str]] = {}
-    for msgid, thread in Message.objects.values_list("message_id", "thread_id"):
+    for msgid, thread in Message.objects.filter(mailing_list=mlist).values_list("message_id", "thread_id"):
         groups.setdefault(thread, set()).add(msgid)
     return sorted(sorted(g) for g in groups.values())
 
@@ -29,13 +29,13 @@ def _conversation():
 
 def test_replies_join_their_thread_with_tree_positions(mlist):
     store_batch(mlist, [parsed(r) for r in _conversation()])
-    assert _thread_sets() == [["other@x"], ["r1@x", "r2@x", "r3@x", "root@x"]]
-    thread = Thread.objects.get(messages__message_id="root@x")
+    assert _thread_sets(mlist) == [["other@x"], ["r1@x", "r2@x", "r3@x", "root@x"]]
+    thread = Thread.objects.filter(mailing_list=mlist).get(messages__message_id="root@x")
     assert thread.message_count == 4
     assert thread.root_message.message_id == "root@x"
     ordered = list(thread.messages.order_by("thread_order").values_list("message_id", "thread_depth"))
     assert ordered == [("root@x", 0), ("r1@x", 1), ("r2@x", 2), ("r3@x", 1)]
-    r2 = Message.objects.get(message_id="r2@x")
+    r2 = Message.objects.filter(mailing_list=mlist).get(message_id="r2@x")
     assert r2.parent.message_id == "r1@x"
 
 
@@ -44,9 +44,9 @@ def test_threads_do_not_depend_on_arrival_order(mlist):
     random.Random(3).shuffle(raws)
     for raw in raws:  # one message per batch: the hardest case for incremental threading
         store_batch(mlist, [parsed(raw)])
-    assert _thread_sets() == [["other@x"], ["r1@x", "r2@x", "r3@x", "root@x"]]
+    assert _thread_sets(mlist) == [["other@x"], ["r1@x", "r2@x", "r3@x", "root@x"]]
     ordered = list(
-        Thread.objects.get(messages__message_id="root@x").messages.order_by("thread_order").values_list("message_id", flat=True)
+        Thread.objects.filter(mailing_list=mlist).get(messages__message_id="root@x").messages.order_by("thread_order").values_list("message_id", flat=True)
     )
     assert ordered == ["root@x", "r1@x", "r2@x", "r3@x"]
 
@@ -55,15 +55,15 @@ def test_two_threads_merge_when_a_message_connects_them_and_links_survive(mlist)
     store_batch(mlist, [parsed(make_message("a@x", "A", minutes=0))])
     # replies to a parent we have not seen yet form their own thread around a ghost
     store_batch(mlist, [parsed(make_message("c@x", "Re: A", refs=("a@x", "b@x"), minutes=20))])
-    assert len(_thread_sets()) == 1  # c references a@x directly: same thread
+    assert len(_thread_sets(mlist)) == 1  # c references a@x directly: same thread
     store_batch(mlist, [parsed(make_message("z@x", "Re: Z", refs=("y@x",), minutes=30))])
     store_batch(mlist, [parsed(make_message("w@x", "Re: W", refs=("x@x",), minutes=31))])
-    assert len(_thread_sets()) == 3
-    old_ids = set(Thread.objects.values_list("public_id", flat=True))
+    assert len(_thread_sets(mlist)) == 3
+    old_ids = set(Thread.objects.filter(mailing_list=mlist).values_list("public_id", flat=True))
     store_batch(mlist, [parsed(make_message("bridge@x", "Re: Z", refs=("y@x", "x@x"), minutes=40))])
-    assert len(_thread_sets()) == 2
-    survivors = set(Thread.objects.values_list("public_id", flat=True))
-    aliases = set(ThreadAlias.objects.values_list("public_id", flat=True))
+    assert len(_thread_sets(mlist)) == 2
+    survivors = set(Thread.objects.filter(mailing_list=mlist).values_list("public_id", flat=True))
+    aliases = set(ThreadAlias.objects.filter(mailing_list=mlist).values_list("public_id", flat=True))
     assert old_ids <= survivors | aliases
 
 
@@ -72,7 +72,7 @@ def test_reply_without_references_joins_by_subject_only_within_window(mlist):
     store_batch(mlist, [parsed(make_message("q@x", "Re: [Test] Garden party", minutes=60 * 24))])
     store_batch(mlist, [parsed(make_message("late@x", "Re: Garden party", minutes=60 * 24 * 200))])
     store_batch(mlist, [parsed(make_message("new@x", "Garden party", minutes=60 * 24 * 201))])
-    assert _thread_sets() == [["late@x"], ["new@x"], ["p@x", "q@x"]]
+    assert _thread_sets(mlist) == [["late@x"], ["new@x"], ["p@x", "q@x"]]
 
 
 def test_reference_cycle_does_not_hang_or_lose_messages(mlist):
@@ -83,6 +83,6 @@ def test_reference_cycle_does_not_hang_or_lose_messages(mlist):
             parsed(make_message("c2@x", "Re: Loop", refs=("c1@x",), minutes=1)),
         ],
     )
-    assert Message.objects.count() == 2
-    thread = Thread.objects.get()
+    assert Message.objects.filter(mailing_list=mlist).count() == 2
+    thread = Thread.objects.filter(mailing_list=mlist).get()
     assert sorted(thread.messages.values_list("thread_order", flat=True)) == [0, 1]

@@ -122,7 +122,6 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from listhaven.archive.importer import import_path
     from listhaven.archive.lists import ListNotFound, create_list, find_list
     from listhaven.mail.sources import SourceError
 

@@ -15,9 +15,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
+from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows
 from listhaven.archive.compression import compress
-from listhaven.archive.models import Attachment, ImportRun, MailingList, Message, Quarantine, RawMessage
+from listhaven.archive.models import ImportRun, MailingList, Message, Quarantine
 from listhaven.archive.threads import NewMessage, assign_threads, refresh_threads
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
@@ -38,7 +40,7 @@ class Parsed:
 
 @dataclass
 class BatchResult:
-    stored: list[Message] = field(default_factory=list)
+    stored: list[int] = field(default_factory=list)  # primary keys of the stored messages
     duplicates: int = 0
     quarantined: int = 0
     conflicts: int = 0
@@ -83,13 +85,13 @@ def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
         for i, m in enumerate(p.message for p in fresh)  # type: ignore[misc]
     ]
     assignment = assign_threads(mlist, new, window)
-    rows = _message_rows(mlist, fresh, new, conflicting)
-    Message.objects.bulk_create(rows, batch_size=500)
-    MailingList.objects.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(rows))
-    _store_raw_and_attachments(fresh, rows)
-    _index(rows, fresh)
+    pks = allocate_ids("archive_message", len(fresh))
+    _insert_messages(mlist, pks, fresh, new, conflicting)
+    MailingList.objects.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(fresh))
+    _insert_raw_and_attachments(pks, fresh)
+    _index(pks, fresh)
     refresh_threads(assignment.touched, window)
-    result.stored = rows
+    result.stored = pks
     result.conflicts = len(conflicting)
     return result
 
@@ -133,75 +135,64 @@ def _public_id(m: ParsedMessage, conflicting: bool) -> str:
     return message_id_hash(m.message_id)
 
 
-def _message_rows(
-    mlist: MailingList, fresh: list[Parsed], new: list, conflicting: set[int]
-) -> list[Message]:
-    rows = []
+_MESSAGE_COLUMNS = (
+    "id", "mailing_list_id", "thread_id", "public_id", "message_id", "message_id_synthetic", "msgid_conflict",
+    "content_hash", "in_reply_to", "references", "sender_name", "sender_email", "recipients", "subject",
+    "subject_normalised", "date", "utc_offset", "date_source", "body_text", "body_source", "has_attachments",
+    "size", "defects", "thread_depth", "thread_order", "archive_number", "imported_at", "redacted",
+)
+
+
+def _insert_messages(
+    mlist: MailingList, pks: list[int], fresh: list[Parsed], new: list[NewMessage], conflicting: set[int]
+) -> None:
     number = mlist.next_archive_number
-    for i, (p, n) in enumerate(zip(fresh, new)):
+    now = db_datetime(timezone.now())
+    rows = []
+    for i, (pk, p, n) in enumerate(zip(pks, fresh, new)):
         m = p.message
         assert m is not None
-        rows.append(
-            Message(
-                mailing_list=mlist,
-                thread=n.thread,
-                public_id=_public_id(m, i in conflicting),
-                message_id=m.message_id,
-                message_id_synthetic=m.message_id_synthetic,
-                msgid_conflict=i in conflicting,
-                content_hash=m.content_hash,
-                in_reply_to=m.in_reply_to or "",
-                references="\n".join(m.references),
-                sender_name=m.sender.name,
-                sender_email=m.sender.email,
-                recipients={"to": [[a.name, a.email] for a in m.to], "cc": [[a.name, a.email] for a in m.cc]},
-                subject=m.subject,
-                subject_normalised=m.subject_normalised,
-                date=m.date,
-                utc_offset=m.utc_offset_minutes,
-                date_source=m.date_source,
-                body_text=m.body_text,
-                body_source=m.body_source,
-                has_attachments=bool(m.attachments),
-                size=m.size,
-                defects="\n".join(m.defects),
-                archive_number=number + i,
-            )
-        )
-    return rows
+        rows.append((
+            pk, mlist.pk, n.thread_id, _public_id(m, i in conflicting), m.message_id, m.message_id_synthetic,
+            i in conflicting, m.content_hash, m.in_reply_to or "", "\n".join(m.references), m.sender.name,
+            m.sender.email, db_json(_recipients(m)), m.subject, m.subject_normalised, db_datetime(m.date),
+            m.utc_offset_minutes, m.date_source, m.body_text, m.body_source, bool(m.attachments), m.size,
+            "\n".join(m.defects), 0, 0, number + i, now, False,
+        ))
+    insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
 
 
-def _store_raw_and_attachments(fresh: list[Parsed], rows: list[Message]) -> None:
-    RawMessage.objects.bulk_create(
-        [
-            RawMessage(message=row, data=compress(p.source.raw), from_line=p.source.from_line or "")
-            for p, row in zip(fresh, rows)
-        ],
-        batch_size=500,
+def _recipients(m: ParsedMessage) -> dict[str, list[list[str]]]:
+    return {"to": [[a.name, a.email] for a in m.to], "cc": [[a.name, a.email] for a in m.cc]}
+
+
+def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:
+    insert_rows(
+        "archive_rawmessage",
+        ["message_id", "data", "from_line"],
+        [(pk, compress(p.source.raw), p.source.from_line or "") for pk, p in zip(pks, fresh)],
     )
-    Attachment.objects.bulk_create(
+    insert_rows(
+        "archive_attachment",
+        ["message_id", "\"index\"", "filename", "content_type", "size"],
         [
-            Attachment(message=row, index=a.index, filename=a.filename, content_type=a.content_type, size=a.size)
-            for p, row in zip(fresh, rows)
+            (pk, a.index, a.filename, a.content_type, a.size)
+            for pk, p in zip(pks, fresh)
             for a in p.message.attachments  # type: ignore[union-attr]
         ],
-        batch_size=500,
     )
 
 
-def _index(rows: list[Message], fresh: list[Parsed]) -> None:
-    documents = [
-        build_document(
-            rowid=row.pk,
-            subject=row.subject,
-            sender_name=row.sender_name,
-            sender_email=row.sender_email,
-            recipients=[tuple(x) for kind in ("to", "cc") for x in row.recipients[kind]],  # type: ignore[misc]
-            body=row.body_text,
-            filenames=[a.filename for a in p.message.attachments],  # type: ignore[union-attr]
+def _index(pks: list[int], fresh: list[Parsed]) -> None:
+    documents = []
+    for pk, p in zip(pks, fresh):
+        m = p.message
+        assert m is not None
+        recipients = [(a.name, a.email) for a in (*m.to, *m.cc)]
+        documents.append(
+            build_document(pk, m.subject, m.sender.name, m.sender.email, recipients, m.body_text,
+                           [a.filename for a in m.attachments])
         )
-        for row, p in zip(rows, fresh)
-    ]
     with connection.cursor() as cursor:
         backend_for(connection).index(cursor, documents)
 

@@ -19,7 +19,7 @@ from listhaven.archive.models import Attachment, MailingList, Message, Thread, T
 from listhaven.archive.threads import UnionFind, looks_like_reply, refresh_threads
 from listhaven.mail.message import SourceMessage
 from listhaven.search import backend_for
-from listhaven.search.documents import build_document, document_for_message
+from listhaven.search.documents import document_for_message
 
 _CHUNK = 500
 

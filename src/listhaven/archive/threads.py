@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection
+from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows, update_rows
 
 from listhaven.archive.models import MailingList, Message, Thread, ThreadAlias, ThreadRef
 from listhaven.mail.ids import message_id_hash
@@ -43,7 +43,7 @@ class NewMessage:
     subject: str
     subject_normalised: str
     date: datetime
-    thread: Thread | None = None
+    thread_id: int | None = None
 
 
 class UnionFind:
@@ -70,7 +70,7 @@ class ThreadAssignment:
 
 
 def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_window: timedelta) -> ThreadAssignment:
-    """Sets `.thread` on every message of the batch, creating and merging threads as needed."""
+    """Sets `.thread_id` on every message of the batch, creating and merging threads as needed."""
     uf = UnionFind()
     all_ids = {m.message_id for m in batch} | {r for m in batch for r in m.references}
     known = _known_refs(mlist, all_ids)
@@ -94,27 +94,41 @@ def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_wind
             thread_nodes.setdefault(uf.find(node), []).append(int(node[2:]))
 
     result = ThreadAssignment()
+    to_create: list[tuple[str, list[NewMessage]]] = []
     for root, members in components.items():
         existing = sorted(set(thread_nodes.get(root, [])))
-        if existing:
-            thread = Thread.objects.get(pk=existing[0])
-            if len(existing) > 1:
-                _merge_threads(mlist, thread, existing[1:])
-        else:
-            first = min(members, key=lambda m: (m.date, m.message_id))
-            thread = Thread.objects.create(
-                mailing_list=mlist,
-                public_id=_free_thread_public_id(mlist, message_id_hash(first.message_id)),
-                subject=first.subject,
-                subject_normalised=first.subject_normalised,
-                first_date=first.date,
-                last_date=first.date,
-            )
+        if not existing:
+            to_create.append((root, members))
+            continue
+        keep = existing[0]
+        if len(existing) > 1:
+            _merge_threads(mlist, keep, existing[1:])
         for m in members:
-            m.thread = thread
-        result.touched.add(thread.pk)
-        _record_refs(mlist, thread, members, known)
+            m.thread_id = keep
+        result.touched.add(keep)
+    for thread_pk, (_, members) in zip(_create_threads(mlist, [m for _, m in to_create]), to_create):
+        for m in members:
+            m.thread_id = thread_pk
+        result.touched.add(thread_pk)
+    _record_refs(mlist, batch, known)
     return result
+
+
+def _create_threads(mlist: MailingList, groups: list[list[NewMessage]]) -> list[int]:
+    """New threads, one per group, each named after its earliest message; returns their pks."""
+    firsts = [min(members, key=lambda m: (m.date, m.message_id)) for members in groups]
+    public_ids = _free_thread_public_ids(mlist, [message_id_hash(f.message_id) for f in firsts])
+    pks = allocate_ids("archive_thread", len(groups))
+    insert_rows(
+        "archive_thread",
+        ["id", "mailing_list_id", "public_id", "subject", "subject_normalised", "message_count",
+         "participant_count", "participants", "first_date", "last_date"],
+        [
+            (pk, mlist.pk, public_id, f.subject, f.subject_normalised, 0, 0, "[]", db_datetime(f.date), db_datetime(f.date))
+            for pk, public_id, f in zip(pks, public_ids, firsts)
+        ],
+    )
+    return pks
 
 
 def _known_refs(mlist: MailingList, ids: Iterable[str]) -> dict[str, int]:
@@ -162,102 +176,130 @@ def _join_by_subject(
             uf.union("m:" + m.message_id, f"t:{thread_pk}")
 
 
-def _merge_threads(mlist: MailingList, keep: Thread, others: list[int]) -> None:
+def _merge_threads(mlist: MailingList, keep: int, others: list[int]) -> None:
     """Moves every message and ref of `others` into `keep`; their public ids become aliases."""
-    for old in Thread.objects.filter(pk__in=others):
-        ThreadAlias.objects.get_or_create(mailing_list=mlist, public_id=old.public_id, defaults={"thread": keep})
-    ThreadAlias.objects.filter(thread_id__in=others).update(thread=keep)
-    Message.objects.filter(thread_id__in=others).update(thread=keep)
-    ThreadRef.objects.filter(thread_id__in=others).update(thread=keep)
+    for public_id in Thread.objects.filter(pk__in=others).values_list("public_id", flat=True):
+        ThreadAlias.objects.get_or_create(mailing_list=mlist, public_id=public_id, defaults={"thread_id": keep})
+    ThreadAlias.objects.filter(thread_id__in=others).update(thread_id=keep)
+    Message.objects.filter(thread_id__in=others).update(thread_id=keep)
+    ThreadRef.objects.filter(thread_id__in=others).update(thread_id=keep)
     Thread.objects.filter(pk__in=others).delete()
 
 
-def _record_refs(mlist: MailingList, thread: Thread, members: list[NewMessage], known: dict[str, int]) -> None:
-    ids = {m.message_id for m in members} | {r for m in members for r in m.references}
-    new_ids = [i for i in ids if i not in known]
-    ThreadRef.objects.bulk_create(
-        [ThreadRef(mailing_list=mlist, message_id=i, thread=thread) for i in new_ids], batch_size=500
+def _record_refs(mlist: MailingList, batch: Sequence[NewMessage], known: dict[str, int]) -> None:
+    """Every id the batch names that the list had not seen gets a ThreadRef (a ghost until stored)."""
+    new_refs: dict[str, int] = {}
+    for m in batch:
+        for i in (m.message_id, *m.references):
+            if i not in known and i not in new_refs:
+                new_refs[i] = m.thread_id  # type: ignore[assignment]
+    insert_rows(
+        "archive_threadref",
+        ["mailing_list_id", "message_id", "thread_id"],
+        [(mlist.pk, i, t) for i, t in new_refs.items()],
     )
-    for i in new_ids:
-        known[i] = thread.pk
-    # Refs that pointed at threads merged away were moved by _merge_threads; keep the map in step.
-    for i in ids:
-        known[i] = thread.pk
 
 
-def _free_thread_public_id(mlist: MailingList, wanted: str) -> str:
+def _free_thread_public_ids(mlist: MailingList, wanted: list[str]) -> list[str]:
     """Thread ids are message hashes; a clash (a merged thread's alias, a reused id) gets a suffix."""
-    candidate, n = wanted, 1
-    while (
-        Thread.objects.filter(mailing_list=mlist, public_id=candidate).exists()
-        or ThreadAlias.objects.filter(mailing_list=mlist, public_id=candidate).exists()
-    ):
-        n += 1
-        candidate = f"{wanted[:30]}{n:02d}"
-    return candidate
+    taken = set(
+        Thread.objects.filter(mailing_list=mlist, public_id__in=wanted).values_list("public_id", flat=True)
+    ) | set(ThreadAlias.objects.filter(mailing_list=mlist, public_id__in=wanted).values_list("public_id", flat=True))
+    chosen = []
+    for public_id in wanted:
+        candidate, n = public_id, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{public_id[:30]}{n:02d}"
+            if n == 2:
+                taken |= set(
+                    Thread.objects.filter(mailing_list=mlist, public_id__startswith=public_id[:30]).values_list(
+                        "public_id", flat=True
+                    )
+                )
+        taken.add(candidate)
+        chosen.append(candidate)
+    return chosen
+
+
+_TREE_COLUMNS = (
+    "pk", "message_id", "references", "subject", "subject_normalised", "date",
+    "sender_name", "sender_email", "parent_id", "thread_depth", "thread_order", "thread_id",
+)
 
 
 def refresh_threads(thread_pks: Iterable[int], subject_window: timedelta) -> None:
     """Recomputes tree positions and summary fields of these threads from their messages."""
-    for pk in sorted(set(thread_pks)):
-        refresh_thread(pk, subject_window)
+    pks = sorted(set(thread_pks))
+    rows_by_thread: dict[int, list[tuple]] = {pk: [] for pk in pks}
+    for start in range(0, len(pks), _CHUNK):
+        for row in Message.objects.filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*_TREE_COLUMNS):
+            rows_by_thread[row[11]].append(row)
+    position_updates: list[tuple] = []
+    summaries: list[tuple] = []
+    empty = []
+    for pk, rows in rows_by_thread.items():
+        if not rows:
+            empty.append(pk)
+            continue
+        root_pk, updates = _tree_updates(rows, subject_window)
+        position_updates += updates
+        summaries.append(_summary_row(pk, root_pk, rows))
+    update_rows("archive_message", ["parent_id", "thread_depth", "thread_order"], position_updates)
+    update_rows(
+        "archive_thread",
+        ["root_message_id", "subject", "subject_normalised", "message_count", "participant_count",
+         "participants", "first_date", "last_date"],
+        summaries,
+    )
+    if empty:
+        Thread.objects.filter(pk__in=empty, messages__isnull=True).delete()
 
 
 def refresh_thread(thread_pk: int, subject_window: timedelta) -> None:
-    rows = list(
-        Message.objects.filter(thread_id=thread_pk).values_list(
-            "pk", "message_id", "references", "subject", "subject_normalised", "date",
-            "sender_name", "sender_email", "parent_id", "thread_depth", "thread_order", "public_id",
-        )
-    )
-    thread = Thread.objects.get(pk=thread_pk)
-    if not rows:
-        thread.delete()
-        return
+    refresh_threads([thread_pk], subject_window)
+
+
+def _tree_updates(rows: list[tuple], subject_window: timedelta) -> tuple[int, list[tuple]]:
+    """JWZ over one thread's messages: (root message pk, changed (parent, depth, order, pk) rows)."""
     by_msgid: dict[str, tuple] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r[0]):
         by_msgid.setdefault(row[1], row)  # a reused Message-ID: the first stored one holds the place
     items = [
         ThreadItem(message_id=r[1], references=tuple(x for x in r[2].split("\n") if x), subject_normalised=r[4], date=r[5])
         for r in by_msgid.values()
     ]
-    forest = thread_messages(items, subject_window=subject_window)
-    positions = {p.message_id: p for p in forest.positions}
+    positions = {p.message_id: p for p in thread_messages(items, subject_window=subject_window).positions}
     pk_of = {msgid: row[0] for msgid, row in by_msgid.items()}
+    ranked = sorted(positions.values(), key=lambda p: p.order)
+    order_of = {p.message_id: n for n, p in enumerate(ranked)}  # dense 0..n-1 within the thread
     updates = []
-    extra_order = len(positions)
-    for row in rows:
-        pos = positions.get(row[1]) if by_msgid[row[1]] is row else None
-        if pos is None:  # duplicate-id messages go after the tree, in date order
-            parent_pk, depth, order = pk_of.get(row[1]), 1, extra_order
-            extra_order += 1
-        else:
+    extra = len(order_of)
+    for row in sorted(rows, key=lambda r: (r[5], r[0])):
+        if by_msgid[row[1]] is row and row[1] in positions:
+            pos = positions[row[1]]
             parent_pk = pk_of.get(pos.parent_id) if pos.parent_id else None
-            depth, order = pos.depth, pos.order
+            depth, order = pos.depth, order_of[row[1]]
+        else:  # a second message under a reused Message-ID: after the tree, beside its namesake
+            parent_pk, depth, order = pk_of.get(row[1]), 1, extra
+            extra += 1
         if (row[8], row[9], row[10]) != (parent_pk, depth, order):
             updates.append((parent_pk, depth, order, row[0]))
-    if updates:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE archive_message SET parent_id = %s, thread_depth = %s, thread_order = %s WHERE id = %s",
-                updates,
-            )
-    _summarise(thread, rows, positions, by_msgid)
+    root_pk = pk_of[ranked[0].message_id] if ranked else min(rows, key=lambda r: r[5])[0]
+    return root_pk, updates
 
 
-def _summarise(thread: Thread, rows: list[tuple], positions: dict, by_msgid: dict[str, tuple]) -> None:
-    first_row = min(
-        (r for r in by_msgid.values() if r[1] in positions and positions[r[1]].order == 0),
-        default=min(rows, key=lambda r: r[5]),
-        key=lambda r: r[5],
-    )
+def _summary_row(thread_pk: int, root_pk: int, rows: list[tuple]) -> tuple:
+    root = next(r for r in rows if r[0] == root_pk)
     senders = Counter(r[6] or r[7] for r in rows)
-    thread.root_message_id = first_row[0]
-    thread.subject = first_row[3]
-    thread.subject_normalised = first_row[4]
-    thread.message_count = len(rows)
-    thread.participant_count = len(senders)
-    thread.participants = [name for name, _ in senders.most_common(20)]
-    thread.first_date = min(r[5] for r in rows)
-    thread.last_date = max(r[5] for r in rows)
-    thread.save()
+    return (
+        root_pk,
+        root[3],
+        root[4],
+        len(rows),
+        len(senders),
+        db_json([name for name, _ in senders.most_common(20)]),
+        db_datetime(min(r[5] for r in rows)),
+        db_datetime(max(r[5] for r in rows)),
+        thread_pk,
+    )
