@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from listhaven.web.api.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from listhaven.web.api.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 LIST_NAME = "^[a-z0-9][a-z0-9_.-]{0,99}$"
 PUBLIC_ID = "^([A-Z2-7]{32}([0-9]{2})?|[A-Z2-7]{30}[0-9]{2})$"
@@ -66,7 +66,7 @@ SCHEMAS: dict[str, Any] = {
                       "mbox_url": _STR}),
     "Months": _object({"list": _STR, "items": {"type": "array", "items": _ref("Month")}}),
     "ThreadSummary": _object(
-        {"id": _STR, "subject": _STR, "messages": _INT, "participants": _INT,
+        {"id": _STR, "subject": _STR, "message_count": _INT, "participant_count": _INT,
          "participant_names": {"type": "array", "items": _STR}, "first_date": _nullable(_DATE),
          "last_date": _nullable(_DATE), **_LINKS, "mbox_url": _STR, "feed_url": _STR}
     ),
@@ -133,9 +133,9 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str, requ
 
 LIST_PARAM = _param("list_name", "path", {"type": "string", "pattern": LIST_NAME}, "the list's short name")
 PAGE_PARAMS = [
-    _param("page", "query", {"type": "integer", "minimum": 1, "maximum": 10**12}, "page number, from 1"),
+    _param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "page number, from 1"),
     _param(
-        "per_page", "query", {"type": "integer", "minimum": 1, "maximum": 10**6},
+        "per_page", "query", {"type": "integer", "minimum": 1},
         f"items per page (default {DEFAULT_PER_PAGE}, capped at {MAX_PER_PAGE})",
     ),
 ]

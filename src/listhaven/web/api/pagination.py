@@ -17,7 +17,8 @@ from listhaven.web.api.http import bad_request, not_found
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
-_MAX_DIGITS = 12
+MAX_PAGE = 10**12
+_MAX_DIGITS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,15 @@ def _positive(request: HttpRequest, name: str, default: int) -> int:
     return value
 
 
-def page_request(request: HttpRequest) -> PageRequest:
+def _page(request: HttpRequest) -> int:
     page = _positive(request, "page", 1)
+    if page > MAX_PAGE:
+        raise bad_request(f"page must be at most {MAX_PAGE}")
+    return page
+
+
+def page_request(request: HttpRequest) -> PageRequest:
+    page = _page(request)
     per_page = min(_positive(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
     return PageRequest(page, per_page)
 

@@ -75,8 +75,8 @@ def thread_summary(mlist: MailingList, thread: Thread) -> dict[str, Any]:
     return {
         "id": thread.public_id,
         "subject": thread.subject,
-        "messages": thread.message_count,
-        "participants": thread.participant_count,
+        "message_count": thread.message_count,
+        "participant_count": thread.participant_count,
         "participant_names": [_text(mlist, str(p)) for p in (thread.participants or [])],
         "first_date": iso(thread.first_date),
         "last_date": iso(thread.last_date),

@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseBase,
     JsonResponse,
 )
+from django.views.decorators.csrf import csrf_exempt
 
 from listhaven.archive import export
 from listhaven.archive.models import Attachment, MailingList, Message, Thread
@@ -55,6 +56,7 @@ View = Callable[..., HttpResponseBase]
 def api_view(view: View) -> View:
     """GET/HEAD only; ApiError and Http404 become JSON error objects."""
 
+    @csrf_exempt  # read-only: other methods get a JSON 405, not the CSRF page
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD"):
