@@ -215,8 +215,10 @@ def test_redacted_message_is_410_and_hidden_in_its_thread(db, client):
     mlist = create_list("red@lists.example.org")
     raws = [
         b"From: Ann <ann@example.org>\nMessage-ID: <p@x>\nDate: Fri, 1 Mar 2024 10:00:00 +0000\nSubject: s\n\nsecret one\n",
-        b"From: Bob <bob@example.org>\nMessage-ID: <c@x>\nIn-Reply-To: <p@x>\nDate: Fri, 1 Mar 2024 11:00:00 +0000\n"
-        b"Subject: Re: s\n\nreply\n",
+        (
+            b"From: Bob <bob@example.org>\nMessage-ID: <c@x>\nIn-Reply-To: <p@x>\nDate: Fri, 1 Mar 2024 11:00:00 +0000\n"
+            b"Subject: Re: s\n\nreply\n"
+        ),
     ]
     store_batch(mlist, [parse_one(SourceMessage(r, "t#1")) for r in raws])
     parent = Message.objects.get(message_id="p@x")
