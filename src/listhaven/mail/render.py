@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from dataclasses import dataclass
 from html import escape
 
@@ -32,9 +33,8 @@ MAX_QUOTE_CLASS = 4  # depth classes cycle colours; deeper quotes share the last
 _URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:!?*'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
-_ADDRESS = re.compile(
-    r"(?<![\w.%+'-])([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})@([A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})+)"
-)
+_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-")
+_DOMAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})+")
 _QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
 
 
@@ -44,8 +44,17 @@ def obfuscate_address(address: str) -> str:
 
 
 def obfuscate_text(text: str) -> str:
-    """Every address in `text` written Pipermail's way (not escaped)."""
-    return _ADDRESS.sub(lambda m: f"{m.group(1)} at {m.group(2)}", text)
+    """Every address in `text` written Pipermail's way (not escaped): each ``@`` between a
+    local-part character and a domain becomes `` at ``. Splitting on ``@`` keeps this linear."""
+    if "@" not in text:
+        return text
+    pieces = text.split("@")
+    out = [pieces[0]]
+    for before, after in pairwise(pieces):
+        is_address = before[-1:] in _LOCAL_CHARS and before[-1:] != "" and _DOMAIN.match(after) is not None
+        out.append(" at " if is_address else "@")
+        out.append(after)
+    return "".join(out)
 
 
 def quote_depth(line: str) -> int:
@@ -68,6 +77,8 @@ def _split_url(candidate: str) -> tuple[str, str]:
 
 def render_inline(text: str, obfuscate: bool = True) -> str:
     """One piece of text as HTML: escaped, http(s) URLs linked, addresses obfuscated."""
+    if "://" not in text:
+        return _plain(text, obfuscate)
     out: list[str] = []
     pos = 0
     for match in _URL.finditer(text):
@@ -95,6 +106,7 @@ def _plain(text: str, obfuscate: bool) -> str:
 class _Block:
     kind: str  # "text", "quote" or "sig"
     lines: list[str]
+    depths: list[int]  # quote depth of each line (quotes only)
 
 
 def _signature_start(lines: list[str]) -> int | None:
@@ -105,22 +117,30 @@ def _signature_start(lines: list[str]) -> int | None:
     return None
 
 
+def _depth(line: str) -> int:
+    # Most lines are not quotes: skip the regex for them.
+    return quote_depth(line) if line.lstrip(" \t")[:1] == ">" else 0
+
+
 def _blocks(lines: list[str]) -> Iterator[_Block]:
     sig = _signature_start(lines)
     body = lines if sig is None else lines[:sig]
     current: list[str] = []
+    depths: list[int] = []
     current_kind = ""
     for line in body:
-        kind = "quote" if quote_depth(line) else "text"
+        depth = _depth(line)
+        kind = "quote" if depth else "text"
         if kind != current_kind and current:
-            yield _Block(current_kind, current)
-            current = []
+            yield _Block(current_kind, current, depths)
+            current, depths = [], []
         current_kind = kind
         current.append(line)
+        depths.append(depth)
     if current:
-        yield _Block(current_kind, current)
+        yield _Block(current_kind, current, depths)
     if sig is not None:
-        yield _Block("sig", lines[sig:])
+        yield _Block("sig", lines[sig:], [])
 
 
 def _join(rendered: list[str]) -> str:
@@ -129,23 +149,23 @@ def _join(rendered: list[str]) -> str:
     return joined + "\n" if rendered and rendered[-1] == "" else joined
 
 
-def _quote_lines(lines: list[str], obfuscate: bool) -> list[str]:
-    out = []
-    for line in lines:
-        depth = min(quote_depth(line), MAX_QUOTE_CLASS)
-        out.append(f'<span class="q q{depth}">{render_inline(line, obfuscate)}</span>')
-    return out
+def _quote_lines(lines: list[str], depths: list[int], obfuscate: bool) -> list[str]:
+    # One pass over the whole block: rendering never adds or removes a newline.
+    rendered = render_inline("\n".join(lines), obfuscate).split("\n")
+    return [
+        f'<span class="q q{min(depth, MAX_QUOTE_CLASS)}">{line}</span>' for line, depth in zip(rendered, depths)
+    ]
 
 
-def _render_quote(lines: list[str], obfuscate: bool) -> str:
+def _render_quote(block: _Block, obfuscate: bool) -> str:
+    lines = _quote_lines(block.lines, block.depths, obfuscate)
     if len(lines) <= FOLD_QUOTE_LINES:
-        return f'<div class="quote">{_join(_quote_lines(lines, obfuscate))}</div>'
+        return f'<div class="quote">{_join(lines)}</div>'
     head, rest = lines[:QUOTE_PREVIEW_LINES], lines[QUOTE_PREVIEW_LINES:]
-    summary = f"{len(rest)} more quoted lines"
     return (
-        f'<div class="quote">{_join(_quote_lines(head, obfuscate))}</div>'
-        f'<details class="quote-fold"><summary>{summary}</summary>'
-        f'<div class="quote">{_join(_quote_lines(rest, obfuscate))}</div></details>'
+        f'<div class="quote">{_join(head)}</div>'
+        f'<details class="quote-fold"><summary>{len(rest)} more quoted lines</summary>'
+        f'<div class="quote">{_join(rest)}</div></details>'
     )
 
 
@@ -156,9 +176,11 @@ def render_body(text: str, obfuscate: bool = True) -> str:
     parts: list[str] = []
     for block in _blocks(lines):
         if block.kind == "quote":
-            parts.append(_render_quote(block.lines, obfuscate))
+            parts.append(_render_quote(block, obfuscate))
         else:
-            inner = _join([render_inline(line, obfuscate) for line in block.lines])
             css = "sig" if block.kind == "sig" else "t"
+            inner = render_inline("\n".join(block.lines), obfuscate)
+            if block.lines[-1] == "":
+                inner += "\n"
             parts.append(f'<div class="{css}">{inner}</div>')
     return "".join(parts)

@@ -7,6 +7,7 @@ time beside it. Addresses are written ``user at example.com`` when the list obfu
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from urllib.parse import quote
 
 from listhaven.archive.threads import looks_like_reply
@@ -78,7 +79,13 @@ def reply_subject(subject: str) -> str:
     return subject if looks_like_reply(subject) else f"Re: {subject}"
 
 
+@lru_cache(maxsize=1024)
+def _quoted_reply_subject(subject: str) -> str:
+    # A thread page quotes the same subject for every message: percent-encoding is slow in Python.
+    return quote(reply_subject(subject), safe="")
+
+
 def reply_mailto(list_address: str, message_id: str, subject: str) -> str:
     """A mailto: link that answers in the thread: In-Reply-To and a ``Re:`` subject, to the list."""
-    query = f"In-Reply-To={quote('<' + message_id + '>', safe='')}&Subject={quote(reply_subject(subject), safe='')}"
+    query = f"In-Reply-To={quote('<' + message_id + '>', safe='@')}&Subject={_quoted_reply_subject(subject)}"
     return f"mailto:{quote(list_address, safe='@')}?{query}"

@@ -8,9 +8,9 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
-from listhaven.mail.render import render_body
 from listhaven.web import display
 from listhaven.web.assets import asset_url
+from listhaven.web.bodies import rendered_body
 
 register = template.Library()
 
@@ -73,7 +73,7 @@ def author(row: object, obfuscate: bool = True) -> str:
 @register.filter
 def body(text: str, obfuscate: bool = True) -> SafeString:
     """A message body as safe HTML (listhaven.mail.render escapes everything it takes from the text)."""
-    return mark_safe(render_body(text or "", bool(obfuscate)))
+    return mark_safe(rendered_body(text or "", bool(obfuscate)))  # render_body escapes everything
 
 
 @register.filter

@@ -8,6 +8,8 @@ from django.shortcuts import render
 from listhaven.archive.models import Thread
 from listhaven.web.access import get_readable_list
 from listhaven.web.charts import activity_chart
+from listhaven.web.fragments import month_rows
+from listhaven.web.links import ArchiveUrls
 from listhaven.web.listings import SORTS, PageOutOfRange, month_page
 from listhaven.web.months import month_counts, parse_month
 
@@ -65,6 +67,7 @@ def month(request: HttpRequest, list_name: str, month: str) -> HttpResponse:
     context = {
         "mlist": mlist,
         "page": page,
+        "rows": month_rows(page.rows, ArchiveUrls(mlist.name), mlist.obfuscate_addresses),
         "month": parsed,
         "sorts": SORTS,
         "previous_month": counts[here - 1][0] if here else None,

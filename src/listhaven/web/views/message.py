@@ -15,6 +15,7 @@ from listhaven.archive.models import Attachment, Message, Thread
 from listhaven.mail.ids import normalise_message_id
 from listhaven.web.access import get_readable_list
 from listhaven.web.display import reply_mailto
+from listhaven.web.links import ArchiveUrls
 from listhaven.web.months import Month
 from listhaven.web.navigation import next_by_date, previous_by_date, thread_outline
 
@@ -34,6 +35,12 @@ def message_page(request: HttpRequest, list_name: str, message_hash: str) -> Htt
         if message.has_attachments and not message.redacted
         else []
     )
+    urls = ArchiveUrls(mlist.name)
+    outline = thread_outline(message, thread)
+    before, after = previous_by_date(message), next_by_date(message)
+    for row in [before, after, *outline.rows]:
+        if row is not None:
+            row["url"] = urls.message(row["public_id"])
     date_utc = message.date
     context = {
         "mlist": mlist,
@@ -41,9 +48,9 @@ def message_page(request: HttpRequest, list_name: str, message_hash: str) -> Htt
         "thread": thread,
         "attachments": attachments,
         "month": Month(date_utc.year, date_utc.month),
-        "previous_by_date": previous_by_date(message),
-        "next_by_date": next_by_date(message),
-        "outline": thread_outline(message, thread),
+        "previous_by_date": before,
+        "next_by_date": after,
+        "outline": outline,
         "reply_href": reply_mailto(mlist.address, message.message_id, message.subject),
         "obfuscate": mlist.obfuscate_addresses,
     }

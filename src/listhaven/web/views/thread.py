@@ -16,6 +16,8 @@ from django.urls import reverse
 from listhaven.archive.models import Attachment, Message, Thread, ThreadAlias
 from listhaven.web.access import get_readable_list
 from listhaven.web.display import reply_mailto
+from listhaven.web.fragments import thread_items
+from listhaven.web.links import ArchiveUrls
 from listhaven.web.navigation import MAX_INDENT
 
 _FIELDS = (
@@ -46,7 +48,8 @@ def thread_page(request: HttpRequest, list_name: str, thread_id: str) -> HttpRes
         # Show a subject only where it changes, as a mail client's thread view does.
         m["subject_changed"] = m["subject"] != previous_subject
         previous_subject = m["subject"]
-    context = {"mlist": mlist, "thread": thread, "messages": messages, "obfuscate": mlist.obfuscate_addresses}
+    items = thread_items(messages, ArchiveUrls(mlist.name), mlist.obfuscate_addresses)
+    context = {"mlist": mlist, "thread": thread, "items": items, "obfuscate": mlist.obfuscate_addresses}
     return render(request, "listhaven/thread.html", context)
 
 
