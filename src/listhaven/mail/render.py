@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import pairwise
 from dataclasses import dataclass
 from html import escape
+from itertools import pairwise
 
 FOLD_QUOTE_LINES = 6
 QUOTE_PREVIEW_LINES = 2
