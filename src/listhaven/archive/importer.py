@@ -57,7 +57,7 @@ def limits() -> ParseLimits:
 def parse_one(source: SourceMessage, parse_limits: ParseLimits | None = None) -> Parsed:
     """Parses one message; never raises: what cannot be parsed carries its reason to quarantine."""
     try:
-        return Parsed(source, parse_message(source, parse_limits or limits()))
+        return Parsed.prepare(source, parse_message(source, parse_limits or limits()))
     except UnparseableMessage as exc:
         return Parsed(source, None, exc.reason)
     except Exception as exc:  # a parser bug must not lose the message: quarantine it with the cause

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from listhaven.archive.models import ImportRun, MailingList, Message, Quarantine
 from listhaven.archive.threads import NewMessage, assign_threads, refresh_threads
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
-from listhaven.search import backend_for
+from listhaven.search import SearchDocument, backend_for
 from listhaven.search.documents import build_document
 
 _CHUNK = 900
@@ -36,6 +36,19 @@ class Parsed:
     source: SourceMessage
     message: ParsedMessage | None
     error: str | None = None
+    # Prepared where the parsing happens (a worker process during imports), so the process
+    # that writes the database does as little as possible per message.
+    compressed_raw: bytes = b""
+    document: SearchDocument | None = None
+
+    @classmethod
+    def prepare(cls, source: SourceMessage, message: ParsedMessage) -> "Parsed":
+        recipients = [(a.name, a.email) for a in (*message.to, *message.cc)]
+        document = build_document(
+            0, message.subject, message.sender.name, message.sender.email, recipients, message.body_text,
+            [a.filename for a in message.attachments],
+        )
+        return cls(source, message, None, compress(source.raw), document)
 
 
 @dataclass
@@ -170,7 +183,7 @@ def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:
     insert_rows(
         "archive_rawmessage",
         ["message_id", "data", "from_line"],
-        [(pk, compress(p.source.raw), p.source.from_line or "") for pk, p in zip(pks, fresh)],
+        [(pk, p.compressed_raw or compress(p.source.raw), p.source.from_line or "") for pk, p in zip(pks, fresh)],
     )
     insert_rows(
         "archive_attachment",
@@ -186,13 +199,8 @@ def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:
 def _index(pks: list[int], fresh: list[Parsed]) -> None:
     documents = []
     for pk, p in zip(pks, fresh):
-        m = p.message
-        assert m is not None
-        recipients = [(a.name, a.email) for a in (*m.to, *m.cc)]
-        documents.append(
-            build_document(pk, m.subject, m.sender.name, m.sender.email, recipients, m.body_text,
-                           [a.filename for a in m.attachments])
-        )
+        document = p.document or Parsed.prepare(p.source, p.message).document  # type: ignore[arg-type]
+        documents.append(replace(document, rowid=pk))  # type: ignore[arg-type]
     with connection.cursor() as cursor:
         backend_for(connection).index(cursor, documents)
 

@@ -48,7 +48,7 @@ def _sqlite_database() -> dict:
             # synchronous=FULL: a commit is on disk before we acknowledge anything.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+                "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"
             ),
         },
     }
