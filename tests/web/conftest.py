@@ -1,0 +1,172 @@
+"""Fixtures of the web tests: a small list of hand-made cases, and a live `listhaven serve`.
+
+`casebook`: a list (in the test's own transaction) holding the seed-like message, a hostile one,
+a thread with a long quote, one with an attachment and one to redact.
+`live_server_url`: a real gunicorn server started with `listhaven serve` on a temporary store
+into which the fixture archive (and the seed-like message) were imported with `listhaven import`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LISTHAVEN = REPO / ".venv" / "bin" / "listhaven"
+SEED_LIST = "reading-circle"
+SEED_MESSAGE_ID = "20140817150509.seedlike@mail.example.com"
+
+
+def make_message(
+    msgid: str,
+    subject: str = "Hello",
+    body: str = "Some text.\n",
+    sender: str = "Ann Example <ann@example.org>",
+    date: str = "Mon, 04 Mar 2019 10:00:00 +0100",
+    refs: tuple[str, ...] = (),
+    to: str = "cases@lists.example.org",
+) -> bytes:
+    lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}", f"Date: {date}", f"Message-ID: <{msgid}>"]
+    if refs:
+        lines += ["References: " + " ".join(f"<{r}>" for r in refs), f"In-Reply-To: <{refs[-1]}>"]
+    lines.append("Content-Type: text/plain; charset=utf-8")
+    return ("\n".join(lines) + "\n\n" + body).encode()
+
+
+def store(mlist, raws: list[bytes]) -> None:
+    from listhaven.archive.importer import parse_one
+    from listhaven.archive.ingest import store_batch
+    from listhaven.mail.message import SourceMessage
+
+    store_batch(mlist, [parse_one(SourceMessage(raw, f"case#{n}")) for n, raw in enumerate(raws, 1)])
+
+
+LONG_QUOTE = "\n".join(f"> quoted line number {n} of the earlier message" for n in range(1, 13))
+
+
+def attachment_message() -> bytes:
+    return (
+        "From: Ann Example <ann@example.org>\nTo: cases@lists.example.org\nSubject: Notes\n"
+        "Date: Tue, 05 Mar 2019 09:00:00 +0000\nMessage-ID: <attached@example.org>\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=XYZ\n\n"
+        "--XYZ\nContent-Type: text/plain; charset=utf-8\n\nThe notes are attached.\n"
+        "--XYZ\nContent-Type: application/pdf; name=notes.pdf\nContent-Disposition: attachment; filename=notes.pdf\n"
+        "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK\n--XYZ--\n"
+    ).encode()
+
+
+@pytest.fixture
+def casebook(db):
+    """The `cases` list and its messages, keyed by a short name: each a Message."""
+    from listhaven.archive.lists import create_list
+    from listhaven.archive.models import Message
+    from listhaven.mail.synthetic import seed_like_message
+
+    mlist = create_list("cases@lists.example.org", description="Hand-made cases for the page tests.")
+    raws = [
+        seed_like_message(),
+        make_message(
+            "hostile@example.org",
+            subject="<script>alert('subject')</script> & more",
+            sender='"<img src=x onerror=alert(1)>" <evil@example.org>',
+            body="<script>alert('body')</script>\njavascript:alert(1)\n<a href=\"javascript:x\">x</a>\n",
+        ),
+        make_message("root@example.org", subject="Long quotes", body="The first message.\n"),
+        make_message(
+            "reply@example.org",
+            subject="Re: Long quotes",
+            body=f"Ann wrote:\n{LONG_QUOTE}\n\nI disagree.\n-- \nBob\n",
+            sender="Bob Builder <bob@example.net>",
+            date="Mon, 04 Mar 2019 12:00:00 -0600",
+            refs=("root@example.org",),
+        ),
+        attachment_message(),
+        make_message("removed@example.org", subject="Secret subject", body="Secret body.\n"),
+    ]
+    store(mlist, raws)
+    Message.objects.filter(mailing_list=mlist, message_id="removed@example.org").update(redacted=True)
+    by_id = {m.message_id: m for m in Message.objects.filter(mailing_list=mlist)}
+    return {
+        "list": mlist,
+        "seed": by_id[SEED_MESSAGE_ID],
+        "hostile": by_id["hostile@example.org"],
+        "root": by_id["root@example.org"],
+        "reply": by_id["reply@example.org"],
+        "attached": by_id["attached@example.org"],
+        "removed": by_id["removed@example.org"],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _import_fixture(data_dir: Path) -> None:
+    from listhaven.mail.mboxwrite import write_mboxrd
+    from listhaven.mail.synthetic import fixture_archive, seed_like_message
+
+    by_list: dict[str, list[bytes]] = {}
+    for spec, raw in fixture_archive():
+        by_list.setdefault(spec.address, []).append(raw)
+    seed_address = next(a for a in by_list if a.startswith(SEED_LIST + "@"))
+    by_list[seed_address].append(seed_like_message())
+    env = {**os.environ, "LISTHAVEN_DATA": str(data_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for address, raws in by_list.items():
+        path = data_dir / f"{address.split('@')[0]}.mbox"
+        with path.open("wb") as handle:
+            write_mboxrd([(raw, None) for raw in raws], handle)
+        subprocess.run(
+            [str(LISTHAVEN), "--data-dir", str(data_dir), "import", address, str(path), "--create", "--workers", "1"],
+            check=True, env=env, capture_output=True, timeout=300,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def live_server_url(tmp_path_factory):
+    """`listhaven serve` on the fixture archive, for the browser tests; stopped at the end."""
+    if not LISTHAVEN.exists():
+        pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
+    data_dir = tmp_path_factory.mktemp("live-archive")
+    _import_fixture(data_dir)
+    port = _free_port()
+    env = {**os.environ, "LISTHAVEN_DATA": str(data_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = (data_dir / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [str(LISTHAVEN), "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", "1"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _wait_until_up(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"listhaven serve exited with status {server.returncode}")
+        try:
+            opener.open(url + "/", timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"listhaven serve did not answer at {url} within 30 s")
