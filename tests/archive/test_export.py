@@ -219,3 +219,15 @@ def test_cli_export_writes_the_same_mbox(fixture_archive, db, tmp_path, settings
     bad = subprocess.run([*cli, "export", "cli", "--month", "2019-13", "-o", str(tmp_path / "x")],
                          capture_output=True, timeout=60, check=False)
     assert bad.returncode == 1 and b"no such month" in bad.stderr and not (tmp_path / "x").exists()
+
+
+def test_abandoned_download_stops_its_compression_thread():
+    import threading
+
+    rng = random.Random(9)
+    messages = [(make_message(f"t{i}@x", body=f"{rng.getrandbits(80000):x}\n"), None) for i in range(200)]
+    chunks = export.mbox_chunks(messages, flush_bytes=8192)
+    next(chunks)
+    assert any(t.name.startswith("gzip") for t in threading.enumerate())
+    chunks.close()  # what Django does when the client goes away
+    assert not any(t.name.startswith("gzip") for t in threading.enumerate())

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -25,7 +27,9 @@ from listhaven.mail.mboxwrite import build_from_line, write_mboxrd
 RawItem = tuple[bytes, str | None]
 CHUNK = 500
 _GZIP_FLUSH = 256 * 1024
-GZIP_LEVEL = 5
+_GZIP_INPUT = 1024 * 1024
+# Level 3 deflates ~120 MB/s of mail here, level 6 ~65 MB/s for 10% smaller files: the speed wins.
+GZIP_LEVEL = 3
 
 PIPERMAIL_MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -177,15 +181,31 @@ def _from_line(stored: str, sender: str, date: datetime) -> str:
 
 
 def iter_list_raw(mlist: MailingList, chunk_size: int = CHUNK) -> Iterator[RawItem]:
-    """Every exportable message of a list in archive (storage) order: (raw bytes, From_ line)."""
+    """Every exportable message of a list in archive (storage) order: (raw bytes, From_ line).
+
+    Keyset pagination over the message pks: each chunk is one indexed range query and one
+    primary-key lookup, so nothing is sorted or buffered beyond `chunk_size` rows (a single
+    joined, ordered query makes SQLite sort every blob of the list in a temporary b-tree).
+    """
     decompress = _Decompressor()
-    rows = (
-        RawMessage.objects.filter(message__mailing_list=mlist, message__redacted=False)
-        .order_by("pk")
-        .values_list("data", "from_line", "message__sender_email", "message__date")
-    )
-    for data, from_line, sender, date in rows.iterator(chunk_size=chunk_size):
-        yield decompress(data), _from_line(from_line, sender, date)
+    last = 0
+    while True:
+        meta = list(
+            _exportable(mlist).filter(pk__gt=last).order_by("pk").values_list("pk", "sender_email", "date")[:chunk_size]
+        )
+        if not meta:
+            return
+        last = meta[-1][0]
+        raws = {
+            pk: (data, line)
+            for pk, data, line in RawMessage.objects.filter(pk__in=[m[0] for m in meta]).values_list(
+                "pk", "data", "from_line"
+            )
+        }
+        for pk, sender, date in meta:
+            if pk in raws:
+                data, line = raws.pop(pk)
+                yield decompress(data), _from_line(line, sender, date)
 
 
 def iter_raw(pks: Sequence[int], chunk_size: int = CHUNK) -> Iterator[RawItem]:
@@ -207,18 +227,15 @@ def iter_raw(pks: Sequence[int], chunk_size: int = CHUNK) -> Iterator[RawItem]:
 
 
 class _Sink:
-    """A writable that collects bytes, optionally through a gzip compressor, until taken."""
+    """A writable that collects bytes until taken; subclassed to compress them on the way."""
 
-    def __init__(self, gzip: bool, level: int = GZIP_LEVEL) -> None:
-        self._zip = zlib.compressobj(level, zlib.DEFLATED, 31) if gzip else None
+    def __init__(self) -> None:
         self._parts: list[bytes] = []
         self.pending = 0
 
     def write(self, data: bytes) -> int:
-        out = self._zip.compress(data) if self._zip else data
-        if out:
-            self._parts.append(out)
-            self.pending += len(out)
+        self._parts.append(data)
+        self.pending += len(data)
         return len(data)
 
     def take(self) -> bytes:
@@ -228,20 +245,81 @@ class _Sink:
         return data
 
     def finish(self) -> bytes:
-        if self._zip is not None:
-            self._parts.append(self._zip.flush())
         return self.take()
+
+    def close(self) -> None:
+        self._parts.clear()
+
+
+class _GzipSink(_Sink):
+    """Compresses in one worker thread while the caller reads and escapes the next messages.
+
+    zlib releases the GIL while it deflates, so reading the store and compressing overlap; with
+    one worker the pieces stay in order. At most `_IN_FLIGHT` pieces wait, so memory stays flat.
+    """
+
+    _IN_FLIGHT = 4
+
+    def __init__(self, level: int = GZIP_LEVEL, piece: int = _GZIP_INPUT) -> None:
+        super().__init__()
+        self._piece = piece
+        self._zip = zlib.compressobj(level, zlib.DEFLATED, 31)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="gzip")
+        self._queued: deque[Future[bytes]] = deque()
+        self._input: list[bytes] = []
+        self._input_size = 0
+
+    def write(self, data: bytes) -> int:
+        self._input.append(data)
+        self._input_size += len(data)
+        if self._input_size >= self._piece:
+            self._submit()
+        return len(data)
+
+    def _submit(self) -> None:
+        data = b"".join(self._input)
+        self._input.clear()
+        self._input_size = 0
+        self._queued.append(self._pool.submit(self._zip.compress, data))
+        self._collect(block=len(self._queued) > self._IN_FLIGHT)
+
+    def _collect(self, block: bool) -> None:
+        while self._queued and (block or self._queued[0].done()):
+            super().write(self._queued.popleft().result())
+            block = False
+
+    def finish(self) -> bytes:
+        if self._input:
+            self._submit()
+        self._queued.append(self._pool.submit(self._zip.flush))
+        while self._queued:
+            self._collect(block=True)
+        self._pool.shutdown()
+        return self.take()
+
+    def close(self) -> None:
+        for future in self._queued:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        super().close()
+
+
+def _sink(gzip: bool, flush_bytes: int) -> _Sink:
+    return _GzipSink(piece=min(_GZIP_INPUT, flush_bytes)) if gzip else _Sink()
 
 
 def mbox_chunks(messages: Iterable[RawItem], gzip: bool = True, flush_bytes: int = _GZIP_FLUSH) -> Iterator[bytes]:
     """mboxrd bytes of `messages`, gzip-compressed unless told otherwise, in pieces of ~flush_bytes."""
-    sink = _Sink(gzip)
+    sink = _sink(gzip, flush_bytes)
     iterator = iter(messages)
-    while batch := list(islice(iterator, 64)):
-        write_mboxrd(batch, sink)  # type: ignore[arg-type]
-        if sink.pending >= flush_bytes:
-            yield sink.take()
-    tail = sink.finish()
+    try:
+        while batch := list(islice(iterator, 64)):
+            write_mboxrd(batch, sink)  # type: ignore[arg-type]
+            if sink.pending >= flush_bytes:
+                yield sink.take()
+        tail = sink.finish()
+    finally:
+        sink.close()  # also when the client went away mid-download
     if tail:
         yield tail
 
@@ -320,12 +398,14 @@ def iter_pipermail_text(mlist: MailingList, pks: Sequence[int], chunk_size: int 
 
 def pipermail_chunks(texts: Iterable[str], gzip: bool = True, flush_bytes: int = _GZIP_FLUSH) -> Iterator[bytes]:
     """Pipermail text encoded as UTF-8 (gzip unless told otherwise), in pieces of ~flush_bytes."""
-    sink = _Sink(gzip)
-    for text in texts:
-        sink.write(text.encode("utf-8", "surrogateescape"))
-        if sink.pending >= flush_bytes:
-            yield sink.take()
-    tail = sink.finish()
+    sink = _sink(gzip, flush_bytes)
+    try:
+        for text in texts:
+            sink.write(text.encode("utf-8", "surrogateescape"))
+            if sink.pending >= flush_bytes:
+                yield sink.take()
+        tail = sink.finish()
+    finally:
+        sink.close()
     if tail:
         yield tail
-
