@@ -7,8 +7,13 @@ postgres.py (PostgreSQL tsvector + GIN).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from listhaven.search.query import Node
+
+Order = Literal["rank", "date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +29,23 @@ class SearchDocument:
     filenames: str  # attachment file names
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The lists a search covers. `everything` says they are all the store holds, so no list
+    restriction is needed; `names` resolves ``list:NAME`` within the scope."""
+
+    list_ids: tuple[int, ...]
+    everything: bool = False
+    names: dict[str, int] = field(default_factory=dict)
+
+
 class SearchBackend(Protocol):
-    """One backend per database vendor; all methods take an open DB-API cursor inside a transaction."""
+    """One backend per database vendor; all methods take an open DB-API cursor inside a transaction.
+
+    Writing: `index` and `remove` (in the transaction that stores or removes the messages).
+    Reading: `find` returns (message id, score) pairs, best first for "rank" (lower score is
+    better), newest first for "date"; `count` counts exactly up to `cap` and answers cap + 1 beyond.
+    """
 
     vendor: str
 
@@ -36,3 +56,9 @@ class SearchBackend(Protocol):
     def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None: ...
 
     def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None: ...
+
+    def find(
+        self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
+    ) -> list[tuple[int, float | None]]: ...
+
+    def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int: ...

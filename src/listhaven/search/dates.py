@@ -5,7 +5,7 @@
     2019-05-01      that day                 2019-05-01..       from that day on
     2w..            the last two weeks       ..1y               older than a year (d, w, m, y)
 
-Dates are UTC. A range is start <= date < end, end being the start of the period after the last one.
+Dates are UTC and compared by whole days: a relative date starts at midnight of the day it names. A range is start <= date < end, end being the start of the period after the last one.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def _relative(text: str, now: datetime) -> datetime | None:
     if not m:
         return None
     count, unit = int(m.group(1)), m.group(2)
+    # Whole UTC days: "2w.." starts at midnight, so the index can answer it with day tokens.
+    now = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         if unit == "d":
             return now - timedelta(days=count)

@@ -2,17 +2,46 @@
 
 Contentless (``content=''``): the text lives once, in the message table; the index holds only
 tokens. Rows are removed with FTS5's 'delete' command, which needs the indexed values back, so
-documents are always rebuilt from the message by `documents.document_for_message`.
+documents are always rebuilt from the message by `documents.document_for_message` (SQLite 3.40
+has no contentless_delete).
+
+Besides the text columns, ``facets`` holds the message's list, date and attachment tokens
+(fts5_match.facets_of), read from the stored message row when it is indexed or removed; that lets
+one MATCH answer ``list:``, ``date:`` and ``has:`` together with the words.
+
+Ranking: bm25 with the column weights of RANK below (stored in the table's 'rank' option, so
+``ORDER BY rank`` uses them). A query matching more than RANK_CANDIDATES messages is ranked among
+its RANK_CANDIDATES most recently stored matches: bm25 over a whole archive's worth of common-word
+matches costs hundreds of milliseconds and tells little apart.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from listhaven.search.base import SearchDocument
+from listhaven.search.base import Order, Scope, SearchDocument
+from listhaven.search.fts5_match import (
+    MatchContext,
+    compile_conjunction,
+    compile_match,
+    facets_of,
+    is_fts,
+    list_token,
+    quote,
+)
+from listhaven.search.predicates import predicate
+from listhaven.search.query import Node, Not, conjuncts
 
 TABLE = "search_fts"
-COLUMNS = ("subject", "sender", "recipients", "body", "quoted", "filenames")
+VOCAB = "search_fts_vocab"
+COLUMNS = ("subject", "sender", "recipients", "body", "quoted", "filenames", "facets")
+# subject, sender, recipients, body, quoted, filenames, facets
+RANK = "bm25(10.0, 8.0, 2.0, 1.0, 0.3, 3.0, 0.0)"
+RANK_CANDIDATES = 5000
+_CHUNK = 500
+_YEAR = re.compile(r"y(\d{4})")
 
 
 class Fts5Backend:
@@ -24,22 +53,144 @@ class Fts5Backend:
             + ", ".join(COLUMNS)
             + ", content='', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
         )
+        cursor.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('rank', %s)", [RANK])
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB} USING fts5vocab({TABLE}, 'row')")
 
     def drop_schema(self, cursor: Any) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {VOCAB}")
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
     def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
+        facets = _facets(cursor, [d.rowid for d in documents])
         cursor.executemany(
-            f"INSERT INTO {TABLE}(rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [_values(d) for d in documents],
+            f"INSERT INTO {TABLE}(rowid, {', '.join(COLUMNS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [_values(d, facets.get(d.rowid, "")) for d in documents],
         )
 
     def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
+        facets = _facets(cursor, [d.rowid for d in documents])
         cursor.executemany(
-            f"INSERT INTO {TABLE}({TABLE}, rowid, {', '.join(COLUMNS)}) VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)",
-            [_values(d) for d in documents],
+            f"INSERT INTO {TABLE}({TABLE}, rowid, {', '.join(COLUMNS)}) "
+            "VALUES ('delete', %s, %s, %s, %s, %s, %s, %s, %s)",
+            [_values(d, facets.get(d.rowid, "")) for d in documents],
         )
 
+    # --- reading ----------------------------------------------------------------------------
 
-def _values(d: SearchDocument) -> tuple[object, ...]:
-    return (d.rowid, d.subject, d.sender, d.recipients, d.body, d.quoted, d.filenames)
+    def find(
+        self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
+    ) -> list[tuple[int, float | None]]:
+        if not scope.list_ids:
+            return []
+        match, where, params = self._plan(cursor, node, scope)
+        if match is not None and not where and order == "rank":
+            sql = (
+                f"SELECT rowid, rank FROM (SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH %s "
+                "ORDER BY rowid DESC LIMIT %s) ORDER BY rank, rowid DESC LIMIT %s OFFSET %s"
+            )
+            cursor.execute(sql, [match, RANK_CANDIDATES, limit, offset])
+            return [(int(r), float(s)) for r, s in cursor.fetchall()]
+        if match is not None:
+            ordering = f"{TABLE}.rank" if order == "rank" else "m.date DESC, m.id DESC"
+            sql = (
+                f"SELECT m.id, {TABLE}.rank FROM {TABLE} JOIN archive_message m ON m.id = {TABLE}.rowid "
+                f"WHERE {TABLE} MATCH %s {where} ORDER BY {ordering} LIMIT %s OFFSET %s"
+            )
+            cursor.execute(sql, [match, *params, limit, offset])
+            return [(int(r), float(s) if order == "rank" else None) for r, s in cursor.fetchall()]
+        sql = f"SELECT m.id FROM archive_message m WHERE 1 = 1 {where} ORDER BY m.date DESC, m.id DESC LIMIT %s OFFSET %s"
+        cursor.execute(sql, [*params, limit, offset])
+        return [(int(r), None) for (r,) in cursor.fetchall()]
+
+    def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
+        if not scope.list_ids:
+            return 0
+        match, where, params = self._plan(cursor, node, scope)
+        if match is not None and not where:
+            sql = f"SELECT count(*) FROM (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s LIMIT %s)"
+            cursor.execute(sql, [match, cap + 1])
+        elif match is not None:
+            sql = (
+                f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} JOIN archive_message m ON m.id = {TABLE}.rowid "
+                f"WHERE {TABLE} MATCH %s {where} LIMIT %s)"
+            )
+            cursor.execute(sql, [match, *params, cap + 1])
+        else:
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM archive_message m WHERE 1 = 1 {where} LIMIT %s)"
+            cursor.execute(sql, [*params, cap + 1])
+        return int(cursor.fetchone()[0])
+
+    def _plan(self, cursor: Any, node: Node, scope: Scope) -> tuple[str | None, str, list[object]]:
+        """(MATCH expression or None, "AND ..." SQL over m, its parameters).
+
+        The positive full-text parts of the top-level AND drive the query (and its rank); what the
+        index cannot answer (id:, thread:, their mixes) becomes SQL over the joined message row."""
+        context = MatchContext(scope.names, lambda: _year_span(cursor))
+        parts = conjuncts(node)
+        text_parts = [p for p in parts if is_fts(p)]
+        rest = [p for p in parts if not is_fts(p)]
+        match = None
+        if any(not isinstance(p, Not) for p in text_parts):
+            match = compile_conjunction(text_parts, context)
+            if not scope.everything:
+                lists = " OR ".join(quote(list_token(i)) for i in scope.list_ids)
+                match = "{facets} : (" + lists + ") AND (" + match + ")"
+        else:
+            rest = text_parts + rest
+        clauses: list[str] = []
+        params: list[object] = []
+        if rest or match is None:
+            clauses.append("m.redacted = %s")
+            params.append(False)
+            if match is None and not scope.everything:
+                clauses.append("m.mailing_list_id IN (" + ", ".join(["%s"] * len(scope.list_ids)) + ")")
+                params.extend(scope.list_ids)
+
+        def subquery(sub: Node) -> tuple[str, list[object]]:
+            return f"m.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s)", [compile_match(sub, context)]
+
+        for part in rest:
+            sql, ps = predicate(part, subquery, is_fts)
+            clauses.append(sql)
+            params.extend(ps)
+        where = "".join(" AND " + c for c in clauses)
+        return match, where, params
+
+
+def _values(d: SearchDocument, facets: str) -> tuple[object, ...]:
+    return (d.rowid, d.subject, d.sender, d.recipients, d.body, d.quoted, d.filenames, facets)
+
+
+def _facets(cursor: Any, rowids: list[int]) -> dict[int, str]:
+    """The facets column of stored messages, read from their rows (in the caller's transaction)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(rowids), _CHUNK):
+        chunk = rowids[start : start + _CHUNK]
+        cursor.execute(
+            "SELECT id, mailing_list_id, date, has_attachments FROM archive_message WHERE id IN ("
+            + ", ".join(["%s"] * len(chunk))
+            + ")",
+            chunk,
+        )
+        for rowid, list_id, moment, has_attachments in cursor.fetchall():
+            found[int(rowid)] = facets_of(int(list_id), _utc(moment), bool(has_attachments))
+    return found
+
+
+def _utc(value: object) -> datetime:
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError(f"unreadable stored date {value!r}")
+        value = parsed
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _year_span(cursor: Any) -> tuple[int, int] | None:
+    """The first and last years that hold messages, from the index's own vocabulary (cheap)."""
+    cursor.execute(f"SELECT term FROM {VOCAB} WHERE term >= %s AND term < %s", ["y0", "y:"])
+    years = [int(m.group(1)) for (term,) in cursor.fetchall() if (m := _YEAR.fullmatch(term))]
+    return (min(years), max(years)) if years else None
