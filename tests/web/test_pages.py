@@ -73,6 +73,9 @@ def test_overview_shows_description_threads_months_and_chart(client, fixture_arc
     assert reverse("month", args=[mlist.name, "2019-03"]) in html
     assert reverse("thread", args=[mlist.name, biggest_thread(mlist).public_id]) in html
     assert "replies" in html
+    recent = html.split('id="recent-h"')[1].split("</section>")[0]
+    assert "@" not in recent  # participants without a name are shown as obfuscated addresses
+    assert " since March 2019 " in html
     assert reverse("listinfo", args=[mlist.name]) in html
     assert_clean(html)
 

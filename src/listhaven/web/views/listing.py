@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from listhaven.archive.models import Thread
+from listhaven.mail.render import obfuscate_text
 from listhaven.web.access import get_readable_list
 from listhaven.web.charts import activity_chart
 from listhaven.web.fragments import month_rows
@@ -29,13 +30,16 @@ def overview(request: HttpRequest, list_name: str) -> HttpResponse:
     )
     for thread in threads:
         thread.replies = max(0, thread.message_count - 1)
-        thread.shown_participants = (thread.participants or [])[:SHOWN_PARTICIPANTS]
+        shown = (thread.participants or [])[:SHOWN_PARTICIPANTS]
+        # a participant without a display name is an address
+        thread.shown_participants = [obfuscate_text(p) for p in shown] if mlist.obfuscate_addresses else shown
         thread.more_participants = max(0, thread.participant_count - len(thread.shown_participants))
     context = {
         "mlist": mlist,
         "threads": threads,
         "months": list(reversed(months)),
         "total": sum(n for _, n in months),
+        "first_month": months[0][0] if months else None,
         "chart": activity_chart(months),
         "obfuscate": mlist.obfuscate_addresses,
     }
