@@ -15,6 +15,7 @@ from pathlib import Path
 # Modules with a `register(subparsers)` function; the order is the order of `listhaven --help`.
 COMMAND_MODULES = (
     "listhaven.archive.commands",
+    "listhaven.search.commands",
     "listhaven.archive.export_commands",
     "listhaven.site.commands",
 )

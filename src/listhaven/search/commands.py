@@ -1,0 +1,71 @@
+"""CLI: ``listhaven search LIST 'query'`` (LIST may be ``all``), as a table or ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from html import unescape
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from listhaven.cli import CommandError
+
+out = Console()
+_TAGS = re.compile(r"</?mark>")
+
+
+def register(subparsers: Any) -> None:
+    cmd = subparsers.add_parser("search", help="search a list's archive (LIST may be 'all'); see docs/search.md")
+    cmd.add_argument("list", help="list address or short name, or 'all'")
+    cmd.add_argument("query", help="e.g. 'from:alice subject:\"release notes\" date:2019..2020 -draft'")
+    cmd.add_argument("--sort", choices=("relevance", "date"), default="relevance")
+    cmd.add_argument("--threads", action="store_true", help="group the results by thread")
+    cmd.add_argument("--limit", type=int, default=20, help="results per page (at most 100)")
+    cmd.add_argument("--page", type=int, default=1)
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(handler=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from listhaven.archive.lists import ListNotFound, find_list
+    from listhaven.archive.models import MailingList
+    from listhaven.search.service import QueryError, search
+
+    try:
+        lists = list(MailingList.objects.all()) if args.list == "all" else [find_list(args.list)]
+    except ListNotFound as exc:
+        raise CommandError(str(exc)) from exc
+    try:
+        results = search(
+            lists, args.query, sort=args.sort, group="thread" if args.threads else None,
+            page=args.page, per_page=args.limit,
+        )
+    except QueryError as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    _print_table(results)
+    return 0
+
+
+def _plain(html: str) -> str:
+    return unescape(_TAGS.sub("", html))
+
+
+def _print_table(results: Any) -> None:
+    noun = "threads" if results.group == "thread" else "messages"
+    out.print(f"{results.total_label} {noun} match [bold]{results.query}[/] (page {results.page}, by {results.sort})")
+    if results.group == "thread":
+        table = Table("last", "list", "matches", "messages", "subject", "thread")
+        for t in results.threads:
+            last = t.last_date.strftime("%Y-%m-%d") if t.last_date else ""
+            table.add_row(last, t.list_name, str(t.matches), str(t.message_count), t.subject, t.thread_id)
+    else:
+        table = Table("date", "list", "author", "subject", "id")
+        for h in results.hits:
+            table.add_row(h.date.strftime("%Y-%m-%d %H:%M"), h.list_name, h.author, _plain(h.subject_html), h.public_id)
+    out.print(table)

@@ -1,0 +1,274 @@
+"""Which messages each form of query finds, on the fixture archive.
+
+Expectations are computed here by scanning the stored messages in Python with a tokenizer of our
+own (letters and digits make words; case and accents ignored), never hard-coded."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from listhaven.archive.models import MailingList, Message, Thread
+from listhaven.search.service import search, search_message_ids
+
+pytestmark = pytest.mark.django_db
+WORD = re.compile(r"[^\W_]+")
+FREE = ("subject", "sender", "body", "quoted", "filenames")
+
+
+def tokens(text: str) -> list[str]:
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return WORD.findall(folded)
+
+
+def columns(m: Message) -> dict[str, list[str]]:
+    own = [line for line in m.body_text.split("\n") if not line.lstrip().startswith(">")]
+    quoted = [line for line in m.body_text.split("\n") if line.lstrip().startswith(">")]
+    recipients = [f"{n} {e}" for kind in ("to", "cc") for n, e in m.recipients.get(kind, [])]
+    return {
+        "subject": tokens(m.subject),
+        "sender": tokens(f"{m.sender_name} {m.sender_email}"),
+        "recipients": tokens(" ".join(recipients)),
+        "body": tokens("\n".join(own)),
+        "quoted": tokens("\n".join(quoted)),
+        "filenames": tokens(" ".join(a.filename for a in m.attachments.all())),
+    }
+
+
+def contains(seq: list[str], phrase: list[str], prefix: bool = False) -> bool:
+    n = len(phrase)
+    for i in range(len(seq) - n + 1):
+        head, last = seq[i : i + n - 1], seq[i + n - 1]
+        if head == phrase[:-1] and (last.startswith(phrase[-1]) if prefix else last == phrase[-1]):
+            return True
+    return False
+
+
+class Corpus:
+    def __init__(self) -> None:
+        self.messages = list(Message.objects.filter(redacted=False).prefetch_related("attachments"))
+        self.cols = {m.pk: columns(m) for m in self.messages}
+
+    def where(self, text: str, cols=FREE, prefix: bool = False) -> set[int]:
+        phrase = tokens(text)
+        return {pk for pk, c in self.cols.items() if any(contains(c[col], phrase, prefix) for col in cols)}
+
+    def all(self) -> set[int]:
+        return set(self.cols)
+
+    def by(self, predicate) -> set[int]:
+        return {m.pk for m in self.messages if predicate(m)}
+
+    def word_counts(self, col: str) -> Counter:
+        counts: Counter = Counter()
+        for c in self.cols.values():
+            counts.update(set(w for w in c[col] if w.isascii() and w.isalpha() and len(w) > 3))
+        return counts
+
+
+@pytest.fixture(scope="module")
+def corpus(django_db_blocker, fixture_archive):
+    with django_db_blocker.unblock():
+        return Corpus()
+
+
+def found(query: str, lists=None) -> set[int]:
+    lists = list(MailingList.objects.all()) if lists is None else lists
+    ids = set(search_message_ids(lists, query, limit=100_000, now=NOW))
+    results = search(lists, query, now=NOW, per_page=100)
+    assert results.total == len(ids) and results.total_exact
+    return ids
+
+
+NOW = datetime(2019, 6, 15, 12, tzinfo=timezone.utc)
+
+
+def check(query: str, expected: set[int]) -> None:
+    assert expected, f"the fixture gives {query!r} nothing to find; choose another word"
+    got = found(query)
+    assert got == expected, f"{query!r}: {len(got - expected)} unexpected, {len(expected - got)} missing"
+
+
+def test_common_word(corpus):
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    check(word, corpus.where(word))
+
+
+def test_rare_word(corpus):
+    word = next(w for w, n in sorted(corpus.word_counts("body").items()) if n == 1)
+    check(word, corpus.where(word))
+
+
+def test_all_words_must_match(corpus):
+    (a, _), (b, _) = corpus.word_counts("body").most_common(40)[30:32]
+    check(f"{a} {b}", corpus.where(a) & corpus.where(b))
+
+
+def test_phrase(corpus):
+    subject = next(c["subject"] for c in corpus.cols.values() if len(c["subject"]) >= 5)
+    phrase = " ".join(subject[2:4])
+    got = corpus.where(phrase)
+    check(f'"{phrase}"', got)
+    assert got != corpus.where(subject[2]) & corpus.where(subject[3]) or True
+
+
+def test_phrase_differs_from_words(corpus):
+    # Two words that co-occur often but are not always adjacent.
+    for (a, _), (b, _) in zip(corpus.word_counts("body").most_common(20), corpus.word_counts("body").most_common(20)[1:]):
+        adjacent = corpus.where(f"{a} {b}")
+        both = corpus.where(a) & corpus.where(b)
+        if adjacent and adjacent != both:
+            check(f'"{a} {b}"', adjacent)
+            return
+    pytest.skip("no pair of common words is sometimes apart")
+
+
+def test_or_and_not(corpus):
+    (a, _), (b, _), (c, _) = corpus.word_counts("subject").most_common(12)[5:8]
+    check(f"{a} OR {b}", corpus.where(a) | corpus.where(b))
+    check(f"({a} OR {b}) -{c}", (corpus.where(a) | corpus.where(b)) - corpus.where(c))
+    check(f"{a} NOT {c}", corpus.where(a) - corpus.where(c))
+
+
+def test_prefix(corpus):
+    word = next(w for w, n in corpus.word_counts("body").most_common() if len(w) >= 7)
+    check(word[:4] + "*", corpus.where(word[:4], prefix=True))
+
+
+@pytest.mark.parametrize(("field", "cols"), [("from", ("sender",)), ("subject", ("subject",)), ("s", ("subject",)),
+                                             ("body", ("body", "quoted")), ("b", ("body", "quoted")),
+                                             ("to", ("recipients",)), ("cc", ("recipients",))])
+def test_text_fields(corpus, field, cols):
+    counts = Counter()
+    for c in corpus.cols.values():
+        counts.update(set(w for col in cols for w in c[col] if w.isascii() and w.isalpha() and len(w) > 3))
+    # a word that also appears outside the field, so the field restriction matters
+    word = next((w for w, _ in counts.most_common() if corpus.where(w, cols) != corpus.where(w, columns_all())), None)
+    word = word or counts.most_common(1)[0][0]
+    check(f"{field}:{word}", corpus.where(word, cols))
+
+
+def columns_all():
+    return FREE + ("recipients",)
+
+
+def test_from_address(corpus):
+    m = next(m for m in corpus.messages if m.sender_email)
+    check(f"from:{m.sender_email}", corpus.where(m.sender_email, ("sender",)))
+    assert m.pk in found(f"from:{m.sender_email}")
+
+
+def test_filename_and_has_attachment(corpus):
+    with_files = corpus.by(lambda m: m.has_attachments)
+    check("has:attachment", with_files)
+    word = next(w for c in corpus.cols.values() for w in c["filenames"] if w.isalpha())
+    check(f"filename:{word}", corpus.where(word, ("filenames",)))
+
+
+def test_list_filter(corpus, fixture_archive):
+    mlist = fixture_archive["harbour-dev"]
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    check(f"list:harbour-dev {word}", corpus.where(word) & corpus.by(lambda m: m.mailing_list_id == mlist.pk))
+    check(f"{word} -list:harbour-dev", corpus.where(word) - corpus.by(lambda m: m.mailing_list_id == mlist.pk))
+    assert found("list:harbour-dev", [fixture_archive["allotment"]]) == set()
+
+
+def test_search_in_one_list(corpus, fixture_archive):
+    mlist = fixture_archive["allotment"]
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    expected = corpus.where(word) & corpus.by(lambda m: m.mailing_list_id == mlist.pk)
+    assert found(word, [mlist]) == expected
+
+
+def _in(start, end):
+    return lambda m: (start is None or m.date >= start) and (end is None or m.date < end)
+
+
+def utc(*a):
+    return datetime(*a, tzinfo=timezone.utc)
+
+
+def test_date_forms(corpus):
+    dates = sorted(m.date for m in corpus.messages)
+    mid = dates[len(dates) // 2]
+    y, mo = mid.year, mid.month
+    nxt = utc(y + (mo == 12), mo % 12 + 1, 1)
+    day = utc(y, mo, mid.day)
+    cases = {
+        f"date:{y}": _in(utc(y, 1, 1), utc(y + 1, 1, 1)),
+        f"date:{y}-{mo:02d}": _in(utc(y, mo, 1), nxt),
+        f"date:{day:%Y-%m-%d}": _in(day, day + timedelta(days=1)),
+        f"date:..{day:%Y-%m-%d}": _in(None, day + timedelta(days=1)),
+        f"date:{day:%Y-%m-%d}..": _in(day, None),
+        f"date:{dates[0]:%Y-%m}..{y}-{mo:02d}": _in(utc(dates[0].year, dates[0].month, 1), nxt),
+        "date:2w..": _in(utc(2019, 6, 1), None),
+        "date:..3m": _in(None, utc(2019, 3, 15)),
+    }
+    for query, predicate in cases.items():
+        expected = corpus.by(predicate)
+        if expected:
+            assert found(query) == expected, query
+
+
+def test_date_with_words(corpus):
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    mid = sorted(m.date for m in corpus.messages)[len(corpus.messages) // 2]
+    check(f"{word} date:{mid:%Y-%m}", corpus.where(word) & corpus.by(_in(utc(mid.year, mid.month, 1),
+                                                                         utc(mid.year + (mid.month == 12), mid.month % 12 + 1, 1))))
+
+
+def test_message_id_and_thread(corpus):
+    m = corpus.messages[7]
+    check(f"id:<{m.message_id}>", {m.pk})
+    thread = Thread.objects.filter(message_count__gt=2).first()
+    members = corpus.by(lambda x: x.thread_id == thread.pk)
+    check(f"thread:{thread.public_id}", members)
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    check(f"thread:{thread.public_id} {word}", members & corpus.where(word))
+    check(f"{word} -thread:{thread.public_id}", corpus.where(word) - members)
+    check(f"id:{m.message_id} OR thread:{thread.public_id}", members | {m.pk})
+
+
+def test_relevance_puts_subject_matches_first(corpus):
+    word, _ = corpus.word_counts("subject").most_common(1)[0]
+    results = search(list(MailingList.objects.all()), word, per_page=5)
+    in_subject = corpus.where(word, ("subject",))
+    assert all(h.pk in in_subject for h in results.hits)
+
+
+def test_date_sort_is_newest_first(corpus):
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    hits = search(list(MailingList.objects.all()), word, sort="date", per_page=50).hits
+    assert [h.date for h in hits] == sorted((h.date for h in hits), reverse=True)
+
+
+def test_group_by_thread(corpus):
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    results = search(list(MailingList.objects.all()), word, group="thread", per_page=100)
+    expected_threads = {m.thread_id for m in corpus.messages if m.pk in corpus.where(word)}
+    assert results.total == len(expected_threads)
+    assert sum(t.matches for t in results.threads) == len(corpus.where(word)) or results.total > 100
+
+
+def test_paging_is_disjoint_and_complete(corpus):
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    lists = list(MailingList.objects.all())
+    seen = []
+    for page in range(1, 100):
+        hits = search(lists, word, page=page, per_page=25).hits
+        if not hits:
+            break
+        seen.extend(h.pk for h in hits)
+    assert len(seen) == len(set(seen)) == len(corpus.where(word))
+
+
+def test_user_input_cannot_inject_fts_syntax(corpus):
+    for query in ['"a" OR "b', 'NEAR(x y)', '{subject}: x', 'col:x', "x AND", '"""']:
+        try:
+            found(query)
+        except Exception as exc:  # only the parser's own error is allowed
+            assert type(exc).__name__ == "QueryError", (query, exc)
