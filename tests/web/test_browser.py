@@ -131,6 +131,21 @@ def test_thread_page_collapse_and_keys(page):
     assert page.locator("ol.thread > li > details[open]").count() == items.count()
     page.keyboard.press("j")
     assert page.evaluate("document.activeElement.matches('ol.thread > li')")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "thread-page.png"))
+    assert page.problems == []
+
+
+def test_month_page_orders(page):
+    page.goto(f"/{SEED_LIST}/2019-03/")
+    rows = page.locator(".msglist > li")
+    assert rows.count() > 10
+    page.get_by_role("link", name="author", exact=True).click()
+    page.wait_for_url(re.compile(r"sort=author"))
+    assert page.locator('.tabs [aria-current="page"]').inner_text() == "author"
+    OUTPUT.mkdir(exist_ok=True)
+    page.goto(f"/{SEED_LIST}/2019-03/")
+    page.screenshot(path=str(OUTPUT / "month-page.png"))
     assert page.problems == []
 
 

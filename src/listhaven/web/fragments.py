@@ -44,14 +44,15 @@ def month_rows(rows: Iterable[dict], urls: ArchiveUrls, obfuscate: bool) -> Safe
     for row in rows:
         css = f"d{row.get('indent', 0)}" + (" new-thread" if row.get("new_thread") else "")
         deep = '<span class="deep" title="deeper reply">…</span>' if row.get("deep") else ""
+        href = urls.message(row["public_id"])
         if row["redacted"]:
-            subject, who = REMOVED, ""
+            link, who = f'<a href="{href}">{REMOVED}</a>', ""
+        elif row.get("same_subject"):
+            link, who = f'<a class="reply" href="{href}">{_who(row, obfuscate)}</a>', ""
         else:
-            subject, who = escape(row["subject"] or "(no subject)"), _who(row, obfuscate)
-        out.append(
-            f'<li class="{css}" id="m-{row["public_id"]}">{deep}<a href="{urls.message(row["public_id"])}">'
-            f'{subject}</a> <span class="who">{who}</span> {_time(row)}</li>\n'
-        )
+            link = f'<a href="{href}">{escape(row["subject"] or "(no subject)")}</a>'
+            who = f' <span class="who">{_who(row, obfuscate)}</span>'
+        out.append(f'<li class="{css}" id="m-{row["public_id"]}">{deep}{link}{who} {_time(row)}</li>\n')
     return mark_safe("".join(out))  # every value above is escaped
 
 

@@ -73,14 +73,16 @@ def month_page(mlist: MailingList, month: Month, sort: str, page: int) -> MonthP
     indents = _indents(ordered) if sort == "thread" else {}
     by_id = {row["id"]: row for row in Message.objects.filter(id__in=[k[0] for k in shown]).values(*ROW_FIELDS)}
     rows = []
-    previous_thread = None
+    previous: tuple | None = None
     for key in shown:
         row = by_id[key[0]]
         depth = indents.get(key[0], 0)
         row["indent"] = min(depth, MAX_INDENT)
         row["deep"] = depth > MAX_INDENT
-        row["new_thread"] = sort == "thread" and row["thread_id"] != previous_thread
-        previous_thread = row["thread_id"]
+        row["new_thread"] = sort == "thread" and (previous is None or key[1] != previous[1])
+        # In thread order a reply that only adds "Re:" is shown by its author, as mail clients do.
+        row["same_subject"] = sort == "thread" and not row["new_thread"] and key[5] == previous[5]
+        previous = key
         rows.append(row)
     return MonthPage(
         month=month, sort=sort, total=len(keys), threads=len({k[1] for k in keys}), page=page, pages=pages, rows=rows
