@@ -52,13 +52,13 @@ LONG_QUOTE = "\n".join(f"> quoted line number {n} of the earlier message" for n 
 
 def attachment_message() -> bytes:
     return (
-        "From: Ann Example <ann@example.org>\nTo: cases@lists.example.org\nSubject: Notes\n"
-        "Date: Tue, 05 Mar 2019 09:00:00 +0000\nMessage-ID: <attached@example.org>\nMIME-Version: 1.0\n"
-        "Content-Type: multipart/mixed; boundary=XYZ\n\n"
-        "--XYZ\nContent-Type: text/plain; charset=utf-8\n\nThe notes are attached.\n"
-        "--XYZ\nContent-Type: application/pdf; name=notes.pdf\nContent-Disposition: attachment; filename=notes.pdf\n"
-        "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK\n--XYZ--\n"
-    ).encode()
+        b"From: Ann Example <ann@example.org>\nTo: cases@lists.example.org\nSubject: Notes\n"
+        b"Date: Tue, 05 Mar 2019 09:00:00 +0000\nMessage-ID: <attached@example.org>\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=XYZ\n\n"
+        b"--XYZ\nContent-Type: text/plain; charset=utf-8\n\nThe notes are attached.\n"
+        b"--XYZ\nContent-Type: application/pdf; name=notes.pdf\nContent-Disposition: attachment; filename=notes.pdf\n"
+        b"Content-Transfer-Encoding: base64\n\nJVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK\n--XYZ--\n"
+    )
 
 
 @pytest.fixture
