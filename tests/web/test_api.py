@@ -254,4 +254,10 @@ def test_search(fixture_archive, client):
     data = get_json(client, f"/api/lists/reading-circle/search?q=subject:{word}&per_page=100")
     assert data["total"] >= 1 and m.public_id in [h["id"] for h in data["items"]]
     assert_no_sender_address(json.dumps(data))
+    by_date = get_json(client, f"/api/lists/reading-circle/search?q=subject:{word}&sort=date&per_page=100")
+    dates = [h["date"] for h in by_date["items"]]
+    assert dates == sorted(dates, reverse=True) and by_date["total"] == data["total"]
     assert_error(client, "/api/lists/reading-circle/search?q=date:2019-99", 400)
+    assert_error(client, f"/api/lists/reading-circle/search?q={word}&sort=best", 400)
+    assert_error(client, f"/api/lists/reading-circle/search?q={word}&page=501", 400)
+    assert_error(client, f"/api/lists/reading-circle/search?q={word}&page=400", 404)

@@ -154,10 +154,10 @@ def search_message_pks(mlist: MailingList, query: str, limit: int = SEARCH_EXPOR
 
 
 def search_pks(mlist: MailingList, query: str, limit: int) -> list[int]:
-    """Message pks a search finds in `mlist`, best first (the search layer's order)."""
+    """Message pks a search finds in `mlist` (the newest `limit` of them)."""
     from listhaven.search import service
 
-    return list(service.message_ids(mlist, query, limit=limit))
+    return list(service.search_message_ids(mlist, query, limit=limit))
 
 
 # ---------------------------------------------------------------- raw bytes out of the store

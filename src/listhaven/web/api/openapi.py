@@ -97,9 +97,13 @@ SCHEMAS: dict[str, Any] = {
          "links": {"type": "object", "additionalProperties": _STR}}
     ),
     "SearchHit": _object(
-        {"id": _STR, "thread": _STR, "subject": _STR, "date": _DATE, "author": _ref("Person"), **_LINKS}
+        {"id": _STR, "thread": _STR, "thread_size": _INT, "subject": _STR, "date": _DATE, "author": _ref("Person"),
+         "snippet_html": _STR, "score": _nullable({"type": "number"}), **_LINKS}
     ),
-    "SearchPage": _page_of("SearchHit", {"list": _STR, "query": _STR, "limited": _BOOL}),
+    "SearchPage": _page_of(
+        "SearchHit", {"list": _STR, "query": _STR, "sort": {"type": "string", "enum": ["relevance", "date"]},
+                      "total_exact": _BOOL},
+    ),
     "Stats": _object(
         {"name": _STR, "list": _STR, "messages": _INT, "threads": _INT, "authors": _INT, "quarantined": _INT,
          "first_date": _nullable(_DATE), "last_date": _nullable(_DATE),
@@ -140,6 +144,11 @@ PAGE_PARAMS = [
     ),
 ]
 
+SEARCH_PAGE_PARAMS = [
+    _param("page", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "page number, from 1 (at most 500)"),
+    PAGE_PARAMS[1],
+]
+
 
 def _get(summary: str, ok: dict[str, Any], params: list[dict], errors: dict[str, str], op_id: str) -> dict:
     responses: dict[str, Any] = {"200": ok, "304": {"description": "not modified (conditional GET)"}}
@@ -160,6 +169,8 @@ def openapi_document() -> dict[str, Any]:
     order = _param("order", "query", {"type": "string", "enum": ["asc", "desc"]}, "direction (default desc)")
     query = _param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200},
                    "a query in the web search's language (from:, subject:, date:, \"phrases\" ...)", True)
+    search_sort = _param("sort", "query", {"type": "string", "enum": ["relevance", "date"]},
+                         "best matches first (default) or newest first")
     paths = {
         "/api/lists": _get("Every list the caller may read", _ok("ListPage", "a page of lists"), PAGE_PARAMS,
                            {"400": "malformed parameter", "404": "a page past the end"}, "lists"),
@@ -177,7 +188,8 @@ def openapi_document() -> dict[str, Any]:
             {"404": "no such list or message", "410": "the message was removed"}, "message"),
         "/api/lists/{list_name}/search": _get(
             "Messages a search finds, best first", _ok("SearchPage", "a page of hits"),
-            [LIST_PARAM, query, *PAGE_PARAMS], {**_BAD_PAGE, "400": "malformed query or parameter"}, "search"),
+            [LIST_PARAM, query, search_sort, *SEARCH_PAGE_PARAMS],
+            {**_BAD_PAGE, "400": "malformed query or parameter"}, "search"),
         "/api/lists/{list_name}/stats": _get("Figures about a list", _ok("Stats", "the figures"), [LIST_PARAM],
                                              _NO_LIST, "stats"),
     }

@@ -77,6 +77,12 @@ def paginate(
     if wanted.page > pages:
         raise not_found(f"page {wanted.page} does not exist: there {'is' if pages == 1 else 'are'} {pages}")
     rows = fetch(wanted.offset, wanted.per_page)
+    return page_object(request, wanted, total, [serialize(row) for row in rows])
+
+
+def page_object(request: HttpRequest, wanted: PageRequest, total: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page envelope around already serialised items."""
+    pages = max(1, -(-total // wanted.per_page))
     return {
         "page": wanted.page,
         "per_page": wanted.per_page,
@@ -84,5 +90,5 @@ def paginate(
         "pages": pages,
         "next": _link(request, wanted.page + 1, wanted.per_page) if wanted.page < pages else None,
         "previous": _link(request, wanted.page - 1, wanted.per_page) if wanted.page > 1 else None,
-        "items": [serialize(row) for row in rows],
+        "items": items,
     }

@@ -175,12 +175,18 @@ def message_detail(
     }
 
 
-def search_hit(mlist: MailingList, message: Message) -> dict[str, Any]:
+def search_hit(mlist: MailingList, hit: Any) -> dict[str, Any]:
+    """A `listhaven.search.results.SearchHit` (its author and address already obfuscated per the list)."""
+    kwargs = {"list_name": mlist.name, "message_hash": hit.public_id}
     return {
-        "id": message.public_id,
-        "thread": message.thread.public_id,
-        "subject": message.subject,
-        "date": iso(message.date),
-        "author": person(mlist, message.sender_name, message.sender_email),
-        **_message_links(mlist, message.public_id),
+        "id": hit.public_id,
+        "thread": hit.thread_id,
+        "thread_size": hit.thread_size,
+        "subject": hit.subject,
+        "date": iso(hit.date),
+        "author": {"name": hit.author if hit.author != hit.address else None, "address": hit.address or None},
+        "snippet_html": hit.snippet_html,
+        "score": hit.score,
+        "url": reverse("message", kwargs=kwargs),
+        "api_url": reverse("api-message", kwargs=kwargs),
     }

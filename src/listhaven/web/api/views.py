@@ -36,7 +36,7 @@ from listhaven.web.api.http import (
     not_found,
 )
 from listhaven.web.api.openapi import openapi_document
-from listhaven.web.api.pagination import paginate
+from listhaven.web.api.pagination import page_object, page_request, paginate
 
 PUBLIC_ID = re.compile(r"[A-Z2-7]{32}(?:[0-9]{2})?|[A-Z2-7]{30}[0-9]{2}")
 THREAD_SORTS = {
@@ -44,7 +44,6 @@ THREAD_SORTS = {
     "first_date": ("first_date",),
     "size": ("message_count", "last_date"),
 }
-SEARCH_LIMIT = 1000
 _THREAD_FIELDS = ("pk", "public_id", "subject", "message_count", "participant_count", "participants",
                   "first_date", "last_date")  # fmt: skip
 _TREE_FIELDS = ("pk", "public_id", "parent_id", "thread_depth", "thread_order", "date", "subject",
@@ -182,22 +181,27 @@ def message(request: HttpRequest, list_name: str, message_hash: str) -> HttpResp
 
 @api_view
 def search(request: HttpRequest, list_name: str) -> HttpResponseBase:
+    from listhaven.search import service
+
     mlist = _list(request, list_name)
     query = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "relevance")
     if not query:
         raise bad_request("say what to search for: ?q=… (see /search/help for the syntax)")
+    if sort not in ("relevance", "date"):
+        raise bad_request(f"sort must be relevance or date (got {sort[:40]!r})")
+    wanted = page_request(request)
+    if wanted.page > service.MAX_PAGE:
+        raise bad_request(f"search results go up to page {service.MAX_PAGE}; narrow the query")
     try:
-        pks = export.search_pks(mlist, query, SEARCH_LIMIT)
-    except ValueError as exc:
+        results = service.search(mlist, query, sort=sort, page=wanted.page, per_page=wanted.per_page)
+    except ValueError as exc:  # QueryError: the message says how to write the query
         raise bad_request(str(exc)) from exc
-
-    def fetch(start: int, n: int) -> list[Message]:
-        wanted = pks[start : start + n]
-        found = Message.objects.filter(pk__in=wanted, redacted=False).select_related("thread").in_bulk()
-        return [found[pk] for pk in wanted if pk in found]
-
-    data = paginate(request, len(pks), fetch, lambda m: serializers.search_hit(mlist, m))
-    data.update(list=mlist.name, query=query, limited=len(pks) >= SEARCH_LIMIT)
+    if wanted.page > results.pages:
+        raise not_found(f"page {wanted.page} does not exist: there {'is' if results.pages == 1 else 'are'} "
+                        f"{results.pages}")
+    data = page_object(request, wanted, results.total, [serializers.search_hit(mlist, hit) for hit in results.hits])
+    data.update(list=mlist.name, query=query, sort=results.sort, total_exact=results.total_exact)
     return json_response(request, mlist, data, _last_change(mlist))
 
 
