@@ -134,6 +134,8 @@ def _drop_duplicates(
             continue
         if hashes:
             conflicting.add(len(fresh))
+            # an earlier copy in this same batch is not in the store yet: flag it here
+            conflicting.update(i for i, q in enumerate(fresh) if q.message.message_id == m.message_id)  # type: ignore[union-attr]
         hashes.add(m.content_hash)
         fresh.append(p)
     if conflicting:
