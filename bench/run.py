@@ -1,0 +1,155 @@
+"""`make bench`: every benchmark in one run, figures printed and written to bench/results/.
+
+    .venv/bin/python bench/run.py [import|store|pages|search|export|all] [--dir DIR] [--extra N]
+
+import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
+        messages/s (wall, including the search index), CPU seconds, peak RSS.
+store   builds the large store: the ltp corpus plus N generated messages (default 165,000) in the
+        demo lists, >= 200,000 messages in all (reused when it exists).
+pages   server time of the message page, a ~200-message thread, a month index and the list
+        overview on the large store (Django's test client in-process, so it is the server's time
+        only), and requests/s with wrk on 127.0.0.1 when wrk is installed.
+search  bench/search_bench.py on the large store.
+export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = (REPO / ".." / "shared" / "corpora" / "ltp.mbox.zst").resolve()
+PY = sys.executable
+RESULTS = REPO / "bench" / "results"
+LTP = "ltp@lists.linux.it"
+
+
+def listhaven(data: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-m", "listhaven", "--data-dir", str(data), *args], check=True, **kwargs)
+
+
+def timed(cmd: list[str]) -> tuple[str, dict[str, float]]:
+    """Runs cmd under GNU time -v; returns its stdout and the figures time printed."""
+    result = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, check=True)
+    figures = {}
+    for key, pattern in (
+        ("user_s", r"User time \(seconds\): ([\d.]+)"),
+        ("sys_s", r"System time \(seconds\): ([\d.]+)"),
+        ("peak_rss_mb", r"Maximum resident set size \(kbytes\): (\d+)"),
+        ("wall", r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)"),
+    ):
+        match = re.search(pattern, result.stderr)
+        if match:
+            figures[key] = match.group(1)
+    figures["peak_rss_mb"] = round(int(figures["peak_rss_mb"]) / 1024, 1)
+    parts = [float(p) for p in str(figures["wall"]).split(":")]
+    figures["wall_s"] = sum(v * 60 ** i for i, v in enumerate(reversed(parts)))
+    del figures["wall"]
+    return result.stdout, figures
+
+
+def bench_import(base: Path) -> dict:
+    if not CORPUS.exists():
+        return {"skipped": f"{CORPUS} not found"}
+    data = base / "import"
+    shutil.rmtree(data, ignore_errors=True)
+    cmd = [PY, "-m", "listhaven", "--data-dir", str(data), "import", LTP, str(CORPUS), "--create", "--json"]
+    stdout, figures = timed(cmd)
+    summary = json.loads(stdout)[0]
+    result = {
+        "command": "/usr/bin/time -v " + " ".join(["listhaven", "--data-dir", "DIR", "import", LTP, "ltp.mbox.zst", "--create"]),
+        "read": summary["read"], "stored": summary["stored"], "duplicates": summary["duplicates"],
+        "quarantined": summary["quarantined"],
+        "messages_per_s_wall": round(summary["read"] / figures["wall_s"]),
+        "cpu_s": round(float(figures["user_s"]) + float(figures["sys_s"]), 1),
+        **figures,
+    }
+    print(f"import: {result['read']} messages in {figures['wall_s']:.1f} s = {result['messages_per_s_wall']}/s wall, "
+          f"{result['cpu_s']} CPU s, peak RSS {figures['peak_rss_mb']} MB")
+    return result
+
+
+def build_store(base: Path, extra: int) -> Path:
+    data = base / "large"
+    marker = data / f".built-{extra}"
+    if marker.exists():
+        return data
+    shutil.rmtree(data, ignore_errors=True)
+    started = time.monotonic()
+    if CORPUS.exists():
+        listhaven(data, "import", LTP, str(CORPUS), "--create", "--json", stdout=subprocess.DEVNULL)
+    demo = base / "demo-mbox"
+    shutil.rmtree(demo, ignore_errors=True)
+    listhaven(data, "demo-data", str(demo), "--messages", str(extra), stdout=subprocess.DEVNULL)
+    for mbox in sorted(demo.glob("*.mbox")):
+        address = _demo_address(mbox.stem)
+        listhaven(data, "import", address, str(mbox), "--create", "--json", stdout=subprocess.DEVNULL)
+    shutil.rmtree(demo, ignore_errors=True)
+    marker.touch()
+    print(f"store: built in {time.monotonic() - started:.0f} s at {data}")
+    return data
+
+
+def _demo_address(name: str) -> str:
+    sys.path.insert(0, str(REPO / "src"))
+    from listhaven.mail.synthetic import DEMO_LISTS
+
+    return next(spec.address for spec in DEMO_LISTS if spec.name == name)
+
+
+def bench_pages(data: Path) -> dict:
+    out = subprocess.run(
+        [PY, str(REPO / "bench" / "pages_bench.py")],
+        env=dict(os.environ, LISTHAVEN_DATA=str(data)), capture_output=True, text=True, check=True,
+    )
+    print(out.stdout, end="")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_script(script: str, data: Path, *args: str) -> dict:
+    out = subprocess.run(
+        [PY, str(REPO / "bench" / script), *args],
+        env=dict(os.environ, LISTHAVEN_DATA=str(data)), capture_output=True, text=True, check=False,
+    )
+    print(out.stdout, end="")
+    if out.returncode:
+        print(out.stderr[-2000:], file=sys.stderr)
+    return {"output": out.stdout, "returncode": out.returncode}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="all", choices=["import", "store", "pages", "search", "export", "all"])
+    parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
+    parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
+    args = parser.parse_args()
+    base = Path(args.dir)
+    base.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
+    if args.what in ("import", "all"):
+        results["import"] = bench_import(base)
+    if args.what in ("store", "pages", "search", "export", "all"):
+        data = build_store(base, args.extra)
+        if args.what in ("pages", "all"):
+            results["pages"] = bench_pages(data)
+        if args.what in ("search", "all"):
+            results["search"] = bench_script("search_bench.py", data)
+        if args.what in ("export", "all"):
+            results["export"] = bench_script("export_bench.py", data, "ltp", "--api", "200")
+    target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    target.write_text(json.dumps(results, indent=2))
+    print(f"results written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
