@@ -40,6 +40,9 @@ COLUMNS = ("subject", "sender", "recipients", "body", "quoted", "filenames", "fa
 # subject, sender, recipients, body, quoted, filenames, facets
 RANK = "bm25(10.0, 8.0, 2.0, 1.0, 0.3, 3.0, 0.0)"
 RANK_CANDIDATES = 5000
+# Up to this many matches, "newest first" joins and sorts them all; beyond, it walks months.
+DIRECT_DATE_SORT = 2000
+_MONTH = re.compile(r"m\d{6}")
 _CHUNK = 500
 _YEAR = re.compile(r"y(\d{4})")
 
@@ -54,7 +57,7 @@ class Fts5Backend:
             + ", content='', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
         )
         cursor.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('rank', %s)", [RANK])
-        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB} USING fts5vocab({TABLE}, 'row')")
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB} USING fts5vocab({TABLE}, 'col')")
 
     def drop_schema(self, cursor: Any) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {VOCAB}")
@@ -90,17 +93,39 @@ class Fts5Backend:
             )
             cursor.execute(sql, [match, RANK_CANDIDATES, limit, offset])
             return [(int(r), float(s)) for r, s in cursor.fetchall()]
+        if match is not None and order == "date" and self.count(cursor, node, scope, DIRECT_DATE_SORT) > DIRECT_DATE_SORT:
+            return self._newest_by_month(cursor, match, where, params, limit, offset)
         if match is not None:
-            ordering = f"{TABLE}.rank" if order == "rank" else "m.date DESC, m.id DESC"
-            sql = (
-                f"SELECT m.id, {TABLE}.rank FROM {TABLE} JOIN archive_message m ON m.id = {TABLE}.rowid "
-                f"WHERE {TABLE} MATCH %s {where} ORDER BY {ordering} LIMIT %s OFFSET %s"
-            )
-            cursor.execute(sql, [match, *params, limit, offset])
-            return [(int(r), float(s) if order == "rank" else None) for r, s in cursor.fetchall()]
+            return self._joined(cursor, match, where, params, order, limit, offset)
         sql = f"SELECT m.id FROM archive_message m WHERE 1 = 1 {where} ORDER BY m.date DESC, m.id DESC LIMIT %s OFFSET %s"
         cursor.execute(sql, [*params, limit, offset])
         return [(int(r), None) for (r,) in cursor.fetchall()]
+
+    def _joined(
+        self, cursor: Any, match: str, where: str, params: list[object], order: Order, limit: int, offset: int
+    ) -> list[tuple[int, float | None]]:
+        ordering = f"{TABLE}.rank" if order == "rank" else "m.date DESC, m.id DESC"
+        sql = (
+            f"SELECT m.id, {TABLE}.rank FROM {TABLE} JOIN archive_message m ON m.id = {TABLE}.rowid "
+            f"WHERE {TABLE} MATCH %s {where} ORDER BY {ordering} LIMIT %s OFFSET %s"
+        )
+        cursor.execute(sql, [match, *params, limit, offset])
+        return [(int(r), float(s) if order == "rank" else None) for r, s in cursor.fetchall()]
+
+    def _newest_by_month(
+        self, cursor: Any, match: str, where: str, params: list[object], limit: int, offset: int
+    ) -> list[tuple[int, float | None]]:
+        """Newest first without sorting every match: the months that hold messages, newest first,
+        in growing chunks (1, 2, 4, ... months), until the page is full."""
+        months = _months_newest_first(cursor)
+        need = offset + limit
+        collected: list[tuple[int, float | None]] = []
+        i, size = 0, 1
+        while i < len(months) and len(collected) < need:
+            chunk, i, size = months[i : i + size], i + size, size * 2
+            period = "{facets} : (" + " OR ".join(quote(m) for m in chunk) + ")"
+            collected += self._joined(cursor, f"({match}) AND {period}", where, params, "date", need - len(collected), 0)
+        return collected[offset:need]
 
     def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
         if not scope.list_ids:
@@ -191,6 +216,12 @@ def _utc(value: object) -> datetime:
 
 def _year_span(cursor: Any) -> tuple[int, int] | None:
     """The first and last years that hold messages, from the index's own vocabulary (cheap)."""
-    cursor.execute(f"SELECT term FROM {VOCAB} WHERE term >= %s AND term < %s", ["y0", "y:"])
+    cursor.execute(f"SELECT term FROM {VOCAB} WHERE term >= %s AND term < %s AND col = %s", ["y0", "y:", "facets"])
     years = [int(m.group(1)) for (term,) in cursor.fetchall() if (m := _YEAR.fullmatch(term))]
+    years = [y for y in years if 1 <= y <= 9998]
     return (min(years), max(years)) if years else None
+
+
+def _months_newest_first(cursor: Any) -> list[str]:
+    cursor.execute(f"SELECT term FROM {VOCAB} WHERE term >= %s AND term < %s AND col = %s", ["m0", "m:", "facets"])
+    return sorted((term for (term,) in cursor.fetchall() if _MONTH.fullmatch(term)), reverse=True)

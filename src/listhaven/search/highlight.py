@@ -1,6 +1,6 @@
 """Snippets of search hits: a window of the text around the first match, HTML-escaped, with the
 matched words wrapped in ``<mark>``, the only markup left unescaped. Addresses are obfuscated
-(``user at example.com``) before anything is cut or matched, when the list asks for it.
+(``user at example.com``) when the list asks for it.
 
 Matching follows the index's tokenizer closely enough for display: letters and digits make words,
 case and accents are ignored, ``*`` matches the rest of a word.
@@ -73,9 +73,10 @@ def mark(text: str, pattern: re.Pattern[str] | None) -> str:
 def snippet(
     text: str, terms: Sequence[Text], *, obfuscated: bool, chars: int = SNIPPET_CHARS
 ) -> str:
-    """A window of `text` around its first match (or its start), as safe HTML."""
-    if obfuscated:
-        text = obfuscate(text)
+    """A window of `text` around its first match (or its start), as safe HTML.
+
+    The window is chosen on the text as written and obfuscated afterwards: obfuscating a whole
+    long body per hit would cost more than the rest of the search."""
     pattern = term_pattern(terms)
     first = pattern.search(fold(text)) if pattern is not None else None
     start = 0
@@ -86,7 +87,8 @@ def snippet(
     if end < len(text):
         cut = text.rfind(" ", start + chars // 2, end)
         end = cut if cut > 0 else end
-    body = mark(text[start:end].strip(), pattern)
+    window = text[start:end].strip()
+    body = mark(obfuscate(window) if obfuscated else window, pattern)
     return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
 
 

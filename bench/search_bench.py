@@ -1,0 +1,76 @@
+"""Search latency: a fixed set of queries, each run 20 times against the store in $LISTHAVEN_DATA
+(or --data-dir), through the same `search(...)` the web pages call (count + one page of hits with
+snippets). Prints p50/p95 per query and overall, in milliseconds.
+
+    LISTHAVEN_DATA=/path/to/store .venv/bin/python bench/search_bench.py [--runs 20] [--list all]
+
+The budget (DESIGN.md): p95 < 50 ms per query on 200,000 messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+QUERIES = [
+    ("common word", "test"),
+    ("rare word", "fanotify"),
+    ("phrase", '"memory leak"'),
+    ("from:", "from:cyril"),
+    ("subject:", "subject:mmap"),
+    ("date range", "date:2019-01..2019-06"),
+    ("word + date range", "patch date:2019-01..2019-06"),
+    ("prefix*", "fano*"),
+    ("boolean", "(mmap OR munmap) -hugepage"),
+    ("from: + subject: + date", 'from:cyril subject:"fix" date:2019..2020'),
+    ("common word by date", "test", "date"),
+    ("threads matching", "mmap", "relevance", "thread"),
+]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("LISTHAVEN_DATA"))
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--list", default="all", help="a list name, or 'all'")
+    args = parser.parse_args()
+    if not args.data_dir:
+        parser.error("give --data-dir or set LISTHAVEN_DATA")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from listhaven.cli import setup_django
+
+    setup_django(args.data_dir)
+    from listhaven.archive.models import MailingList, Message
+    from listhaven.search.service import search
+
+    lists = list(MailingList.objects.all()) if args.list == "all" else [MailingList.objects.get(name=args.list)]
+    print(f"{Message.objects.count():,} messages in {len(lists)} list(s); {args.runs} runs per query")
+    print(f"{'query':<28} {'hits':>10} {'p50 ms':>8} {'p95 ms':>8}  text")
+    everything: list[float] = []
+    for label, text, *options in QUERIES:
+        sort = options[0] if options else "relevance"
+        group = options[1] if len(options) > 1 else None
+        times = []
+        results = None
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            results = search(lists, text, sort=sort, group=group)  # type: ignore[arg-type]
+            times.append((time.perf_counter() - start) * 1000)
+        everything.extend(times)
+        assert results is not None
+        print(f"{label:<28} {results.total_label:>10} {percentile(times, 50):8.1f} {percentile(times, 95):8.1f}  {text}")
+    print(f"{'overall':<28} {'':>10} {percentile(everything, 50):8.1f} {percentile(everything, 95):8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
