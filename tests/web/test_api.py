@@ -77,8 +77,7 @@ def all_thread_pages(client: Client, query: str) -> list[dict]:
 def test_threads_are_paginated_and_sorted_stably(fixture_archive, client, query, key, reverse):
     items = all_thread_pages(client, query)
     ids = [t["id"] for t in items]
-    assert len(ids) == len(set(ids)) == Thread.objects.filter(mailing_list__name="reading-circle",
-                                                              message_count__gt=0).count()
+    assert len(ids) == len(set(ids)) == Thread.objects.filter(mailing_list__name="reading-circle").count()
     values = [t[key] for t in items]
     assert values == sorted(values, reverse=reverse)
     assert all_thread_pages(client, query) == items  # stable: the same pages twice

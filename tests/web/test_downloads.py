@@ -189,6 +189,8 @@ def test_search_mbox_downloads_what_the_search_finds(fixture_archive, db, client
     target = import_back(tmp_path, body(response), "found@lists.example.org")
     found = set(Message.objects.filter(mailing_list=target).values_list("message_id", flat=True))
     assert message.message_id in found
+    again = client.get(f"/harbour-dev/search.mbox.gz?q=subject:{word}", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
     assert client.get('/harbour-dev/search.mbox.gz?q="unclosed').status_code in (200, 400)
 
 

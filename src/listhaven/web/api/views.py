@@ -134,7 +134,7 @@ def threads(request: HttpRequest, list_name: str) -> HttpResponseBase:
         raise bad_request(f"order must be asc or desc (got {order[:40]!r})")
     sign = "-" if order == "desc" else ""
     rows = (
-        Thread.objects.filter(mailing_list=mlist, message_count__gt=0)
+        Thread.objects.filter(mailing_list=mlist)
         .order_by(*(sign + key for key in THREAD_SORTS[sort]), sign + "pk")
         .only(*_THREAD_FIELDS)
     )
