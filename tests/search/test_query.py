@@ -1,6 +1,6 @@
 """The query parser: every construct, every malformed form."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ from listhaven.search.query import (
     positive_texts,
 )
 
-NOW = datetime(2024, 5, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
 
 
 def p(text):
@@ -27,7 +27,7 @@ def p(text):
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_free_words_all_must_match():

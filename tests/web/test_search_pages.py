@@ -2,7 +2,7 @@
 
 import pytest
 
-from listhaven.archive.models import MailingList, Message
+from listhaven.archive.models import Message
 from listhaven.search.service import remove_message
 
 pytestmark = pytest.mark.django_db
@@ -56,9 +56,8 @@ def test_help_page_documents_every_field(client, db):
 
 
 def test_private_list_is_404_and_absent_from_global_search(client, db):
-    from tests.web.conftest import make_message, store
-
     from listhaven.archive.lists import create_list
+    from tests.web.conftest import make_message, store
 
     secret = create_list("hidden@lists.example.org", private=True)
     store(secret, [make_message("s1@example.org", subject="Zanzibar plans", body="zanzibar\n")])
@@ -68,9 +67,8 @@ def test_private_list_is_404_and_absent_from_global_search(client, db):
 
 
 def test_snippets_escape_html_and_obfuscate_addresses(client, db):
-    from tests.web.conftest import make_message, store
-
     from listhaven.archive.lists import create_list
+    from tests.web.conftest import make_message, store
 
     mlist = create_list("cases@lists.example.org")
     store(mlist, [make_message(
@@ -86,9 +84,8 @@ def test_snippets_escape_html_and_obfuscate_addresses(client, db):
 
 
 def test_removed_message_disappears_from_results(client, db):
-    from tests.web.conftest import make_message, store
-
     from listhaven.archive.lists import create_list
+    from tests.web.conftest import make_message, store
 
     mlist = create_list("cases@lists.example.org")
     store(mlist, [make_message("a@example.org", subject="wombat one"), make_message("b@example.org", subject="wombat two")])

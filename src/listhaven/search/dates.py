@@ -11,7 +11,7 @@ Dates are UTC and compared by whole days: a relative date starts at midnight of 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _ABSOLUTE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _RELATIVE = re.compile(r"(\d{1,4})([dwmy])")
@@ -43,12 +43,12 @@ def _absolute(text: str) -> tuple[datetime, datetime]:
     year, month, day = int(m.group(1)), m.group(2), m.group(3)
     try:
         if month is None:
-            start = datetime(year, 1, 1, tzinfo=timezone.utc)
+            start = datetime(year, 1, 1, tzinfo=UTC)
             return start, _add_months(start, 12)
         if day is None:
-            start = datetime(year, int(month), 1, tzinfo=timezone.utc)
+            start = datetime(year, int(month), 1, tzinfo=UTC)
             return start, _add_months(start, 1)
-        start = datetime(year, int(month), int(day), tzinfo=timezone.utc)
+        start = datetime(year, int(month), int(day), tzinfo=UTC)
         return start, start + timedelta(days=1)
     except ValueError as exc:  # month 13, 30 February, year 0
         raise DateSyntaxError(f"“{text}” is not a real date.") from exc
@@ -60,7 +60,7 @@ def _relative(text: str, now: datetime) -> datetime | None:
         return None
     count, unit = int(m.group(1)), m.group(2)
     # Whole UTC days: "2w.." starts at midnight, so the index can answer it with day tokens.
-    now = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         if unit == "d":
             return now - timedelta(days=count)

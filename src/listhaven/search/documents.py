@@ -39,15 +39,15 @@ def build_document(
 
 def document_for_message(message: object) -> SearchDocument:
     """The document of a stored `archive.Message` (duck-typed so this module needs no Django)."""
-    recipients_json = getattr(message, "recipients") or {}
+    recipients_json = message.recipients or {}
     recipients = [tuple(pair) for kind in ("to", "cc") for pair in recipients_json.get(kind, [])]
-    filenames = [a.filename for a in getattr(message, "attachments").all()] if getattr(message, "has_attachments") else []
+    filenames = [a.filename for a in message.attachments.all()] if message.has_attachments else []
     return build_document(
-        rowid=getattr(message, "pk"),
-        subject=getattr(message, "subject"),
-        sender_name=getattr(message, "sender_name"),
-        sender_email=getattr(message, "sender_email"),
+        rowid=message.pk,
+        subject=message.subject,
+        sender_name=message.sender_name,
+        sender_email=message.sender_email,
         recipients=recipients,  # type: ignore[arg-type]
-        body=getattr(message, "body_text"),
+        body=message.body_text,
         filenames=filenames,
     )

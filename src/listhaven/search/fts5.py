@@ -18,8 +18,9 @@ matches costs hundreds of milliseconds and tells little apart.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from listhaven.search.base import Order, Scope, SearchDocument
 from listhaven.search.fts5_match import (
@@ -211,7 +212,7 @@ def _utc(value: object) -> datetime:
             raise ValueError(f"unreadable stored date {value!r}")
         value = parsed
     assert isinstance(value, datetime)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _year_span(cursor: Any) -> tuple[int, int] | None:

@@ -12,7 +12,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from listhaven.search.query import And, DateIn, HasAttachment, ListIs, Node, Not, Or, Text
+from listhaven.search.query import (
+    And,
+    DateIn,
+    HasAttachment,
+    ListIs,
+    Node,
+    Not,
+    Or,
+    Text,
+)
 
 # Columns searched by a word without a field: not recipients (every message is "to" its list).
 FREE_COLUMNS = ("subject", "sender", "body", "quoted", "filenames")

@@ -21,11 +21,11 @@ def predicate(node: Node, text_subquery: TextSubquery, is_text: Callable[[Node],
     if isinstance(node, MessageIdIs):
         return "m.message_id = %s", [node.message_id]
     if isinstance(node, ThreadIs):
-        return (
+        sql = (
             "m.thread_id IN (SELECT t.id FROM archive_thread t WHERE t.public_id = %s "
-            "UNION SELECT a.thread_id FROM archive_threadalias a WHERE a.public_id = %s)",
-            [node.public_id, node.public_id],
+            "UNION SELECT a.thread_id FROM archive_threadalias a WHERE a.public_id = %s)"
         )
+        return sql, [node.public_id, node.public_id]
     if isinstance(node, (And, Or)):
         joiner = " AND " if isinstance(node, And) else " OR "
         parts = [predicate(c, text_subquery, is_text) for c in node.children]

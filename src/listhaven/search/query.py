@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from listhaven.search.dates import DateSyntaxError, parse_date_range
 
@@ -381,7 +381,7 @@ def parse_query(text: str, now: datetime | None = None) -> Node:
     """The AST of a query. `now` anchors relative dates (date:2w..); it defaults to the current time."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"The query is too long (at most {MAX_QUERY_LENGTH} characters).")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     node = _Parser(list(_tokens(text)), now).parse()
     if node is None:
         raise QueryError('Nothing to search for: type some words, a "phrase" or a field such as from:alice.')

@@ -7,7 +7,6 @@ Access is the caller's business: pass only the lists the reader may see (web: `r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
