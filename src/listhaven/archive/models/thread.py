@@ -8,7 +8,9 @@ class Thread(models.Model):
     The summary fields are derived from the thread's messages and recomputed by the ingest.
     """
 
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="threads")
+    mailing_list = models.ForeignKey(
+        "archive.MailingList", on_delete=models.CASCADE, related_name="threads", db_index=False
+    )
     public_id = models.CharField(max_length=32)
     root_message = models.ForeignKey(
         "archive.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -40,13 +42,12 @@ class ThreadRef(models.Model):
     thread its replies already formed, so the result does not depend on arrival order.
     """
 
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="+")
+    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="+", db_index=False)
     message_id = models.TextField()
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="refs")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mailing_list", "message_id"], name="threadref_msgid")]
-        indexes = [models.Index(fields=["thread"])]
 
 
 class ThreadAlias(models.Model):
