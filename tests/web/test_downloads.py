@@ -301,3 +301,24 @@ def test_fixture_attachments_download_with_their_listed_size(fixture_archive, cl
 
 def test_downloads_refuse_post(fixture_archive, client):
     assert client.post("/reading-circle/all.mbox.gz").status_code == 405
+
+
+def test_merged_thread_keeps_answering_under_its_old_id(db, client):
+    from listhaven.archive.models import ThreadAlias
+
+    mlist = create_list("merge@lists.example.org")
+
+    def msg(msgid: str, refs: str = "", minute: int = 0) -> bytes:
+        head = f"From: a@example.org\nMessage-ID: <{msgid}>\nDate: Fri, 1 Mar 2024 10:{minute:02d}:00 +0000\n"
+        return (head + (f"References: {refs}\n" if refs else "") + f"Subject: topic {msgid}\n\nbody\n").encode()
+
+    store_batch(mlist, [parse_one(SourceMessage(msg("one@x"), "t#1"))])
+    store_batch(mlist, [parse_one(SourceMessage(msg("two@x", minute=1), "t#2"))])
+    store_batch(mlist, [parse_one(SourceMessage(msg("three@x", "<one@x> <two@x>", 2), "t#3"))])
+    alias = ThreadAlias.objects.filter(mailing_list=mlist).first()
+    assert alias is not None, "the two threads should have merged"
+    response = client.get(f"/merge/thread/{alias.public_id}/mbox")
+    assert response.status_code == 200
+    assert gzip.decompress(body(response)).count(b"\nMessage-ID: <") == 3
+    assert client.get(f"/api/lists/merge/threads/{alias.public_id}").status_code == 200
+    assert client.get(f"/merge/thread/{alias.public_id}/feed.atom").status_code == 200
