@@ -1,0 +1,63 @@
+"""The Django admin for the archive: lists, messages (with redaction on request), quarantine."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from listhaven.archive.models import MailingList, Message, Quarantine, Thread
+
+
+@admin.register(MailingList)
+class MailingListAdmin(admin.ModelAdmin):
+    list_display = ("name", "address", "is_private", "obfuscate_addresses", "created_at")
+    search_fields = ("name", "address", "description")
+    readonly_fields = ("next_archive_number", "created_at")
+
+
+@admin.action(description="Redact: remove from every page, search, feed, export and the API")
+def redact(modeladmin: admin.ModelAdmin, request, queryset) -> None:
+    from listhaven.search.service import remove_message
+
+    count = 0
+    with transaction.atomic():
+        for message in queryset.filter(redacted=False).select_for_update():
+            remove_message(message)  # the index rows must go while the indexed text is still known
+            message.redacted = True
+            message.save(update_fields=["redacted"])
+            count += 1
+    modeladmin.message_user(request, f"{count} message(s) redacted.", messages.SUCCESS)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("subject", "sender_name", "date", "mailing_list", "redacted", "msgid_conflict")
+    list_filter = ("mailing_list", "redacted", "msgid_conflict", "date_source")
+    search_fields = ("message_id", "public_id", "subject", "sender_email")
+    date_hierarchy = "date"
+    actions = [redact]
+    raw_id_fields = ("thread", "parent")
+    exclude = ("body_text",)
+    readonly_fields = (
+        "message_id", "public_id", "content_hash", "sender_name", "sender_email", "subject", "date",
+        "archive_number", "redacted",
+    )
+    list_select_related = ("mailing_list",)
+    show_full_result_count = False  # counting 200,000 rows on every admin page is wasted work
+
+
+@admin.register(Thread)
+class ThreadAdmin(admin.ModelAdmin):
+    list_display = ("subject", "mailing_list", "message_count", "last_date")
+    list_filter = ("mailing_list",)
+    search_fields = ("subject", "public_id")
+    raw_id_fields = ("root_message",)
+    show_full_result_count = False
+
+
+@admin.register(Quarantine)
+class QuarantineAdmin(admin.ModelAdmin):
+    list_display = ("id", "mailing_list", "origin", "size", "reason", "created_at")
+    list_filter = ("mailing_list",)
+    exclude = ("data",)
+    readonly_fields = ("mailing_list", "content_hash", "reason", "origin", "size", "created_at")
