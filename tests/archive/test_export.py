@@ -214,11 +214,40 @@ def test_cli_export_writes_the_same_mbox(fixture_archive, db, tmp_path, settings
     run("import", "cli@lists.example.org", str(source), "--create", "--workers", "1")
     run("export", "cli", "-o", str(tmp_path / "out.mbox.gz"))
     assert gzip.decompress((tmp_path / "out.mbox.gz").read_bytes()) == source.read_bytes()
-    run("export", "cli", "--month", "2019-03", "--format", "pipermail", "-o", str(tmp_path / "m.txt"))
-    assert (tmp_path / "m.txt").read_text().startswith("From ")
-    bad = subprocess.run([*cli, "export", "cli", "--month", "2019-13", "-o", str(tmp_path / "x")],
-                         capture_output=True, timeout=60, check=False)
-    assert bad.returncode == 1 and b"no such month" in bad.stderr and not (tmp_path / "x").exists()
+
+
+def run_export(*argv: str) -> int:
+    """`listhaven export ...` in this process, against the test database."""
+    from listhaven.cli import build_parser
+
+    args = build_parser().parse_args(["export", *argv])
+    return args.handler(args)
+
+
+def test_export_command_selections(fixture_archive, db, tmp_path):
+    from listhaven.archive.models import Thread
+    from listhaven.cli import CommandError
+
+    thread = Thread.objects.filter(mailing_list__name="harbour-dev").order_by("-message_count").first()
+    out = tmp_path / "t.mbox"
+    assert run_export("harbour-dev", "--thread", thread.public_id, "-o", str(out)) == 0
+    assert out.read_bytes().count(b"\nMessage-ID: <") == thread.message_count
+
+    run_export("harbour-dev", "--month", "2019-03", "--format", "pipermail", "-o", str(tmp_path / "m.txt.gz"))
+    text = gzip.decompress((tmp_path / "m.txt.gz").read_bytes()).decode()
+    assert text.startswith("From ") and " at " in text.split("\n", 1)[0]
+    assert text.count("\nMessage-ID: <") == len(export.month_message_pks(fixture_archive["harbour-dev"], 2019, 3))
+
+    word = max(re.findall(r"[A-Za-z]{5,}", thread.subject_normalised), key=len)
+    run_export("harbour-dev", "--query", f"subject:{word}", "-o", str(tmp_path / "q.mbox"))
+    assert (tmp_path / "q.mbox").read_bytes().count(b"\nMessage-ID: <") >= thread.message_count
+
+    for bad in (["--month", "2019-13"], ["--thread", "A" * 32], ["--query", "date:2019-99"]):
+        with pytest.raises(CommandError):
+            run_export("harbour-dev", *bad, "-o", str(tmp_path / "x"))
+        assert not (tmp_path / "x").exists()
+    with pytest.raises(CommandError):
+        run_export("no-such-list", "-o", str(tmp_path / "x"))
 
 
 def test_abandoned_download_stops_its_compression_thread():
