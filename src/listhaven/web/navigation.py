@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from listhaven.archive.models import Message, Thread
 
 # What a line in a list of messages needs (month pages, thread outlines, neighbours).
@@ -22,10 +20,14 @@ THREAD_CONTEXT = 6  # messages shown before and after this one in the thread out
 MAX_INDENT = 10
 
 
+# Written as "date <= d AND NOT (date = d AND id >= pk)" rather than "date < d OR (date = d AND
+# id < pk)": SQLite uses the index range for the former but scans the whole list for the OR.
+
+
 def previous_by_date(message: Message) -> dict | None:
-    earlier = Q(date__lt=message.date) | Q(date=message.date, id__lt=message.pk)
     rows = (
-        Message.objects.filter(earlier, mailing_list_id=message.mailing_list_id)
+        Message.objects.filter(mailing_list_id=message.mailing_list_id, date__lte=message.date)
+        .exclude(date=message.date, id__gte=message.pk)
         .order_by("-date", "-id")
         .values(*ROW_FIELDS)[:1]
     )
@@ -33,9 +35,9 @@ def previous_by_date(message: Message) -> dict | None:
 
 
 def next_by_date(message: Message) -> dict | None:
-    later = Q(date__gt=message.date) | Q(date=message.date, id__gt=message.pk)
     rows = (
-        Message.objects.filter(later, mailing_list_id=message.mailing_list_id)
+        Message.objects.filter(mailing_list_id=message.mailing_list_id, date__gte=message.date)
+        .exclude(date=message.date, id__lte=message.pk)
         .order_by("date", "id")
         .values(*ROW_FIELDS)[:1]
     )
