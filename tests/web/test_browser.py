@@ -125,6 +125,9 @@ def test_thread_page_collapse_and_keys(page):
     page.wait_for_load_state()
     items = page.locator("ol.thread > li")
     assert items.count() >= 1
+    if page.locator("ol.thread > li.d1").count():  # replies are drawn to the right of what they answer
+        root_x = page.locator("ol.thread > li.d0").first.bounding_box()["x"]
+        assert page.locator("ol.thread > li.d1").first.bounding_box()["x"] > root_x + 8
     page.get_by_role("button", name="Collapse all").click()
     assert page.locator("ol.thread > li > details[open]").count() == 0
     page.get_by_role("button", name="Expand all").click()
@@ -132,6 +135,8 @@ def test_thread_page_collapse_and_keys(page):
     page.keyboard.press("j")
     assert page.evaluate("document.activeElement.matches('ol.thread > li')")
     OUTPUT.mkdir(exist_ok=True)
+    page.get_by_role("button", name="Collapse all").click()
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(OUTPUT / "thread-page.png"))
     assert page.problems == []
 
