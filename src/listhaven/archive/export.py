@@ -29,8 +29,10 @@ RawItem = tuple[bytes, str | None]
 CHUNK = 500
 _GZIP_FLUSH = 256 * 1024
 _GZIP_INPUT = 1024 * 1024
-# Level 3 deflates ~120 MB/s of mail here, level 6 ~65 MB/s for 10% smaller files: the speed wins.
-GZIP_LEVEL = 3
+# On mail, level 1 deflates ~135 MB/s here and level 6 ~65 MB/s for files 15% smaller (level 3: ~120 MB/s,
+# 4% smaller than level 1). Measured on the ltp archive, level 1 keeps a whole-list export above 10,000
+# messages/s on two cores, level 3 does not: speed wins, the download is streamed anyway.
+GZIP_LEVEL = 1
 
 PIPERMAIL_MONTHS = (
     "January", "February", "March", "April", "May", "June",
