@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 
 from listhaven.archive.models import MailingList, Message
-from listhaven.web.months import CACHE_SECONDS, Month
+from listhaven.web.months import CACHE_SECONDS, Month, archive_version
 from listhaven.web.navigation import MAX_INDENT, ROW_FIELDS
 
 SORTS = ("thread", "date", "subject", "author")
@@ -88,7 +88,7 @@ def _lines(keys: list[tuple], sort: str) -> list[_Line]:
 def _month_order(mlist: MailingList, month: Month, sort: str) -> tuple[list[_Line], int]:
     """The month's messages in `sort` order and its number of threads, cached until a new
     message arrives in the list (the key holds its next archive number)."""
-    key = f"listhaven:month:{mlist.pk}:{mlist.next_archive_number}:{month.key}:{sort}"
+    key = f"listhaven:month:{archive_version(mlist)}:{month.key}:{sort}"
     found = cache.get(key)
     if found is None:
         keys = _sort_keys(mlist, month, sort)
