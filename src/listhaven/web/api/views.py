@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.http import (
     Http404,
     HttpRequest,
@@ -24,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from listhaven.archive import export
 from listhaven.archive.models import Attachment, MailingList, Message, Thread
-from listhaven.archive.stats import list_stats, month_counts
+from listhaven.archive.stats import list_stats
 from listhaven.web.access import get_readable_list, readable_lists
 from listhaven.web.api import serializers
 from listhaven.web.api.http import (
@@ -37,8 +38,10 @@ from listhaven.web.api.http import (
 )
 from listhaven.web.api.openapi import openapi_document
 from listhaven.web.api.pagination import page_object, page_request, paginate
+from listhaven.web.months import archive_version, month_counts
 
 PUBLIC_ID = re.compile(r"[A-Z2-7]{32}(?:[0-9]{2})?|[A-Z2-7]{30}[0-9]{2}")
+STATS_CACHE_SECONDS = 600
 THREAD_SORTS = {
     "last_activity": ("last_date",),
     "first_date": ("first_date",),
@@ -119,7 +122,7 @@ def list_detail(request: HttpRequest, list_name: str) -> HttpResponseBase:
 @api_view
 def months(request: HttpRequest, list_name: str) -> HttpResponseBase:
     mlist = _list(request, list_name)
-    items = [serializers.month(mlist, key, count) for key, count in month_counts(mlist)]
+    items = [serializers.month(mlist, month.key, count) for month, count in month_counts(mlist)]
     return json_response(request, mlist, {"list": mlist.name, "items": items}, _last_change(mlist))
 
 
@@ -208,8 +211,13 @@ def search(request: HttpRequest, list_name: str) -> HttpResponseBase:
 @api_view
 def stats(request: HttpRequest, list_name: str) -> HttpResponseBase:
     mlist = _list(request, list_name)
-    data = list_stats(mlist).as_dict()
-    data["name"] = mlist.name
+    # Counting authors and months reads every row of the list: cached until the next message arrives.
+    key = f"listhaven:api-stats:{archive_version(mlist)}"
+    data = cache.get(key)
+    if data is None:
+        data = list_stats(mlist).as_dict()
+        data["name"] = mlist.name
+        cache.set(key, data, STATS_CACHE_SECONDS)
     return json_response(request, mlist, data, _last_change(mlist))
 
 
