@@ -18,9 +18,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows, update_rows
-
-from listhaven.archive.models import MailingList, Message, Thread, ThreadAlias, ThreadRef
+from listhaven.archive.bulk import (
+    allocate_ids,
+    db_datetime,
+    db_json,
+    insert_rows,
+    update_rows,
+)
+from listhaven.archive.models import (
+    MailingList,
+    Message,
+    Thread,
+    ThreadAlias,
+    ThreadRef,
+)
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.threading import ThreadItem, thread_messages
 
@@ -291,14 +302,17 @@ def _tree_updates(rows: list[tuple], subject_window: timedelta) -> tuple[int, li
 
 def _summary_row(thread_pk: int, root_pk: int, rows: list[tuple]) -> tuple:
     root = next(r for r in rows if r[0] == root_pk)
-    senders = Counter(r[6] or r[7] for r in rows)
+    # People are told apart by address; they are shown by name (the address when nameless,
+    # which pages obfuscate like every other address).
+    senders = Counter((r[7] or r[6]).lower() for r in rows)
+    shown_as = {(r[7] or r[6]).lower(): r[6] or r[7] for r in rows}
     return (
         root_pk,
         root[3],
         root[4],
         len(rows),
         len(senders),
-        db_json([name for name, _ in senders.most_common(20)]),
+        db_json([shown_as[key] for key, _ in senders.most_common(20)]),
         db_datetime(min(r[5] for r in rows)),
         db_datetime(max(r[5] for r in rows)),
         thread_pk,

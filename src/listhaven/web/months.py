@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Max
-from django.db.models.functions import TruncMonth
 
 from listhaven.archive.models import MailingList, Message
+from listhaven.archive.stats import month_counts as archive_month_counts
 
 CACHE_SECONDS = 600
 MONTH_NAMES = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -85,30 +84,9 @@ def month_counts(mlist: MailingList) -> list[tuple[Month, int]]:
     key = f"listhaven:months:{archive_version(mlist)}"
     counts = cache.get(key)
     if counts is None:
-        counts = _count_months(mlist)
+        counts = archive_month_counts(mlist)
         cache.set(key, counts, CACHE_SECONDS)
     return [(parse_month(month) or Month(1970, 1), n) for month, n in counts]
-
-
-def _count_months(mlist: MailingList) -> list[tuple[str, int]]:
-    if connection.vendor == "sqlite":
-        # Dates are stored as ISO text: the first 7 characters are the UTC month, and the
-        # (mailing_list, date) index covers the scan. TruncMonth would call Python per row.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT substr(date, 1, 7), COUNT(*) FROM archive_message WHERE mailing_list_id = %s "
-                "GROUP BY 1 ORDER BY 1",
-                [mlist.pk],
-            )
-            return [(month, n) for month, n in cursor.fetchall()]
-    rows = (
-        Message.objects.filter(mailing_list=mlist)
-        .annotate(month=TruncMonth("date"))
-        .values("month")
-        .annotate(n=Count("id"))
-        .order_by("month")
-    )
-    return [(row["month"].strftime("%Y-%m"), row["n"]) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
