@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from listhaven.archive import export
 from listhaven.archive.compression import decompress
@@ -260,3 +262,22 @@ def test_abandoned_download_stops_its_compression_thread():
     assert any(t.name.startswith("gzip") for t in threading.enumerate())
     chunks.close()  # what Django does when the client goes away
     assert not any(t.name.startswith("gzip") for t in threading.enumerate())
+
+
+_LINES = st.sampled_from(
+    [b"From here on\n", b">From quoted\n", b">>From deeper\n", b"From: x@y\n", b"\n", b"\r\n", b"text\n",
+     b"From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n", b"trailing", b"\x00\xff bytes\n", b"From \n"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_LINES, min_size=1, max_size=12).map(b"".join), min_size=1, max_size=6))
+def test_mbox_export_reads_back_exactly(tmp_path_factory, bodies):
+    """Whatever the bodies hold (From_ lines, escapes, CRLF, no final newline), the reader gets them back."""
+    from listhaven.mail.sources.mbox import read_mbox
+
+    messages = [(b"Subject: m\n\n" + body, None) for body in bodies]
+    path = tmp_path_factory.mktemp("rt") / "x.mbox.gz"
+    path.write_bytes(b"".join(export.mbox_chunks(messages, flush_bytes=64)))
+    back = [m.raw for m in read_mbox(path)]
+    assert back == [as_mbox_reads_back(raw) for raw, _ in messages]

@@ -322,3 +322,25 @@ def test_merged_thread_keeps_answering_under_its_old_id(db, client):
     assert gzip.decompress(body(response)).count(b"\nMessage-ID: <") == 3
     assert client.get(f"/api/lists/merge/threads/{alias.public_id}").status_code == 200
     assert client.get(f"/merge/thread/{alias.public_id}/feed.atom").status_code == 200
+
+
+def test_private_list_is_served_to_staff_and_never_cached_publicly(db):
+    from django.contrib.auth.models import User
+
+    mlist = create_list("staffonly@lists.example.org", private=True)
+    raw = b"From: a@example.org\nMessage-ID: <p1@example.org>\nDate: Fri, 1 Mar 2024 10:00:00 +0000\nSubject: x\n\nbody\n"
+    store_batch(mlist, [parse_one(SourceMessage(raw, "t#1"))])
+    message = Message.objects.get(mailing_list=mlist)
+    staff = Client()
+    staff.force_login(User.objects.create_user("admin", is_staff=True))
+    for url in (f"/staffonly/message/{message.public_id}/raw", "/staffonly/all.mbox.gz", "/staffonly/feed.atom",
+                f"/api/lists/staffonly/messages/{message.public_id}"):
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-cache" and "Cookie" in response["Vary"]
+
+
+def test_head_of_a_download_sends_headers_only(fixture_archive, client):
+    response = client.head("/allotment/all.mbox.gz")
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    assert body(response) == b""
