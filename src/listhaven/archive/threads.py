@@ -291,8 +291,9 @@ def _tree_updates(rows: list[tuple], subject_window: timedelta) -> tuple[int, li
             pos = positions[row[1]]
             parent_pk = pk_of.get(pos.parent_id) if pos.parent_id else None
             depth, order = pos.depth, order_of[row[1]]
-        else:  # a second message under a reused Message-ID: after the tree, beside its namesake
-            parent_pk, depth, order = pk_of.get(row[1]), 1, extra
+        else:  # a second message under a reused Message-ID: after the tree, a reply to its namesake
+            namesake = positions.get(row[1])
+            parent_pk, depth, order = pk_of.get(row[1]), (namesake.depth + 1 if namesake else 1), extra
             extra += 1
         if (row[8], row[9], row[10]) != (parent_pk, depth, order):
             updates.append((parent_pk, depth, order, row[0]))
