@@ -32,8 +32,8 @@ from listhaven.search.fts5_match import (
     list_token,
     quote,
 )
-from listhaven.search.predicates import predicate
-from listhaven.search.query import Node, Not, conjuncts
+from listhaven.search.predicates import Values, has_text, predicate
+from listhaven.search.query import DateIn, Node, Not, conjuncts
 
 TABLE = "search_fts"
 VOCAB = "search_fts_vocab"
@@ -100,7 +100,8 @@ class Fts5Backend:
             cursor.execute(sql, [match, RANK_CANDIDATES, limit, offset])
             return [(int(r), float(s)) for r, s in cursor.fetchall()]
         if match is not None and order == "date" and self.count(cursor, node, scope, DIRECT_DATE_SORT) > DIRECT_DATE_SORT:
-            return self._newest_by_month(cursor, match, where, params, limit, offset)
+            months = _months_within(_months_newest_first(cursor), node)
+            return self._newest_by_month(cursor, months, match, where, params, limit, offset)
         if match is not None:
             return self._joined(cursor, match, where, params, order, limit, offset)
         sql = f"SELECT m.id FROM archive_message m WHERE 1 = 1 {where} ORDER BY m.date DESC, m.id DESC LIMIT %s OFFSET %s"
@@ -119,11 +120,10 @@ class Fts5Backend:
         return [(int(r), float(s) if order == "rank" else None) for r, s in cursor.fetchall()]
 
     def _newest_by_month(
-        self, cursor: Any, match: str, where: str, params: list[object], limit: int, offset: int
+        self, cursor: Any, months: list[str], match: str, where: str, params: list[object], limit: int, offset: int
     ) -> list[tuple[int, float | None]]:
         """Newest first without sorting every match: the months that hold messages, newest first,
         in growing chunks (1, 2, 4, ... months), until the page is full."""
-        months = _months_newest_first(cursor)
         need = offset + limit
         collected: list[tuple[int, float | None]] = []
         i, size = 0, 1
@@ -161,6 +161,10 @@ class Fts5Backend:
         text_parts = [p for p in parts if is_fts(p)]
         rest = [p for p in parts if not is_fts(p)]
         match = None
+        values = None
+        if not has_text(node):  # filters only: the message table's indexes answer them
+            values = Values(scope.names, _adapt_datetime)
+            text_parts, rest = [], parts
         if any(not isinstance(p, Not) for p in text_parts):
             match = compile_conjunction(text_parts, context)
             if not scope.everything:
@@ -173,7 +177,8 @@ class Fts5Backend:
         if rest or match is None:
             clauses.append("m.redacted = %s")
             params.append(False)
-            if match is None and not scope.everything:
+            # Even for every list: the condition lets the (list, date) index serve date ranges.
+            if match is None:
                 clauses.append("m.mailing_list_id IN (" + ", ".join(["%s"] * len(scope.list_ids)) + ")")
                 params.extend(scope.list_ids)
 
@@ -181,7 +186,7 @@ class Fts5Backend:
             return f"m.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s)", [compile_match(sub, context)]
 
         for part in rest:
-            sql, ps = predicate(part, subquery, is_fts)
+            sql, ps = predicate(part, subquery, is_fts, values)
             clauses.append(sql)
             params.extend(ps)
         where = "".join(" AND " + c for c in clauses)
@@ -231,3 +236,19 @@ def _year_span(cursor: Any) -> tuple[int, int] | None:
 def _months_newest_first(cursor: Any) -> list[str]:
     cursor.execute(f"SELECT term FROM {VOCAB} WHERE term >= %s AND term < %s AND col = %s", ["m0", "m:", "facets"])
     return sorted((term for (term,) in cursor.fetchall() if _MONTH.fullmatch(term)), reverse=True)
+
+
+def _months_within(months: list[str], node: Node) -> list[str]:
+    """The months a top-level date: range allows (the others cannot hold a match)."""
+    for part in conjuncts(node):
+        if isinstance(part, DateIn):
+            low = f"m{part.start:%Y%m}" if part.start else ""
+            high = f"m{part.end:%Y%m}" if part.end else "m:"
+            months = [m for m in months if low <= m <= high]
+    return months
+
+
+def _adapt_datetime(moment: datetime) -> Any:
+    from django.db import connection
+
+    return connection.ops.adapt_datetimefield_value(moment)
