@@ -24,7 +24,7 @@ from tests.conftest import CORPORA, corpus_path
 @pytest.fixture
 def numpy_list(db):
     mlist = create_list("numpy-discussion@scipy.org")
-    summary = import_path(mlist, str(corpus_path("numpy-discussion-2001-November.txt")), workers=1)
+    summary = import_path(mlist, str(corpus_path("numpy-discussion-2001-November.txt")), workers=0)
     return mlist, summary
 
 
@@ -67,7 +67,7 @@ def test_odd_mboxes_import_without_losing_anything(db, name):
     except Exception:  # noqa: BLE001 - the stdlib reader itself fails on some of these files
         expected = None
     mlist = create_list(f"odd-{name.split('.')[0].replace('_', '-')}@example.org")
-    summary = import_path(mlist, str(path), workers=1)
+    summary = import_path(mlist, str(path), workers=0)
     assert summary.read > 0
     assert summary.stored + summary.duplicates + summary.quarantined == summary.read
     if expected is not None:

@@ -48,7 +48,7 @@ def import_file(path: Path, address: str):
     from listhaven.archive.importer import import_path
 
     target = create_list(address)
-    summary = import_path(target, str(path), workers=1)
+    summary = import_path(target, str(path), workers=0)
     return target, summary
 
 

@@ -55,7 +55,7 @@ def import_back(tmp_path: Path, data: bytes, address: str) -> MailingList:
     path = tmp_path / "download.mbox.gz"
     path.write_bytes(data)
     target = create_list(address)
-    summary = import_path(target, str(path), workers=1)
+    summary = import_path(target, str(path), workers=0)
     assert summary.quarantined == 0
     return target
 

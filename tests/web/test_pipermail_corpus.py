@@ -16,7 +16,7 @@ from tests.conftest import corpus_path
 def numpy_archive(db):
     mlist = create_list("numpy-discussion@scipy.org")
     path = corpus_path("numpy-discussion-2001-November.txt")
-    import_path(mlist, str(path), workers=1)
+    import_path(mlist, str(path), workers=0)
     return mlist, path.read_text("latin-1")
 
 

@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
     imp.add_argument("list", help="list address or short name")
     imp.add_argument("sources", nargs="+", metavar="SOURCE")
     imp.add_argument("--create", action="store_true", help="create the list when it does not exist")
-    imp.add_argument("--workers", type=int, default=None, help="parser processes (default: cores, at most 4)")
+    imp.add_argument("--workers", type=int, default=None, help="parser processes; 0 parses in the importing process (default: cores - 1, at most 4)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
     imp.set_defaults(handler=cmd_import)
 

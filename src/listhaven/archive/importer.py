@@ -111,7 +111,7 @@ def _start_or_resume(mlist: MailingList, path: str) -> tuple[ImportRun, int]:
 
 def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iterator[Parsed]:
     workers = _worker_count(workers)
-    if workers <= 1:
+    if workers == 0:
         parse_limits = limits()
         for source in sources:
             yield parse_one(source, parse_limits)
@@ -145,12 +145,12 @@ def _worker_init() -> None:
 
 
 def _worker_count(requested: int | None) -> int:
-    if requested is not None:
-        return max(1, requested)
-    env = os.environ.get("LISTHAVEN_IMPORT_WORKERS")
-    if env:
-        return max(1, int(env))
-    return max(1, min(4, (os.cpu_count() or 1)))
+    """Parser processes: 0 parses in this process. By default one core is left to the process
+    that writes the database, which is the slower half of an import."""
+    if requested is None:
+        env = os.environ.get("LISTHAVEN_IMPORT_WORKERS")
+        requested = int(env) if env else min(4, max(1, (os.cpu_count() or 1) - 1))
+    return max(0, requested)
 
 
 def _batched(items: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows
 from listhaven.archive.compression import compress
 from listhaven.archive.models import ImportRun, MailingList, Message, Quarantine
-from listhaven.archive.threads import NewMessage, assign_threads, refresh_threads
+from listhaven.archive.threads import NewMessage, assign_threads, layout_threads, write_layout
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
 from listhaven.search import SearchDocument, backend_for
@@ -99,11 +99,12 @@ def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
     ]
     assignment = assign_threads(mlist, new, window)
     pks = allocate_ids("archive_message", len(fresh))
-    _insert_messages(mlist, pks, fresh, new, conflicting)
+    layout = layout_threads(assignment.touched, _tree_rows(pks, fresh, new), window)
+    _insert_messages(mlist, pks, fresh, new, conflicting, layout.positions)
+    write_layout(layout, skip=set(pks))
     MailingList.objects.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(fresh))
     _insert_raw_and_attachments(pks, fresh)
     _index(pks, fresh)
-    refresh_threads(assignment.touched, window)
     result.stored = pks
     result.conflicts = len(conflicting)
     return result
@@ -154,12 +155,28 @@ _MESSAGE_COLUMNS = (
     "id", "mailing_list_id", "thread_id", "public_id", "message_id", "message_id_synthetic", "msgid_conflict",
     "content_hash", "in_reply_to", "references", "sender_name", "sender_email", "recipients", "subject",
     "subject_normalised", "date", "utc_offset", "date_source", "body_text", "body_source", "has_attachments",
-    "size", "defects", "thread_depth", "thread_order", "archive_number", "imported_at", "redacted",
+    "size", "defects", "parent_id", "thread_depth", "thread_order", "archive_number", "imported_at", "redacted",
 )
 
 
+def _tree_rows(pks: list[int], fresh: list[Parsed], new: list[NewMessage]) -> list[tuple]:
+    """The new messages as threads.layout_threads reads stored ones (_TREE_COLUMNS)."""
+    rows = []
+    for pk, p, n in zip(pks, fresh, new):
+        m = p.message
+        assert m is not None
+        rows.append((pk, m.message_id, "\n".join(m.references), m.subject, m.subject_normalised, m.date,
+                     m.sender.name, m.sender.email, None, 0, 0, n.thread_id))
+    return rows
+
+
 def _insert_messages(
-    mlist: MailingList, pks: list[int], fresh: list[Parsed], new: list[NewMessage], conflicting: set[int]
+    mlist: MailingList,
+    pks: list[int],
+    fresh: list[Parsed],
+    new: list[NewMessage],
+    conflicting: set[int],
+    positions: dict[int, tuple[int | None, int, int]],
 ) -> None:
     number = mlist.next_archive_number
     now = db_datetime(timezone.now())
@@ -172,7 +189,7 @@ def _insert_messages(
             i in conflicting, m.content_hash, m.in_reply_to or "", "\n".join(m.references), m.sender.name,
             m.sender.email, db_json(_recipients(m)), m.subject, m.subject_normalised, db_datetime(m.date),
             m.utc_offset_minutes, m.date_source, m.body_text, m.body_source, bool(m.attachments), m.size,
-            "\n".join(m.defects), 0, 0, number + i, now, False,
+            "\n".join(m.defects), *positions.get(pk, (None, 0, 0)), number + i, now, False,
         ))
     insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
 

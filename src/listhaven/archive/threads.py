@@ -239,32 +239,56 @@ _TREE_COLUMNS = (
 )
 
 
-def refresh_threads(thread_pks: Iterable[int], subject_window: timedelta) -> None:
-    """Recomputes tree positions and summary fields of these threads from their messages."""
+@dataclass
+class ThreadLayout:
+    """Tree positions and summaries of some threads, computed before they are written."""
+
+    positions: dict[int, tuple[int | None, int, int]] = field(default_factory=dict)  # message pk -> place
+    summaries: list[tuple] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+
+
+def layout_threads(thread_pks: Iterable[int], pending: Sequence[tuple], subject_window: timedelta) -> ThreadLayout:
+    """Lays out these threads from their stored messages plus `pending` rows (shaped like
+    _TREE_COLUMNS) about to be inserted, so new messages are written once, in place."""
     pks = sorted(set(thread_pks))
     rows_by_thread: dict[int, list[tuple]] = {pk: [] for pk in pks}
     for start in range(0, len(pks), _CHUNK):
         for row in Message.objects.filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*_TREE_COLUMNS):
             rows_by_thread[row[11]].append(row)
-    position_updates: list[tuple] = []
-    summaries: list[tuple] = []
-    empty = []
+    for row in pending:
+        rows_by_thread[row[11]].append(row)
+    layout = ThreadLayout()
     for pk, rows in rows_by_thread.items():
         if not rows:
-            empty.append(pk)
+            layout.empty.append(pk)
             continue
         root_pk, updates = _tree_updates(rows, subject_window)
-        position_updates += updates
-        summaries.append(_summary_row(pk, root_pk, rows))
-    update_rows("archive_message", ["parent_id", "thread_depth", "thread_order"], position_updates)
+        layout.positions.update((u[3], u[:3]) for u in updates)
+        layout.summaries.append(_summary_row(pk, root_pk, rows))
+    return layout
+
+
+def write_layout(layout: ThreadLayout, skip: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+    """Stores positions (except of the messages in `skip`, inserted with theirs) and summaries."""
+    update_rows(
+        "archive_message",
+        ["parent_id", "thread_depth", "thread_order"],
+        [(*place, pk) for pk, place in layout.positions.items() if pk not in skip],
+    )
     update_rows(
         "archive_thread",
         ["root_message_id", "subject", "subject_normalised", "message_count", "participant_count",
          "participants", "first_date", "last_date"],
-        summaries,
+        layout.summaries,
     )
-    if empty:
-        Thread.objects.filter(pk__in=empty, messages__isnull=True).delete()
+    if layout.empty:
+        Thread.objects.filter(pk__in=layout.empty, messages__isnull=True).delete()
+
+
+def refresh_threads(thread_pks: Iterable[int], subject_window: timedelta) -> None:
+    """Recomputes tree positions and summary fields of these threads from their messages."""
+    write_layout(layout_threads(thread_pks, [], subject_window))
 
 
 def refresh_thread(thread_pk: int, subject_window: timedelta) -> None:
