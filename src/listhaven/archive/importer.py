@@ -77,10 +77,14 @@ def import_path(
     sources = open_source(path, skip=skip) if skip else open_source(path)
     if on_progress and skip:
         on_progress(skip)
-    for parsed_batch in _batched(_parse_stream(sources, workers), batch_size):
-        store_batch(mlist, parsed_batch, progress=run)
-        if on_progress:
-            on_progress(len(parsed_batch))
+    stream = _parse_stream(sources, workers)
+    try:
+        for parsed_batch in _batched(stream, batch_size):
+            store_batch(mlist, parsed_batch, progress=run)
+            if on_progress:
+                on_progress(len(parsed_batch))
+    finally:
+        stream.close()  # stops the parser processes now, not at interpreter exit, when a batch fails
     run.refresh_from_db()
     run.completed = True
     run.seconds += time.monotonic() - started
@@ -124,17 +128,32 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
     context = multiprocessing.get_context("fork")
     # Pool.imap reads its input eagerly from a feeder thread; the semaphore bounds how far
     # reading may run ahead of storing, so memory stays flat whatever the source size.
-    in_flight = threading.BoundedSemaphore(_READ_AHEAD)
+    in_flight = threading.Semaphore(_READ_AHEAD)
+    stop = threading.Event()
 
     def throttled() -> Iterator[SourceMessage]:
         for source in sources:
             in_flight.acquire()
+            if stop.is_set():
+                return
             yield source
 
-    with context.Pool(workers, initializer=_worker_init) as pool:
-        for parsed in pool.imap(parse_one, throttled(), chunksize=16):
+    pool = context.Pool(workers, initializer=_worker_init)
+    results = pool.imap(parse_one, throttled(), chunksize=16)
+    try:
+        for parsed in results:
             in_flight.release()
             yield parsed
+    finally:
+        # Also when the consumer stops early (a failed commit, a full disk): Pool.terminate()
+        # would wait forever for the feeder thread blocked on the semaphore, so the feeder is
+        # stopped and the parses already in flight (at most _READ_AHEAD) are drained instead.
+        stop.set()
+        in_flight.release()
+        pool.close()
+        for _ in results:
+            pass
+        pool.join()
 
 
 def _worker_init() -> None:
