@@ -6,6 +6,7 @@ Global options: ``--data-dir`` (or LISTHAVEN_DATA) chooses the store, so several
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -79,6 +80,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: everything committed so far is kept; run the same command again to resume", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        print(
+            f"listhaven {args.command}: the disk is full ({exc}). Everything committed so far is kept; "
+            "free some space and run the same command again to continue.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """The OS's ENOSPC, or SQLite's SQLITE_FULL as its driver (and Django) report it."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "database or disk is full" in str(exc)
 
 
 if __name__ == "__main__":
