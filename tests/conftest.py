@@ -27,8 +27,8 @@ def corpus_path(name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def fixture_archive(django_db_setup, django_db_blocker):
-    from listhaven.archive.ingest import store_batch
     from listhaven.archive.importer import parse_one
+    from listhaven.archive.ingest import store_batch
     from listhaven.archive.lists import create_list
     from listhaven.archive.models import MailingList
     from listhaven.mail.message import SourceMessage

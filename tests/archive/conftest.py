@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from listhaven.archive.importer import parse_one
 from listhaven.mail.message import SourceMessage
 
-BASE = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def make_message(

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import re
 
-from listhaven.mail.render import (
-    FOLD_QUOTE_LINES,
-    obfuscate_address,
-    obfuscate_text,
-    quote_depth,
-    render_body,
-    render_inline,
-)
+from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
+from listhaven.mail.render import FOLD_QUOTE_LINES, quote_depth, render_body, render_inline
 
 
 def test_script_tags_are_escaped():

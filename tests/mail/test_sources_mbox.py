@@ -181,7 +181,7 @@ def test_damaged_compressed_file_is_a_clear_error(tmp_path: Path) -> None:
     data = gzip.compress(
         b"".join(PLACEHOLDER + message(n) + b"\n" for n in range(1, 300))
     )
-    with pytest.raises(SourceError, match="list.mbox"):
+    with pytest.raises(SourceError, match=r"list\.mbox"):
         list(open_source(write(tmp_path, data[: len(data) // 2])))
 
 

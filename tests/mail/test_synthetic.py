@@ -284,7 +284,7 @@ def test_fixture_archive_covers_every_kind_and_feature() -> None:
             if part.get_content_type() == "text/x-patch":
                 assert isinstance(payload, bytes) and payload.startswith(b"diff --git ")
                 found.add(mime.ATTACH_PATCH)
-        if ctype.startswith("text/") and _case(msg) != mime.UNKNOWN_CHARSET or ctype.startswith("multipart/alt"):
+        if (ctype.startswith("text/") and _case(msg) != mime.UNKNOWN_CHARSET) or ctype.startswith("multipart/alt"):
             texts.append(_text_of(msg))
     assert set(mime.ALL_KINDS) - {mime.PLAIN} <= found
     lines = "\n".join(texts).split("\n")

@@ -208,5 +208,5 @@ def test_error_for_unknown_field_suggests_quoting():
 
 
 def test_date_error_says_how_to_write_dates():
-    with pytest.raises(QueryError, match="date:2019-01..2019-06"):
+    with pytest.raises(QueryError, match=r"date:2019-01\.\.2019-06"):
         p("date:soon")

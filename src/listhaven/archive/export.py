@@ -24,6 +24,7 @@ from django.db import connection
 
 from listhaven.archive.models import MailingList, Message, RawMessage, Thread
 from listhaven.mail.mboxwrite import build_from_line, write_mboxrd
+from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
 
 RawItem = tuple[bytes, str | None]
 CHUNK = 500
@@ -38,27 +39,10 @@ PIPERMAIL_MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-_EMAIL = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 # ---------------------------------------------------------------- addresses shown outside the archive
-
-
-def obfuscate_address(email: str) -> str:
-    """``user at host``, as Pipermail showed addresses; '' stays ''.
-
-    >>> obfuscate_address("jo@example.org")
-    'jo at example.org'
-    """
-    return email.replace("@", " at ", 1) if email else ""
-
-
-def obfuscate_text(text: str) -> str:
-    """Every ``user@host.tld`` in a text written as ``user at host.tld`` (quoted attributions too)."""
-    if "@" not in text:
-        return text
-    return _EMAIL.sub(r"\1 at \2", text)
 
 
 def strip_control(text: str) -> str:

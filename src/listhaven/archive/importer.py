@@ -60,7 +60,7 @@ def parse_one(source: SourceMessage, parse_limits: ParseLimits | None = None) ->
         return Parsed.prepare(source, parse_message(source, parse_limits or limits()))
     except UnparseableMessage as exc:
         return Parsed(source, None, exc.reason)
-    except Exception as exc:  # a parser bug must not lose the message: quarantine it with the cause
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message: quarantine it with the cause
         return Parsed(source, None, f"parser error: {type(exc).__name__}: {exc}")
 
 

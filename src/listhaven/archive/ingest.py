@@ -42,7 +42,7 @@ class Parsed:
     document: SearchDocument | None = None
 
     @classmethod
-    def prepare(cls, source: SourceMessage, message: ParsedMessage) -> "Parsed":
+    def prepare(cls, source: SourceMessage, message: ParsedMessage) -> Parsed:
         recipients = [(a.name, a.email) for a in (*message.to, *message.cc)]
         document = build_document(
             0, message.subject, message.sender.name, message.sender.email, recipients, message.body_text,

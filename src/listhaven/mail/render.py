@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
-from itertools import pairwise
+
+from listhaven.mail.obfuscation import obfuscate_text
 
 FOLD_QUOTE_LINES = 6
 QUOTE_PREVIEW_LINES = 2
@@ -33,28 +34,7 @@ MAX_QUOTE_CLASS = 4  # depth classes cycle colours; deeper quotes share the last
 _URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:!?*'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
-_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-")
-_DOMAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})+")
 _QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
-
-
-def obfuscate_address(address: str) -> str:
-    """``user@example.com`` → ``user at example.com`` (not escaped)."""
-    return address.replace("@", " at ", 1) if "@" in address else address
-
-
-def obfuscate_text(text: str) -> str:
-    """Every address in `text` written Pipermail's way (not escaped): each ``@`` between a
-    local-part character and a domain becomes `` at ``. Splitting on ``@`` keeps this linear."""
-    if "@" not in text:
-        return text
-    pieces = text.split("@")
-    out = [pieces[0]]
-    for before, after in pairwise(pieces):
-        is_address = before[-1:] in _LOCAL_CHARS and before[-1:] != "" and _DOMAIN.match(after) is not None
-        out.append(" at " if is_address else "@")
-        out.append(after)
-    return "".join(out)
 
 
 def quote_depth(line: str) -> int:

@@ -175,7 +175,7 @@ def fixture_archive(seed: int = 7) -> list[tuple[ListSpec, bytes]]:
     while streams:
         # Pick streams in proportion to what they have left, so threads interleave and end together.
         pick = rng.randrange(sum(len(s) for s in streams))
-        for index, stream in enumerate(streams):
+        for index, stream in enumerate(streams):  # noqa: B007 - index is used after the loop
             if pick < len(stream):
                 break
             pick -= len(stream)

@@ -219,7 +219,7 @@ class Engine:
         r = self.rng.random()
         if r >= _KIND_TABLE[-1][0]:
             return mime.PLAIN
-        for edge, kind in _KIND_TABLE:
+        for edge, kind in _KIND_TABLE:  # noqa: B007 - kind is used after the loop
             if r < edge:
                 break
         if kind == "malformed":

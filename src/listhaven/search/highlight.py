@@ -13,17 +13,12 @@ import unicodedata
 from collections.abc import Sequence
 from html import escape
 
+from listhaven.mail.obfuscation import obfuscate_text
 from listhaven.search.query import Text
 
 SNIPPET_CHARS = 240
 _LEAD = 70
-_ADDRESS = re.compile(r"([\w.+%'-]+)@((?:[\w-]+\.)+[\w-]{2,})")
 _SPACE = re.compile(r"\s+")
-
-
-def obfuscate(text: str) -> str:
-    """``user@example.com`` → ``user at example.com``, as Pipermail showed addresses."""
-    return _ADDRESS.sub(r"\1 at \2", text)
 
 
 def _fold_char(ch: str) -> str:
@@ -88,10 +83,10 @@ def snippet(
         cut = text.rfind(" ", start + chars // 2, end)
         end = cut if cut > 0 else end
     window = text[start:end].strip()
-    body = mark(obfuscate(window) if obfuscated else window, pattern)
+    body = mark(obfuscate_text(window) if obfuscated else window, pattern)
     return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
 
 
 def highlight_line(text: str, terms: Sequence[Text], *, obfuscated: bool) -> str:
     """A short line (a subject) whole, escaped, matches marked."""
-    return mark(obfuscate(text) if obfuscated else text, term_pattern(terms))
+    return mark(obfuscate_text(text) if obfuscated else text, term_pattern(terms))

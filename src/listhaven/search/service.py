@@ -13,10 +13,11 @@ from typing import Any, Literal
 from django.db import connection
 
 from listhaven.archive.models import MailingList, Message, Thread
+from listhaven.mail.obfuscation import obfuscate_text
 from listhaven.search.backends import backend_for
 from listhaven.search.base import Order, Scope
 from listhaven.search.documents import document_for_message
-from listhaven.search.highlight import highlight_line, obfuscate, snippet
+from listhaven.search.highlight import highlight_line, snippet
 from listhaven.search.query import Node, QueryError, Text, parse_query, positive_texts
 from listhaven.search.results import SearchHit, SearchResults, ThreadHit
 
@@ -118,7 +119,7 @@ def _hits(found: list[tuple[int, float | None]], terms: list[Text]) -> list[Sear
 
 def _hit(message: Message, score: float | None, terms: list[Text]) -> SearchHit:
     hidden = message.mailing_list.obfuscate_addresses
-    address = obfuscate(message.sender_email) if hidden else message.sender_email
+    address = obfuscate_text(message.sender_email) if hidden else message.sender_email
     return SearchHit(
         pk=message.pk,
         list_name=message.mailing_list.name,
@@ -126,7 +127,7 @@ def _hit(message: Message, score: float | None, terms: list[Text]) -> SearchHit:
         message_id=message.message_id,
         subject=message.subject,
         subject_html=highlight_line(message.subject or "(no subject)", terms, obfuscated=hidden),
-        author=(obfuscate(message.sender_name) if hidden else message.sender_name) or address,
+        author=(obfuscate_text(message.sender_name) if hidden else message.sender_name) or address,
         address=address,
         date=message.date,
         thread_id=message.thread.public_id,

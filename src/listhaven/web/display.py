@@ -11,7 +11,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from listhaven.archive.threads import looks_like_reply
-from listhaven.mail.render import obfuscate_address
+from listhaven.mail.obfuscation import obfuscate_address
 
 MINUS = "\u2212"
 

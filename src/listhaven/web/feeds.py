@@ -14,13 +14,9 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from listhaven.archive.export import (
-    find_thread,
-    obfuscate_address,
-    obfuscate_text,
-    strip_control,
-)
+from listhaven.archive.export import find_thread, strip_control
 from listhaven.archive.models import MailingList, Message, Thread
+from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
 from listhaven.web.access import get_readable_list
 
 FEED_ITEMS = 50

@@ -52,7 +52,7 @@ def open_decompressed(path: Path) -> BinaryIO:
         return cast(BinaryIO, lzma.open(path, "rb"))
     if compression == "bzip2":
         return cast(BinaryIO, bz2.open(path, "rb"))
-    raw = open(path, "rb")  # noqa: SIM115 -- the returned stream owns and closes it
+    raw = open(path, "rb")
     if compression == "zstd":
         # A file may hold several frames (zstd files are often concatenated).
         reader = zstandard.ZstdDecompressor().stream_reader(

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.urls import reverse
 
-from listhaven.archive.export import obfuscate_address, obfuscate_text
 from listhaven.archive.models import Attachment, MailingList, Message, Thread
+from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
 
 
 def iso(value: datetime | None) -> str | None:

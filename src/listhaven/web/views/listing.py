@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from listhaven.archive.models import Thread
-from listhaven.mail.render import obfuscate_text
+from listhaven.mail.obfuscation import obfuscate_text
 from listhaven.web.access import get_readable_list
 from listhaven.web.charts import activity_chart
 from listhaven.web.fragments import month_rows
