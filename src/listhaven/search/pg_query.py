@@ -1,0 +1,132 @@
+"""Compiles the query AST for PostgreSQL: words become a ``tsquery`` (written in its input syntax
+from lexemes folded by pg_document, so PostgreSQL's parser never splits them differently), filters
+become SQL over ``search_document d``.
+
+Every value is a bound parameter, the tsquery included (``%s::tsquery``); the lexemes inside it
+are quoted, so nothing typed can change its structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from listhaven.search.pg_document import FILENAME, RECIPIENT, quote_lexeme, words
+from listhaven.search.query import (
+    And,
+    DateIn,
+    HasAttachment,
+    ListIs,
+    MessageIdIs,
+    Node,
+    Not,
+    Or,
+    Text,
+    ThreadIs,
+    is_text_only,
+    positive_texts,
+)
+
+# A lexeme no document holds (pg_document never writes a bare "~").
+NEVER = "'~'"
+# Which lexemes a field's words are: (prefix, weights) alternatives; "" weights means any.
+FIELD_LEXEMES: dict[str | None, tuple[tuple[str, str], ...]] = {
+    None: (("", ""), (FILENAME, "")),
+    "subject": (("", "A"),),
+    "sender": (("", "B"),),
+    "body": (("", "CD"),),
+    "filenames": ((FILENAME, ""),),
+    "recipients": ((RECIPIENT, ""),),
+}
+
+
+def text_tsquery(node: Text) -> str:
+    """The words of one Text as a phrase (``<->``) in each place its field covers."""
+    found = words(node.text)
+    if not found:
+        return NEVER
+    alternatives = []
+    for prefix, weights in FIELD_LEXEMES[node.field]:
+        terms = []
+        for i, word in enumerate(found):
+            star = "*" if node.prefix and i == len(found) - 1 else ""
+            label = ":" + star + weights if star or weights else ""
+            terms.append(quote_lexeme(prefix + word) + label)
+        alternatives.append(" <-> ".join(terms))
+    if len(alternatives) == 1:
+        return "(" + alternatives[0] + ")"
+    return "(" + " | ".join("(" + a + ")" for a in alternatives) + ")"
+
+
+def tsquery(node: Node) -> str:
+    """The tsquery of a subtree holding only words (query.is_text_only)."""
+    if isinstance(node, Text):
+        return text_tsquery(node)
+    if isinstance(node, Not):
+        return "!" + tsquery(node.child)
+    if isinstance(node, (And, Or)):
+        joiner = " & " if isinstance(node, And) else " | "
+        return "(" + joiner.join(tsquery(c) for c in node.children) + ")"
+    raise ValueError(f"{node!r} is not made of words")
+
+
+def rank_tsquery(node: Node) -> str | None:
+    """Every word a hit is expected to hold, any of them counting towards its rank."""
+    texts = positive_texts(node)
+    return " | ".join(text_tsquery(t) for t in texts) if texts else None
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """SQL over ``search_document d`` for any subtree; `adapt_datetime` is the connection's."""
+
+    list_ids: dict[str, int]
+    adapt_datetime: Callable[[datetime], Any]
+
+    def where(self, node: Node) -> tuple[str, list[object]]:
+        if is_text_only(node):
+            return "d.document @@ %s::tsquery", [tsquery(node)]
+        if isinstance(node, Not):
+            sql, params = self.where(node.child)
+            return f"NOT ({sql})", params
+        if isinstance(node, (And, Or)):
+            return self._junction(node)
+        if isinstance(node, ListIs):
+            list_id = self.list_ids.get(node.name)
+            return ("FALSE", []) if list_id is None else ("d.list_id = %s", [list_id])
+        if isinstance(node, HasAttachment):
+            return "d.has_attachment", []
+        if isinstance(node, DateIn):
+            return self._dates(node)
+        if isinstance(node, MessageIdIs):
+            return "d.message_id IN (SELECT m.id FROM archive_message m WHERE m.message_id = %s)", [node.message_id]
+        if isinstance(node, ThreadIs):
+            sql = (
+                "d.message_id IN (SELECT m.id FROM archive_message m WHERE m.thread_id IN ("
+                "SELECT t.id FROM archive_thread t WHERE t.public_id = %s "
+                "UNION SELECT a.thread_id FROM archive_threadalias a WHERE a.public_id = %s))"
+            )
+            return sql, [node.public_id, node.public_id]
+        raise ValueError(f"no SQL for {node!r}")
+
+    def _junction(self, node: And | Or) -> tuple[str, list[object]]:
+        """Children made only of words share one tsquery (one index probe); the rest are SQL."""
+        joiner, ts_joiner = (" AND ", " & ") if isinstance(node, And) else (" OR ", " | ")
+        words_only = [c for c in node.children if is_text_only(c)]
+        parts: list[tuple[str, list[object]]] = []
+        if words_only:
+            parts.append(("d.document @@ %s::tsquery", ["(" + ts_joiner.join(tsquery(c) for c in words_only) + ")"]))
+        parts += [self.where(c) for c in node.children if not is_text_only(c)]
+        return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
+
+    def _dates(self, node: DateIn) -> tuple[str, list[object]]:
+        clauses, params = [], []
+        if node.start is not None:
+            clauses.append("d.date >= %s")
+            params.append(self.adapt_datetime(node.start))
+        if node.end is not None:
+            clauses.append("d.date < %s")
+            params.append(self.adapt_datetime(node.end))
+        return "(" + " AND ".join(clauses or ["TRUE"]) + ")", params

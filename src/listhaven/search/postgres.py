@@ -1,0 +1,137 @@
+"""PostgreSQL search index: one ``tsvector`` per message in ``search_document``, a GIN index over it.
+
+The vectors are built in Python (pg_document.py: same tokens as the query language, fields told
+apart by weights and lexeme prefixes); queries are compiled by pg_query.py. The list, date and
+attachment flag are copied from the stored message row when it is indexed, in the same
+transaction, so ``list:``, ``date:`` and ``has:`` are answered from this table without a join.
+
+Ranking: ts_rank_cd with the weights of RANK_WEIGHTS (subject 1.0, sender and file names 0.8,
+own words 0.1, quoted words 0.03: what one quotes ranks below what one writes). As with FTS5, a
+query with more than RANK_CANDIDATES matches is ranked among its most recently stored ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from listhaven.search.base import Order, Scope, SearchDocument
+from listhaven.search.pg_document import literals
+from listhaven.search.pg_query import Compiler, rank_tsquery
+from listhaven.search.predicates import Values, has_text, predicate
+from listhaven.search.query import Node
+
+TABLE = "search_document"
+# ts_rank_cd's weights, in its order: {D, C, B, A}.
+RANK_WEIGHTS = "'{0.03, 0.1, 0.8, 1.0}'::float4[]"
+RANK_CANDIDATES = 5000
+_CHUNK = 500
+
+SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+    "message_id bigint PRIMARY KEY REFERENCES archive_message(id) ON DELETE CASCADE, "
+    "list_id bigint NOT NULL, date timestamptz NOT NULL, has_attachment boolean NOT NULL, "
+    "document tsvector NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_list_date ON {TABLE} (list_id, date)",
+)
+
+
+class PostgresBackend:
+    vendor = "postgresql"
+
+    def create_schema(self, cursor: Any) -> None:
+        for statement in SCHEMA:
+            cursor.execute(statement)
+
+    def drop_schema(self, cursor: Any) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+    def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
+        """Inserts (or replaces) the documents' rows; list, date and attachment flag come from
+        their stored messages."""
+        for start in range(0, len(documents), _CHUNK):
+            chunk = documents[start : start + _CHUNK]
+            cursor.execute(
+                f"INSERT INTO {TABLE} (message_id, list_id, date, has_attachment, document) "
+                "SELECT m.id, m.mailing_list_id, m.date, m.has_attachments, v.document "
+                "FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
+                "JOIN archive_message m ON m.id = v.id "
+                "ON CONFLICT (message_id) DO UPDATE SET list_id = excluded.list_id, date = excluded.date, "
+                "has_attachment = excluded.has_attachment, document = excluded.document",
+                [[d.rowid for d in chunk], literals(chunk)],
+            )
+
+    def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE message_id = ANY(%s::bigint[])", [[d.rowid for d in documents]])
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def find(
+        self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
+    ) -> list[tuple[int, float | None]]:
+        if not scope.list_ids:
+            return []
+        if not has_text(node):
+            where, params = _filters_only(node, scope)
+            sql = f"SELECT m.id FROM archive_message m WHERE {where} ORDER BY m.date DESC, m.id DESC LIMIT %s OFFSET %s"
+            cursor.execute(sql, [*params, limit, offset])
+            return [(int(r), None) for (r,) in cursor.fetchall()]
+        where, params = _text_where(node, scope)
+        ranking = rank_tsquery(node) if order == "rank" else None
+        if ranking is None:
+            sql = (
+                f"SELECT d.message_id FROM {TABLE} d WHERE {where} "
+                "ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s"
+            )
+            cursor.execute(sql, [*params, limit, offset])
+            return [(int(r), None) for (r,) in cursor.fetchall()]
+        sql = (
+            f"SELECT c.message_id, -ts_rank_cd({RANK_WEIGHTS}, c.document, %s::tsquery) AS score "
+            f"FROM (SELECT d.message_id, d.document FROM {TABLE} d WHERE {where} "
+            "ORDER BY d.message_id DESC LIMIT %s) c "
+            "ORDER BY score, c.message_id DESC LIMIT %s OFFSET %s"
+        )
+        cursor.execute(sql, [ranking, *params, RANK_CANDIDATES, limit, offset])
+        return [(int(r), float(s)) for r, s in cursor.fetchall()]
+
+    def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
+        if not scope.list_ids:
+            return 0
+        if not has_text(node):
+            where, params = _filters_only(node, scope)
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM archive_message m WHERE {where} LIMIT %s) s"
+        else:
+            where, params = _text_where(node, scope)
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} d WHERE {where} LIMIT %s) s"
+        cursor.execute(sql, [*params, cap + 1])
+        return int(cursor.fetchone()[0])
+
+
+def _text_where(node: Node, scope: Scope) -> tuple[str, list[object]]:
+    """The condition over ``search_document d`` of a query with words, within the scope."""
+    where, params = Compiler(scope.names, _adapt_datetime).where(node)
+    if scope.everything:
+        return where, params
+    lists = ", ".join(["%s"] * len(scope.list_ids))
+    return f"d.list_id IN ({lists}) AND {where}", [*scope.list_ids, *params]
+
+
+def _filters_only(node: Node, scope: Scope) -> tuple[str, list[object]]:
+    """A query without words (list:, date:, has:, id:, thread:) over the message table, whose
+    (list, date) index answers it."""
+    values = Values(scope.names, _adapt_datetime)
+    sql, params = predicate(node, _no_text, lambda n: False, values)
+    lists = ", ".join(["%s"] * len(scope.list_ids))
+    return f"m.redacted = %s AND m.mailing_list_id IN ({lists}) AND {sql}", [False, *scope.list_ids, *params]
+
+
+def _no_text(node: Node) -> tuple[str, list[object]]:
+    raise ValueError(f"{node!r} holds words")
+
+
+def _adapt_datetime(moment: datetime) -> Any:
+    from django.db import connection
+
+    return connection.ops.adapt_datetimefield_value(moment)

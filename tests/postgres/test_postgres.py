@@ -1,0 +1,97 @@
+"""The same behaviour on PostgreSQL: the archive, threading and search test suites run against a
+real throwaway cluster (DATABASE_URL), and the CLI imports and searches on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.postgres.cluster import find_binary, running_cluster
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(not find_binary("initdb"), reason="no PostgreSQL server installed (initdb not found)")
+
+# These read SQLite's FTS5 tables directly; tests/postgres/test_pg_search.py checks the same
+# behaviour (rows written in the ingest transaction, removed on redaction) on PostgreSQL's table.
+SQLITE_ONLY = [
+    "tests/archive/test_ingest.py::test_search_rows_written_in_the_same_transaction",
+    "tests/archive/test_redaction.py::test_redaction_removes_the_message_from_search_and_keeps_the_rest",
+]
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    with running_cluster() as url:
+        yield url
+
+
+def test_archive_and_search_suites_pass_on_postgresql(database_url):
+    suites = ["tests/archive/test_ingest.py", "tests/archive/test_threads.py", "tests/archive/test_redaction.py"]
+    suites += [str(p.relative_to(REPO)) for p in sorted((REPO / "tests" / "search").glob("test_results*.py"))]
+    suites.append("tests/postgres/test_pg_search.py")
+    deselect = [arg for test in SQLITE_ONLY for arg in ("--deselect", test)]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *deselect, *suites],
+        cwd=REPO,
+        env=dict(os.environ, DATABASE_URL=database_url),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+    assert "skipped" not in result.stdout, result.stdout[-4000:]  # the PostgreSQL-only tests did run
+
+
+def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "listhaven", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_import_and_search_on_postgresql(database_url, tmp_path):
+    from listhaven.mail.mboxwrite import write_mboxrd
+    from tests.archive.conftest import make_message
+
+    mbox = tmp_path / "pg.mbox"
+    with mbox.open("wb") as out:
+        write_mboxrd(
+            [
+                (
+                    make_message(
+                        f"pg{i}@x", f"Topic {i % 3}", f"capybara number {i}\n", (f"pg{i - 1}@x",) if i else (), i
+                    ),
+                    None,
+                )
+                for i in range(50)
+            ],
+            out,
+        )
+    env = dict(os.environ, DATABASE_URL=database_url)
+    first = _run("import", "pg@lists.example.org", str(mbox), "--create", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)[0]["stored"] == 50
+    again = _run("import", "pg", str(mbox), "--json", env=env)
+    assert json.loads(again.stdout)[0]["duplicates"] == 50
+    stats = json.loads(_run("stats", "pg", "--json", env=env).stdout)
+    assert stats["messages"] == 50 and stats["threads"] == 1
+
+    found = _run("search", "pg", "capybara", "--json", "--limit", "100", env=env)
+    assert found.returncode == 0, found.stderr
+    results = json.loads(found.stdout)
+    assert results["total"] == 50 and len(results["results"]) == 50
+    topic = json.loads(
+        _run("search", "all", 'subject:"topic 1" -"number 4"', "--json", "--sort", "date", env=env).stdout
+    )
+    numbers = [int(h["message_id"][2:-2]) for h in topic["results"]]
+    assert numbers == [i for i in range(49, -1, -1) if i % 3 == 1 and i != 4][:20]
+    assert topic["total"] == 16
+    table = _run("search", "pg", '"number 7"', env=env)
+    assert table.returncode == 0 and "1 messages match" in table.stdout and "Topic 1" in table.stdout
+    bad = _run("search", "pg", '"unclosed', env=env)
+    assert bad.returncode == 1 and "Unbalanced quotes" in bad.stderr + bad.stdout
