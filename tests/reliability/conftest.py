@@ -224,6 +224,17 @@ def figures(request) -> Iterator:
     yield record
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """The long forms (marked `slow`) run only when asked for by a marker expression naming them
+    (`make soak` runs `-m slow`), so `make test` keeps the short forms only."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="long form: run with `make soak` (pytest -m slow)")
+    for item in items:
+        if "slow" in item.keywords and item.path.is_relative_to(Path(__file__).parent):
+            item.add_marker(skip)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     if not _FIGURES:
         return
