@@ -265,7 +265,7 @@ def cmd_demo_import(args: argparse.Namespace) -> int:
     from listhaven.archive.demo import import_demo
 
     for summary in import_demo(args.messages, args.seed):
-        out.print(
+        print(
             f"{summary.source}: {summary.stored} stored, {summary.duplicates} duplicates, "
             f"{summary.quarantined} quarantined in {summary.seconds:.1f}s"
         )

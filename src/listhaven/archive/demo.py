@@ -11,11 +11,13 @@ from listhaven.archive.importer import ImportSummary, import_path
 from listhaven.archive.lists import create_list
 from listhaven.archive.models import MailingList
 from listhaven.mail.mboxwrite import write_mboxrd
-from listhaven.mail.synthetic import DEMO_LISTS, generate_messages
+from listhaven.mail.synthetic import DEMO_LISTS, generate_messages, seed_like_message
 
 
 def write_demo_mboxes(directory: str | Path, count: int, seed: int = 1) -> list[tuple[Path, int]]:
-    """One mbox per demo list in `directory`; returns (path, messages written) for each."""
+    """One mbox per demo list in `directory`; returns (path, messages written) for each.
+
+    `count` generated messages in all, plus one shaped like the reference Pipermail page."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {spec.address: directory / f"{spec.name}.mbox" for spec in DEMO_LISTS}
@@ -24,6 +26,9 @@ def write_demo_mboxes(directory: str | Path, count: int, seed: int = 1) -> list[
     try:
         for spec, raw in generate_messages(DEMO_LISTS, count, seed=seed):
             counts[spec.address] += write_mboxrd([(raw, None)], handles[spec.address])
+        # the discussion list also carries a message shaped like the reference Pipermail page
+        prose = next(spec for spec in DEMO_LISTS if spec.name == "reading-circle")
+        counts[prose.address] += write_mboxrd([(seed_like_message(), None)], handles[prose.address])
     finally:
         for handle in handles.values():
             handle.close()
