@@ -6,8 +6,9 @@ attachment flag are copied from the stored message row when it is indexed, in th
 transaction, so ``list:``, ``date:`` and ``has:`` are answered from this table without a join.
 
 Ranking: ts_rank_cd with the weights of RANK_WEIGHTS (subject 1.0, sender and file names 0.8,
-own words 0.1, quoted words 0.03: what one quotes ranks below what one writes). As with FTS5, a
-query with more than RANK_CANDIDATES matches is ranked among its most recently stored ones.
+own words 0.1, quoted words 0.03: what one quotes ranks below what one writes), divided by the
+log of the message's length as bm25 favours short messages. As with FTS5, a query with more
+than RANK_CANDIDATES matches is ranked among its most recently stored ones.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from listhaven.search.query import Node
 TABLE = "search_document"
 # ts_rank_cd's weights, in its order: {D, C, B, A}.
 RANK_WEIGHTS = "'{0.03, 0.1, 0.8, 1.0}'::float4[]"
+# 1: divided by 1 + log(length), so that, as with bm25, a word weighs more in a shorter message.
+RANK_NORMALIZATION = 1
 RANK_CANDIDATES = 5000
 _CHUNK = 500
 
@@ -88,7 +91,7 @@ class PostgresBackend:
             cursor.execute(sql, [*params, limit, offset])
             return [(int(r), None) for (r,) in cursor.fetchall()]
         sql = (
-            f"SELECT c.message_id, -ts_rank_cd({RANK_WEIGHTS}, c.document, %s::tsquery) AS score "
+            f"SELECT c.message_id, -ts_rank_cd({RANK_WEIGHTS}, c.document, %s::tsquery, {RANK_NORMALIZATION}) AS score "
             f"FROM (SELECT d.message_id, d.document FROM {TABLE} d WHERE {where} "
             "ORDER BY d.message_id DESC LIMIT %s) c "
             "ORDER BY score, c.message_id DESC LIMIT %s OFFSET %s"

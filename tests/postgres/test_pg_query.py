@@ -1,0 +1,63 @@
+"""How the PostgreSQL backend writes vectors and queries (pure Python: no database needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from listhaven.search.base import SearchDocument
+from listhaven.search.pg_document import MAX_LEXEME_BYTES, tsvector_literal, words
+from listhaven.search.pg_query import NEVER, Compiler, text_tsquery, tsquery
+from listhaven.search.query import Text, parse_query
+
+
+def _document(**fields: str) -> SearchDocument:
+    values = {"subject": "", "sender": "", "recipients": "", "body": "", "quoted": "", "filenames": ""}
+    return SearchDocument(rowid=1, **{**values, **fields})
+
+
+def test_words_fold_case_and_accents_and_split_on_punctuation():
+    assert words("Élodie.Martin@Example.org x86-64 naïve_text ﬁle") == [
+        "elodie", "martin", "example", "org", "x86", "64", "naive", "text", "file",
+    ]  # fmt: skip
+
+
+def test_vector_weights_fields_prefixes_names_and_leaves_gaps():
+    literal = tsvector_literal(
+        _document(
+            subject="Hello", sender="Ann ann@x.org", filenames="log.txt", recipients="bo@x", body="hello", quoted="> hi"
+        )
+    )
+    assert literal == ("'hello':1A,14C 'ann':3B,4B 'x':5B 'org':6B '~flog':8B '~ftxt':9B '~rbo':11D '~rx':12D 'hi':16D")
+
+
+def test_a_word_keeps_at_most_256_positions_and_long_words_are_cut():
+    literal = tsvector_literal(_document(body="spam " * 300 + "q" * 5000))
+    assert literal.split(" ")[0].count(",") == 255
+    assert "'" + "q" * MAX_LEXEME_BYTES + "':305C"  # after four empty fields' gaps in literal
+
+
+def test_texts_become_quoted_lexemes_per_field():
+    assert text_tsquery(Text("Fano", None, prefix=True)) == "(('fano':*) | ('~ffano':*))"
+    assert text_tsquery(Text("release notes", "subject", phrase=True)) == "('release':A <-> 'notes':A)"
+    assert text_tsquery(Text("oops", "body")) == "('oops':CD)"
+    assert text_tsquery(Text("bob", "recipients")) == "('~rbob')"
+    assert text_tsquery(Text("log", "filenames")) == "('~flog')"
+    assert text_tsquery(Text("’", None)) == NEVER
+
+
+def test_boolean_queries_share_one_tsquery():
+    node = parse_query("(mmap OR munmap) -hugepage")
+    assert tsquery(node).count("::") == 0
+    sql, params = Compiler({}, lambda d: d).where(node)
+    assert sql == "d.document @@ %s::tsquery" and len(params) == 1
+    assert "!" in params[0] and "|" in params[0]
+
+
+def test_filters_are_sql_beside_the_words():
+    node = parse_query("list:ltp has:attachment date:2019 patch id:<a@b>", now=datetime(2020, 1, 1, tzinfo=UTC))
+    sql, params = Compiler({"ltp": 7}, lambda d: d).where(node)
+    assert "d.list_id = %s" in sql and "d.has_attachment" in sql and "d.date >= %s" in sql
+    assert "m.message_id = %s" in sql
+    assert 7 in params and "a@b" in params
+    unknown, _ = Compiler({}, lambda d: d).where(parse_query("list:nope patch"))
+    assert "FALSE" in unknown
