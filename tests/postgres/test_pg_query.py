@@ -27,7 +27,10 @@ def test_vector_weights_fields_prefixes_names_and_leaves_gaps():
             subject="Hello", sender="Ann ann@x.org", filenames="log.txt", recipients="bo@x", body="hello", quoted="> hi"
         )
     )
-    assert literal == ("'hello':1A,14C 'ann':3B,4B 'x':5B 'org':6B '~flog':8B '~ftxt':9B '~rbo':11D '~rx':12D 'hi':16D")
+    assert literal == (
+        "'hello':1A,21C 'ann':3B,4B 'x':5B 'org':6B '~thello':8A '~sann':10B,11B '~sx':12B '~sorg':13B "
+        "'~flog':15B '~ftxt':16B '~rbo':18D '~rx':19D 'hi':23D"
+    )
 
 
 def test_a_word_keeps_at_most_256_positions_and_long_words_are_cut():
@@ -38,8 +41,9 @@ def test_a_word_keeps_at_most_256_positions_and_long_words_are_cut():
 
 def test_texts_become_quoted_lexemes_per_field():
     assert text_tsquery(Text("Fano", None, prefix=True)) == "(('fano':*) | ('~ffano':*))"
-    assert text_tsquery(Text("release notes", "subject", phrase=True)) == "('release':A <-> 'notes':A)"
+    assert text_tsquery(Text("release notes", "subject", phrase=True)) == "('~trelease' <-> '~tnotes')"
     assert text_tsquery(Text("oops", "body")) == "('oops':CD)"
+    assert text_tsquery(Text("alice", "sender", prefix=True)) == "('~salice':*)"
     assert text_tsquery(Text("bob", "recipients")) == "('~rbob')"
     assert text_tsquery(Text("log", "filenames")) == "('~flog')"
     assert text_tsquery(Text("’", None)) == NEVER

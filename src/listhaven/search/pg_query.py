@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from listhaven.search.pg_document import FILENAME, RECIPIENT, quote_lexeme, words
+from listhaven.search.pg_document import FILENAME, RECIPIENT, SENDER, SUBJECT, quote_lexeme, words
 from listhaven.search.query import (
     And,
     DateIn,
@@ -34,8 +34,8 @@ NEVER = "'~'"
 # Which lexemes a field's words are: (prefix, weights) alternatives; "" weights means any.
 FIELD_LEXEMES: dict[str | None, tuple[tuple[str, str], ...]] = {
     None: (("", ""), (FILENAME, "")),
-    "subject": (("", "A"),),
-    "sender": (("", "B"),),
+    "subject": ((SUBJECT, ""),),
+    "sender": ((SENDER, ""),),
     "body": (("", "CD"),),
     "filenames": ((FILENAME, ""),),
     "recipients": ((RECIPIENT, ""),),

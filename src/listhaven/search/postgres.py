@@ -13,9 +13,12 @@ than RANK_CANDIDATES matches is ranked among its most recently stored ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
+
+from django.db import DatabaseError
 
 from listhaven.search.base import Order, Scope, SearchDocument
 from listhaven.search.pg_document import literals
@@ -38,6 +41,8 @@ SCHEMA = (
     "document tsvector NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_list_date ON {TABLE} (list_id, date)",
+    # "Newest first" for a common word reads this index backwards and stops after a page.
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_date ON {TABLE} (date, message_id)",
 )
 
 
@@ -108,8 +113,25 @@ class PostgresBackend:
         else:
             where, params = _text_where(node, scope)
             sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} d WHERE {where} LIMIT %s) s"
+            with _without_seq_scan(cursor):
+                cursor.execute(sql, [*params, cap + 1])
+                return int(cursor.fetchone()[0])
         cursor.execute(sql, [*params, cap + 1])
         return int(cursor.fetchone()[0])
+
+
+@contextmanager
+def _without_seq_scan(cursor: Any) -> Iterator[None]:
+    """The planner prices ``@@`` as cheap and, under a LIMIT, reads the table in order testing
+    every vector (52 ms for a common word on 35,000 messages) rather than the GIN index's bitmap
+    (9 ms): it does not count the cost of reading long vectors. Where a failed statement has
+    aborted the caller's transaction RESET cannot run, but the rollback undoes the SET."""
+    cursor.execute("SET enable_seqscan = off")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError):
+            cursor.execute("RESET enable_seqscan")
 
 
 def _text_where(node: Node, scope: Scope) -> tuple[str, list[object]]:
