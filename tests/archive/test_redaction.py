@@ -9,14 +9,13 @@ from django.test import RequestFactory
 from listhaven.archive.admin import redact
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message
+from listhaven.search.service import search_message_ids
 
 from .conftest import make_message, parsed
 
 
-def _fts_hits(word: str) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [word])
-        return [row[0] for row in cursor.fetchall()]
+def _fts_hits(mlist, word: str) -> list[int]:
+    return search_message_ids([mlist], word)
 
 
 def test_redaction_removes_the_message_from_search_and_keeps_the_rest(mlist, admin_user):
@@ -29,7 +28,7 @@ def test_redaction_removes_the_message_from_search_and_keeps_the_rest(mlist, adm
     )
     gone = Message.objects.get(mailing_list=mlist, message_id="gone@x")
     keep = Message.objects.get(mailing_list=mlist, message_id="keep@x")
-    assert gone.pk in _fts_hits("wombat")
+    assert gone.pk in _fts_hits(mlist, "wombat")
 
     request = RequestFactory().post("/admin/")
     request.user = admin_user
@@ -39,7 +38,8 @@ def test_redaction_removes_the_message_from_search_and_keeps_the_rest(mlist, adm
 
     gone.refresh_from_db()
     assert gone.redacted
-    assert _fts_hits("wombat") == []
-    assert keep.pk in _fts_hits("quokka") and gone.pk not in _fts_hits("quokka")
-    with connection.cursor() as cursor:  # the contentless index is still consistent
-        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    assert _fts_hits(mlist, "wombat") == []
+    assert keep.pk in _fts_hits(mlist, "quokka") and gone.pk not in _fts_hits(mlist, "quokka")
+    if connection.vendor == "sqlite":  # the contentless FTS5 index is still consistent
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")

@@ -7,14 +7,13 @@ from django.db import connection
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message, Thread, ThreadAlias
 from listhaven.archive.reindex import reindex_list
+from listhaven.search.service import search_message_ids
 
 from .conftest import make_message, parsed
 
 
-def _fts(word: str) -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [word])
-        return {row[0] for row in cursor.fetchall()}
+def _fts(mlist, word: str) -> set[int]:
+    return set(search_message_ids([mlist], word))
 
 
 def _snapshot(mlist):
@@ -42,10 +41,11 @@ def test_reindex_rebuilds_the_same_archive_from_raw_messages(mlist):
     assert counts.messages == 4 and counts.unparseable == 0 and counts.threads == 2
     assert _snapshot(mlist) == before
     assert Message.objects.get(pk=r1.pk).date_source == "date"
-    assert _fts("echidna") == {r1.pk}
-    assert _fts("numbat") == {Message.objects.get(mailing_list=mlist, message_id="r2@x").pk}
-    with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    assert _fts(mlist, "echidna") == {r1.pk}
+    assert _fts(mlist, "numbat") == {Message.objects.get(mailing_list=mlist, message_id="r2@x").pk}
+    if connection.vendor == "sqlite":  # the contentless FTS5 index is still consistent
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
 
 
 def test_reindex_keeps_merged_thread_links_alive(mlist):

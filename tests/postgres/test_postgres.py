@@ -16,12 +16,6 @@ from tests.postgres.cluster import find_binary, running_cluster
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not find_binary("initdb"), reason="no PostgreSQL server installed (initdb not found)")
 
-# These read SQLite's FTS5 tables directly; tests/postgres/test_pg_search.py checks the same
-# behaviour (rows written in the ingest transaction, removed on redaction) on PostgreSQL's table.
-SQLITE_ONLY = [
-    "tests/archive/test_ingest.py::test_search_rows_written_in_the_same_transaction",
-    "tests/archive/test_redaction.py::test_redaction_removes_the_message_from_search_and_keeps_the_rest",
-]
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +25,14 @@ def database_url():
 
 
 def test_archive_and_search_suites_pass_on_postgresql(database_url):
-    suites = ["tests/archive/test_ingest.py", "tests/archive/test_threads.py", "tests/archive/test_redaction.py"]
+    suites = [
+        "tests/archive/test_ingest.py", "tests/archive/test_threads.py", "tests/archive/test_redaction.py",
+        "tests/archive/test_reindex.py",
+    ]
     suites += [str(p.relative_to(REPO)) for p in sorted((REPO / "tests" / "search").glob("test_results*.py"))]
     suites.append("tests/postgres/test_pg_search.py")
-    deselect = [arg for test in SQLITE_ONLY for arg in ("--deselect", test)]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *deselect, *suites],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *suites],
         cwd=REPO,
         env=dict(os.environ, DATABASE_URL=database_url),
         capture_output=True,
