@@ -25,7 +25,7 @@ with atheris.instrument_imports(include=["listhaven.mail"]):
 
 RENDERER_TAGS = {"div", "span", "a", "details", "summary"}
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
-HREF = re.compile(r'^\s+href="https?://[^"]*"(?:\s+rel="nofollow noopener")?\s*$')
+HREF = re.compile(r'^\s+href="https?://[^"]*"(?:\s+rel="nofollow noopener")?\s*$', re.IGNORECASE)
 
 
 def check_rendered(html: str) -> None:
@@ -62,7 +62,10 @@ def seed_corpus() -> Path:
 def main() -> None:
     args = list(sys.argv)
     if not any(not a.startswith("-") for a in args[1:]):
-        args.append(str(seed_corpus()))  # libFuzzer reads the seeds from (and adds finds to) this folder
+        corpus = seed_corpus()
+        args.append(str(corpus))  # libFuzzer reads the seeds from (and adds finds to) this folder
+        if not any(a.startswith("-artifact_prefix=") for a in args):
+            args.append(f"-artifact_prefix={corpus}-")  # a crashing input is written beside it, not in the repo
     atheris.Setup(args, test_one_input)
     atheris.Fuzz()
 
