@@ -89,13 +89,53 @@ def build_store(base: Path, extra: int) -> Path:
     demo = base / "demo-mbox"
     shutil.rmtree(demo, ignore_errors=True)
     listhaven(data, "demo-data", str(demo), "--messages", str(extra), stdout=subprocess.DEVNULL)
+    from listhaven.mail.synthetic import DEMO_LISTS
+
     for mbox in sorted(demo.glob("*.mbox")):
         address = _demo_address(mbox.stem)
         listhaven(data, "import", address, str(mbox), "--create", "--json", stdout=subprocess.DEVNULL)
     shutil.rmtree(demo, ignore_errors=True)
+    big = base / "big-thread.mbox"
+    write_big_thread(big, 200)
+    listhaven(data, "import", DEMO_LISTS[0].address, str(big), "--json", stdout=subprocess.DEVNULL)
     marker.touch()
     print(f"store: built in {time.monotonic() - started:.0f} s at {data}")
     return data
+
+
+def write_big_thread(path: Path, size: int) -> None:
+    """One thread of `size` messages (the generated lists hold none that long), each quoting its
+    parent, replies spread over several branches and depths."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from listhaven.mail.mboxwrite import write_mboxrd
+
+    rng = random.Random(200)
+    start = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
+    ids: list[str] = []
+    refs: dict[str, list[str]] = {}
+    messages = []
+    for n in range(size):
+        msgid = f"big-thread-{n}@bench.example.org"
+        parent = ids[max(0, len(ids) - 1 - int(rng.expovariate(0.3)))] if ids else None
+        chain = [*refs[parent], parent] if parent else []
+        refs[msgid] = chain
+        ids.append(msgid)
+        body = "".join(f"> line {i} of the message this one answers\n" for i in range(6)) if parent else ""
+        body += "".join(f"Paragraph {p} of reply {n}: the queue drains in order, the test agrees.\n" for p in range(12))
+        headers = [
+            f"From: Poster {n % 17} <poster{n % 17}@bench.example.org>",
+            f"Subject: {'Re: ' if parent else ''}[Harbour-dev] The long benchmark thread",
+            f"Date: {format_datetime(start + timedelta(minutes=7 * n))}",
+            f"Message-ID: <{msgid}>",
+        ]
+        if parent:
+            headers += [f"In-Reply-To: <{parent}>", "References: " + " ".join(f"<{r}>" for r in chain)]
+        messages.append(("\n".join(headers) + "\n\n" + body).encode())
+    with path.open("wb") as out:
+        write_mboxrd(((raw, None) for raw in messages), out)
 
 
 def _demo_address(name: str) -> str:

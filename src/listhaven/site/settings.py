@@ -40,6 +40,8 @@ def _sqlite_database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(DATA_DIR / "listhaven.sqlite3"),
+        # Keep each thread's connection: opening one runs the PRAGMAs below on every request.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # IMMEDIATE: writers take the lock up front, so a reader never turns into a
             # writer mid-transaction and meets "database is locked".

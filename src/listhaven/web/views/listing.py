@@ -12,7 +12,7 @@ from listhaven.web.charts import activity_chart
 from listhaven.web.fragments import month_rows
 from listhaven.web.links import ArchiveUrls
 from listhaven.web.listings import SORTS, PageOutOfRange, month_page
-from listhaven.web.months import month_counts, parse_month
+from listhaven.web.months import archive_version, month_counts, parse_month
 
 RECENT_THREADS = 15
 SHOWN_PARTICIPANTS = 3
@@ -42,6 +42,8 @@ def overview(request: HttpRequest, list_name: str) -> HttpResponse:
         "first_month": months[0][0] if months else None,
         "chart": activity_chart(months),
         "obfuscate": mlist.obfuscate_addresses,
+        # the chart and the month table are rendered once per state of the archive (the template caches them)
+        "version": archive_version(mlist),
     }
     return render(request, "listhaven/overview.html", context)
 
