@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from listhaven.search.pg_document import FILENAME, RECIPIENT, SENDER, SUBJECT, quote_lexeme, words
+from listhaven.search.predicates import THREAD_IDS_SQL, date_range
 from listhaven.search.query import (
     And,
     DateIn,
@@ -103,11 +104,7 @@ class Compiler:
         if isinstance(node, MessageIdIs):
             return "d.message_id IN (SELECT m.id FROM archive_message m WHERE m.message_id = %s)", [node.message_id]
         if isinstance(node, ThreadIs):
-            sql = (
-                "d.message_id IN (SELECT m.id FROM archive_message m WHERE m.thread_id IN ("
-                "SELECT t.id FROM archive_thread t WHERE t.public_id = %s "
-                "UNION SELECT a.thread_id FROM archive_threadalias a WHERE a.public_id = %s))"
-            )
+            sql = f"d.message_id IN (SELECT m.id FROM archive_message m WHERE m.thread_id IN ({THREAD_IDS_SQL}))"
             return sql, [node.public_id, node.public_id]
         raise ValueError(f"no SQL for {node!r}")
 
@@ -122,11 +119,4 @@ class Compiler:
         return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
     def _dates(self, node: DateIn) -> tuple[str, list[object]]:
-        clauses, params = [], []
-        if node.start is not None:
-            clauses.append("d.date >= %s")
-            params.append(self.adapt_datetime(node.start))
-        if node.end is not None:
-            clauses.append("d.date < %s")
-            params.append(self.adapt_datetime(node.end))
-        return "(" + " AND ".join(clauses or ["TRUE"]) + ")", params
+        return date_range("d.date", node, self.adapt_datetime)

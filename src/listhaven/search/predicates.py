@@ -52,13 +52,25 @@ def filter_predicate(node: ListIs | DateIn | HasAttachment, values: Values) -> t
         return ("1 = 0", []) if list_id is None else ("m.mailing_list_id = %s", [list_id])
     if isinstance(node, HasAttachment):
         return "m.has_attachments = %s", [True]
+    return date_range("m.date", node, values.adapt_datetime)
+
+
+# The threads a thread: query names: the thread with that public id, or the one it was merged into.
+THREAD_IDS_SQL = (
+    "SELECT t.id FROM archive_thread t WHERE t.public_id = %s "
+    "UNION SELECT a.thread_id FROM archive_threadalias a WHERE a.public_id = %s"
+)
+
+
+def date_range(column: str, node: DateIn, adapt_datetime: Callable[[datetime], Any]) -> tuple[str, list[object]]:
+    """SQL for a date: range over `column` (start inclusive, end exclusive; either may be open)."""
     clauses, params = [], []
     if node.start is not None:
-        clauses.append("m.date >= %s")
-        params.append(values.adapt_datetime(node.start))
+        clauses.append(f"{column} >= %s")
+        params.append(adapt_datetime(node.start))
     if node.end is not None:
-        clauses.append("m.date < %s")
-        params.append(values.adapt_datetime(node.end))
+        clauses.append(f"{column} < %s")
+        params.append(adapt_datetime(node.end))
     return "(" + " AND ".join(clauses or ["1 = 1"]) + ")", params
 
 
@@ -75,11 +87,7 @@ def predicate(
     if isinstance(node, MessageIdIs):
         return "m.message_id = %s", [node.message_id]
     if isinstance(node, ThreadIs):
-        sql = (
-            "m.thread_id IN (SELECT t.id FROM archive_thread t WHERE t.public_id = %s "
-            "UNION SELECT a.thread_id FROM archive_threadalias a WHERE a.public_id = %s)"
-        )
-        return sql, [node.public_id, node.public_id]
+        return f"m.thread_id IN ({THREAD_IDS_SQL})", [node.public_id, node.public_id]
     if isinstance(node, (And, Or)):
         joiner = " AND " if isinstance(node, And) else " OR "
         parts = [predicate(c, text_subquery, is_text, values) for c in node.children]
