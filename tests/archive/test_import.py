@@ -155,3 +155,18 @@ def test_cli_listings_and_clear_errors(tmp_path):
 def test_list_create_rejects_bad_addresses(tmp_path, bad):
     result = run(tmp_path, "list", "create", bad)
     assert result.returncode == 1 and b"not a list address" in result.stderr
+
+
+def test_createadmin_from_a_script_makes_a_working_admin_login(tmp_path):
+    made = subprocess.run(
+        [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper"],
+        input=b"a-long-passphrase\n", capture_output=True, timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    again = subprocess.run(
+        [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper"],
+        input=b"other\n", capture_output=True, timeout=120,
+    )
+    assert again.returncode == 1 and b"exists already" in again.stderr
+    with sqlite3.connect(tmp_path / "listhaven.sqlite3") as db:
+        assert db.execute("SELECT is_superuser, is_staff FROM auth_user WHERE username = 'keeper'").fetchone() == (1, 1)

@@ -7,6 +7,9 @@ from django.db import transaction
 
 from listhaven.archive.models import MailingList, Message, Quarantine, Thread
 
+admin.site.site_header = "Listhaven administration"
+admin.site.site_title = "Listhaven"
+
 
 @admin.register(MailingList)
 class MailingListAdmin(admin.ModelAdmin):

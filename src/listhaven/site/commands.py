@@ -11,6 +11,11 @@ def register(subparsers: Any) -> None:
     migrate = subparsers.add_parser("migrate", help="create or upgrade the store's schema")
     migrate.set_defaults(handler=cmd_migrate, needs_schema=False)
 
+    admin = subparsers.add_parser("createadmin", help="create an administrator account for /admin/ (asks for a password)")
+    admin.add_argument("--username", default=None)
+    admin.add_argument("--email", default=None)
+    admin.set_defaults(handler=cmd_createadmin)
+
     serve = subparsers.add_parser("serve", help="serve the web archive with gunicorn")
     serve.add_argument("--host", default=os.environ.get("LISTHAVEN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("LISTHAVEN_PORT", "8000")))
@@ -23,6 +28,30 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=1)
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    """Interactive on a terminal; from a script, the password is the first line of standard input."""
+    import sys
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from listhaven.cli import CommandError
+
+    if sys.stdin.isatty():
+        options = {k: v for k, v in (("username", args.username), ("email", args.email)) if v}
+        call_command("createsuperuser", **options)
+        return 0
+    password = sys.stdin.readline().rstrip("\n")
+    if not args.username or not password:
+        raise CommandError("without a terminal, give --username and the password on standard input")
+    users = get_user_model().objects
+    if users.filter(username=args.username).exists():
+        raise CommandError(f"user {args.username!r} exists already")
+    users.create_superuser(args.username, args.email or "", password)
+    print(f"administrator {args.username} created")
     return 0
 
 
