@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "listhaven.search.commands",
     "listhaven.archive.export_commands",
     "listhaven.site.commands",
+    "listhaven.delivery.commands",
 )
 
 

@@ -1,0 +1,238 @@
+"""The LMTP server: the MTA (Postfix) hands list mail to the archive here.
+
+RCPT TO names a list by its address. After DATA, LMTP owes one reply per accepted recipient
+(RFC 2033), so each list gets its own status: 250 only once the message is committed (stored,
+a duplicate, or kept in quarantine with its reason), 451 when the store failed (the MTA keeps
+the message and retries). The bytes are archived exactly as received, without a Received: line.
+
+The ORM is synchronous: every database step runs in one worker thread (one writer for SQLite),
+which closes its connection after each step so no connection outlives its use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import Envelope, Session
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from listhaven.archive.importer import import_bytes
+from listhaven.archive.lists import ListNotFound, find_list
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8024
+
+# Mailman's addresses beside a list's posting address; the list server will answer them later.
+UNHANDLED_ROLES = {"-bounces": "bounce", "-owner": "owner", "-request": "request"}
+
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
+T = TypeVar("T")
+
+
+def recipient_status(address: str) -> str | None:
+    """None when `address` is a list's posting address; otherwise the 550 answer for RCPT."""
+    try:
+        find_list(address)
+        return None
+    except ListNotFound:
+        pass
+    local, at, domain = address.rpartition("@")
+    base = local.partition("+")[0]  # VERP bounces: LIST-bounces+member=example.org@DOMAIN
+    for suffix, role in UNHANDLED_ROLES.items():
+        if at and base.lower().endswith(suffix):
+            list_address = f"{base[: -len(suffix)]}@{domain}"
+            try:
+                mlist = find_list(list_address)
+            except ListNotFound:
+                break
+            return f"550 5.1.1 <{_printable(address)}>: {role} mail for {mlist.address} is not handled here yet"
+    return f"550 5.1.1 <{_printable(address)}>: no such list here"
+
+
+def deliver(address: str, raw: bytes, origin: str = "lmtp") -> str:
+    """Archives `raw` in the list named by `address` and returns that recipient's LMTP reply.
+
+    The reply is 250 only after the ingest transaction committed; any failure to store is
+    temporary (451), so the MTA keeps the message and tries again."""
+    rcpt = _printable(address)
+    try:
+        outcome, parsed = import_bytes(find_list(address), raw, origin)
+    except ListNotFound:  # removed between RCPT and DATA
+        return f"550 5.1.1 <{rcpt}>: no such list here"
+    except Exception:
+        log.exception("LMTP delivery to %s failed; the MTA will retry", address)
+        return _temporary_failure(rcpt, "could not store the message now")
+    if outcome == "stored":
+        return f"250 2.0.0 <{rcpt}>: stored in the archive"
+    if outcome == "duplicate":
+        return f"250 2.0.0 <{rcpt}>: duplicate of an archived message, kept once"
+    reason = _printable(parsed.error or "unparseable")[:200]
+    return f"250 2.0.0 <{rcpt}>: quarantined, kept with its reason: {reason}"
+
+
+def _temporary_failure(rcpt: str, what: str) -> str:
+    return f"451 4.3.0 <{rcpt}>: the archive {what}; try again later"
+
+
+def _printable(text: str) -> str:
+    """One line of printable ASCII: replies must not break the protocol's line structure."""
+    return _UNPRINTABLE.sub("?", text)
+
+
+class ArchiveHandler:
+    """aiosmtpd handler: RCPT checks the list, DATA archives the message once per list."""
+
+    def __init__(self) -> None:
+        # One thread: SQLite has one writer, and deliveries queue in arrival order.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lmtp-store")
+
+    async def handle_RCPT(
+        self, server: LMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        try:
+            refusal = await self._in_thread(recipient_status, address)
+        except Exception:
+            log.exception("LMTP: looking up the list of %s failed", address)
+            return _temporary_failure(_printable(address), "could not look up the list")
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return f"250 2.1.5 <{_printable(address)}>: list found"
+
+    async def handle_DATA(self, server: LMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content
+        assert isinstance(raw, bytes)
+        replies = []
+        for address in envelope.rcpt_tos:
+            try:
+                replies.append(await self._in_thread(deliver, address, raw, "lmtp"))
+            except Exception:  # e.g. stopping: aiosmtpd would answer 500, and the MTA would bounce
+                log.exception("LMTP: delivery to %s could not run", address)
+                replies.append(_temporary_failure(_printable(address), "is not accepting mail now"))
+        return "\r\n".join(replies)
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, _with_fresh_connection, function, args)
+
+    def close(self) -> None:
+        """Waits for a delivery in progress (its commit finishes; its reply may be lost, and the
+        MTA's retry is then answered as a duplicate)."""
+        self._executor.shutdown(wait=True)
+
+
+def _with_fresh_connection(function: Callable[..., T], args: tuple[Any, ...]) -> T:
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        connection.close()
+
+
+class ArchiveLMTP(LMTP):
+    """aiosmtpd's LMTP with the archive's size limit, one refusal per recipient, and long lines."""
+
+    # Broken mailers send lines over RFC 5321's 1,000 characters; refusing them would bounce list
+    # mail the archive can keep (memory stays bounded by the message size limit).
+    line_length_limit = 1024 * 1024
+
+    def __init__(self, handler: ArchiveHandler, hostname: str) -> None:
+        super().__init__(
+            handler,
+            data_size_limit=settings.MAX_MESSAGE_BYTES,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=hostname,
+            ident="Listhaven LMTP",
+            loop=asyncio.get_running_loop(),
+        )
+
+    async def push(self, status: Any) -> None:
+        # aiosmtpd refuses over-size DATA with a single reply; LMTP owes one per accepted
+        # recipient, or the client waits for the rest.
+        if isinstance(status, str) and status.startswith("552 Error: Too much mail data"):
+            count = len(self.envelope.rcpt_tos) if self.envelope is not None else 1
+            status = "\r\n".join(
+                [f"552 5.3.4 message larger than the archive's limit of {self.data_size_limit} bytes"] * max(1, count)
+            )
+        await super().push(status)
+
+
+async def run_server(
+    stop: asyncio.Event,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    on_ready: Callable[[str, int], None] | None = None,
+) -> None:
+    """Serves LMTP until `stop` is set; `on_ready` gets the bound address (port 0 picks a free one)."""
+    handler = ArchiveHandler()
+    hostname = socket.gethostname()  # not getfqdn(): no DNS lookup at start
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: ArchiveLMTP(handler, hostname), host=host, port=port)
+    try:
+        bound_host, bound_port = server.sockets[0].getsockname()[:2]
+        if on_ready is not None:
+            on_ready(bound_host, bound_port)
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+        await loop.run_in_executor(None, handler.close)
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, on_ready: Callable[[str, int], None] | None = None) -> None:
+    """Serves LMTP in this (main) thread until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_server(stop, host, port, on_ready)
+
+    asyncio.run(main())
+
+
+@contextmanager
+def serving_in_thread(host: str = DEFAULT_HOST, port: int = 0, timeout: float = 10.0) -> Iterator[tuple[str, int]]:
+    """The server in a background thread (tests, embedding); yields its (host, port)."""
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    def on_ready(bound_host: str, bound_port: int) -> None:
+        state["address"] = (bound_host, bound_port)
+        ready.set()
+
+    def run() -> None:
+        async def main() -> None:
+            state["loop"], state["stop"] = asyncio.get_running_loop(), asyncio.Event()
+            await run_server(state["stop"], host, port, on_ready)
+
+        try:
+            asyncio.run(main())
+        except Exception as exc:  # noqa: BLE001 - reported to the starting thread
+            state["error"] = exc
+            ready.set()
+
+    thread = threading.Thread(target=run, name="lmtp-server", daemon=True)
+    thread.start()
+    if not ready.wait(timeout) or "error" in state:
+        raise RuntimeError(f"the LMTP server did not start: {state.get('error', 'timeout')}")
+    try:
+        yield state["address"]
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(timeout)
