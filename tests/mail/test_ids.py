@@ -39,3 +39,11 @@ def test_synthetic_ids_are_stable_and_distinct() -> None:
     assert first != synthetic_message_id(b"From: a@b\n\nother body")
     assert is_synthetic(first)
     assert not is_synthetic("a@b")
+
+
+def test_synthetic_id_ignores_line_endings():
+    from listhaven.mail.ids import synthetic_message_id
+
+    lf = b"From: a@example.org\nSubject: x\n\nbody\n"
+    assert synthetic_message_id(lf) == synthetic_message_id(lf.replace(b"\n", b"\r\n"))
+    assert synthetic_message_id(lf) != synthetic_message_id(lf + b"more\n")

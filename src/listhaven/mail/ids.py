@@ -55,8 +55,9 @@ def message_id_hash(message_id: str) -> str:
 
 
 def synthetic_message_id(raw: bytes) -> str:
-    """A stable id for a message that has none: the same bytes always give the same id."""
-    digest = hashlib.sha256(raw).hexdigest()[:32]
+    """A stable id for a message that has none: the same bytes always give the same id, whatever
+    line endings carried them (LMTP and SMTP deliver CRLF, mbox files hold LF)."""
+    digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()[:32]
     return f"{digest}@{_SYNTHETIC_DOMAIN}"
 
 
