@@ -16,7 +16,7 @@ from listhaven.archive.compression import decompress
 from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import subject_window
 from listhaven.archive.models import Attachment, MailingList, Message, Thread, ThreadAlias, ThreadRef
-from listhaven.archive.threads import UnionFind, looks_like_reply, refresh_threads
+from listhaven.archive.threads import UnionFind, free_thread_public_ids, looks_like_reply, refresh_threads
 from listhaven.mail.message import SourceMessage
 from listhaven.search import backend_for
 from listhaven.search.documents import document_for_message
@@ -107,7 +107,7 @@ def rebuild_threads(mlist: MailingList) -> int:
         first = members[0]
         reuse = thread_of_first.get(first[6]) or first[7]
         if reuse in kept or reuse not in old_threads:
-            thread = Thread.objects.create(mailing_list=mlist, public_id=_unused_public_id(mlist, first[6]))
+            thread = Thread.objects.create(mailing_list=mlist, public_id=free_thread_public_ids(mlist, [first[6]])[0])
         else:
             thread = old_threads[reuse]
         kept.add(thread.pk)
@@ -142,14 +142,6 @@ def _components(rows: list[tuple]) -> dict[str, list[tuple]]:
     for row in rows:
         components[uf.find("m:" + row[1])].append(row)
     return components
-
-
-def _unused_public_id(mlist: MailingList, wanted: str) -> str:
-    candidate, n = wanted, 1
-    while Thread.objects.filter(mailing_list=mlist, public_id=candidate).exists():
-        n += 1
-        candidate = f"{wanted[:30]}{n:02d}"
-    return candidate
 
 
 def _alias_dropped_threads(mlist: MailingList, old_threads: dict[int, Thread], kept: set[int]) -> None:

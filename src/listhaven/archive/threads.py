@@ -87,13 +87,10 @@ def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_wind
     known = _known_refs(mlist, all_ids)
     for m in batch:
         node = "m:" + m.message_id
-        for ref in m.references:
-            uf.union(node, "m:" + ref)
-        if m.message_id in known:
-            uf.union(node, f"t:{known[m.message_id]}")
-        for ref in m.references:
-            if ref in known:
-                uf.union(node, f"t:{known[ref]}")
+        for msgid in (m.message_id, *m.references):
+            uf.union(node, "m:" + msgid)
+            if msgid in known:
+                uf.union(node, f"t:{known[msgid]}")
     _join_by_subject(mlist, batch, uf, known, subject_window)
 
     components: dict[str, list[NewMessage]] = {}
@@ -128,7 +125,7 @@ def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_wind
 def _create_threads(mlist: MailingList, groups: list[list[NewMessage]]) -> list[int]:
     """New threads, one per group, each named after its earliest message; returns their pks."""
     firsts = [min(members, key=lambda m: (m.date, m.message_id)) for members in groups]
-    public_ids = _free_thread_public_ids(mlist, [message_id_hash(f.message_id) for f in firsts])
+    public_ids = free_thread_public_ids(mlist, [message_id_hash(f.message_id) for f in firsts])
     pks = allocate_ids("archive_thread", len(groups))
     insert_rows(
         "archive_thread",
@@ -211,7 +208,7 @@ def _record_refs(mlist: MailingList, batch: Sequence[NewMessage], known: dict[st
     )
 
 
-def _free_thread_public_ids(mlist: MailingList, wanted: list[str]) -> list[str]:
+def free_thread_public_ids(mlist: MailingList, wanted: list[str]) -> list[str]:
     """Thread ids are message hashes; a clash (a merged thread's alias, a reused id) gets a suffix."""
     taken = set(
         Thread.objects.filter(mailing_list=mlist, public_id__in=wanted).values_list("public_id", flat=True)
@@ -289,10 +286,6 @@ def write_layout(layout: ThreadLayout, skip: set[int] = frozenset()) -> None:  #
 def refresh_threads(thread_pks: Iterable[int], subject_window: timedelta) -> None:
     """Recomputes tree positions and summary fields of these threads from their messages."""
     write_layout(layout_threads(thread_pks, [], subject_window))
-
-
-def refresh_thread(thread_pk: int, subject_window: timedelta) -> None:
-    refresh_threads([thread_pk], subject_window)
 
 
 def _tree_updates(rows: list[tuple], subject_window: timedelta) -> tuple[int, list[tuple]]:
