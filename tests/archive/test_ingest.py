@@ -47,6 +47,17 @@ def test_reused_message_id_with_other_content_is_stored_and_flagged(mlist):
     assert len({r.public_id for r in rows}) == 2
 
 
+def test_two_messages_sharing_an_id_in_one_batch_keep_the_canonical_hash_on_the_first(mlist):
+    first = make_message("twin@example.org", body="one\n")
+    second = make_message("twin@example.org", body="two\n")
+    result = store_batch(mlist, [parsed(first), parsed(second)])
+    assert len(result.stored) == 2 and result.conflicts == 1
+    rows = {r.body_text.strip(): r for r in Message.objects.filter(mailing_list=mlist, message_id="twin@example.org")}
+    assert rows["one"].public_id == message_id_hash("<twin@example.org>")
+    assert rows["two"].public_id != rows["one"].public_id
+    assert rows["one"].msgid_conflict and rows["two"].msgid_conflict
+
+
 def test_unparseable_bytes_go_to_quarantine_once(mlist):
     garbage = b""
     result = store_batch(mlist, [parsed(garbage), parsed(garbage)])

@@ -88,7 +88,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
         if p.message is None:
             quarantine(mlist, p.source, p.error or "unparseable")
             result.quarantined += 1
-    fresh, conflicting = _drop_duplicates(mlist, parsed, result)
+    fresh, derived, flagged = _drop_duplicates(mlist, parsed, result)
     if not fresh:
         return result
     mlist.refresh_from_db(fields=["next_archive_number"])
@@ -100,23 +100,25 @@ def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
     assignment = assign_threads(mlist, new, window)
     pks = allocate_ids("archive_message", len(fresh))
     layout = layout_threads(assignment.touched, _tree_rows(pks, fresh, new), window)
-    _insert_messages(mlist, pks, fresh, new, conflicting, layout.positions)
+    _insert_messages(mlist, pks, fresh, new, derived, flagged, layout.positions)
     write_layout(layout, skip=set(pks))
     MailingList.objects.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(fresh))
     _insert_raw_and_attachments(pks, fresh)
     _index(pks, fresh)
     result.stored = pks
-    result.conflicts = len(conflicting)
+    result.conflicts = len(derived)
     return result
 
 
 def _drop_duplicates(
     mlist: MailingList, parsed: list[Parsed], result: BatchResult
-) -> tuple[list[Parsed], set[int]]:
+) -> tuple[list[Parsed], set[int], set[int]]:
     """Removes exact duplicates (same id, same content hash), in the store or earlier in the batch.
 
-    Returns the messages to store and the batch positions of those that reuse a stored
-    Message-ID with different content (stored too, and flagged)."""
+    Returns the messages to store; the batch positions of those that reuse a Message-ID already
+    taken, stored or earlier in the batch, with different content (they get a public id derived
+    from their content); and the positions to flag as sharing a Message-ID (those, plus a first
+    copy earlier in the batch, which keeps the Message-ID's own hash)."""
     ids = list({p.message.message_id for p in parsed})  # type: ignore[union-attr]
     seen: dict[str, set[str]] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -125,7 +127,8 @@ def _drop_duplicates(
         ).values_list("message_id", "content_hash"):
             seen.setdefault(msgid, set()).add(chash)
     fresh: list[Parsed] = []
-    conflicting: set[int] = set()
+    derived: set[int] = set()
+    flagged: set[int] = set()
     for p in parsed:
         m = p.message
         assert m is not None
@@ -134,19 +137,20 @@ def _drop_duplicates(
             result.duplicates += 1
             continue
         if hashes:
-            conflicting.add(len(fresh))
+            derived.add(len(fresh))
+            flagged.add(len(fresh))
             # an earlier copy in this same batch is not in the store yet: flag it here
-            conflicting.update(i for i, q in enumerate(fresh) if q.message.message_id == m.message_id)  # type: ignore[union-attr]
+            flagged.update(i for i, q in enumerate(fresh) if q.message.message_id == m.message_id)  # type: ignore[union-attr]
         hashes.add(m.content_hash)
         fresh.append(p)
-    if conflicting:
-        reused = {fresh[i].message.message_id for i in conflicting}  # type: ignore[union-attr]
+    if flagged:
+        reused = {fresh[i].message.message_id for i in flagged}  # type: ignore[union-attr]
         Message.objects.filter(mailing_list=mlist, message_id__in=reused).update(msgid_conflict=True)
-    return fresh, conflicting
+    return fresh, derived, flagged
 
 
-def _public_id(m: ParsedMessage, conflicting: bool) -> str:
-    if conflicting:  # the Message-ID hash is taken: derive a distinct, stable one from the content
+def _public_id(m: ParsedMessage, taken: bool) -> str:
+    if taken:  # the Message-ID hash is taken: derive a distinct, stable one from the content
         return message_id_hash(f"{m.message_id}#{m.content_hash}")
     return message_id_hash(m.message_id)
 
@@ -175,7 +179,8 @@ def _insert_messages(
     pks: list[int],
     fresh: list[Parsed],
     new: list[NewMessage],
-    conflicting: set[int],
+    derived: set[int],
+    flagged: set[int],
     positions: dict[int, tuple[int | None, int, int]],
 ) -> None:
     number = mlist.next_archive_number
@@ -185,8 +190,8 @@ def _insert_messages(
         m = p.message
         assert m is not None
         rows.append((
-            pk, mlist.pk, n.thread_id, _public_id(m, i in conflicting), m.message_id, m.message_id_synthetic,
-            i in conflicting, m.content_hash, m.in_reply_to or "", "\n".join(m.references), m.sender.name,
+            pk, mlist.pk, n.thread_id, _public_id(m, i in derived), m.message_id, m.message_id_synthetic,
+            i in flagged, m.content_hash, m.in_reply_to or "", "\n".join(m.references), m.sender.name,
             m.sender.email, db_json(_recipients(m)), m.subject, m.subject_normalised, db_datetime(m.date),
             m.utc_offset_minutes, m.date_source, m.body_text, m.body_source, bool(m.attachments), m.size,
             "\n".join(m.defects), *positions.get(pk, (None, 0, 0)), number + i, now, False,
