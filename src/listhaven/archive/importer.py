@@ -139,7 +139,7 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
             yield source
 
     pool = context.Pool(workers, initializer=_worker_init)
-    results = pool.imap(parse_one, throttled(), chunksize=16)
+    results = pool.imap(_parse_in_worker, throttled(), chunksize=16)
     try:
         for parsed in results:
             in_flight.release()
