@@ -7,21 +7,17 @@ import threading
 import zstandard
 
 _LEVEL = 3
+# zstd (de)compressor objects are not thread-safe; one of each per thread is cheap.
 _local = threading.local()
 
 
-def _compressor() -> zstandard.ZstdCompressor:
-    # zstd (de)compressor objects are not thread-safe; one per thread is cheap.
+def compress(data: bytes) -> bytes:
     if not hasattr(_local, "compressor"):
         _local.compressor = zstandard.ZstdCompressor(level=_LEVEL)
-        _local.decompressor = zstandard.ZstdDecompressor()
-    return _local.compressor
-
-
-def compress(data: bytes) -> bytes:
-    return _compressor().compress(data)
+    return _local.compressor.compress(data)
 
 
 def decompress(data: bytes | memoryview) -> bytes:
-    _compressor()
+    if not hasattr(_local, "decompressor"):
+        _local.decompressor = zstandard.ZstdDecompressor()
     return _local.decompressor.decompress(bytes(data))
