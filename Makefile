@@ -69,7 +69,7 @@ soak: setup browser-deps
 
 lint: setup
 	$(BIN)/ruff check src tests
-	$(BIN)/mypy src/listhaven/mail
+	$(BIN)/mypy src/listhaven/mail src/listhaven/lists/tokens.py
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned versions of every dependency (runtime, tests, tools). Regenerate with: make lock' > requirements.lock
