@@ -3,6 +3,9 @@
 `fixture_archive`: the project's generated fixture archive (listhaven.mail.synthetic.fixture_archive),
 imported once per test session into the test database through the real ingest; tests that use it
 get the lists by short name. Tests must not modify it (use `db` and your own data for that).
+
+`golden`: checks a golden file against what the code produces now (tests/support/golden.py);
+``pytest --regen-golden`` rewrites the golden files instead, to be reviewed as a diff.
 """
 
 from __future__ import annotations
@@ -15,6 +18,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
 CORPORA = SHARED / "corpora"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from tests.support.golden import REGEN_OPTION
+
+    parser.addoption(
+        REGEN_OPTION, action="store_true", default=False,
+        help="rewrite golden files (inputs and expected .json) from the current code; review with git diff",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    from tests.support.golden import REGEN_OPTION, Golden
+
+    return Golden(regen=bool(request.config.getoption(REGEN_OPTION)))
 
 
 def corpus_path(name: str) -> Path:
