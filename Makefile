@@ -69,7 +69,8 @@ soak: setup browser-deps
 
 lint: setup
 	$(BIN)/ruff check src tests
-	$(BIN)/mypy src/listhaven/mail src/listhaven/lists/tokens.py
+	$(BIN)/mypy src/listhaven/mail src/listhaven/lists/tokens.py src/listhaven/demo/messages.py \
+		src/listhaven/demo/engine.py src/listhaven/demo/mime_shapes.py src/listhaven/demo/words.py tests/support/hostile.py
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned versions of every dependency (runtime, tests, tools). Regenerate with: make lock' > requirements.lock

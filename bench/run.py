@@ -89,7 +89,7 @@ def build_store(base: Path, extra: int) -> Path:
     demo = base / "demo-mbox"
     shutil.rmtree(demo, ignore_errors=True)
     listhaven(data, "demo-data", str(demo), "--messages", str(extra), stdout=subprocess.DEVNULL)
-    from listhaven.mail.synthetic import DEMO_LISTS
+    from listhaven.demo.messages import DEMO_LISTS
 
     for mbox in sorted(demo.glob("*.mbox")):
         address = _demo_address(mbox.stem)
@@ -140,7 +140,7 @@ def write_big_thread(path: Path, size: int) -> None:
 
 def _demo_address(name: str) -> str:
     sys.path.insert(0, str(REPO / "src"))
-    from listhaven.mail.synthetic import DEMO_LISTS
+    from listhaven.demo.messages import DEMO_LISTS
 
     return next(spec.address for spec in DEMO_LISTS if spec.name == name)
 

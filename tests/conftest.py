@@ -1,6 +1,6 @@
 """Fixtures shared by every test layer.
 
-`fixture_archive`: the project's generated fixture archive (listhaven.mail.synthetic.fixture_archive),
+`fixture_archive`: the project's generated fixture archive (listhaven.demo.messages.fixture_archive),
 imported once per test session into the test database through the real ingest; tests that use it
 get the lists by short name. Tests must not modify it (use `db` and your own data for that).
 
@@ -48,8 +48,8 @@ def _import_fixture_archive() -> None:
     from listhaven.archive.importer import parse_one
     from listhaven.archive.ingest import store_batch
     from listhaven.archive.lists import create_list
+    from listhaven.demo.messages import fixture_archive as generate
     from listhaven.mail.message import SourceMessage
-    from listhaven.mail.synthetic import fixture_archive as generate
 
     by_address: dict[str, list] = {}
     specs = {}

@@ -49,3 +49,23 @@ def test_archive_layer_builds_no_html():
     for path in (PACKAGE / "archive").rglob("*.py"):
         imported = _imports(path)
         assert not any(n.startswith(("listhaven.web", "django.template", "django.utils.html")) for n in imported), path
+
+
+def test_only_the_command_line_reaches_the_demo_and_nothing_imports_the_tests():
+    offenders = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.is_relative_to(PACKAGE / "demo"):
+            continue
+        bad = {n for n in _imports(path) if n.startswith("listhaven.demo") or n.split(".")[0] == "tests"}
+        if bad:
+            offenders[str(path.relative_to(PACKAGE))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_demo_generators_load_without_django():
+    code = (
+        "import sys, listhaven.demo.messages\n"
+        "assert 'django' not in sys.modules, 'django was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

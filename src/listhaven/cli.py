@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "listhaven.archive.export_commands",
     "listhaven.site.commands",
     "listhaven.delivery.commands",
+    "listhaven.demo.commands",
 )
 
 

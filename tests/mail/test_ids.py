@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from listhaven.mail.ids import (
-    is_synthetic,
+    derived_message_id,
+    is_derived_message_id,
     message_id_hash,
     normalise_message_id,
     referenced_ids,
-    synthetic_message_id,
 )
 
 
@@ -33,17 +33,22 @@ def test_referenced_ids_in_order_and_bare_single() -> None:
     assert referenced_ids("not an id") == []
 
 
-def test_synthetic_ids_are_stable_and_distinct() -> None:
-    first = synthetic_message_id(b"From: a@b\n\nbody")
-    assert first == synthetic_message_id(b"From: a@b\n\nbody")
-    assert first != synthetic_message_id(b"From: a@b\n\nother body")
-    assert is_synthetic(first)
-    assert not is_synthetic("a@b")
+def test_derived_ids_are_stable_and_distinct() -> None:
+    first = derived_message_id(b"From: a@b\n\nbody")
+    assert first == derived_message_id(b"From: a@b\n\nbody")
+    assert first != derived_message_id(b"From: a@b\n\nother body")
+    assert is_derived_message_id(first)
+    assert not is_derived_message_id("a@b")
 
 
-def test_synthetic_id_ignores_line_endings():
-    from listhaven.mail.ids import synthetic_message_id
+def test_derived_ids_keep_the_domain_archives_already_hold():
+    # Stored archives hold ids with this domain; a new one would make re-imports store id-less messages twice.
+    assert derived_message_id(b"From: a@b\n\nbody").endswith("@synthetic.listhaven.invalid")
+
+
+def test_derived_id_ignores_line_endings():
+    from listhaven.mail.ids import derived_message_id
 
     lf = b"From: a@example.org\nSubject: x\n\nbody\n"
-    assert synthetic_message_id(lf) == synthetic_message_id(lf.replace(b"\n", b"\r\n"))
-    assert synthetic_message_id(lf) != synthetic_message_id(lf + b"more\n")
+    assert derived_message_id(lf) == derived_message_id(lf.replace(b"\n", b"\r\n"))
+    assert derived_message_id(lf) != derived_message_id(lf + b"more\n")

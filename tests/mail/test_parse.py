@@ -12,7 +12,7 @@ from tests.mail.conftest import make_message, multipart, parse
 
 def test_basic_fields() -> None:
     parsed = parse(make_message({"Cc": "Bob <bob@EXAMPLE.net>", "List-Id": "Test list <test.lists.example.org>"}))
-    assert parsed.message_id == "hello@example.org" and not parsed.message_id_synthetic
+    assert parsed.message_id == "hello@example.org" and not parsed.message_id_derived
     assert parsed.sender == Address("Ada Lovelace", "ada@example.org")
     assert parsed.to == (Address("", "list@lists.example.org"),)
     assert parsed.cc == (Address("Bob", "bob@example.net"),)
@@ -31,10 +31,10 @@ def test_pipermail_message() -> None:
     assert parsed.date == datetime(2001, 11, 1, 11, 19, 12, tzinfo=UTC) and parsed.date_source == "date"
 
 
-def test_missing_message_id_gets_stable_synthetic_id() -> None:
+def test_missing_message_id_gets_a_stable_derived_id() -> None:
     raw = make_message({"Message-ID": None})
     first, second = parse(raw), parse(raw)
-    assert first.message_id_synthetic and first.message_id == second.message_id
+    assert first.message_id_derived and first.message_id == second.message_id
     assert first.message_id.endswith(".invalid") and first.defects
 
 

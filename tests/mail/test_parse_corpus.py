@@ -51,7 +51,7 @@ def test_odd_mbox_details() -> None:
     multipart = _parse_mbox(_corpus("odd-mboxes/mbox_multipart.mbox"))
     assert all(m.attachments and m.attachments[0].content_type == "text/html" for m in multipart)
     no_fields = _parse_mbox(_corpus("odd-mboxes/mbox_no_fields.mbox"))
-    assert any(m.message_id_synthetic for m in no_fields)
+    assert any(m.message_id_derived for m in no_fields)
     assert any(m.date_source == "from_line" for m in no_fields)
     assert {m.sender.name for m in no_fields} >= {"Göran Lastname"}
 

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listhaven.mail.ids import (
+    derived_message_id,
     normalise_message_id,
     referenced_ids,
-    synthetic_message_id,
 )
 from listhaven.mail.threading import (
     ThreadItem,
@@ -239,7 +239,7 @@ def _ltp_items() -> list[ThreadItem]:
         headers = parser.parsebytes(b"\n".join(_WANTED.findall(block)) + b"\n")
         mid = normalise_message_id(
             str(headers.get("message-id") or "")
-        ) or synthetic_message_id(source.raw)
+        ) or derived_message_id(source.raw)
         refs = referenced_ids(str(headers.get("references") or ""))
         refs += [
             r

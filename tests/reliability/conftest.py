@@ -69,8 +69,8 @@ def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
 
 def write_generated_mbox(path: Path, count: int, seed: int = 3) -> str:
     """`count` generated messages of one demo list as mboxrd, plus exact re-sends; returns the list address."""
+    from listhaven.demo.messages import DEMO_LISTS, generate_messages
     from listhaven.mail.mboxwrite import write_mboxrd
-    from listhaven.mail.synthetic import DEMO_LISTS, generate_messages
 
     spec = DEMO_LISTS[0]
     raws = [raw for _, raw in generate_messages([spec], count, seed=seed)]

@@ -2,8 +2,9 @@
 
 Each input is a raw message: it must parse or be refused with UnparseableMessage (any other exception
 is a crash), within the libFuzzer -timeout (a hang), and its body must render to HTML made only of the
-renderer's own tags, with links to http(s) URLs only. The seed corpus is the project's own synthetic
-mail and hostile message set, written to a temporary folder.
+renderer's own tags, with links to http(s) URLs only. The seed corpus is the fixture archive of the
+demo generator (listhaven.demo.messages) and the hostile message set (tests/support/hostile.py), written to a
+temporary folder.
 
     .venv/bin/python tests/reliability/fuzz_parser.py -runs=200000 -timeout=10
 libFuzzer prints "Done N runs in S second(s)" at the end: N is the count of inputs fuzzed.
@@ -49,8 +50,10 @@ def test_one_input(data: bytes) -> None:
 
 
 def seed_corpus() -> Path:
-    from listhaven.mail.hostile import hostile_messages
-    from listhaven.mail.synthetic import fixture_archive
+    # Run as a script, so the repository root (for tests.support) is not on the path by itself.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from listhaven.demo.messages import fixture_archive
+    from tests.support.hostile import hostile_messages
 
     folder = Path(tempfile.mkdtemp(prefix="listhaven-fuzz-corpus-"))
     raws = [raw for _, raw in hostile_messages()] + [raw for _, raw in fixture_archive()]

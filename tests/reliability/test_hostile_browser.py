@@ -1,6 +1,6 @@
 """Nothing from a message reaches a reader unescaped, as a real browser sees it.
 
-The hostile message set (listhaven.mail.hostile) is imported with `listhaven import` into a store served
+The hostile message set (tests.support.hostile) is imported with `listhaven import` into a store served
 by `listhaven serve`; Chromium (Playwright) opens every page where a payload could appear: each message,
 each thread, the month in its four orders, the list overview and index, search results with highlighting
 for queries that hit the payloads, the Atom feeds and the JSON API. On every page:
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from listhaven.mail.hostile import EVIL, LIST_ADDRESS, hostile_messages
 from listhaven.mail.mboxwrite import write_mboxrd
+from tests.support.hostile import EVIL, LIST_ADDRESS, hostile_messages
 
 from .conftest import DB_NAME, json_output, run_cli, start_server, stop_server
 

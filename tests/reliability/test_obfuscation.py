@@ -36,7 +36,7 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 @pytest.fixture(scope="module")
 def fixture_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    from listhaven.mail.synthetic import fixture_archive
+    from listhaven.demo.messages import fixture_archive
 
     data = tmp_path_factory.mktemp("obfuscation-site")
     by_list: dict[str, list[bytes]] = {}

@@ -66,7 +66,7 @@ def casebook(db):
     """The `cases` list and its messages, keyed by a short name: each a Message."""
     from listhaven.archive.lists import create_list
     from listhaven.archive.models import Message
-    from listhaven.mail.synthetic import seed_like_message
+    from listhaven.demo.messages import seed_like_message
 
     mlist = create_list("cases@lists.example.org", description="Hand-made cases for the page tests.")
     raws = [
@@ -110,8 +110,8 @@ def _free_port() -> int:
 
 
 def _import_fixture(data_dir: Path) -> None:
+    from listhaven.demo.messages import fixture_archive, seed_like_message
     from listhaven.mail.mboxwrite import write_mboxrd
-    from listhaven.mail.synthetic import fixture_archive, seed_like_message
 
     by_list: dict[str, list[bytes]] = {}
     for spec, raw in fixture_archive():

@@ -1,4 +1,4 @@
-"""CLI subcommands of the archive: lists, import, quarantine, stats, reindex, demo data."""
+"""CLI subcommands of the archive: lists, import, quarantine, stats, reindex."""
 
 from __future__ import annotations
 
@@ -61,17 +61,6 @@ def register(subparsers: Any) -> None:
     reindex = subparsers.add_parser("reindex", help="rebuild threads and the search index from the raw messages")
     reindex.add_argument("list", nargs="?", help="one list (default: all)")
     reindex.set_defaults(handler=cmd_reindex)
-
-    demo = subparsers.add_parser("demo-data", help="write a generated demo archive as mbox files")
-    demo.add_argument("directory")
-    demo.add_argument("--messages", type=int, default=3000)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.set_defaults(handler=cmd_demo_data)
-
-    demo_import = subparsers.add_parser("demo-import", help="generate the demo archive and import it")
-    demo_import.add_argument("--messages", type=int, default=3000)
-    demo_import.add_argument("--seed", type=int, default=1)
-    demo_import.set_defaults(handler=cmd_demo_import)
 
 
 def _print_json(data: object) -> None:
@@ -252,21 +241,3 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         out.print(f"{mlist.address}: {counts}")
     return 0
 
-
-def cmd_demo_data(args: argparse.Namespace) -> int:
-    from listhaven.archive.demo import write_demo_mboxes
-
-    for path, count in write_demo_mboxes(args.directory, args.messages, args.seed):
-        out.print(f"{path}: {count} messages")
-    return 0
-
-
-def cmd_demo_import(args: argparse.Namespace) -> int:
-    from listhaven.archive.demo import import_demo
-
-    for summary in import_demo(args.messages, args.seed):
-        print(
-            f"{summary.source}: {summary.stored} stored, {summary.duplicates} duplicates, "
-            f"{summary.quarantined} quarantined in {summary.seconds:.1f}s"
-        )
-    return 0

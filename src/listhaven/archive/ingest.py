@@ -190,7 +190,7 @@ def _insert_messages(
         m = p.message
         assert m is not None
         rows.append((
-            pk, mlist.pk, n.thread_id, _public_id(m, i in derived), m.message_id, m.message_id_synthetic,
+            pk, mlist.pk, n.thread_id, _public_id(m, i in derived), m.message_id, m.message_id_derived,
             i in flagged, m.content_hash, m.in_reply_to or "", "\n".join(m.references), m.sender.name,
             m.sender.email, db_json(_recipients(m)), m.subject, m.subject_normalised, db_datetime(m.date),
             m.utc_offset_minutes, m.date_source, m.body_text, m.body_source, bool(m.attachments), m.size,

@@ -1,4 +1,4 @@
-"""Bytes to str under a declared charset that may be wrong, unknown or hostile. Never raises."""
+"""Bytes to str under a declared charset that may be wrong, unknown or malicious. Never raises."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, str | None]:
         return data.decode("ascii"), None
     codec = resolve_charset(charset)
     if codec and codec != "ascii":
-        with contextlib.suppress(Exception):  # codecs raise more than UnicodeError on hostile input
+        with contextlib.suppress(Exception):  # codecs raise more than UnicodeError on malicious input
             return data.decode(codec), None
     try:
         text = data.decode("utf-8")

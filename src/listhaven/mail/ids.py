@@ -1,4 +1,4 @@
-"""Message identity: normalised Message-IDs, the public hash in URLs, synthetic ids.
+"""Message identity: normalised Message-IDs, the public hash in URLs, ids derived for messages without one.
 
 The public id is the one Mailman 3 and HyperKitty compute for ``X-Message-ID-Hash``,
 so links from those archives can be redirected to ours:
@@ -14,7 +14,9 @@ import hashlib
 import re
 
 _ANGLE_ID = re.compile(r"<([^<>]*)>")
-_SYNTHETIC_DOMAIN = "synthetic.listhaven.invalid"
+# The domain of derived ids. Archives already hold ids (and public hashes, in links) made with it, and the
+# ingest finds duplicates by id: changing it would store every id-less message of a re-import twice.
+_DERIVED_ID_DOMAIN = "synthetic.listhaven.invalid"
 
 
 def normalise_message_id(value: str | None) -> str | None:
@@ -54,12 +56,12 @@ def message_id_hash(message_id: str) -> str:
     return base64.b32encode(hashlib.sha1(normalised.encode("utf-8", "surrogateescape")).digest()).decode("ascii")
 
 
-def synthetic_message_id(raw: bytes) -> str:
+def derived_message_id(raw: bytes) -> str:
     """A stable id for a message that has none: the same bytes always give the same id, whatever
     line endings carried them (LMTP and SMTP deliver CRLF, mbox files hold LF)."""
     digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()[:32]
-    return f"{digest}@{_SYNTHETIC_DOMAIN}"
+    return f"{digest}@{_DERIVED_ID_DOMAIN}"
 
 
-def is_synthetic(message_id: str) -> bool:
-    return message_id.endswith("@" + _SYNTHETIC_DOMAIN)
+def is_derived_message_id(message_id: str) -> bool:
+    return message_id.endswith("@" + _DERIVED_ID_DOMAIN)

@@ -1,4 +1,4 @@
-"""Bounds on what the parser accepts, so one hostile message cannot stall an import."""
+"""Bounds on what the parser accepts, so one malicious message cannot stall an import."""
 
 from __future__ import annotations
 

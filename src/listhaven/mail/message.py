@@ -56,8 +56,8 @@ class AttachmentInfo:
 class ParsedMessage:
     """The normalised record of one message.
 
-    message_id: normalised (no angle brackets, no surrounding space); synthetic when the
-        message had none (see `message_id_synthetic`).
+    message_id: normalised (no angle brackets, no surrounding space); derived from the
+        bytes when the message had none (see `message_id_derived`).
     references: the ancestry, oldest first, normalised, without duplicates and without the
         message's own id; In-Reply-To is folded in as the last element when References lacks it.
     date: timezone-aware, in UTC; `utc_offset_minutes` is the sender's offset.
@@ -71,7 +71,7 @@ class ParsedMessage:
     """
 
     message_id: str
-    message_id_synthetic: bool
+    message_id_derived: bool
     in_reply_to: str | None
     references: tuple[str, ...]
     sender: Address

@@ -27,7 +27,7 @@ def _ends_local_part(text: str) -> bool:
 def obfuscate_text(text: str) -> str:
     """Every address in `text` obfuscated (not escaped): each ``@`` between a local-part character
     and a domain becomes `` at ``. Splitting on ``@`` keeps it linear in the length of the text,
-    whatever a hostile message puts in it."""
+    whatever a malicious message puts in it."""
     if "@" not in text:
         return text
     pieces = text.split("@")

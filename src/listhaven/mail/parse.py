@@ -19,9 +19,9 @@ from listhaven.mail.body import Body, extract_body
 from listhaven.mail.dates import message_date
 from listhaven.mail.headers import HeaderBlock, header_text, split_message, unfold
 from listhaven.mail.ids import (
+    derived_message_id,
     normalise_message_id,
     referenced_ids,
-    synthetic_message_id,
 )
 from listhaven.mail.limits import DEFAULT_LIMITS, ParseLimits
 from listhaven.mail.message import ParsedMessage, SourceMessage, UnparseableMessage
@@ -89,7 +89,7 @@ def _as_text_leaf(body: bytes) -> Leaf:
 def _record(
     source: SourceMessage, headers: HeaderBlock, body: bytes, limits: ParseLimits, parts: Body, defects: list[str]
 ) -> ParsedMessage:
-    message_id, synthetic = _message_id(headers, source.raw, defects)
+    message_id, derived = _message_id(headers, source.raw, defects)
     in_reply_to, references = _ancestry(headers, message_id)
     cut = limits.max_header_chars
     sender, defect = parse_address_checked((headers.text("from") or "")[:cut] or None)
@@ -106,7 +106,7 @@ def _record(
     defects.extend(parts.defects)
     return ParsedMessage(
         message_id=message_id,
-        message_id_synthetic=synthetic,
+        message_id_derived=derived,
         in_reply_to=in_reply_to,
         references=references,
         sender=sender,
@@ -120,7 +120,7 @@ def _record(
         body_text=parts.text,
         body_source=parts.source,
         attachments=parts.attachments,
-        content_hash=content_hash("" if synthetic else message_id, headers, body),
+        content_hash=content_hash("" if derived else message_id, headers, body),
         size=len(source.raw),
         list_id=_list_id(headers.text("list-id")),
         defects=tuple(dict.fromkeys(defects)),
@@ -141,8 +141,8 @@ def _message_id(headers: HeaderBlock, raw: bytes, defects: list[str]) -> tuple[s
     message_id = _clean_id(normalise_message_id(value[:4 * MAX_ID_CHARS] if value else None))
     if message_id is not None:
         return message_id, False
-    defects.append("no usable Message-ID: synthetic id assigned" if value else "no Message-ID: synthetic id assigned")
-    return synthetic_message_id(raw), True
+    defects.append("no usable Message-ID: id derived from the bytes" if value else "no Message-ID: id derived from the bytes")
+    return derived_message_id(raw), True
 
 
 def _ancestry(headers: HeaderBlock, message_id: str) -> tuple[str | None, tuple[str, ...]]:

@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from listhaven.mail.hostile import (
+from tests.support.hostile import (
     EVIL,
     HOSTILE_CATEGORIES,
     HOSTILE_MARKERS,

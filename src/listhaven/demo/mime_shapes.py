@@ -15,7 +15,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from listhaven.mail.synthetic_text import diff_text
+from listhaven.demo.words import diff_text
 
 PLAIN = "plain"
 FLOWED = "flowed"

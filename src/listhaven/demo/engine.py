@@ -15,8 +15,8 @@ from email.header import Header
 from email.utils import formataddr
 from functools import lru_cache
 
-from listhaven.mail import synthetic_mime as mime
-from listhaven.mail import synthetic_text as words
+from listhaven.demo import mime_shapes as mime
+from listhaven.demo import words
 
 CASE_HEADER = "X-Synthetic-Case"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

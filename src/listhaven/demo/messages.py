@@ -16,8 +16,8 @@ import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
-from listhaven.mail import synthetic_mime as mime
-from listhaven.mail.synthetic_engine import (
+from listhaven.demo import mime_shapes as mime
+from listhaven.demo.engine import (
     CASE_HEADER,
     Engine,
     ListSpec,
@@ -162,7 +162,7 @@ def _fixture_steps(rng: random.Random) -> list[list[tuple[int, str, int | None, 
 def fixture_archive(seed: int = 7) -> list[tuple[ListSpec, bytes]]:
     """About 300 messages in arrival order over March–April 2019, holding every case at least once.
 
-    Besides every MIME shape and malformed kind (`synthetic_mime.ALL_KINDS`), it has a thread of
+    Besides every MIME shape and malformed kind (`mime_shapes.ALL_KINDS`), it has a thread of
     exactly one message, one of 200+ (with 45 direct replies to its root and a chain of 35), a reply
     that arrives before its parent, two different messages sharing a Message-ID, an exact
     duplicate, and a message without references whose subject matches an earlier thread. The

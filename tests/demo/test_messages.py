@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from listhaven.mail import synthetic_mime as mime
-from listhaven.mail.synthetic import (
+from listhaven.demo import mime_shapes as mime
+from listhaven.demo.messages import (
     CASE_HEADER,
     DEMO_LISTS,
     ListSpec,

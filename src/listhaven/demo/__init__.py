@@ -1,0 +1,1 @@
+"""Demo data the product ships (`listhaven demo-data`, `listhaven demo-import`): generated lists and archives."""
