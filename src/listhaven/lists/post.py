@@ -1,0 +1,128 @@
+"""A post on its way through a list: the message and what each step learned about it.
+
+The chain (`chain.py`) reads a `Post` and records its `Verdict`; the pipeline (`pipeline.py`)
+turns an accepted post into the archived message and the outgoing copies. Everything a step
+needs to know about the list or the sender is a typed field here, filled in once before the
+chain runs (`standing.py`), so rules are plain functions over plain data.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What becomes of a post."""
+
+    ACCEPT = "accept"
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MODERATOR = "moderator"
+    MEMBER = "member"
+    NONMEMBER = "nonmember"
+
+
+# Roles whose posts are not "from a non-member".
+POSTING_ROLES = frozenset({Role.OWNER, Role.MODERATOR, Role.MEMBER})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's answer when it matches: what to do, and why (shown to moderators and posters)."""
+
+    action: Action
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The chain's decision and the rule that gave it ("default" when none matched)."""
+
+    action: Action
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A list's moderation settings, as the rules read them (see lists/models/settings.py)."""
+
+    list_address: str
+    list_id: str  # RFC 2919 identifier: "local.domain"
+    moderator_password: str = ""  # a Django password hash; empty: the approved rule never matches
+    emergency: bool = False
+    disabled_rules: frozenset[str] = frozenset()
+    member_moderation_action: Action = Action.HOLD
+    nonmember_action: Action = Action.HOLD
+    max_message_kb: int = 0  # 0: no limit
+    max_recipients: int = 0  # 0: no limit
+    acceptable_aliases: tuple[str, ...] = ()  # addresses, or ^regex
+    header_filters: tuple[str, ...] = ()  # regexes over "Name: value" header lines
+    ban_patterns: tuple[str, ...] = ()  # this list's and the site's bans: addresses, or ^regex
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the list knows about the sender's address."""
+
+    address: str
+    roles: frozenset[Role] = frozenset()
+    moderated: bool = False  # a member whose posts are moderated
+    action: str = "defer"  # a non-member's own action: accept/hold/reject/discard, or defer to the list
+
+    @property
+    def may_post_as_member(self) -> bool:
+        return bool(self.roles & POSTING_ROLES)
+
+
+@dataclass
+class Post:
+    """One message sent to a list's posting address."""
+
+    raw: bytes  # as received (without a Received: line); never modified
+    message: EmailMessage  # the working copy: the approved rule and the pipeline change it
+    policy: Policy
+    standing: Standing
+    envelope_sender: str = ""
+    origin: str = "lmtp"
+    approved: bool = False  # a moderator approved it (password, or release from the hold queue)
+    verdict: Verdict | None = None
+    archived_message_pk: int | None = None
+    notes: list[str] = field(default_factory=list)  # what the pipeline did, for the log
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message.get("Message-ID", "")).strip().strip("<>").strip()
+
+    @property
+    def subject(self) -> str:
+        return str(self.message.get("Subject", "") or "")
+
+
+def parse_post_bytes(raw: bytes) -> EmailMessage:
+    """The working copy of a post. `email.policy.default` gives decoded header values and
+    re-folds what the pipeline changes; the raw bytes stay the record of what was received."""
+    message = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def header_values(message: EmailMessage, name: str) -> list[str]:
+    """Every value of header `name`, unfolded, as sent (RFC 2047 words not decoded). Read from
+    the raw items: the default policy's structured parsing can fail on hostile values."""
+    wanted = name.lower()
+    return [" ".join(str(v).split()) for k, v in message.raw_items() if k.lower() == wanted]
+
+
+def first_header(message: EmailMessage, name: str) -> str:
+    values = header_values(message, name)
+    return values[0] if values else ""
