@@ -86,3 +86,12 @@ def test_reference_cycle_does_not_hang_or_lose_messages(mlist):
     assert Message.objects.filter(mailing_list=mlist).count() == 2
     thread = Thread.objects.filter(mailing_list=mlist).get()
     assert sorted(thread.messages.values_list("thread_order", flat=True)) == [0, 1]
+
+
+def test_a_reply_without_references_stored_before_its_original_joins_it(mlist):
+    store_batch(mlist, [parsed(make_message("r@x", "Re: Garden party", minutes=60))])
+    store_batch(mlist, [parsed(make_message("w@x", "WG: Garden party", minutes=90))])
+    store_batch(mlist, [parsed(make_message("p@x", "Garden party", minutes=0))])
+    assert _thread_sets(mlist) == [["p@x", "r@x", "w@x"]]
+    thread = Thread.objects.filter(mailing_list=mlist).get()
+    assert thread.root_message.message_id == "p@x"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from listhaven.mail.subjects import decode_subject, is_list_tag, normalise_subject
+from listhaven.mail.subjects import decode_subject, is_list_tag, is_reply_subject, normalise_subject
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,26 @@ def test_decode_subject(raw: str, expected: str) -> None:
 def test_adjacent_words_join_split_multibyte_characters() -> None:
     # "é" is C3 A9; a sender split it across two encoded words.
     assert decode_subject("=?utf-8?q?caf=C3?= =?utf-8?q?=A9?=") == "café"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: Garden party", True),
+        ("RE: Garden party", True),
+        ("WG: Garden party", True),
+        ("Odp: Garden party", True),
+        ("Antwort: Garden party", True),
+        ("AW: Re[2]: Garden party", True),
+        ("[Test] Re: Garden party", True),
+        ("[PATCH v2] Re: foo", True),
+        ("Fwd: Garden party", True),
+        ("Garden party", False),
+        ("[Test] Garden party", False),
+        ("Regarding: the party", False),
+        ("Reply all", False),
+        ("", False),
+    ],
+)
+def test_is_reply_subject(subject: str, expected: bool) -> None:
+    assert is_reply_subject(subject) is expected

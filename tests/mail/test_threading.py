@@ -22,6 +22,8 @@ from listhaven.mail.threading import (
     ThreadItem,
     ThreadPosition,
     group_threads,
+    thread_links,
+    thread_membership,
     thread_messages,
 )
 
@@ -272,3 +274,38 @@ def test_ltp_thread_count_is_plausible() -> None:
     # notmuch finds 6,499 threads and public-inbox 6,490 (References only); subjects merge a few more.
     assert 6_400 <= by_references <= 6_600
     assert 5_800 <= with_subjects <= by_references
+
+
+def _named(mid: str, subject: str, days: float, refs: tuple[str, ...] = ()) -> ThreadItem:
+    from listhaven.mail.subjects import normalise_subject
+
+    return ThreadItem(mid, refs, normalise_subject(subject), T0 + timedelta(days=days), subject)
+
+
+@pytest.mark.parametrize("prefix", ["Re: ", "WG: ", "Odp: ", "Antwort: ", "AW: ", "[Test] Re: "])
+def test_membership_joins_a_reply_without_references_in_any_order(prefix: str) -> None:
+    items = [_named("p", "Garden party", 0), _named("r", prefix + "Garden party", 2)]
+    assert thread_membership(items) == [["p", "r"]]
+    assert thread_membership(items[::-1]) == [["r", "p"]]
+
+
+def test_membership_subject_rule_is_bounded_and_looks_backwards_only() -> None:
+    items = [
+        _named("early", "Re: Garden party", 0),  # before the message it would answer: no link
+        _named("p", "Garden party", 1),
+        _named("refs", "Re: Garden party", 0.5, ("elsewhere",)),  # has references: they decide
+        _named("inside", "Re: Garden party", 31),  # 30 days after p
+        _named("late", "Re: Garden party", 62),  # 31 days after the last message before it
+        _named("plain", "Garden party", 3),  # not a reply: never joined by subject
+    ]
+    groups = sorted(sorted(g) for g in thread_membership(items))
+    assert groups == [["early"], ["inside", "p", "plain"], ["late"], ["refs"]]
+    wider = thread_membership(items, timedelta(days=45))
+    assert sorted(sorted(g) for g in wider) == [["early", "inside", "late", "p", "plain", "refs"]]
+
+
+def test_links_with_known_messages_are_only_those_that_involve_new_ones() -> None:
+    known = [_named("p", "Plan", 0), _named("q", "Re: Plan", 1)]
+    new = [_named("r", "Re: Plan", 2), _named("s", "Other", 2, ("p",))]
+    assert sorted(thread_links(new, known)) == [("r", "p"), ("r", "q"), ("s", "p")]
+    assert thread_links([_named("x", "Plan", -1)], [_named("q", "Re: Plan", 1)]) == [("q", "x")]

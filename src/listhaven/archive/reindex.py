@@ -16,8 +16,9 @@ from listhaven.archive.compression import decompress
 from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import subject_window
 from listhaven.archive.models import Attachment, MailingList, Message, Thread, ThreadAlias, ThreadRef
-from listhaven.archive.threads import UnionFind, free_thread_public_ids, looks_like_reply, refresh_threads
+from listhaven.archive.threads import free_thread_public_ids, refresh_threads
 from listhaven.mail.message import SourceMessage
+from listhaven.mail.threading import ThreadItem, thread_membership
 from listhaven.search import backend_for
 from listhaven.search.documents import document_for_message
 
@@ -103,7 +104,7 @@ def rebuild_threads(mlist: MailingList) -> int:
     kept: set[int] = set()
     assignments: list[tuple[int, int]] = []
     ref_rows: list[ThreadRef] = []
-    for members in components.values():
+    for members in components:
         first = members[0]
         reuse = thread_of_first.get(first[6]) or first[7]
         if reuse in kept or reuse not in old_threads:
@@ -123,25 +124,15 @@ def rebuild_threads(mlist: MailingList) -> int:
     return len(kept)
 
 
-def _components(rows: list[tuple]) -> dict[str, list[tuple]]:
-    uf = UnionFind()
-    window = subject_window()
-    latest_by_subject: dict[str, tuple] = {}
-    for row in rows:  # date order: a subject-joined reply follows what it answers
-        node = "m:" + row[1]
-        refs = [r for r in row[2].split("\n") if r]
-        uf.find(node)
-        for ref in refs:
-            uf.union(node, "m:" + ref)
-        previous = latest_by_subject.get(row[4])
-        if not refs and previous and looks_like_reply(row[3]) and row[5] - previous[5] <= window:
-            uf.union(node, "m:" + previous[1])
-        if row[4]:
-            latest_by_subject[row[4]] = row
-    components: dict[str, list[tuple]] = defaultdict(list)
+def _components(rows: list[tuple]) -> list[list[tuple]]:
+    """The rows grouped into threads by the rule the ingest applies (`thread_membership`)."""
+    items = [
+        ThreadItem(row[1], tuple(r for r in row[2].split("\n") if r), row[4], row[5], row[3]) for row in rows
+    ]
+    by_msgid: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
-        components[uf.find("m:" + row[1])].append(row)
-    return components
+        by_msgid[row[1]].append(row)  # a reused Message-ID: its messages share one thread
+    return [[row for msgid in group for row in by_msgid[msgid]] for group in thread_membership(items, subject_window())]
 
 
 def _alias_dropped_threads(mlist: MailingList, old_threads: dict[int, Thread], kept: set[int]) -> None:

@@ -1,10 +1,13 @@
 """Thread membership and thread trees, maintained incrementally by the ingest.
 
-Membership: every Message-ID a list has seen (stored or only referenced) has a `ThreadRef` row
-pointing at its thread. A new message joins the threads of its own id and of every id it
-references; when it connects several threads they merge into the oldest, and the others' public
-ids become aliases. This is a union of connected components, so the final threads do not depend
-on the order messages arrive in.
+Membership: `listhaven.mail.threading.thread_links` decides which messages share a thread; this
+module applies its links to the store a batch at a time. Every Message-ID a list has seen (stored
+or only referenced) has a `ThreadRef` row pointing at its thread; the stored messages the subject
+rule could reach are looked up by date range and subject. A new message joins the threads of every
+message it is linked to; when it connects several threads they merge into the oldest, and the
+others' public ids become aliases. Threads are connected components of links that each depend on
+two messages only, so they do not depend on the order or batches in which messages arrive, and
+`listhaven reindex` (the same links over a whole list) finds the same ones.
 
 Tree: within one thread, `listhaven.mail.threading` (JWZ) orders the messages; the ingest
 recomputes it for every thread a batch touched.
@@ -12,9 +15,8 @@ recomputes it for every thread a batch touched.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,15 +35,10 @@ from listhaven.archive.models import (
     ThreadRef,
 )
 from listhaven.mail.ids import message_id_hash
-from listhaven.mail.threading import ThreadItem, thread_messages
+from listhaven.mail.threading import ThreadItem, UnionFind, joins_by_subject, thread_links, thread_messages
 
-_REPLY_PREFIX = re.compile(r"^\s*(\[[^\]]*\]\s*)*(re|aw|sv|vs|antw|fwd?|fw)(\[\d+\])?\s*:", re.IGNORECASE)
 # SQLite allows 32766 bound parameters; stay well below for IN (...) lookups.
 _CHUNK = 900
-
-
-def looks_like_reply(subject: str) -> bool:
-    return bool(_REPLY_PREFIX.match(subject))
 
 
 @dataclass
@@ -56,23 +53,8 @@ class NewMessage:
     date: datetime
     thread_id: int | None = None
 
-
-class UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, node: str) -> str:
-        root = node
-        while self.parent.setdefault(root, root) != root:
-            root = self.parent[root]
-        while self.parent[node] != root:  # path compression, iteratively
-            self.parent[node], node = root, self.parent[node]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
+    def item(self) -> ThreadItem:
+        return ThreadItem(self.message_id, self.references, self.subject_normalised, self.date, self.subject)
 
 
 @dataclass
@@ -85,13 +67,15 @@ def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_wind
     uf = UnionFind()
     all_ids = {m.message_id for m in batch} | {r for m in batch for r in m.references}
     known = _known_refs(mlist, all_ids)
+    for msgid, thread_pk in known.items():
+        uf.union("m:" + msgid, f"t:{thread_pk}")
+    stored = _subject_candidates(mlist, batch, subject_window)
+    for item, thread_pk in stored:
+        uf.union("m:" + item.message_id, f"t:{thread_pk}")
     for m in batch:
-        node = "m:" + m.message_id
-        for msgid in (m.message_id, *m.references):
-            uf.union(node, "m:" + msgid)
-            if msgid in known:
-                uf.union(node, f"t:{known[msgid]}")
-    _join_by_subject(mlist, batch, uf, known, subject_window)
+        uf.find("m:" + m.message_id)
+    for a, b in thread_links([m.item() for m in batch], [item for item, _ in stored], subject_window):
+        uf.union("m:" + a, "m:" + b)
 
     components: dict[str, list[NewMessage]] = {}
     for m in batch:
@@ -149,39 +133,52 @@ def _known_refs(mlist: MailingList, ids: Iterable[str]) -> dict[str, int]:
     return known
 
 
-def _join_by_subject(
-    mlist: MailingList,
-    batch: Sequence[NewMessage],
-    uf: UnionFind,
-    known: dict[str, int],
-    window: timedelta,
-) -> None:
-    """JWZ's subject step, bounded: a reply-looking message with no references joins the latest
-    thread of the same normalised subject active within `window` of its date."""
-    for m in batch:
-        if m.references or m.message_id in known or not m.subject_normalised or not looks_like_reply(m.subject):
-            continue
-        in_batch = [
-            o for o in batch
-            if o is not m and o.subject_normalised == m.subject_normalised and abs(o.date - m.date) <= window
-            and o.date <= m.date
-        ]
-        if in_batch:
-            uf.union("m:" + m.message_id, "m:" + max(in_batch, key=lambda o: o.date).message_id)
-            continue
-        thread_pk = (
-            Thread.objects.filter(
-                mailing_list=mlist,
-                subject_normalised=m.subject_normalised,
-                last_date__gte=m.date - window,
-                first_date__lte=m.date + window,
-            )
-            .order_by("-last_date")
-            .values_list("pk", flat=True)
-            .first()
+def _subject_candidates(
+    mlist: MailingList, batch: Sequence[NewMessage], window: timedelta
+) -> list[tuple[ThreadItem, int]]:
+    """The stored messages the subject rule could link to the batch, with their threads: for a
+    batch reply without references, every message of its subject up to `window` before it; for
+    every batch message, the stored replies without references of its subject up to `window` after."""
+    found: dict[int, tuple[ThreadItem, int]] = {}
+    replies = [m for m in batch if joins_by_subject(m.item())]
+    subjects = {m.subject_normalised for m in replies}
+    for start, end in _merged((m.date - window, m.date) for m in replies):
+        found.update(_stored_by_subject(mlist, start, end, subjects, replies_only=False))
+    subjects = {m.subject_normalised for m in batch if m.subject_normalised}
+    for start, end in _merged((m.date, m.date + window) for m in batch if m.subject_normalised):
+        found.update(_stored_by_subject(mlist, start, end, subjects, replies_only=True))
+    return list(found.values())
+
+
+def _merged(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping date ranges joined: a batch read in date order needs one query, not one per message."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _stored_by_subject(
+    mlist: MailingList, start: datetime, end: datetime, subjects: set[str], replies_only: bool
+) -> Iterator[tuple[int, tuple[ThreadItem, int]]]:
+    ordered = sorted(subjects)
+    for chunk_start in range(0, len(ordered), _CHUNK):
+        query = Message.objects.filter(
+            mailing_list=mlist, date__gte=start, date__lte=end,
+            subject_normalised__in=ordered[chunk_start : chunk_start + _CHUNK],
         )
-        if thread_pk is not None:
-            uf.union("m:" + m.message_id, f"t:{thread_pk}")
+        if replies_only:
+            query = query.filter(references="")
+        for pk, msgid, refs, subject, normalised, date, thread_pk in query.values_list(
+            "pk", "message_id", "references", "subject", "subject_normalised", "date", "thread_id"
+        ):
+            references = tuple(r for r in refs.split("\n") if r)
+            item = ThreadItem(msgid, references, normalised, date, subject)
+            if not replies_only or joins_by_subject(item):
+                yield pk, (item, thread_pk)
 
 
 def _merge_threads(mlist: MailingList, keep: int, others: list[int]) -> None:
@@ -294,7 +291,7 @@ def _tree_updates(rows: list[tuple], subject_window: timedelta) -> tuple[int, li
     for row in sorted(rows, key=lambda r: r[0]):
         by_msgid.setdefault(row[1], row)  # a reused Message-ID: the first stored one holds the place
     items = [
-        ThreadItem(message_id=r[1], references=tuple(x for x in r[2].split("\n") if x), subject_normalised=r[4], date=r[5])
+        ThreadItem(message_id=r[1], references=tuple(x for x in r[2].split("\n") if x), subject_normalised=r[4], date=r[5], subject=r[3])
         for r in by_msgid.values()
     ]
     positions = {p.message_id: p for p in thread_messages(items, subject_window=subject_window).positions}

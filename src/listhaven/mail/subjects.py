@@ -51,6 +51,20 @@ def is_list_tag(content: str) -> bool:
     return upper not in _KEEP_WORDS and not upper.startswith(_KEEP_PREFIXES)
 
 
+def is_reply_subject(subject: str) -> bool:
+    """True when `subject` starts, after any bracketed tags, with a reply or forward prefix.
+
+    ``Re: x``, ``[LTP] Re: x``, ``AW: x``, ``WG: x``, ``Odp: x``, ``Antwort: x``, ``Fwd: x``. The one
+    test of "looks like a reply": threading's subject rule and the pages' "Re:" both use it."""
+    text = subject
+    while _PREFIX.match(text) is None:
+        tag = _TAG.match(text)
+        if tag is None:
+            return False
+        text = text[tag.end() :]
+    return True
+
+
 def normalise_subject(subject: str) -> str:
     """`subject` without reply/forward prefixes and list tags at its start, whitespace collapsed.
 

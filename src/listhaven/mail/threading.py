@@ -1,5 +1,18 @@
 """Threading: JWZ's algorithm (https://www.jwz.org/doc/threading.html), written without recursion.
 
+Two questions, two functions:
+
+- Which messages share a thread (membership): `thread_links` names the pairs of ids that are in
+  one thread, `thread_membership` groups a whole list by them. The ingest (a batch at a time,
+  against what is stored) and `listhaven reindex` (a whole list) both ask `thread_links`, so a
+  thread's members never depend on the order or batches in which messages arrived: every link
+  depends only on the two messages it joins, and a thread is a connected component of links.
+  Links: a message and every id it references; and the bounded subject rule: a message without
+  references whose subject looks like a reply (`is_reply_subject`: Re:, AW:, WG:, Odp:, ...)
+  and every message of the same non-empty normalised subject dated at most `subject_window`
+  before it (not after: a reply does not answer what was written later).
+- How one thread is drawn (layout): `thread_messages` below.
+
 Given each message's id, references (oldest first), normalised subject and date, build the
 forest of threads a reader sees:
 
@@ -27,21 +40,26 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from listhaven.mail.subjects import is_reply_subject
 
 DEFAULT_SUBJECT_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadItem:
-    """What threading needs of a message; `references` are normalised ids, oldest first."""
+    """What threading needs of a message; `references` are normalised ids, oldest first.
+
+    `subject` (as received) only matters to membership: whether it looks like a reply."""
 
     message_id: str
     references: tuple[str, ...]
     subject_normalised: str
     date: datetime
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,3 +319,84 @@ def group_threads(
 ) -> list[list[str]]:
     """Message ids of each thread, threads in date order, each in display order."""
     return thread_messages(items, subject_window).threads()
+
+
+def joins_by_subject(item: ThreadItem) -> bool:
+    """Whether the subject rule may join `item` to earlier messages: no references, a reply's subject."""
+    return not item.references and bool(item.subject_normalised) and is_reply_subject(item.subject)
+
+
+def thread_links(
+    items: Iterable[ThreadItem],
+    known: Iterable[ThreadItem] = (),
+    subject_window: timedelta = DEFAULT_SUBJECT_WINDOW,
+) -> list[tuple[str, str]]:
+    """Pairs of message ids in one thread (the module docstring gives the rule), at least one of
+    each pair from `items`. `known` are messages already linked among themselves (stored ones the
+    subject rule could reach); links between them are not repeated. Each link depends on its two
+    messages only, so threads as connected components are the same in any arrival order."""
+    new = list(items)
+    links = [(item.message_id, ref) for item in new for ref in item.references if ref]
+    by_subject: dict[str, list[tuple[datetime, str, bool, ThreadItem]]] = {}
+    for is_new, group in ((True, new), (False, known)):
+        for item in group:
+            if item.subject_normalised:
+                entry = (item.date, item.message_id, is_new, item)
+                by_subject.setdefault(item.subject_normalised, []).append(entry)
+    for entries in by_subject.values():
+        if len(entries) > 1:
+            links += _subject_links(entries, subject_window)
+    return links
+
+
+def _subject_links(
+    entries: list[tuple[datetime, str, bool, ThreadItem]], window: timedelta
+) -> Iterator[tuple[str, str]]:
+    """Within one subject: each reply without references with every message up to `window` before it."""
+    entries.sort(key=lambda entry: (entry[0], entry[1]))
+    dates = [entry[0] for entry in entries]
+    for date, message_id, is_new, item in entries:
+        if not joins_by_subject(item):
+            continue
+        start = bisect.bisect_left(dates, date - window)
+        end = bisect.bisect_right(dates, date)
+        for _, other_id, other_new, _ in entries[start:end]:
+            if other_id != message_id and (is_new or other_new):
+                yield (message_id, other_id)
+
+
+def thread_membership(
+    items: Sequence[ThreadItem], subject_window: timedelta = DEFAULT_SUBJECT_WINDOW
+) -> list[list[str]]:
+    """The messages' ids grouped into threads (connected components of `thread_links`), each group
+    in the order of `items`, groups by their first member. Ids only referenced are not listed; an
+    id given twice (a reused Message-ID) is listed once, and the links of both items count."""
+    components = UnionFind()
+    for item in items:
+        components.find(item.message_id)
+    for a, b in thread_links(items, (), subject_window):
+        components.union(a, b)
+    groups: dict[str, dict[str, None]] = {}
+    for item in items:
+        groups.setdefault(components.find(item.message_id), {})[item.message_id] = None
+    return [list(group) for group in groups.values()]
+
+
+class UnionFind:
+    """Disjoint sets of strings (ids), without recursion."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, node: str) -> str:
+        root = node
+        while self.parent.setdefault(root, root) != root:
+            root = self.parent[root]
+        while self.parent[node] != root:  # path compression, iteratively
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import quote
 
-from listhaven.archive.threads import looks_like_reply
 from listhaven.mail.obfuscation import obfuscate_address
+from listhaven.mail.subjects import is_reply_subject
 
 MINUS = "\u2212"
 
@@ -76,7 +76,7 @@ def author_label(name: str, email: str, obfuscate: bool) -> str:
 
 
 def reply_subject(subject: str) -> str:
-    return subject if looks_like_reply(subject) else f"Re: {subject}"
+    return subject if is_reply_subject(subject) else f"Re: {subject}"
 
 
 @lru_cache(maxsize=1024)
