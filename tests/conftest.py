@@ -6,6 +6,8 @@ get the lists by short name. Tests must not modify it (use `db` and your own dat
 
 `golden`: checks a golden file against what the code produces now (tests/support/golden.py);
 ``pytest --regen-golden`` rewrites the golden files instead, to be reviewed as a diff.
+
+`local_dns`: a real DNS server on 127.0.0.1 (tests/support/dns_server.py) for DMARC and DKIM lookups.
 """
 
 from __future__ import annotations
@@ -80,3 +82,13 @@ def _no_proxy_env(monkeypatch):
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(var, raising=False)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def local_dns():
+    """A real DNS server on 127.0.0.1 (tests/support/dns_server.py), empty; `local_dns.set(name, [txt])`
+    adds records, `local_dns.resolver()` is a dnspython resolver that asks only it."""
+    from tests.support.dns_server import LocalDNS
+
+    with LocalDNS() as server:
+        yield server
