@@ -143,3 +143,14 @@ def test_empty_list_feed_is_valid(db, client):
     create_list("empty@lists.example.org")
     entries = check_rfc4287(parse_feed(client.get("/empty/feed.atom")))
     assert entries == []
+
+
+def test_every_feed_link_starts_with_the_site_url_whatever_the_host_header(fixture_archive, client, settings):
+    settings.SITE_URL = "https://lists.example.org/archives"
+    thread = Thread.objects.filter(mailing_list__name="harbour-dev").order_by("-message_count").first()
+    for url in ("/allotment/feed.atom", "/allotment/threads.atom", f"/harbour-dev/thread/{thread.public_id}/feed.atom"):
+        root = parse_feed(client.get(url, HTTP_HOST="attacker.example"))
+        hrefs = [link.get("href") for link in root.iter(f"{ATOM}link")]
+        assert len(hrefs) > 2
+        assert all(h.startswith("https://lists.example.org/archives/") for h in hrefs), hrefs
+        assert f"https://lists.example.org/archives{url}" in hrefs  # rel="self"

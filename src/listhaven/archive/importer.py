@@ -176,8 +176,8 @@ def _worker_count(requested: int | None) -> int:
     """Parser processes: 0 parses in this process. By default one core is left to the process
     that writes the database, which is the slower half of an import."""
     if requested is None:
-        env = os.environ.get("LISTHAVEN_IMPORT_WORKERS")
-        requested = int(env) if env else min(4, max(1, (os.cpu_count() or 1) - 1))
+        configured = settings.IMPORT_WORKERS
+        requested = configured if configured is not None else min(4, max(1, (os.cpu_count() or 1) - 1))
     return max(0, requested)
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
+
+from listhaven.site.settings_table import current
 
 
 def register(subparsers: Any) -> None:
     lmtp = subparsers.add_parser(
         "lmtp", help="receive list mail from the MTA over LMTP and archive it (until SIGINT/SIGTERM)"
     )
-    lmtp.add_argument("--host", default=os.environ.get("LISTHAVEN_LMTP_HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
-    lmtp.add_argument("--port", type=int, default=int(os.environ.get("LISTHAVEN_LMTP_PORT", "8024")), help="port to bind (default 8024)")
+    lmtp.add_argument("--host", default=current("LMTP_HOST"), help="address to bind (default: $LISTHAVEN_LMTP_HOST or 127.0.0.1)")
+    lmtp.add_argument("--port", type=int, default=current("LMTP_PORT"), help="port to bind (default: $LISTHAVEN_LMTP_PORT or 8024)")
     lmtp.set_defaults(handler=cmd_lmtp)
 
 

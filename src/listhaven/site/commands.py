@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
+
+from listhaven.site.settings_table import current
 
 
 def register(subparsers: Any) -> None:
@@ -17,10 +18,10 @@ def register(subparsers: Any) -> None:
     admin.set_defaults(handler=cmd_createadmin)
 
     serve = subparsers.add_parser("serve", help="serve the web archive with gunicorn")
-    serve.add_argument("--host", default=os.environ.get("LISTHAVEN_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("LISTHAVEN_PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("LISTHAVEN_WEB_WORKERS", "2")))
-    serve.add_argument("--threads", type=int, default=int(os.environ.get("LISTHAVEN_WEB_THREADS", "4")))
+    serve.add_argument("--host", default=current("WEB_HOST"))
+    serve.add_argument("--port", type=int, default=current("WEB_PORT"))
+    serve.add_argument("--workers", type=int, default=current("WEB_WORKERS"))
+    serve.add_argument("--threads", type=int, default=current("WEB_THREADS"))
     serve.set_defaults(handler=cmd_serve)
 
 

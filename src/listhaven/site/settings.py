@@ -1,4 +1,6 @@
-"""Django settings: every knob is an environment variable, each documented in docs/configuration.md.
+"""Django settings. Listhaven's own knobs are environment variables declared once in settings_table.py
+(name, variable, default, meaning), which docs/configuration.md is generated from; each row becomes the
+Django setting of its name here.
 
 The embedded default is SQLite under LISTHAVEN_DATA (./listhaven-data); DATABASE_URL switches to
 PostgreSQL (postgres://user:pass@host:5432/name).
@@ -10,15 +12,13 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from listhaven.site.settings_table import read_settings
+
+_declared = read_settings(os.environ)
+globals().update(_declared)  # each row of the table is the Django setting of its name
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("LISTHAVEN_DATA", "listhaven-data")).resolve()
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+DATA_DIR: Path = _declared["DATA_DIR"]
 
 
 def _database_from_url(url: str) -> dict:
@@ -56,13 +56,7 @@ def _sqlite_database() -> dict:
     }
 
 
-SECRET_KEY = os.environ.get("LISTHAVEN_SECRET_KEY", "listhaven-insecure-default-change-me")
-DEBUG = _env_bool("LISTHAVEN_DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("LISTHAVEN_ALLOWED_HOSTS", "*").split(",") if h.strip()]
-SITE_NAME = os.environ.get("LISTHAVEN_SITE_NAME", "Listhaven")
-SITE_URL = os.environ.get("LISTHAVEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL: str = _declared["DATABASE_URL"]
 DATABASES = {"default": _database_from_url(DATABASE_URL) if DATABASE_URL else _sqlite_database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -118,15 +112,9 @@ LANGUAGE_CODE = "en"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# Archive behaviour
-MAX_MESSAGE_BYTES = int(os.environ.get("LISTHAVEN_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))
-MAX_MIME_PARTS = int(os.environ.get("LISTHAVEN_MAX_MIME_PARTS", "1000"))
-IMPORT_BATCH_SIZE = int(os.environ.get("LISTHAVEN_IMPORT_BATCH", "1000"))
-SUBJECT_THREAD_WINDOW_DAYS = int(os.environ.get("LISTHAVEN_SUBJECT_WINDOW_DAYS", "30"))
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LISTHAVEN_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": _declared["LOG_LEVEL"]},
 }

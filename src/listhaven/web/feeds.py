@@ -1,5 +1,6 @@
 """Atom feeds (RFC 4287): a list's new messages, its new threads, and the messages of one thread.
 
+Every link is absolute and starts with SITE_URL (site/public_urls.py), not the request's Host header.
 Each entry links to the message page, names its author (the display name, else the obfuscated
 address, when the list obfuscates), carries the date and a plain-text summary. Characters XML
 cannot carry are stripped from everything taken from mail, so a hostile message cannot make a
@@ -17,6 +18,7 @@ from django.utils.html import escape
 from listhaven.archive.export import find_thread, strip_control
 from listhaven.archive.models import MailingList, Message, Thread
 from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
+from listhaven.site.public_urls import list_url, message_url, site_url, thread_url
 from listhaven.web.access import get_readable_list
 
 FEED_ITEMS = 50
@@ -60,7 +62,7 @@ class _MessageFeed(Feed):
         return summary(item.mailing_list, item.body_text)
 
     def item_link(self, item: Message) -> str:
-        return reverse("message", kwargs={"list_name": item.mailing_list.name, "message_hash": item.public_id})
+        return message_url(item.mailing_list.name, item.public_id)
 
     def item_guid(self, item: Message) -> str:
         return f"urn:listhaven:{item.mailing_list.name}:message:{item.public_id}"
@@ -80,7 +82,14 @@ class _MessageFeed(Feed):
 
     def link(self, obj) -> str:
         mlist = obj if isinstance(obj, MailingList) else obj.mailing_list
-        return reverse("list", kwargs={"list_name": mlist.name})
+        return list_url(mlist.name)
+
+    def feed_url(self, obj) -> str:
+        if isinstance(obj, Thread):
+            path = reverse("feed-thread", kwargs={"list_name": obj.mailing_list.name, "thread_id": obj.public_id})
+        else:
+            path = reverse(self.url_name, kwargs={"list_name": obj.name})
+        return site_url(path)
 
     def _messages(self, mlist: MailingList):
         return (
@@ -91,6 +100,8 @@ class _MessageFeed(Feed):
 
 
 class ListMessagesFeed(_MessageFeed):
+    url_name = "feed-messages"
+
     def get_object(self, request: HttpRequest, list_name: str) -> MailingList:
         return get_readable_list(request, list_name)
 
@@ -109,6 +120,8 @@ class ListMessagesFeed(_MessageFeed):
 
 class ListThreadsFeed(_MessageFeed):
     """New threads, each entry the thread's first message."""
+
+    url_name = "feed-threads"
 
     def get_object(self, request: HttpRequest, list_name: str) -> MailingList:
         return get_readable_list(request, list_name)
@@ -147,7 +160,7 @@ class ThreadFeed(_MessageFeed):
         return f"urn:listhaven:{obj.mailing_list.name}:thread:{obj.public_id}"
 
     def link(self, obj: Thread) -> str:
-        return reverse("thread", kwargs={"list_name": obj.mailing_list.name, "thread_id": obj.public_id})
+        return thread_url(obj.mailing_list.name, obj.public_id)
 
     def items(self, obj: Thread):
         return self._messages(obj.mailing_list).filter(thread=obj).order_by("-date", "-pk")[:FEED_ITEMS]

@@ -1,0 +1,124 @@
+"""Every setting of Listhaven, declared once: its name, environment variable, default and meaning.
+
+`settings.py` turns each row into the Django setting of the same name (``settings.SITE_URL``);
+docs/configuration.md's table is generated from these rows (tests/test_docs.py fails when it differs,
+``pytest tests/test_docs.py --regen-golden`` rewrites it); and the same test fails for a row that no
+code reads, or for an environment variable read anywhere but here.
+
+Adding a setting is one row::
+
+    Setting("SMTP_PORT", "LISTHAVEN_SMTP_PORT", "25", integer, "port of the MTA that delivers list mail"),
+
+then read it as ``settings.SMTP_PORT``. Before Django is set up (the command line's defaults), use
+`current("SMTP_PORT")`. This module imports nothing from Django, so any layer but `mail` may use it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def text(value: str) -> str:
+    return value
+
+
+def integer(value: str) -> int:
+    return int(value.strip())
+
+
+def optional_integer(value: str) -> int | None:
+    return int(value) if value.strip() else None
+
+
+def boolean(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def directory(value: str) -> Path:
+    return Path(value).resolve()
+
+
+def base_url(value: str) -> str:
+    return value.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting. `default` is written as in the environment ("" means unset); `shown_default`
+    replaces it in the docs where the value is computed or a secret."""
+
+    name: str
+    variable: str
+    default: str
+    parse: Callable[[str], Any]
+    meaning: str
+    shown_default: str = ""
+
+    def read(self, environ: Mapping[str, str]) -> Any:
+        return self.parse(environ.get(self.variable, self.default))
+
+    def documented_default(self) -> str:
+        if self.shown_default:
+            return self.shown_default
+        return f"`{self.default}`" if self.default else "unset"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATA_DIR", "LISTHAVEN_DATA", "listhaven-data", directory,
+            "directory of the embedded store (SQLite database, demo files, collected static files); "
+            "`--data-dir` overrides it for one command", "`./listhaven-data`"),
+    Setting("DATABASE_URL", "DATABASE_URL", "", text,
+            "`postgres://user:password@host:port/name`: use PostgreSQL instead of SQLite"),
+    Setting("SECRET_KEY", "LISTHAVEN_SECRET_KEY", "listhaven-insecure-default-change-me", text,
+            "Django's secret key; set it on any public site", "insecure default"),
+    Setting("DEBUG", "LISTHAVEN_DEBUG", "false", boolean, "Django debug pages (never on a public site)"),
+    Setting("ALLOWED_HOSTS", "LISTHAVEN_ALLOWED_HOSTS", "*", comma_list,
+            "comma-separated host names the site answers to"),
+    Setting("SITE_NAME", "LISTHAVEN_SITE_NAME", "Listhaven", text, "name shown in page headers and feeds"),
+    Setting("SITE_URL", "LISTHAVEN_SITE_URL", "http://127.0.0.1:8000", base_url,
+            "public address of the site: the links in feeds and in mail start with it"),
+    Setting("MAX_MESSAGE_BYTES", "LISTHAVEN_MAX_MESSAGE_BYTES", "26214400", integer,
+            "larger messages are quarantined with the reason", "`26214400` (25 MiB)"),
+    Setting("MAX_MIME_PARTS", "LISTHAVEN_MAX_MIME_PARTS", "1000", integer,
+            "messages with more MIME parts are quarantined"),
+    Setting("IMPORT_BATCH_SIZE", "LISTHAVEN_IMPORT_BATCH", "1000", integer, "messages per import transaction"),
+    Setting("IMPORT_WORKERS", "LISTHAVEN_IMPORT_WORKERS", "", optional_integer,
+            "parser processes during an import; 0 parses in the importing process (`import --workers` overrides)",
+            "cores − 1, at least 1, at most 4"),
+    Setting("SUBJECT_THREAD_WINDOW_DAYS", "LISTHAVEN_SUBJECT_WINDOW_DAYS", "30", integer,
+            "a reply without references joins a thread of the same subject only within this many days"),
+    Setting("LOG_LEVEL", "LISTHAVEN_LOG_LEVEL", "WARNING", text, "logging level"),
+    Setting("WEB_HOST", "LISTHAVEN_HOST", "127.0.0.1", text, "address `listhaven serve` binds"),
+    Setting("WEB_PORT", "LISTHAVEN_PORT", "8000", integer, "port `listhaven serve` binds"),
+    Setting("WEB_WORKERS", "LISTHAVEN_WEB_WORKERS", "2", integer, "gunicorn worker processes"),
+    Setting("WEB_THREADS", "LISTHAVEN_WEB_THREADS", "4", integer, "threads per gunicorn worker"),
+    Setting("LMTP_HOST", "LISTHAVEN_LMTP_HOST", "127.0.0.1", text, "address `listhaven lmtp` binds"),
+    Setting("LMTP_PORT", "LISTHAVEN_LMTP_PORT", "8024", integer, "port `listhaven lmtp` binds (Mailman's LMTP port)"),
+)  # fmt: skip
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def read_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every declared setting's value, by name, from `environ` (defaults where a variable is unset)."""
+    return {setting.name: setting.read(environ) for setting in SETTINGS}
+
+
+def current(name: str) -> Any:
+    """One setting's value from the process environment now, for code that runs before Django is set up."""
+    return BY_NAME[name].read(os.environ)
+
+
+def markdown_table() -> str:
+    """The table of docs/configuration.md."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{s.variable}` | {s.documented_default()} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
