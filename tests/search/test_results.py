@@ -50,7 +50,7 @@ def contains(seq: list[str], phrase: list[str], prefix: bool = False) -> bool:
 
 class Corpus:
     def __init__(self) -> None:
-        self.messages = list(Message.objects.filter(redacted=False).prefetch_related("attachments"))
+        self.messages = list(Message.objects.visible().prefetch_related("attachments"))
         self.cols = {m.pk: columns(m) for m in self.messages}
 
     def where(self, text: str, cols=FREE, prefix: bool = False) -> set[int]:

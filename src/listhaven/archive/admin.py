@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db import transaction
 
+from listhaven.archive import redaction
 from listhaven.archive.models import MailingList, Message, Quarantine, Thread
 
 admin.site.site_header = "Listhaven administration"
@@ -20,15 +21,9 @@ class MailingListAdmin(admin.ModelAdmin):
 
 @admin.action(description="Redact: remove from every page, search, feed, export and the API")
 def redact(modeladmin: admin.ModelAdmin, request, queryset) -> None:
-    from listhaven.search.service import remove_message
-
-    count = 0
+    by = request.user.get_username() if request.user.is_authenticated else ""
     with transaction.atomic():
-        for message in queryset.filter(redacted=False).select_for_update():
-            remove_message(message)  # the index rows must go while the indexed text is still known
-            message.redacted = True
-            message.save(update_fields=["redacted"])
-            count += 1
+        count = sum(redaction.redact(m, by=by).changed for m in queryset.visible())
     modeladmin.message_user(request, f"{count} message(s) redacted.", messages.SUCCESS)
 
 
@@ -43,7 +38,7 @@ class MessageAdmin(admin.ModelAdmin):
     exclude = ("body_text",)
     readonly_fields = (
         "message_id", "public_id", "content_hash", "sender_name", "sender_email", "subject", "date",
-        "archive_number", "redacted",
+        "archive_number", "redacted", "redacted_at", "redaction_reason", "redacted_by",
     )
     list_select_related = ("mailing_list",)
     show_full_result_count = False  # counting 200,000 rows on every admin page is wasted work

@@ -1,4 +1,4 @@
-"""CLI subcommands of the archive: lists, import, quarantine, stats, reindex."""
+"""CLI subcommands of the archive: lists, import, quarantine, stats, reindex, redact."""
 
 from __future__ import annotations
 
@@ -61,6 +61,13 @@ def register(subparsers: Any) -> None:
     reindex = subparsers.add_parser("reindex", help="rebuild threads and the search index from the raw messages")
     reindex.add_argument("list", nargs="?", help="one list (default: all)")
     reindex.set_defaults(handler=cmd_reindex)
+
+    redact = subparsers.add_parser("redact", help="remove a message from the archive's pages, search, feeds and exports")
+    redact.add_argument("list", help="list address or short name")
+    redact.add_argument("hash", help="the message's id in its URL (/LIST/message/HASH/)")
+    redact.add_argument("--reason", default="", help="why it was removed (kept for the owners)")
+    redact.add_argument("--json", action="store_true")
+    redact.set_defaults(handler=cmd_redact)
 
 
 def _print_json(data: object) -> None:
@@ -239,5 +246,23 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     for mlist in mlists:
         counts = reindex_list(mlist)
         out.print(f"{mlist.address}: {counts}")
+    return 0
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from listhaven.archive.models import Message
+    from listhaven.archive.redaction import redact
+
+    mlist = _find(args.list)
+    message = Message.objects.filter(mailing_list=mlist, public_id=args.hash.strip()).first()
+    if message is None:
+        raise CommandError(f"no message {args.hash!r} in {mlist.address}")
+    done = redact(message, args.reason, by="cli")
+    if args.json:
+        _print_json({"list": mlist.address, "message": message.public_id, "redacted": True, "changed": done.changed})
+    elif done.changed:
+        out.print(f"{mlist.address}: message {message.public_id} removed")
+    else:
+        out.print(f"{mlist.address}: message {message.public_id} was already removed")
     return 0
 

@@ -22,7 +22,7 @@ from typing import BinaryIO
 import zstandard
 from django.db import connection
 
-from listhaven.archive.models import MailingList, Message, RawMessage, Thread
+from listhaven.archive.models import MailingList, Message, RawMessage, Thread, visible_sql
 from listhaven.mail.mboxwrite import build_from_line, write_mboxrd
 from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
 
@@ -90,7 +90,7 @@ def pipermail_period(year: int, month: int) -> str:
 
 
 def _exportable(mlist: MailingList):
-    return Message.objects.filter(mailing_list=mlist, redacted=False)
+    return Message.objects.visible().filter(mailing_list=mlist)
 
 
 def month_message_pks(mlist: MailingList, year: int, month: int) -> list[int]:
@@ -105,7 +105,7 @@ def list_message_pks(mlist: MailingList) -> list[int]:
 
 
 def thread_message_pks(thread: Thread) -> list[int]:
-    rows = Message.objects.filter(thread=thread, redacted=False).order_by("thread_order", "date", "pk")
+    rows = Message.objects.visible().filter(thread=thread).order_by("thread_order", "date", "pk")
     return list(rows.values_list("pk", flat=True))
 
 
@@ -178,8 +178,8 @@ def iter_list_raw(mlist: MailingList, chunk_size: int = CHUNK) -> Iterator[RawIt
     decompress = _Decompressor()
     messages, raws = Message._meta.db_table, RawMessage._meta.db_table
     meta_sql = (
-        f"SELECT id, sender_email, date FROM {messages} WHERE mailing_list_id = %s AND NOT redacted AND id > %s "
-        "ORDER BY id LIMIT %s"
+        f"SELECT m.id, m.sender_email, m.date FROM {messages} m WHERE m.mailing_list_id = %s AND {visible_sql('m')} "
+        "AND m.id > %s ORDER BY m.id LIMIT %s"
     )
     last = 0
     with connection.cursor() as cursor:

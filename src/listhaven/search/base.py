@@ -33,11 +33,14 @@ class SearchDocument:
 @dataclass(frozen=True)
 class Scope:
     """The lists a search covers. `everything` says they are all the store holds, so no list
-    restriction is needed; `names` resolves ``list:NAME`` within the scope."""
+    restriction is needed; `names` resolves ``list:NAME`` within the scope. `visible` is the
+    archive's rule of what readers may see, as SQL over the message row ``m``: backends add it
+    wherever they read the message table rather than the index (a removed message has no index row)."""
 
     list_ids: tuple[int, ...]
     everything: bool = False
     names: dict[str, int] = field(default_factory=dict)
+    visible: str = field(kw_only=True)
 
 
 class SearchBackend(Protocol):

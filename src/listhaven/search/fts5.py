@@ -176,8 +176,7 @@ class Fts5Backend:
         clauses: list[str] = []
         params: list[object] = []
         if rest or match is None:
-            clauses.append("m.redacted = %s")
-            params.append(False)
+            clauses.append(scope.visible)
             # Even for every list: the condition lets the (list, date) index serve date ranges.
             if match is None:
                 clauses.append("m.mailing_list_id IN (" + ", ".join(["%s"] * len(scope.list_ids)) + ")")

@@ -149,7 +149,7 @@ def _filters_only(node: Node, scope: Scope) -> tuple[str, list[object]]:
     values = Values(scope.names, _adapt_datetime)
     sql, params = predicate(node, _no_text, lambda n: False, values)
     lists = ", ".join(["%s"] * len(scope.list_ids))
-    return f"m.redacted = %s AND m.mailing_list_id IN ({lists}) AND {sql}", [False, *scope.list_ids, *params]
+    return f"{scope.visible} AND m.mailing_list_id IN ({lists}) AND {sql}", [*scope.list_ids, *params]
 
 
 def _no_text(node: Node) -> tuple[str, list[object]]:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.db import connection
 
-from listhaven.archive.models import MailingList, Message, Thread
+from listhaven.archive.models import MailingList, Message, Thread, visible_sql
 from listhaven.mail.obfuscation import obfuscate_text
 from listhaven.search.backends import backend_for
 from listhaven.search.base import Order, Scope
@@ -44,7 +44,7 @@ def scope_of(lists: Lists) -> Scope:
     mlists = [lists] if isinstance(lists, MailingList) else list(lists)
     ids = tuple(sorted({m.pk for m in mlists}))
     everything = bool(ids) and len(ids) == MailingList.objects.count()
-    return Scope(ids, everything, {m.name.lower(): m.pk for m in mlists})
+    return Scope(ids, everything, {m.name.lower(): m.pk for m in mlists}, visible=visible_sql("m"))
 
 
 def search(
@@ -107,7 +107,7 @@ def _hits(found: list[tuple[int, float | None]], terms: list[Text]) -> list[Sear
     ids = [pk for pk, _ in found]
     rows = {
         m.pk: m
-        for m in Message.objects.filter(pk__in=ids, redacted=False)
+        for m in Message.objects.visible().filter(pk__in=ids)
         .select_related("mailing_list", "thread")
         .only(
             "pk", "public_id", "message_id", "subject", "sender_name", "sender_email", "date", "body_text",

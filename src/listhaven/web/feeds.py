@@ -16,7 +16,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from listhaven.archive.export import find_thread, strip_control
-from listhaven.archive.models import MailingList, Message, Thread
+from listhaven.archive.models import MailingList, Message, Thread, visible_through
 from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
 from listhaven.site.public_urls import list_url, message_url, site_url, thread_url
 from listhaven.web.access import get_readable_list
@@ -93,7 +93,7 @@ class _MessageFeed(Feed):
 
     def _messages(self, mlist: MailingList):
         return (
-            Message.objects.filter(mailing_list=mlist, redacted=False)
+            Message.objects.visible().filter(mailing_list=mlist)
             .select_related("mailing_list")
             .only(*_FIELDS[:-1], "mailing_list")
         )
@@ -134,7 +134,7 @@ class ListThreadsFeed(_MessageFeed):
 
     def items(self, obj: MailingList):
         threads = (
-            Thread.objects.filter(mailing_list=obj, root_message__isnull=False, root_message__redacted=False)
+            Thread.objects.filter(visible_through("root_message"), mailing_list=obj)
             .order_by("-first_date", "-pk")
             .values_list("root_message_id", flat=True)[:FEED_ITEMS]
         )

@@ -45,7 +45,7 @@ def month_rows(rows: Iterable[dict], urls: ArchiveUrls, obfuscate: bool) -> Safe
         css = f"d{row.get('indent', 0)}" + (" new-thread" if row.get("new_thread") else "")
         deep = '<span class="deep" title="deeper reply">…</span>' if row.get("deep") else ""
         href = urls.message(row["public_id"])
-        if row["redacted"]:
+        if row["hidden"]:
             link, who = f'<a href="{href}">{REMOVED}</a>', ""
         elif row.get("same_subject"):
             link, who = f'<a class="reply" href="{href}">{_who(row, obfuscate)}</a>', ""
@@ -69,7 +69,7 @@ def _attachments(urls: ArchiveUrls, public_id: str, attachments: list) -> str:
 
 def _summary(m: dict, obfuscate: bool, first: bool) -> str:
     deep = f'<span class="deep" title="reply depth {m["depth"]}">{m["depth"]}</span> ' if m["deep"] else ""
-    if m["redacted"]:
+    if m["hidden"]:
         return f'<summary>{deep}<span class="who">{REMOVED}</span> {_time(m)}</summary>'
     who = f'<span class="who">{_who(m, obfuscate)}</span>'
     if m["sender_name"] and m["sender_email"]:
@@ -87,7 +87,7 @@ def thread_items(messages: list[dict], urls: ArchiveUrls, obfuscate: bool) -> Sa
             f'<li class="tm d{m["indent"]}" id="m-{pid}" data-depth="{m["depth"]}" tabindex="-1">'
             f"<details open>{_summary(m, obfuscate, n == 0)}"
         )
-        if m["redacted"]:
+        if m["hidden"]:
             out.append('<p class="notice">This message was removed from the archive.</p>')
         else:
             if m["msgid_conflict"]:

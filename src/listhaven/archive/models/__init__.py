@@ -1,17 +1,29 @@
 from listhaven.archive.models.import_run import ImportRun
 from listhaven.archive.models.mailing_list import MailingList
-from listhaven.archive.models.message import Attachment, Message, RawMessage
+from listhaven.archive.models.message import (
+    VISIBLE,
+    Attachment,
+    Message,
+    MessageQuerySet,
+    RawMessage,
+    visible_sql,
+    visible_through,
+)
 from listhaven.archive.models.quarantine import Quarantine
 from listhaven.archive.models.thread import Thread, ThreadAlias, ThreadRef
 
 __all__ = [
+    "VISIBLE",
     "Attachment",
     "ImportRun",
     "MailingList",
     "Message",
+    "MessageQuerySet",
     "Quarantine",
     "RawMessage",
     "Thread",
     "ThreadAlias",
     "ThreadRef",
+    "visible_sql",
+    "visible_through",
 ]

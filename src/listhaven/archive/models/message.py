@@ -1,4 +1,36 @@
+from __future__ import annotations
+
 from django.db import models
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
+# What a reader may see: the one rule every page, feed, export, API and search applies, through
+# `Message.objects.visible()`, `with_hidden()` or (raw SQL) `visible_sql`. A removed message keeps
+# its row (its links answer "removed", its place in the thread stays) but nothing else of it shows.
+VISIBLE = Q(redacted=False)
+
+
+def visible_through(relation: str) -> Q:
+    """`VISIBLE` said of a related message, e.g. ``visible_through("root_message")`` for threads."""
+    return Q(**{f"{relation}__{field}": value for field, value in VISIBLE.children})
+
+
+def visible_sql(alias: str) -> str:
+    """`VISIBLE` as a condition over the message table called `alias`, for hand-written SQL."""
+    return f"NOT {alias}.redacted"
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def visible(self) -> MessageQuerySet:
+        """Only what readers may see."""
+        return self.filter(VISIBLE)
+
+    def hidden(self) -> MessageQuerySet:
+        """Only the removed messages (the complement of `visible`)."""
+        return self.exclude(VISIBLE)
+
+    def with_hidden(self) -> MessageQuerySet:
+        """Every message, each with `hidden` (bool): for pages that keep a removed message's place."""
+        return self.annotate(hidden=ExpressionWrapper(~VISIBLE, output_field=BooleanField()))
 
 
 class Message(models.Model):
@@ -38,8 +70,14 @@ class Message(models.Model):
 
     archive_number = models.PositiveIntegerField(help_text="Pipermail's per-list sequence number")
     imported_at = models.DateTimeField(auto_now_add=True)
-    # Removed on request: the page says so, nothing else of it is shown or searchable.
+    # Removed on request (archive/redaction.py): the page says so, nothing else of it is shown or
+    # searchable. Who removed it, when and why are kept for the owners.
     redacted = models.BooleanField(default=False)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    redaction_reason = models.TextField(blank=True, db_default="")
+    redacted_by = models.TextField(blank=True, db_default="", help_text="who removed it: a user name or 'cli'")
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -56,6 +94,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id}: {self.subject}"
+
+    @property
+    def is_hidden(self) -> bool:
+        """What `VISIBLE` says of this one message (kept beside it so the two cannot drift)."""
+        return self.redacted
 
     @property
     def reference_list(self) -> list[str]:

@@ -102,10 +102,10 @@ def thread_entry(mlist: MailingList, message: Message, parent_public_id: str | N
         "parent": parent_public_id,
         "depth": message.thread_depth,
         "date": iso(message.date),
-        "redacted": message.redacted,
+        "redacted": message.is_hidden,
         **_message_links(mlist, message.public_id),
     }
-    if message.redacted:
+    if message.is_hidden:
         data.update(subject=None, author=None, has_attachments=False)
     else:
         data.update(

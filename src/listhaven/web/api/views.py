@@ -172,7 +172,7 @@ def message(request: HttpRequest, list_name: str, message_hash: str) -> HttpResp
     found = Message.objects.filter(mailing_list=mlist, public_id=public_id).select_related("thread").first()
     if found is None:
         raise not_found(f"no message {public_id!r} in {mlist.name}")
-    if found.redacted:
+    if found.is_hidden:
         raise gone("this message was removed from the archive")
     parent = None
     if found.parent_id:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 
 from listhaven.archive import export
 from listhaven.archive.compression import decompress
-from listhaven.archive.models import Attachment, MailingList, Message, RawMessage
+from listhaven.archive.models import VISIBLE, Attachment, MailingList, Message, RawMessage
 from listhaven.mail.attachments import extract_attachment
 from listhaven.mail.filenames import safe_filename
 from listhaven.web.access import get_readable_list
@@ -69,9 +69,13 @@ def _gone() -> HttpResponse:
 
 
 def _version(messages: QuerySet[Message], *parts: object) -> Freshness:
-    """A validator for a set of messages: it changes when one is added, removed or redacted."""
-    found = messages.aggregate(n=Count("pk"), last=Max("pk"), changed=Max("imported_at"))
-    last_modified: datetime | None = found["changed"]
+    """A validator for a set of messages (hidden ones included): it changes when one is added or redacted."""
+    found = messages.aggregate(
+        n=Count("pk", filter=VISIBLE), last=Max("pk", filter=VISIBLE),
+        changed=Max("imported_at"), removed=Max("redacted_at"),
+    )  # fmt: skip
+    # A removal changes the file as much as an arrival does: a client holding it must not get a 304.
+    last_modified: datetime | None = max((d for d in (found["changed"], found["removed"]) if d), default=None)
     return Freshness.of(*parts, found["n"], found["last"], last_modified, last_modified=last_modified)
 
 
@@ -86,7 +90,7 @@ def _stream(chunks, filename: str, content_type: str = GZIP_TYPE) -> StreamingHt
 def raw_message(request: HttpRequest, list_name: str, message_hash: str) -> HttpResponseBase:
     mlist = get_readable_list(request, list_name)
     message = _message(mlist, message_hash)
-    if message.redacted:
+    if message.is_hidden:
         return _gone()
     freshness = Freshness.of("raw", message.pk, message.content_hash, last_modified=message.imported_at)
 
@@ -105,7 +109,7 @@ def raw_message(request: HttpRequest, list_name: str, message_hash: str) -> Http
 def message_mbox(request: HttpRequest, list_name: str, message_hash: str) -> HttpResponseBase:
     mlist = get_readable_list(request, list_name)
     message = _message(mlist, message_hash)
-    if message.redacted:
+    if message.is_hidden:
         return _gone()
     freshness = Freshness.of("mbox", message.pk, message.content_hash, last_modified=message.imported_at)
     return conditional(
@@ -119,7 +123,7 @@ def thread_mbox(request: HttpRequest, list_name: str, thread_id: str) -> HttpRes
     thread = export.find_thread(mlist, thread_id)
     if thread is None:
         raise Http404("No such thread in this list.")
-    freshness = _version(Message.objects.filter(thread=thread, redacted=False), "thread", thread.pk)
+    freshness = _version(Message.objects.filter(thread=thread), "thread", thread.pk)
 
     def build() -> StreamingHttpResponse:
         pks = export.thread_message_pks(thread)
@@ -140,7 +144,7 @@ def month_mbox(request: HttpRequest, list_name: str, month: str) -> HttpResponse
     mlist = get_readable_list(request, list_name)
     year, number = _month(month)
     start, end = export.month_bounds(year, number)
-    messages = Message.objects.filter(mailing_list=mlist, redacted=False, date__gte=start, date__lt=end)
+    messages = Message.objects.filter(mailing_list=mlist, date__gte=start, date__lt=end)
     freshness = _version(messages, "month", mlist.pk, month)
 
     def build() -> StreamingHttpResponse:
@@ -155,7 +159,7 @@ def month_mbox(request: HttpRequest, list_name: str, month: str) -> HttpResponse
 @require_safe
 def list_mbox(request: HttpRequest, list_name: str) -> HttpResponseBase:
     mlist = get_readable_list(request, list_name)
-    freshness = _version(Message.objects.filter(mailing_list=mlist, redacted=False), "list", mlist.pk)
+    freshness = _version(Message.objects.filter(mailing_list=mlist), "list", mlist.pk)
     return conditional(
         request, mlist, freshness, lambda: _stream(export.mbox_chunks(export.iter_list_raw(mlist)), f"{mlist.name}.mbox.gz")
     )
@@ -188,7 +192,7 @@ def month_pipermail_text(request: HttpRequest, list_name: str, period: str) -> H
     except ValueError as exc:
         raise Http404(str(exc)) from exc
     start, end = export.month_bounds(year, number)
-    messages = Message.objects.filter(mailing_list=mlist, redacted=False, date__gte=start, date__lt=end)
+    messages = Message.objects.filter(mailing_list=mlist, date__gte=start, date__lt=end)
     freshness = _version(messages, "pipermail", mlist.pk, period, mlist.obfuscate_addresses)
 
     def build() -> StreamingHttpResponse:
@@ -205,7 +209,7 @@ def month_pipermail_text(request: HttpRequest, list_name: str, period: str) -> H
 def attachment(request: HttpRequest, list_name: str, message_hash: str, index: int, filename: str) -> HttpResponseBase:
     mlist = get_readable_list(request, list_name)
     message = _message(mlist, message_hash)
-    if message.redacted:
+    if message.is_hidden:
         return _gone()
     listed = Attachment.objects.filter(message=message, index=index).first()
     if listed is None:

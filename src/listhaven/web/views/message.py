@@ -32,7 +32,7 @@ def message_page(request: HttpRequest, list_name: str, message_hash: str) -> Htt
     thread = Thread.objects.only(*_THREAD_FIELDS).get(pk=message.thread_id)
     attachments = (
         list(Attachment.objects.filter(message=message).only("index", "filename", "content_type", "size"))
-        if message.has_attachments and not message.redacted
+        if message.has_attachments and not message.is_hidden
         else []
     )
     urls = ArchiveUrls(mlist.name)

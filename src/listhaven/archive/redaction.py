@@ -1,0 +1,45 @@
+"""Removing a message from the archive on request.
+
+The one way to do it: the Django admin, `listhaven redact` and (later) the list server's owner
+pages all call `redact`. A removed message keeps its row and its raw bytes (for the
+owners); readers see only that it was removed (`Message.objects.visible()` decides where).
+
+The search row goes in the same transaction as the flag, while the indexed text is still known,
+so the index never disagrees with the store. Pages cache nothing of a message's content under
+keys that survive this: month and overview caches hold ids and counts (a removed message keeps
+its place), and the downloads' validators (ETag, Last-Modified) take `redacted_at` into account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from listhaven.archive.models import Message
+from listhaven.search.service import remove_message
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """What `redact` did: `changed` is False when the message was already removed."""
+
+    message: Message
+    changed: bool
+
+
+def redact(message: Message, reason: str = "", *, by: str = "") -> Redaction:
+    """Removes `message` from every page, feed, export, the API and search; keeps the row and bytes."""
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.is_hidden:
+            return Redaction(locked, changed=False)
+        remove_message(locked)  # before the flag: the index needs the text it was given
+        locked.redacted = True
+        locked.redacted_at = timezone.now()
+        locked.redaction_reason = reason.strip()
+        locked.redacted_by = by
+        locked.save(update_fields=["redacted", "redacted_at", "redaction_reason", "redacted_by"])
+    return Redaction(locked, changed=True)
+
