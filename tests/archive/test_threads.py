@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
+import pytest
+
+from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message, Thread, ThreadAlias
+from listhaven.mail.sources import open_source
 
 from .conftest import make_message, parsed
 
@@ -95,3 +101,27 @@ def test_a_reply_without_references_stored_before_its_original_joins_it(mlist):
     assert _thread_sets(mlist) == [["p@x", "r@x", "w@x"]]
     thread = Thread.objects.filter(mailing_list=mlist).get()
     assert thread.root_message.message_id == "p@x"
+
+
+GOLDEN_THREADS = Path(__file__).resolve().parents[1] / "mail" / "golden" / "threads"
+
+
+def _stored_threads(mlist) -> list[list[dict[str, object]]]:
+    threads: dict[int, list[dict[str, object]]] = {}
+    firsts: dict[int, tuple] = {}
+    messages = Message.objects.filter(mailing_list=mlist).select_related("parent").order_by("thread_order")
+    for m in messages:
+        parent = m.parent.message_id if m.parent else None
+        threads.setdefault(m.thread_id, []).append({"id": m.message_id, "parent": parent, "depth": m.thread_depth})
+        firsts[m.thread_id] = min(firsts.get(m.thread_id, (m.date, m.message_id)), (m.date, m.message_id))
+    return [threads[pk] for pk in sorted(threads, key=firsts.__getitem__)]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN_THREADS.glob("*.mbox")))
+@pytest.mark.parametrize("order", ["file", "reversed"])
+def test_golden_threads_stored_in_any_order(mlist, name, order):
+    """The import gives the threads of tests/mail/golden/threads (made by listhaven.mail alone)."""
+    sources = list(open_source(str(GOLDEN_THREADS / f"{name}.mbox")))
+    for source in sources if order == "file" else sources[::-1]:
+        store_batch(mlist, [parse_one(source)])
+    assert _stored_threads(mlist) == json.loads((GOLDEN_THREADS / f"{name}.json").read_text(encoding="utf-8"))
