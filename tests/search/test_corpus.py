@@ -27,7 +27,7 @@ def _text_columns(m) -> dict[str, list[str]]:
 
 def test_hit_counts_on_a_real_archive():
     from listhaven.archive.importer import parse_one
-    from listhaven.archive.ingest import store_batch
+    from listhaven.archive.ingest import Parsed, store_batch
     from listhaven.archive.lists import create_list
     from listhaven.mail.sources import open_source
     from listhaven.search.service import search
@@ -40,7 +40,7 @@ def test_hit_counts_on_a_real_archive():
     seen: set[tuple[str, str]] = set()
     docs = []
     for p in parsed:
-        if p.message is None or (p.message.message_id, p.message.content_hash) in seen:
+        if not isinstance(p, Parsed) or (p.message.message_id, p.message.content_hash) in seen:
             continue
         seen.add((p.message.message_id, p.message.content_hash))
         docs.append((p.message, _text_columns(p.message)))

@@ -18,7 +18,7 @@ from itertools import islice
 from django.conf import settings
 from django.db import close_old_connections
 
-from listhaven.archive.ingest import Parsed, store_batch
+from listhaven.archive.ingest import ImportOutcome, Parsed, Unparsed, store_batch
 from listhaven.archive.models import ImportRun, MailingList
 from listhaven.mail.message import SourceMessage, UnparseableMessage
 from listhaven.mail.parse import ParseLimits, parse_message
@@ -54,14 +54,14 @@ def limits() -> ParseLimits:
     return ParseLimits(max_bytes=settings.MAX_MESSAGE_BYTES, max_parts=settings.MAX_MIME_PARTS)
 
 
-def parse_one(source: SourceMessage, parse_limits: ParseLimits | None = None) -> Parsed:
+def parse_one(source: SourceMessage, parse_limits: ParseLimits | None = None) -> Parsed | Unparsed:
     """Parses one message; never raises: what cannot be parsed carries its reason to quarantine."""
     try:
         return Parsed.prepare(source, parse_message(source, parse_limits or limits()))
     except UnparseableMessage as exc:
-        return Parsed(source, None, exc.reason)
+        return Unparsed(source, exc.reason)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message: quarantine it with the cause
-        return Parsed(source, None, f"parser error: {type(exc).__name__}: {exc}")
+        return Unparsed(source, f"parser error: {type(exc).__name__}: {exc}")
 
 
 def import_path(
@@ -113,7 +113,7 @@ def _start_or_resume(mlist: MailingList, path: str) -> tuple[ImportRun, int]:
     return ImportRun.objects.create(mailing_list=mlist, fingerprint=fingerprint, source=str(path)), 0
 
 
-def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iterator[Parsed]:
+def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iterator[Parsed | Unparsed]:
     workers = _worker_count(workers)
     if workers == 0:
         parse_limits = limits()
@@ -156,11 +156,11 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
         pool.join()
 
 
-def _parse_in_worker(source: SourceMessage) -> Parsed:
+def _parse_in_worker(source: SourceMessage) -> Parsed | Unparsed:
     """parse_one, minus what the writing process does not need back: a parsed message's raw
     bytes travel only compressed (the bytes of a failure stay, for the quarantine)."""
     parsed = parse_one(source)
-    if parsed.message is None:
+    if isinstance(parsed, Unparsed):
         return parsed
     return replace(parsed, source=replace(source, raw=b""))
 
@@ -181,18 +181,18 @@ def _worker_count(requested: int | None) -> int:
     return max(0, requested)
 
 
-def _batched(items: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
+def _batched(items: Iterable[Parsed | Unparsed], size: int) -> Iterator[list[Parsed | Unparsed]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-def import_bytes(mlist: MailingList, raw: bytes, origin: str = "stdin") -> tuple[str, Parsed]:
-    """Stores one message (stdin, LMTP). Returns the outcome ('stored', 'duplicate', 'quarantined')."""
+def import_bytes(mlist: MailingList, raw: bytes, origin: str = "stdin") -> tuple[ImportOutcome, Parsed | Unparsed]:
+    """Stores one message (stdin, LMTP): what became of it, and the message (or why it did not parse)."""
     parsed = parse_one(SourceMessage(raw=raw, origin=origin))
     result = store_batch(mlist, [parsed])
     if result.stored:
-        return "stored", parsed
+        return ImportOutcome.STORED, parsed
     if result.duplicates:
-        return "duplicate", parsed
-    return "quarantined", parsed
+        return ImportOutcome.DUPLICATE, parsed
+    return ImportOutcome.QUARANTINED, parsed

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from enum import Enum
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows
 from listhaven.archive.compression import compress
 from listhaven.archive.models import ImportRun, MailingList, Message, Quarantine
+from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import NewMessage, assign_threads, layout_threads, write_layout
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
@@ -29,17 +31,24 @@ from listhaven.search.documents import build_document
 _CHUNK = 900
 
 
+class ImportOutcome(Enum):
+    """What became of one input message."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # the same Message-ID and content as a stored message: kept once
+    QUARANTINED = "quarantined"  # could not be parsed: its bytes kept with the reason
+
+
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """One input after parsing: the message, or the reason it could not be parsed."""
+    """One input after parsing, ready to store."""
 
     source: SourceMessage
-    message: ParsedMessage | None
-    error: str | None = None
+    message: ParsedMessage
     # Prepared where the parsing happens (a worker process during imports), so the process
     # that writes the database does as little as possible per message.
-    compressed_raw: bytes = b""
-    document: SearchDocument | None = None
+    compressed_raw: bytes
+    document: SearchDocument
 
     @classmethod
     def prepare(cls, source: SourceMessage, message: ParsedMessage) -> Parsed:
@@ -48,7 +57,15 @@ class Parsed:
             0, message.subject, message.sender.name, message.sender.email, recipients, message.body_text,
             [a.filename for a in message.attachments],
         )
-        return cls(source, message, None, compress(source.raw), document)
+        return cls(source, message, compress(source.raw), document)
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """One input that could not be parsed, and why: it goes to quarantine."""
+
+    source: SourceMessage
+    error: str
 
 
 @dataclass
@@ -67,7 +84,7 @@ def subject_window() -> timedelta:
     return timedelta(days=settings.SUBJECT_THREAD_WINDOW_DAYS)
 
 
-def store_batch(mlist: MailingList, batch: Sequence[Parsed], progress: ImportRun | None = None) -> BatchResult:
+def store_batch(mlist: MailingList, batch: Sequence[Parsed | Unparsed], progress: ImportRun | None = None) -> BatchResult:
     """Stores a batch durably. `progress`, when given, advances in the same transaction."""
     with transaction.atomic():
         result = _store(mlist, batch)
@@ -81,12 +98,12 @@ def store_batch(mlist: MailingList, batch: Sequence[Parsed], progress: ImportRun
     return result
 
 
-def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
+def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed]) -> BatchResult:
     result = BatchResult()
-    parsed = [p for p in batch if p.message is not None]
+    parsed = [p for p in batch if isinstance(p, Parsed)]
     for p in batch:
-        if p.message is None:
-            quarantine(mlist, p.source, p.error or "unparseable")
+        if isinstance(p, Unparsed):
+            quarantine(mlist, p.source, p.error)
             result.quarantined += 1
     fresh, derived, flagged = _drop_duplicates(mlist, parsed, result)
     if not fresh:
@@ -95,7 +112,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed]) -> BatchResult:
     window = subject_window()
     new = [
         NewMessage(i, m.message_id, m.references, m.subject, m.subject_normalised, m.date)
-        for i, m in enumerate(p.message for p in fresh)  # type: ignore[misc]
+        for i, m in enumerate(p.message for p in fresh)
     ]
     assignment = assign_threads(mlist, new, window)
     pks = allocate_ids("archive_message", len(fresh))
@@ -119,7 +136,7 @@ def _drop_duplicates(
     taken, stored or earlier in the batch, with different content (they get a public id derived
     from their content); and the positions to flag as sharing a Message-ID (those, plus a first
     copy earlier in the batch, which keeps the Message-ID's own hash)."""
-    ids = list({p.message.message_id for p in parsed})  # type: ignore[union-attr]
+    ids = list({p.message.message_id for p in parsed})
     seen: dict[str, set[str]] = {}
     for start in range(0, len(ids), _CHUNK):
         for msgid, chash in Message.objects.filter(
@@ -131,7 +148,6 @@ def _drop_duplicates(
     flagged: set[int] = set()
     for p in parsed:
         m = p.message
-        assert m is not None
         hashes = seen.setdefault(m.message_id, set())
         if m.content_hash in hashes:
             result.duplicates += 1
@@ -140,11 +156,11 @@ def _drop_duplicates(
             derived.add(len(fresh))
             flagged.add(len(fresh))
             # an earlier copy in this same batch is not in the store yet: flag it here
-            flagged.update(i for i, q in enumerate(fresh) if q.message.message_id == m.message_id)  # type: ignore[union-attr]
+            flagged.update(i for i, q in enumerate(fresh) if q.message.message_id == m.message_id)
         hashes.add(m.content_hash)
         fresh.append(p)
     if flagged:
-        reused = {fresh[i].message.message_id for i in flagged}  # type: ignore[union-attr]
+        reused = {fresh[i].message.message_id for i in flagged}
         Message.objects.filter(mailing_list=mlist, message_id__in=reused).update(msgid_conflict=True)
     return fresh, derived, flagged
 
@@ -155,23 +171,21 @@ def _public_id(m: ParsedMessage, taken: bool) -> str:
     return message_id_hash(m.message_id)
 
 
+# archive_message's columns as the ingest writes them: identity and place, then what parsing gave.
 _MESSAGE_COLUMNS = (
     "id", "mailing_list_id", "thread_id", "public_id", "message_id", "message_id_synthetic", "msgid_conflict",
-    "content_hash", "in_reply_to", "references", "sender_name", "sender_email", "recipients", "subject",
-    "subject_normalised", "date", "utc_offset", "date_source", "body_text", "body_source", "has_attachments",
-    "size", "defects", "parent_id", "thread_depth", "thread_order", "archive_number", "imported_at", "redacted",
+    "content_hash", "size", *ParsedFields._fields,
+    "parent_id", "thread_depth", "thread_order", "archive_number", "imported_at", "redacted",
 )
 
 
-def _tree_rows(pks: list[int], fresh: list[Parsed], new: list[NewMessage]) -> list[tuple]:
-    """The new messages as threads.layout_threads reads stored ones (_TREE_COLUMNS)."""
-    rows = []
-    for pk, p, n in zip(pks, fresh, new):
-        m = p.message
-        assert m is not None
-        rows.append((pk, m.message_id, "\n".join(m.references), m.subject, m.subject_normalised, m.date,
-                     m.sender.name, m.sender.email, None, 0, 0, n.thread_id))
-    return rows
+def _tree_rows(pks: list[int], fresh: list[Parsed], new: list[NewMessage]) -> list[TreeRow]:
+    """The new messages as threads.layout_threads reads stored ones."""
+    return [
+        TreeRow(pk, m.message_id, "\n".join(m.references), m.subject, m.subject_normalised, m.date,
+                m.sender.name, m.sender.email, None, 0, 0, n.thread_id)
+        for pk, m, n in zip(pks, (p.message for p in fresh), new)
+    ]
 
 
 def _insert_messages(
@@ -188,19 +202,13 @@ def _insert_messages(
     rows = []
     for i, (pk, p, n) in enumerate(zip(pks, fresh, new)):
         m = p.message
-        assert m is not None
+        fields = message_row(m)._replace(date=db_datetime(m.date))
         rows.append((
             pk, mlist.pk, n.thread_id, _public_id(m, i in derived), m.message_id, m.message_id_derived,
-            i in flagged, m.content_hash, m.in_reply_to or "", "\n".join(m.references), m.sender.name,
-            m.sender.email, db_json(_recipients(m)), m.subject, m.subject_normalised, db_datetime(m.date),
-            m.utc_offset_minutes, m.date_source, m.body_text, m.body_source, bool(m.attachments), m.size,
-            "\n".join(m.defects), *positions.get(pk, (None, 0, 0)), number + i, now, False,
+            i in flagged, m.content_hash, m.size, *fields._replace(recipients=db_json(fields.recipients)),
+            *positions.get(pk, (None, 0, 0)), number + i, now, False,
         ))
     insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
-
-
-def _recipients(m: ParsedMessage) -> dict[str, list[list[str]]]:
-    return {"to": [[a.name, a.email] for a in m.to], "cc": [[a.name, a.email] for a in m.cc]}
 
 
 def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:
@@ -215,16 +223,13 @@ def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:
         [
             (pk, a.index, a.filename, a.content_type, a.size)
             for pk, p in zip(pks, fresh)
-            for a in p.message.attachments  # type: ignore[union-attr]
+            for a in p.message.attachments
         ],
     )
 
 
 def _index(pks: list[int], fresh: list[Parsed]) -> None:
-    documents = []
-    for pk, p in zip(pks, fresh):
-        document = p.document or Parsed.prepare(p.source, p.message).document  # type: ignore[arg-type]
-        documents.append(replace(document, rowid=pk))  # type: ignore[arg-type]
+    documents = [replace(p.document, rowid=pk) for pk, p in zip(pks, fresh)]
     with connection.cursor() as cursor:
         backend_for(connection).index(cursor, documents)
 

@@ -14,11 +14,12 @@ from django.db import connection, transaction
 
 from listhaven.archive.compression import decompress
 from listhaven.archive.importer import parse_one
-from listhaven.archive.ingest import subject_window
+from listhaven.archive.ingest import Parsed, subject_window
 from listhaven.archive.models import Attachment, MailingList, Message, Thread, ThreadAlias, ThreadRef
+from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import free_thread_public_ids, refresh_threads
 from listhaven.mail.message import SourceMessage
-from listhaven.mail.threading import ThreadItem, thread_membership
+from listhaven.mail.threading import thread_membership
 from listhaven.search import backend_for
 from listhaven.search.documents import document_for_message
 
@@ -66,19 +67,13 @@ def _reparse_and_reindex(mlist: MailingList, counts: ReindexCounts) -> None:
 def _reparse(message: Message) -> bool:
     """Refreshes the parsed fields from the raw bytes; False (fields kept) if they no longer parse."""
     raw = decompress(message.raw.data)
-    parsed = parse_one(SourceMessage(raw, f"message {message.pk}", message.raw.from_line or None)).message
-    if parsed is None:
+    result = parse_one(SourceMessage(raw, f"message {message.pk}", message.raw.from_line or None))
+    if not isinstance(result, Parsed):
         return False
-    message.references = "\n".join(parsed.references)
-    message.in_reply_to = parsed.in_reply_to or ""
-    message.sender_name, message.sender_email = parsed.sender.name, parsed.sender.email
-    message.recipients = {"to": [[a.name, a.email] for a in parsed.to], "cc": [[a.name, a.email] for a in parsed.cc]}
-    message.subject, message.subject_normalised = parsed.subject, parsed.subject_normalised
-    message.date, message.utc_offset, message.date_source = parsed.date, parsed.utc_offset_minutes, parsed.date_source
-    message.body_text, message.body_source = parsed.body_text, parsed.body_source
-    message.has_attachments = bool(parsed.attachments)
-    message.defects = "\n".join(parsed.defects)
-    message.save()
+    parsed = result.message
+    for name, value in message_row(parsed)._asdict().items():
+        setattr(message, name, value)
+    message.save(update_fields=ParsedFields._fields)
     Attachment.objects.filter(message=message).delete()
     Attachment.objects.bulk_create(
         Attachment(message=message, index=a.index, filename=a.filename, content_type=a.content_type, size=a.size)
@@ -91,11 +86,9 @@ def _reparse(message: Message) -> bool:
 
 def rebuild_threads(mlist: MailingList) -> int:
     """Recomputes thread membership of a whole list from Message-IDs, references and subjects."""
-    rows = list(
-        Message.objects.filter(mailing_list=mlist)
-        .order_by("date", "pk")
-        .values_list("pk", "message_id", "references", "subject", "subject_normalised", "date", "public_id", "thread_id")
-    )
+    messages = Message.objects.filter(mailing_list=mlist)
+    rows = list(map(TreeRow._make, messages.order_by("date", "pk").values_list(*TreeRow._fields)))
+    public_ids = dict(messages.values_list("pk", "public_id"))
     components = _components(rows)
     old_threads = {t.pk: t for t in Thread.objects.filter(mailing_list=mlist)}
     thread_of_first = {}
@@ -106,14 +99,15 @@ def rebuild_threads(mlist: MailingList) -> int:
     ref_rows: list[ThreadRef] = []
     for members in components:
         first = members[0]
-        reuse = thread_of_first.get(first[6]) or first[7]
+        first_public_id = public_ids[first.pk]
+        reuse = thread_of_first.get(first_public_id) or first.thread_id
         if reuse in kept or reuse not in old_threads:
-            thread = Thread.objects.create(mailing_list=mlist, public_id=free_thread_public_ids(mlist, [first[6]])[0])
+            thread = Thread.objects.create(mailing_list=mlist, public_id=free_thread_public_ids(mlist, [first_public_id])[0])
         else:
             thread = old_threads[reuse]
         kept.add(thread.pk)
-        assignments += [(thread.pk, row[0]) for row in members]
-        ids = {row[1] for row in members} | {r for row in members for r in row[2].split("\n") if r}
+        assignments += [(thread.pk, row.pk) for row in members]
+        ids = {row.message_id for row in members} | {r for row in members for r in row.references.split("\n") if r}
         ref_rows += [ThreadRef(mailing_list=mlist, message_id=i, thread=thread) for i in ids]
     with connection.cursor() as cursor:
         cursor.executemany("UPDATE archive_message SET thread_id = %s WHERE id = %s", assignments)
@@ -124,14 +118,12 @@ def rebuild_threads(mlist: MailingList) -> int:
     return len(kept)
 
 
-def _components(rows: list[tuple]) -> list[list[tuple]]:
+def _components(rows: list[TreeRow]) -> list[list[TreeRow]]:
     """The rows grouped into threads by the rule the ingest applies (`thread_membership`)."""
-    items = [
-        ThreadItem(row[1], tuple(r for r in row[2].split("\n") if r), row[4], row[5], row[3]) for row in rows
-    ]
-    by_msgid: dict[str, list[tuple]] = defaultdict(list)
+    items = [row.thread_item() for row in rows]
+    by_msgid: dict[str, list[TreeRow]] = defaultdict(list)
     for row in rows:
-        by_msgid[row[1]].append(row)  # a reused Message-ID: its messages share one thread
+        by_msgid[row.message_id].append(row)  # a reused Message-ID: its messages share one thread
     return [[row for msgid in group for row in by_msgid[msgid]] for group in thread_membership(items, subject_window())]
 
 

@@ -34,6 +34,7 @@ from listhaven.archive.models import (
     ThreadAlias,
     ThreadRef,
 )
+from listhaven.archive.rows import TreeRow
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.threading import ThreadItem, UnionFind, joins_by_subject, thread_links, thread_messages
 
@@ -53,7 +54,7 @@ class NewMessage:
     date: datetime
     thread_id: int | None = None
 
-    def item(self) -> ThreadItem:
+    def thread_item(self) -> ThreadItem:
         return ThreadItem(self.message_id, self.references, self.subject_normalised, self.date, self.subject)
 
 
@@ -74,7 +75,7 @@ def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_wind
         uf.union("m:" + item.message_id, f"t:{thread_pk}")
     for m in batch:
         uf.find("m:" + m.message_id)
-    for a, b in thread_links([m.item() for m in batch], [item for item, _ in stored], subject_window):
+    for a, b in thread_links([m.thread_item() for m in batch], [item for item, _ in stored], subject_window):
         uf.union("m:" + a, "m:" + b)
 
     components: dict[str, list[NewMessage]] = {}
@@ -140,7 +141,7 @@ def _subject_candidates(
     batch reply without references, every message of its subject up to `window` before it; for
     every batch message, the stored replies without references of its subject up to `window` after."""
     found: dict[int, tuple[ThreadItem, int]] = {}
-    replies = [m for m in batch if joins_by_subject(m.item())]
+    replies = [m for m in batch if joins_by_subject(m.thread_item())]
     subjects = {m.subject_normalised for m in replies}
     for start, end in _merged((m.date - window, m.date) for m in replies):
         found.update(_stored_by_subject(mlist, start, end, subjects, replies_only=False))
@@ -227,12 +228,6 @@ def free_thread_public_ids(mlist: MailingList, wanted: list[str]) -> list[str]:
     return chosen
 
 
-_TREE_COLUMNS = (
-    "pk", "message_id", "references", "subject", "subject_normalised", "date",
-    "sender_name", "sender_email", "parent_id", "thread_depth", "thread_order", "thread_id",
-)
-
-
 @dataclass
 class ThreadLayout:
     """Tree positions and summaries of some threads, computed before they are written."""
@@ -242,16 +237,17 @@ class ThreadLayout:
     empty: list[int] = field(default_factory=list)
 
 
-def layout_threads(thread_pks: Iterable[int], pending: Sequence[tuple], subject_window: timedelta) -> ThreadLayout:
-    """Lays out these threads from their stored messages plus `pending` rows (shaped like
-    _TREE_COLUMNS) about to be inserted, so new messages are written once, in place."""
+def layout_threads(thread_pks: Iterable[int], pending: Sequence[TreeRow], subject_window: timedelta) -> ThreadLayout:
+    """Lays out these threads from their stored messages plus `pending` rows about to be
+    inserted, so new messages are written once, in place."""
     pks = sorted(set(thread_pks))
-    rows_by_thread: dict[int, list[tuple]] = {pk: [] for pk in pks}
+    rows_by_thread: dict[int, list[TreeRow]] = {pk: [] for pk in pks}
     for start in range(0, len(pks), _CHUNK):
-        for row in Message.objects.filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*_TREE_COLUMNS):
-            rows_by_thread[row[11]].append(row)
+        stored = Message.objects.filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*TreeRow._fields)
+        for row in map(TreeRow._make, stored):
+            rows_by_thread[row.thread_id].append(row)
     for row in pending:
-        rows_by_thread[row[11]].append(row)
+        rows_by_thread[row.thread_id].append(row)
     layout = ThreadLayout()
     for pk, rows in rows_by_thread.items():
         if not rows:
@@ -285,50 +281,47 @@ def refresh_threads(thread_pks: Iterable[int], subject_window: timedelta) -> Non
     write_layout(layout_threads(thread_pks, [], subject_window))
 
 
-def _tree_updates(rows: list[tuple], subject_window: timedelta) -> tuple[int, list[tuple]]:
+def _tree_updates(rows: list[TreeRow], subject_window: timedelta) -> tuple[int, list[tuple[int | None, int, int, int]]]:
     """JWZ over one thread's messages: (root message pk, changed (parent, depth, order, pk) rows)."""
-    by_msgid: dict[str, tuple] = {}
-    for row in sorted(rows, key=lambda r: r[0]):
-        by_msgid.setdefault(row[1], row)  # a reused Message-ID: the first stored one holds the place
-    items = [
-        ThreadItem(message_id=r[1], references=tuple(x for x in r[2].split("\n") if x), subject_normalised=r[4], date=r[5], subject=r[3])
-        for r in by_msgid.values()
-    ]
+    by_msgid: dict[str, TreeRow] = {}
+    for row in sorted(rows, key=lambda r: r.pk):
+        by_msgid.setdefault(row.message_id, row)  # a reused Message-ID: the first stored one holds the place
+    items = [row.thread_item() for row in by_msgid.values()]
     positions = {p.message_id: p for p in thread_messages(items, subject_window=subject_window).positions}
-    pk_of = {msgid: row[0] for msgid, row in by_msgid.items()}
+    pk_of = {msgid: row.pk for msgid, row in by_msgid.items()}
     ranked = sorted(positions.values(), key=lambda p: p.order)
     order_of = {p.message_id: n for n, p in enumerate(ranked)}  # dense 0..n-1 within the thread
     updates = []
     extra = len(order_of)
-    for row in sorted(rows, key=lambda r: (r[5], r[0])):
-        if by_msgid[row[1]] is row and row[1] in positions:
-            pos = positions[row[1]]
+    for row in sorted(rows, key=lambda r: (r.date, r.pk)):
+        if by_msgid[row.message_id] is row and row.message_id in positions:
+            pos = positions[row.message_id]
             parent_pk = pk_of.get(pos.parent_id) if pos.parent_id else None
-            depth, order = pos.depth, order_of[row[1]]
+            depth, order = pos.depth, order_of[row.message_id]
         else:  # a second message under a reused Message-ID: after the tree, a reply to its namesake
-            namesake = positions.get(row[1])
-            parent_pk, depth, order = pk_of.get(row[1]), (namesake.depth + 1 if namesake else 1), extra
+            namesake = positions.get(row.message_id)
+            parent_pk, depth, order = pk_of.get(row.message_id), (namesake.depth + 1 if namesake else 1), extra
             extra += 1
-        if (row[8], row[9], row[10]) != (parent_pk, depth, order):
-            updates.append((parent_pk, depth, order, row[0]))
-    root_pk = pk_of[ranked[0].message_id] if ranked else min(rows, key=lambda r: r[5])[0]
+        if (row.parent_id, row.thread_depth, row.thread_order) != (parent_pk, depth, order):
+            updates.append((parent_pk, depth, order, row.pk))
+    root_pk = pk_of[ranked[0].message_id] if ranked else min(rows, key=lambda r: r.date).pk
     return root_pk, updates
 
 
-def _summary_row(thread_pk: int, root_pk: int, rows: list[tuple]) -> tuple:
-    root = next(r for r in rows if r[0] == root_pk)
+def _summary_row(thread_pk: int, root_pk: int, rows: list[TreeRow]) -> tuple:
+    root = next(r for r in rows if r.pk == root_pk)
     # People are told apart by address; they are shown by name (the address when nameless,
     # which pages obfuscate like every other address).
-    senders = Counter((r[7] or r[6]).lower() for r in rows)
-    shown_as = {(r[7] or r[6]).lower(): r[6] or r[7] for r in rows}
+    senders = Counter((r.sender_email or r.sender_name).lower() for r in rows)
+    shown_as = {(r.sender_email or r.sender_name).lower(): r.sender_name or r.sender_email for r in rows}
     return (
         root_pk,
-        root[3],
-        root[4],
+        root.subject,
+        root.subject_normalised,
         len(rows),
         len(senders),
         db_json([shown_as[key] for key, _ in senders.most_common(20)]),
-        db_datetime(min(r[5] for r in rows)),
-        db_datetime(max(r[5] for r in rows)),
+        db_datetime(min(r.date for r in rows)),
+        db_datetime(max(r.date for r in rows)),
         thread_pk,
     )

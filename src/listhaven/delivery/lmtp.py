@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from listhaven.archive.importer import import_bytes
+from listhaven.archive.ingest import ImportOutcome, Unparsed
 from listhaven.archive.lists import ListNotFound, find_list
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,11 @@ def deliver(address: str, raw: bytes, origin: str = "lmtp") -> str:
     except Exception:
         log.exception("LMTP delivery to %s failed; the MTA will retry", address)
         return _temporary_failure(rcpt, "could not store the message now")
-    if outcome == "stored":
+    if outcome is ImportOutcome.STORED:
         return f"250 2.0.0 <{rcpt}>: stored in the archive"
-    if outcome == "duplicate":
+    if outcome is ImportOutcome.DUPLICATE:
         return f"250 2.0.0 <{rcpt}>: duplicate of an archived message, kept once"
-    reason = _printable(parsed.error or "unparseable")[:200]
+    reason = _printable(parsed.error if isinstance(parsed, Unparsed) else "not stored")[:200]
     return f"250 2.0.0 <{rcpt}>: quarantined, kept with its reason: {reason}"
 
 
