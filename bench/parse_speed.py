@@ -1,8 +1,8 @@
 """Messages per second of `parse_message` on the first N messages of the ltp corpus.
 
-    .venv/bin/python bench/parse_speed.py [N] [--profile]
+    .venv/bin/python bench/parse_speed.py [N] [--profile] [--corpus PATH]
 
-Reads ../shared/corpora/ltp.mbox.zst (mboxrd, zstd), splits it on ``From `` lines that
+Reads ../shared/corpora/ltp.mbox.zst (mboxrd, zstd; --corpus names another, e.g. linux-pm-10k.mbox.zst), splits it on ``From `` lines that
 follow an empty line, and times parsing alone (reading and splitting are not counted).
 """
 
@@ -20,15 +20,16 @@ import zstandard
 from listhaven.mail.message import SourceMessage, UnparseableMessage
 from listhaven.mail.parse import parse_message
 
-CORPUS = Path(__file__).resolve().parents[1] / "../shared/corpora/ltp.mbox.zst"
+CORPORA = Path(__file__).resolve().parents[1] / "../shared/corpora"
+CORPUS = CORPORA / "ltp.mbox.zst"
 
 
-def read_messages(limit: int) -> list[SourceMessage]:
+def read_messages(limit: int, corpus: Path = CORPUS) -> list[SourceMessage]:
     messages: list[SourceMessage] = []
     lines: list[bytes] = []
     from_line = ""
     previous_blank = True
-    with CORPUS.open("rb") as compressed:
+    with corpus.open("rb") as compressed:
         reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(compressed), 1 << 20)
         for line in reader:
             if previous_blank and line.startswith(b"From "):
@@ -47,7 +48,11 @@ def read_messages(limit: int) -> list[SourceMessage]:
 
 def main() -> None:
     limit = int(next((arg for arg in sys.argv[1:] if arg.isdigit()), "5000"))
-    messages = read_messages(limit)
+    corpus = CORPUS
+    if "--corpus" in sys.argv:
+        corpus = Path(sys.argv[sys.argv.index("--corpus") + 1])
+        corpus = corpus if corpus.exists() else CORPORA / corpus
+    messages = read_messages(limit, corpus)
     profile = cProfile.Profile() if "--profile" in sys.argv else None
     refused = 0
     start, cpu_start = time.perf_counter(), time.process_time()

@@ -1,9 +1,11 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|store|pages|search|export|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|store|pages|search|export|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
+import-kernel  bench/peers_import.py: the kernel list (linux-pm-10k.mbox.zst) and ltp imported by
+        Listhaven and indexed by mu, back to back, 3 rounds each; medians and the mu/Listhaven ratio.
 store   builds the large store: the ltp corpus plus N generated messages (default 165,000) in the
         demo lists, >= 200,000 messages in all (reused when it exists).
 pages   server time of the message page, a ~200-message thread, a month index and the list
@@ -167,7 +169,7 @@ def bench_script(script: str, data: Path, *args: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["import", "store", "pages", "search", "export", "all"])
+    parser.add_argument("what", nargs="?", default="all", choices=["import", "import-kernel", "store", "pages", "search", "export", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -177,6 +179,11 @@ def main() -> int:
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
     if args.what in ("import", "all"):
         results["import"] = bench_import(base)
+    if args.what in ("import-kernel", "all"):
+        sys.path.insert(0, str(REPO / "bench"))
+        import peers_import
+
+        results["import-kernel"] = peers_import.main(["--dir", str(base)])
     if args.what in ("store", "pages", "search", "export", "all"):
         data = build_store(base, args.extra)
         if args.what in ("pages", "all"):

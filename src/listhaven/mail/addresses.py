@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import re
 from email.utils import getaddresses, parseaddr
+from functools import lru_cache
 
 from listhaven.mail.encoded_words import decode_words
 from listhaven.mail.message import Address
 
 # Pipermail's obfuscation, in From: headers and mbox From_ lines: "jjl at pobox.com (John J. Lee)".
 _PIPERMAIL = re.compile(r"\s*([^\s@<>(),\"]+) at ([^\s@<>(),\"]+\.[^\s@<>(),\"]+)\s*(?:\((.*)\))?\s*")
-_COMPLEX = re.compile(r'["()\\:;]|=\?')
-_SIMPLE = re.compile(r"\s*(?:([^<>@,]*?)\s*<([^<>\s,]+@[^<>\s,]+)>|([^<>\s,]+@[^<>\s,]+))\s*")
+# The plain shapes of a To/Cc item, for the fast path: ``a@b``, ``<a@b>``, ``Name <a@b>`` and
+# ``"Last, First" <a@b>``, with names of atoms and quoted strings (no comments, groups, backslash
+# escapes, domain literals or folding). The character classes are email._parseaddr's: its atoms end
+# at its specials and at space/tab/CR/LF only, so other whitespace (NBSP, \x0b) belongs to a phrase
+# word. In an address it does not: there getaddrspec drops an atom that str.strip() empties, so an
+# address with any whitespace goes to the standard parser.
+_ATOM_CHARS = r'[^()<>@,:;."\[\]\\\s]'
+_DOT_ATOM = rf"{_ATOM_CHARS}+(?:\.{_ATOM_CHARS}+)*"
+_ADDR_SPEC = rf"{_DOT_ATOM}@{_DOT_ATOM}"
+# A phrase: phrase characters (atoms, dots, space, tab) and quoted strings, each character taken
+# by exactly one branch so a failed match cannot backtrack exponentially.
+_PHRASE = r'(?:[^()<>@,:;"\[\]\\\r\n]|"[^"\\\r\n]*")+'
+_ITEM = re.compile(
+    rf"[ \t]*(?:(?P<phrase>{_PHRASE})?<(?P<angle>{_ADDR_SPEC})>|(?P<bare>{_ADDR_SPEC}))[ \t]*(?:,|\Z)"
+)
+_WORD = re.compile(r'"([^"]*)"|([^ \t"]+)')
 _SPACE = re.compile(r"\s+")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -41,6 +56,14 @@ def parse_address_list(value: str | None, limit: int = 200) -> tuple[Address, ..
     """Every mailbox of a To/Cc value (groups flattened), at most `limit`. Never raises."""
     if not value or not value.strip():
         return ()
+    return _address_list(value, limit)
+
+
+# A list's mail repeats itself: in a kernel list's 10,000 messages the 20,000 To/Cc values hold
+# 6,200 distinct values and 2,700 distinct mailboxes. Both functions are pure, their results
+# immutable; the caches are per process and bounded.
+@lru_cache(maxsize=4096)
+def _address_list(value: str, limit: int) -> tuple[Address, ...]:
     pipermail = _pipermail(value)
     if pipermail is not None:
         return (pipermail,)
@@ -65,7 +88,8 @@ def _parse_one(value: str) -> Address | None:
     if pipermail is not None:
         return pipermail
     simple = _simple_list(value)
-    name, email = simple[0] if simple is not None and len(simple) == 1 else parseaddr(value)
+    # parseaddr is the first pair of getaddresses
+    name, email = simple[0] if simple else parseaddr(value)
     if "@" not in email:
         # No address at all ("Foo Bar", "root", "<>"): keep readable words as a name.
         words = name or value
@@ -74,20 +98,27 @@ def _parse_one(value: str) -> Address | None:
 
 
 def _simple_list(value: str) -> list[tuple[str, str]] | None:
-    """(name, address) pairs when every item is a plain ``Name <a@b>`` or ``a@b``; else None.
+    """The (name, address) pairs `email.utils.getaddresses([value])` gives, when every item has a
+    plain shape (see _ITEM); None for anything else, which goes to the standard parser.
 
-    Most values are that simple; the stdlib parser is kept for quoting, comments and groups.
+    Kernel-style To/Cc values of 20-40 such items made the standard parser most of the parse
+    time; tests/mail/test_address_fast_path.py checks equality on generated and real values.
     """
-    if _COMPLEX.search(value):
-        return None
     pairs: list[tuple[str, str]] = []
-    for item in value.split(","):
-        match = _SIMPLE.fullmatch(item)
+    position, end = 0, len(value)
+    while position < end:
+        match = _ITEM.match(value, position)
         if match is None:
-            if item.strip():
-                return None
-            continue
-        pairs.append((match.group(1) or "", match.group(2) or match.group(3)))
+            return None
+        bare = match.group("bare")
+        if bare is not None:
+            pairs.append(("", bare))
+        else:
+            phrase = match.group("phrase") or ""
+            # getaddresses joins the phrase's words (quoted strings without their quotes) with one space
+            name = " ".join(w.group(2) if w.group(1) is None else w.group(1) for w in _WORD.finditer(phrase))
+            pairs.append((name, match.group("angle")))
+        position = match.end()
     return pairs
 
 
@@ -100,6 +131,7 @@ def _pipermail(value: str) -> Address | None:
     return _make(match.group(3) or "", f"{match.group(1)}@{match.group(2)}")
 
 
+@lru_cache(maxsize=8192)
 def _make(name: str, email: str) -> Address:
     return Address(clean_name(name), normalise_email(email))
 
