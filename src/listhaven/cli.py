@@ -1,34 +1,62 @@
-"""The one `listhaven` command. Each layer registers its subcommands from its own `commands` module.
+"""The one `listhaven` command.
 
 Global options: ``--data-dir`` (or LISTHAVEN_DATA) chooses the store, so several can live side by side.
+
+Start-up is part of every command's answer time (`listhaven search` should answer as fast as
+`mu find`), so nothing is imported before it is needed:
+
+- COMMANDS below names each subcommand, the module that defines it and its one-line help. Only the
+  module of the command being run is imported; `listhaven --help` imports none.
+- Django is set up after the arguments are parsed, and the schema check reads the migration table
+  and the migration file names instead of loading every migration (`ensure_schema`).
+- Command modules import what a handler needs inside the handler (rich, the search service,
+  servers), never at module level, and this module imports nothing beyond the standard library's
+  argparse, os and sys.
+
+To add a command: one line in COMMANDS, and in that module a `register(subparsers)` that adds a
+parser of the same name with `set_defaults(handler=...)`. tests/test_cli.py checks that the table
+and the modules agree. Check the cost with ``python -X importtime -m listhaven COMMAND --help``.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
-import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-# Modules with a `register(subparsers)` function; the order is the order of `listhaven --help`.
-COMMAND_MODULES = (
-    "listhaven.archive.commands",
-    "listhaven.search.commands",
-    "listhaven.archive.export_commands",
-    "listhaven.site.commands",
-    "listhaven.delivery.commands",
-    "listhaven.demo.commands",
-)
+# name -> (module whose register(subparsers) adds it, help shown by `listhaven --help`), in the
+# order of `listhaven --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("listhaven.archive.commands", "create a list (list create NAME@DOMAIN)"),
+    "lists": ("listhaven.archive.commands", "show every list"),
+    "import": ("listhaven.archive.commands", "import mbox, Maildir, Pipermail .txt or '-' (stdin) into a list"),
+    "quarantine": ("listhaven.archive.commands", "messages that could not be parsed, with the reason"),
+    "stats": ("listhaven.archive.commands", "messages, threads, authors, dates and months of a list"),
+    "threads": ("listhaven.archive.commands", "the most recent threads of a list"),
+    "reindex": ("listhaven.archive.commands", "rebuild threads and the search index from the raw messages"),
+    "search": ("listhaven.search.commands", "search a list's archive (LIST may be 'all'); see docs/search.md"),
+    "export": ("listhaven.archive.export_commands",
+               "write a list's archive (or one thread, month or search) as mbox or Pipermail text"),
+    "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),
+    "createadmin": ("listhaven.site.commands", "create an administrator account for /admin/ (asks for a password)"),
+    "serve": ("listhaven.site.commands", "serve the web archive with gunicorn"),
+    "lmtp": ("listhaven.delivery.commands",
+             "receive list mail from the MTA over LMTP and archive it (until SIGINT/SIGTERM)"),
+    "demo-data": ("listhaven.demo.commands", "write a generated demo archive as mbox files"),
+    "demo-import": ("listhaven.demo.commands", "generate the demo archive and import it"),
+}
+_GLOBAL_OPTIONS_WITH_VALUE = ("--data-dir",)
 
 
 class CommandError(Exception):
     """A user-facing failure: printed without a traceback, exit status 1."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with the command that `argv` names fully defined and the others as names with
+    their help only; without `argv`, every command fully defined (tests, documentation)."""
     parser = argparse.ArgumentParser(
         prog="listhaven",
         description="Mailing lists and their archives: import, thread, search and serve list mail.",
@@ -40,12 +68,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    wanted = command_name(argv) if argv is not None else None
+    modules = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
+    if argv is not None:
+        modules = [COMMANDS[wanted][0]] if wanted in COMMANDS else []
+    for name, (module, help_text) in COMMANDS.items():
+        if module in modules:
+            __import__(module, fromlist=["register"]).register(_Only(subparsers, module))
+            modules.remove(module)
+        if name not in subparsers.choices:
+            subparsers.add_parser(name, help=help_text)
     return parser
 
 
+class _Only:
+    """The subparsers action as a command module sees it: a command the table does not give to that
+    module fails at once, and each command's help is the table's."""
+
+    def __init__(self, subparsers: argparse._SubParsersAction, module: str) -> None:  # type: ignore[type-arg]
+        self.subparsers = subparsers
+        self.module = module
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        if COMMANDS.get(name, ("",))[0] != self.module:
+            raise LookupError(f"{self.module} adds the command {name!r}: name it in listhaven.cli.COMMANDS")
+        kwargs["help"] = COMMANDS[name][1]
+        return self.subparsers.add_parser(name, **kwargs)  # type: ignore[arg-type]
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names: its first word that is neither an option nor an option's value."""
+    words = iter(argv)
+    for word in words:
+        if word in _GLOBAL_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def setup_django(data_dir: str | None) -> None:
+    from pathlib import Path
+
     if data_dir:
         os.environ["LISTHAVEN_DATA"] = str(Path(data_dir).resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
@@ -59,6 +123,8 @@ def setup_django(data_dir: str | None) -> None:
 
 def ensure_schema() -> None:
     """Brings the store's schema up to date; a fresh store needs no separate step."""
+    if every_migration_recorded():
+        return
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
@@ -68,9 +134,39 @@ def ensure_schema() -> None:
         call_command("migrate", interactive=False, verbosity=0)
 
 
+def every_migration_recorded() -> bool:
+    """True when each migration file of each app is in the store's migration table.
+
+    The usual answer, found with one query and a directory listing per app instead of importing
+    every migration into a graph (which took longer than a search). Any doubt (no table yet, a file
+    that is not recorded, a squashed migration) answers False, and Django's own check decides.
+    """
+    from importlib.util import find_spec
+
+    from django.apps import apps
+    from django.conf import settings
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT app, name FROM django_migrations")
+            applied = set(cursor.fetchall())
+    except DatabaseError:
+        return False
+    for config in apps.get_app_configs():
+        module = settings.MIGRATION_MODULES.get(config.label, f"{config.name}.migrations")
+        spec = find_spec(module) if module else None
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for file_name in os.listdir(folder):
+                name, dot, extension = file_name.rpartition(".")
+                if dot and extension == "py" and not name.startswith(("_", "~")) and (config.label, name) not in applied:
+                    return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     setup_django(args.data_dir)
     if getattr(args, "needs_schema", True):
         ensure_schema()

@@ -20,7 +20,7 @@ from listhaven.mail.headers import split_message
 from listhaven.mail.sources import open_source
 
 CORPORA = Path(__file__).resolve().parents[2] / "../shared/corpora"
-MANY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 if settings._current_profile == "long":
     MANY = settings(settings.get_profile("long"))
 

@@ -7,14 +7,10 @@ import json
 import sys
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from listhaven.cli import CommandError
+from listhaven.columns import print_columns
 
-console = Console(stderr=True)
-out = Console()
+# Imports beyond the standard library go inside the handlers: see listhaven/cli.py.
 
 
 def register(subparsers: Any) -> None:
@@ -93,7 +89,7 @@ def cmd_list_create(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"name": mlist.name, "address": mlist.address})
     else:
-        out.print(f"created list [bold]{mlist.address}[/] (short name {mlist.name})")
+        print(f"created list {mlist.address} (short name {mlist.name})")
     return 0
 
 
@@ -110,10 +106,10 @@ def cmd_lists(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
-    table = Table("name", "address", "messages", "private", "description")
-    for d in data:
-        table.add_row(d["name"], d["address"], str(d["messages"]), "yes" if d["private"] else "", d["description"])
-    out.print(table)
+    print_columns(
+        ("name", "address", "messages", "private", "description"),
+        [(d["name"], d["address"], d["messages"], "yes" if d["private"] else "", d["description"]) for d in data],
+    )
     return 0
 
 
@@ -143,15 +139,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _import_with_progress(mlist, source: str, args: argparse.Namespace):
     from listhaven.archive.importer import import_path
 
-    quiet = args.json or not sys.stderr.isatty()
+    if args.json or not sys.stderr.isatty():
+        return import_path(mlist, source, workers=args.workers)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]:>8} msg/s"),
         TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
+        console=Console(stderr=True),
         transient=False,
     ) as progress:
         task = progress.add_task(source, total=None, rate="")
@@ -166,17 +165,14 @@ def _import_with_progress(mlist, source: str, args: argparse.Namespace):
 
 
 def _print_summaries(summaries) -> None:
-    table = Table("source", "read", "stored", "duplicates", "quarantined", "seconds", "msg/s")
-    for s in summaries:
-        rate = s.read / s.seconds if s.seconds else 0
-        table.add_row(
-            s.source, str(s.read), str(s.stored), str(s.duplicates), str(s.quarantined),
-            f"{s.seconds:.1f}", f"{rate:,.0f}",
-        )
-    out.print(table)
+    print_columns(
+        ("source", "read", "stored", "duplicates", "quarantined", "seconds", "msg/s"),
+        [(s.source, s.read, s.stored, s.duplicates, s.quarantined, f"{s.seconds:.1f}",
+          f"{s.read / s.seconds if s.seconds else 0:,.0f}") for s in summaries],
+    )
     for s in summaries:
         if s.resumed_from:
-            out.print(f"{s.source}: resumed an interrupted import after message {s.resumed_from}")
+            print(f"{s.source}: resumed an interrupted import after message {s.resumed_from}")
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
@@ -191,10 +187,10 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
-    table = Table("id", "origin", "bytes", "reason")
-    for d in data:
-        table.add_row(str(d["id"]), d["origin"], str(d["size"]), d["reason"])
-    out.print(table if data else f"nothing quarantined in {mlist.address}")
+    if not data:
+        print(f"nothing quarantined in {mlist.address}")
+        return 0
+    print_columns(("id", "origin", "bytes", "reason"), [(d["id"], d["origin"], d["size"], d["reason"]) for d in data])
     return 0
 
 
@@ -205,16 +201,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(stats.as_dict())
         return 0
-    out.print(f"[bold]{stats.list}[/]")
+    print(stats.list)
     for label, value in (
         ("messages", stats.messages), ("threads", stats.threads), ("authors", stats.authors),
         ("quarantined", stats.quarantined), ("first", stats.first_date), ("last", stats.last_date),
     ):
-        out.print(f"  {label:<12} {value}")
-    table = Table("month", "messages")
-    for month, n in stats.months:
-        table.add_row(month, str(n))
-    out.print(table)
+        print(f"  {label:<12} {value}")
+    print()
+    print_columns(("month", "messages"), stats.months)
     return 0
 
 
@@ -231,10 +225,11 @@ def cmd_threads(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
-    table = Table("last message", "messages", "people", "subject")
-    for d in data:
-        table.add_row((d["last"] or "")[:16].replace("T", " "), str(d["messages"]), str(d["participants"]), d["subject"])
-    out.print(table)
+    print_columns(
+        ("last message", "messages", "people", "subject", "id"),
+        [((d["last"] or "")[:16].replace("T", " "), d["messages"], d["participants"], d["subject"], d["id"])
+         for d in data],
+    )
     return 0
 
 
@@ -245,7 +240,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     mlists = [_find(args.list)] if args.list else list(MailingList.objects.all())
     for mlist in mlists:
         counts = reindex_list(mlist)
-        out.print(f"{mlist.address}: {counts}")
+        print(f"{mlist.address}: {counts}")
     return 0
 
 

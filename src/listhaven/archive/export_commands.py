@@ -10,11 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rich.console import Console
-
 from listhaven.cli import CommandError
-
-console = Console(stderr=True)
 
 
 def register(subparsers: Any) -> None:
@@ -119,5 +115,5 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot write {args.output}: {exc}") from exc
     count = counter[0].count
     seconds = time.monotonic() - started
-    console.print(f"{mlist.name}: {count} messages written to {args.output} in {seconds:.1f}s")
+    print(f"{mlist.name}: {count} messages written to {args.output} in {seconds:.1f}s", file=sys.stderr)
     return 0

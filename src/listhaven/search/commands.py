@@ -8,12 +8,10 @@ import re
 from html import unescape
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from listhaven.cli import CommandError
+from listhaven.columns import print_columns
 
-out = Console()
+# Imports beyond the standard library go inside the handler: see listhaven/cli.py.
 _TAGS = re.compile(r"</?mark>")
 
 
@@ -58,14 +56,16 @@ def _plain(html: str) -> str:
 
 def _print_table(results: Any) -> None:
     noun = "threads" if results.group == "thread" else "messages"
-    out.print(f"{results.total_label} {noun} match [bold]{results.query}[/] (page {results.page}, by {results.sort})")
+    print(f"{results.total_label} {noun} match {results.query} (page {results.page}, by {results.sort})")
     if results.group == "thread":
-        table = Table("last", "list", "matches", "messages", "subject", "thread")
-        for t in results.threads:
-            last = t.last_date.strftime("%Y-%m-%d") if t.last_date else ""
-            table.add_row(last, t.list_name, str(t.matches), str(t.message_count), t.subject, t.thread_id)
+        print_columns(
+            ("last", "list", "matches", "messages", "subject", "thread"),
+            [(t.last_date.strftime("%Y-%m-%d") if t.last_date else "", t.list_name, t.matches, t.message_count,
+              t.subject, t.thread_id) for t in results.threads],
+        )
     else:
-        table = Table("date", "list", "author", "subject", "id")
-        for h in results.hits:
-            table.add_row(h.date.strftime("%Y-%m-%d %H:%M"), h.list_name, h.author, _plain(h.subject_html), h.public_id)
-    out.print(table)
+        print_columns(
+            ("date", "list", "author", "subject", "id"),
+            [(h.date.strftime("%Y-%m-%d %H:%M"), h.list_name, h.author, _plain(h.subject_html), h.public_id)
+             for h in results.hits],
+        )

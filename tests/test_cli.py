@@ -1,0 +1,90 @@
+"""The command line's start-up: the table of commands, what a command imports, the schema check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from listhaven.cli import COMMANDS, build_parser, command_name
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _subparsers(parser):
+    return next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+
+
+def test_the_table_and_the_modules_agree() -> None:
+    """Every command a module registers is in COMMANDS under that module, and the reverse."""
+    full = _subparsers(build_parser())
+    assert sorted(full.choices) == sorted(COMMANDS)
+    helps = {action.dest: action.help for action in full._choices_actions}
+    for name, (module, help_text) in COMMANDS.items():
+        assert helps[name] == help_text
+        handler = full.choices[name].get_default("handler")  # None for `list`: its actions have one
+        assert handler is None or handler.__module__ == module, name
+
+
+def test_a_module_adding_an_unlisted_command_fails_at_once() -> None:
+    from listhaven.cli import _Only
+
+    sub = _subparsers(build_parser(["--help"]))
+    with pytest.raises(LookupError, match="COMMANDS"):
+        _Only(sub, "listhaven.search.commands").add_parser("no-such-command")
+    with pytest.raises(LookupError):
+        _Only(sub, "listhaven.search.commands").add_parser("lists")  # another module's command
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [(["search", "ltp", "x"], "search"), (["--data-dir", "search", "lists"], "lists"), (["--help"], None),
+     (["-h", "stats", "ltp"], "stats"), ([], None)],
+)
+def test_command_name(argv: list[str], name: str | None) -> None:
+    assert command_name(argv) == name
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_help_and_a_query_command_import_only_what_they_need() -> None:
+    at_help = _modules_after("from listhaven.cli import build_parser; build_parser(['--help'])")
+    assert not {m for m in at_help if m.startswith(("django", "rich", "listhaven.archive", "listhaven.search"))}
+    for command in ("search", "lists", "stats", "threads"):
+        loaded = _modules_after(f"from listhaven.cli import build_parser; build_parser([{command!r}, 'x', 'y'])")
+        heavy = {m for m in loaded if m.split(".")[0] in ("django", "rich", "gunicorn", "aiosmtpd")}
+        assert heavy == set(), (command, heavy)
+        others = {m for m in loaded if m.endswith("commands")} - {COMMANDS[command][0]}
+        assert others == set(), (command, others)
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "listhaven", "--help"], capture_output=True, text=True, check=True)
+    for name in COMMANDS:
+        assert f"    {name} " in out.stdout
+
+
+def test_schema_check_answers_from_the_migration_table(tmp_path: Path) -> None:
+    code = """
+import os, sys
+from listhaven.cli import every_migration_recorded, ensure_schema, setup_django
+setup_django(sys.argv[1])
+from django.db import connection
+print(every_migration_recorded())
+ensure_schema()
+print(every_migration_recorded())
+with connection.cursor() as cursor:
+    cursor.execute("DELETE FROM django_migrations WHERE id = (SELECT MAX(id) FROM django_migrations)")
+print(every_migration_recorded())
+"""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "store")], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.split() == ["False", "True", "False"]
