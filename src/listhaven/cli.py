@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("listhaven.archive.commands", "messages, threads, authors, dates and months of a list"),
     "threads": ("listhaven.archive.commands", "the most recent threads of a list"),
     "reindex": ("listhaven.archive.commands", "rebuild threads and the search index from the raw messages"),
+    "redact": ("listhaven.archive.commands", "remove a message from the archive's pages, search, feeds and exports"),
     "search": ("listhaven.search.commands", "search a list's archive (LIST may be 'all'); see docs/search.md"),
     "export": ("listhaven.archive.export_commands",
                "write a list's archive (or one thread, month or search) as mbox or Pipermail text"),

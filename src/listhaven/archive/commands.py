@@ -256,8 +256,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"list": mlist.address, "message": message.public_id, "redacted": True, "changed": done.changed})
     elif done.changed:
-        out.print(f"{mlist.address}: message {message.public_id} removed")
+        print(f"{mlist.address}: message {message.public_id} removed")
     else:
-        out.print(f"{mlist.address}: message {message.public_id} was already removed")
+        print(f"{mlist.address}: message {message.public_id} was already removed")
     return 0
 
