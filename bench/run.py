@@ -13,6 +13,7 @@ pages   server time of the message page, a ~200-message thread, a month index an
         only), and requests/s with wrk on 127.0.0.1 when wrk is installed.
 search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
+compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def bench_script(script: str, data: Path, *args: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["import", "import-kernel", "store", "pages", "search", "export", "all"])
+    parser.add_argument("what", nargs="?", default="all",
+                        choices=["import", "import-kernel", "store", "pages", "search", "export", "compose", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -192,6 +194,8 @@ def main() -> int:
             results["search"] = bench_script("search_bench.py", data)
         if args.what in ("export", "all"):
             results["export"] = bench_script("export_bench.py", data, "ltp", "--api", "200")
+    if args.what in ("compose", "all"):
+        results["compose"] = bench_script("compose_bench.py", base)
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(results, indent=2))
     print(f"results written to {target}")
