@@ -59,7 +59,7 @@ def add_footer(message: RawMessage, footer: str, *, utf8_only: bool = False) -> 
     if ctype == "text/plain" and cte in _UNENCODED and inline and _append(message, params, footer, utf8_only):
         return True
     boundary = params.get("boundary", "")
-    if ctype == "multipart/mixed" and boundary and _insert_part(message, boundary, footer, utf8_only):
+    if ctype == "multipart/mixed" and boundary.isascii() and boundary and _insert_part(message, boundary, footer, utf8_only):
         return True
     _wrap(message, footer, utf8_only)
     return True
@@ -116,7 +116,7 @@ def _append(message: RawMessage, params: dict[str, str], footer: str, utf8_only:
 
 
 def _insert_part(message: RawMessage, boundary: str, footer: str, utf8_only: bool) -> bool:
-    delimiter = re.escape(boundary.encode("ascii", "replace"))
+    delimiter = re.escape(boundary.encode("ascii"))
     opening = re.search(rb"(?m)^--" + delimiter + rb"[ \t]*\r$", message.body)
     closing = re.search(rb"(?m)^--" + delimiter + rb"--", message.body)
     if opening is None or closing is None or closing.start() < opening.start():

@@ -26,11 +26,7 @@ FOLD_POLICY = email_policy.SMTP.clone(refold_source="all")
 
 @dataclass(slots=True)
 class RawField:
-    """`name` as written and `value`: the bytes after the colon, folding kept, no final CRLF.
-
-    A line in the header block that is not a field (no colon) is kept with `name` empty and the whole
-    line in `value`, so it goes out as it came.
-    """
+    """`name` as written and `value`: the bytes after the colon, folding kept, no final CRLF."""
 
     name: str
     value: bytes
@@ -75,9 +71,7 @@ class RawMessage:
             self.fields.insert(index, RawField(name, value))
 
     def to_bytes(self) -> bytes:
-        head = b"".join(
-            (f.name.encode("ascii") + b":" + f.value if f.name else f.value) + b"\r\n" for f in self.fields
-        )
+        head = b"".join(f.name.encode("ascii") + b":" + f.value + b"\r\n" for f in self.fields)
         return head + b"\r\n" + self.body
 
 
@@ -89,17 +83,18 @@ def split_raw(raw: bytes) -> RawMessage:
     end = data.find(b"\r\n\r\n")
     head, body = (data[:end], data[end + 4 :]) if end >= 0 else (data, b"")
     message = RawMessage(body=body)
-    if end == 0 or not head:
-        return message
-    for line in head.split(b"\r\n"):
+    lines = head.split(b"\r\n") if head else []
+    for index, line in enumerate(lines):
         if line[:1] in (b" ", b"\t") and message.fields:
             message.fields[-1].value += b"\r\n" + line
             continue
         match = _NAME.match(line)
         if match is None:
-            message.fields.append(RawField("", line))
-        else:
-            message.fields.append(RawField(match.group(1).decode("ascii"), line[match.end() :]))
+            # Not a field: the header block ends here, as if a blank line came before this line (what
+            # receivers' parsers do too), so the fields written after the block stay header fields.
+            message.body = b"\r\n".join(lines[index:]) + (b"\r\n\r\n" + body if end >= 0 else b"")
+            break
+        message.fields.append(RawField(match.group(1).decode("ascii"), line[match.end() :]))
     return message
 
 
