@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from listhaven.mail.rawedit import RawField, RawMessage
+from listhaven.mail.rawedit import EditableMessage, RawField
 
 PRIVATE_FIELDS = (
     "Approved", "Approve", "X-Approved", "X-Approve", "Urgent",
@@ -24,7 +24,7 @@ _SIGNED_NAMES = re.compile(rb"(?:^|;)\s*h\s*=([^;]*)", re.IGNORECASE)
 _SPACE = re.compile(rb"\s+")
 
 
-def cleanse(message: RawMessage) -> set[str]:
+def cleanse(message: EditableMessage) -> set[str]:
     """Remove the private and upstream-list fields in place; returns the lower-case names removed."""
     return message.remove(*PRIVATE_FIELDS, *UPSTREAM_LIST_FIELDS)
 
@@ -38,7 +38,7 @@ def signed_names(signature: RawField) -> set[str]:
     return {name for name in names.split(":") if name}
 
 
-def drop_broken_signatures(message: RawMessage, touched: set[str], body_changed: bool) -> int:
+def drop_broken_signatures(message: EditableMessage, touched: set[str], body_changed: bool) -> int:
     """Remove each DKIM-Signature that covers a field in `touched` (lower-case names changed, added or
     removed) or any signature when the body changed; DomainKeys signatures always go (obsolete, and
     they sign the body). Returns how many were removed."""

@@ -21,7 +21,7 @@ from listhaven.mail.footer import add_footer, render_footer
 from listhaven.mail.identity import ListIdentity, ReplyTo
 from listhaven.mail.listheaders import add_list_fields
 from listhaven.mail.personalise import MEMBER_FIELDS, Template, marker, nonce_for
-from listhaven.mail.rawedit import RawMessage, fold_tokens, mailbox_tokens, split_raw
+from listhaven.mail.rawedit import EditableMessage, fold_tokens, mailbox_tokens, split_raw
 from listhaven.mail.subject_tag import tag_subject
 
 
@@ -62,7 +62,7 @@ def decorate(raw: bytes, identity: ListIdentity, *, personal: bool = True, archi
     return Template(message.to_bytes(), nonce)
 
 
-def apply_reply_to(message: RawMessage, identity: ListIdentity) -> set[str]:
+def apply_reply_to(message: EditableMessage, identity: ListIdentity) -> set[str]:
     """Set Reply-To by the list's policy; returns {'reply-to'} when it changed the field, else empty."""
     if identity.reply_to is ReplyTo.NONE:
         return set()

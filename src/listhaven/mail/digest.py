@@ -26,7 +26,7 @@ from listhaven.mail.identity import ListIdentity
 from listhaven.mail.listheaders import add_list_fields
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.parse import parse_message
-from listhaven.mail.rawedit import RawMessage, encode_unstructured, fold_tokens, mailbox_tokens, split_raw
+from listhaven.mail.rawedit import EditableMessage, encode_unstructured, fold_tokens, mailbox_tokens, split_raw
 
 MASTHEAD = """\
 Send {list_name} mailing list submissions to
@@ -109,9 +109,9 @@ def table_of_contents(entries: Sequence[DigestEntry]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def digest_head(identity: ListIdentity, issue: DigestIssue, kind: str) -> RawMessage:
+def digest_head(identity: ListIdentity, issue: DigestIssue, kind: str) -> EditableMessage:
     """The digest's own header fields; `kind` ('mime' or 'plain') goes into the Message-ID."""
-    head = RawMessage()
+    head = EditableMessage()
     head.append("From", fold_tokens("From", mailbox_tokens(identity.display_name, identity.request_address)))
     head.append("To", b" " + identity.address.encode("ascii"))
     head.append("Subject", encode_unstructured("Subject", digest_subject(identity, issue)))
@@ -123,7 +123,7 @@ def digest_head(identity: ListIdentity, issue: DigestIssue, kind: str) -> RawMes
     return head
 
 
-def finish(head: RawMessage, identity: ListIdentity) -> bytes:
+def finish(head: EditableMessage, identity: ListIdentity) -> bytes:
     add_list_fields(head, identity, identity.unsubscribe_url or identity.listinfo_url)
     return head.to_bytes()
 

@@ -17,14 +17,14 @@ import re
 from email.utils import getaddresses
 
 from listhaven.mail.identity import ListIdentity, ReplyTo
-from listhaven.mail.rawedit import RawMessage, fold_tokens, mailbox_tokens, split_raw
+from listhaven.mail.rawedit import EditableMessage, fold_tokens, mailbox_tokens, split_raw
 
 # Kept on the wrapper: what a reader and a threading client need to see.
 WRAPPER_KEEPS = ("Date", "Subject", "To", "Cc", "In-Reply-To", "References", "Message-ID")
 _ADDRESS_LIKE = re.compile(r"@([^ .]+\.)+[^ .]+$")
 
 
-def author(message: RawMessage, sender: str = "") -> tuple[str, str]:
+def author(message: EditableMessage, sender: str = "") -> tuple[str, str]:
     """(display name, address) of the From field; the envelope `sender` when From holds not one address."""
     addresses = [
         (name, addr) for name, addr in getaddresses([f.text() for f in message.get_all("From")]) if "@" in addr[1:]
@@ -34,7 +34,7 @@ def author(message: RawMessage, sender: str = "") -> tuple[str, str]:
     return "", sender
 
 
-def munge_from(message: RawMessage, identity: ListIdentity, sender: str = "") -> set[str]:
+def munge_from(message: EditableMessage, identity: ListIdentity, sender: str = "") -> set[str]:
     """Rewrite From in place (rules above); returns the lower-case names of the fields changed."""
     name, address = author(message, sender)
     display = _ADDRESS_LIKE.sub("---", name.strip() or address or "unknown")
@@ -57,9 +57,9 @@ def munge_from(message: RawMessage, identity: ListIdentity, sender: str = "") ->
     return {"from", add_to.lower()}
 
 
-def wrap_message(message: RawMessage, identity: ListIdentity, sender: str = "") -> RawMessage:
+def wrap_message(message: EditableMessage, identity: ListIdentity, sender: str = "") -> EditableMessage:
     """A new message from the list (From munged as above) carrying `message` whole as message/rfc822."""
-    wrapper = RawMessage()
+    wrapper = EditableMessage()
     for name in WRAPPER_KEEPS:
         for item in message.get_all(name):
             wrapper.append(item.name, item.value)

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 from listhaven.mail.charsets import resolve_charset
 from listhaven.mail.headers import parse_content_type, parse_params
-from listhaven.mail.rawedit import RawMessage
+from listhaven.mail.rawedit import EditableMessage
 
 PLACEHOLDERS = (
     "list_name", "list_address", "list_id", "description", "listinfo_url", "archive_url", "help_url",
@@ -42,7 +42,7 @@ def render_footer(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def add_footer(message: RawMessage, footer: str, *, utf8_only: bool = False) -> bool:
+def add_footer(message: EditableMessage, footer: str, *, utf8_only: bool = False) -> bool:
     """Place `footer` in `message` (rules above); True when the body changed.
 
     `utf8_only`: the footer will receive text that may not be ASCII after it is placed (a member's
@@ -77,7 +77,7 @@ def footer_lines(footer: str, flowed: bool = False) -> str:
     return "".join(line + "\r\n" for line in out)
 
 
-def _append(message: RawMessage, params: dict[str, str], footer: str, utf8_only: bool) -> bool:
+def _append(message: EditableMessage, params: dict[str, str], footer: str, utf8_only: bool) -> bool:
     charset = params.get("charset", "us-ascii").strip().lower()
     codec = resolve_charset(charset) if charset else "ascii"
     flowed = params.get("format", "").lower() == "flowed"
@@ -115,7 +115,7 @@ def _append(message: RawMessage, params: dict[str, str], footer: str, utf8_only:
     return True
 
 
-def _insert_part(message: RawMessage, boundary: str, footer: str, utf8_only: bool) -> bool:
+def _insert_part(message: EditableMessage, boundary: str, footer: str, utf8_only: bool) -> bool:
     delimiter = re.escape(boundary.encode("ascii"))
     opening = re.search(rb"(?m)^--" + delimiter + rb"[ \t]*\r$", message.body)
     closing = re.search(rb"(?m)^--" + delimiter + rb"--", message.body)
@@ -126,7 +126,7 @@ def _insert_part(message: RawMessage, boundary: str, footer: str, utf8_only: boo
     return True
 
 
-def _wrap(message: RawMessage, footer: str, utf8_only: bool) -> None:
+def _wrap(message: EditableMessage, footer: str, utf8_only: bool) -> None:
     message.remove("Content-Length")
     inner = [f for f in message.fields if f.name.lower().startswith("content-")]
     message.fields = [f for f in message.fields if not f.name.lower().startswith("content-")]
@@ -168,6 +168,6 @@ def _content_type(ctype: str, params: dict[str, str]) -> bytes:
     return f" {ctype}{rest}".encode("ascii")
 
 
-def _ensure_mime_version(message: RawMessage) -> None:
+def _ensure_mime_version(message: EditableMessage) -> None:
     if message.get("MIME-Version") is None:
         message.append("MIME-Version", b" 1.0")

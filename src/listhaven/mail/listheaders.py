@@ -8,7 +8,7 @@ anyone with one POST. So bulk copies and digests carry ``List-Unsubscribe`` with
 from __future__ import annotations
 
 from listhaven.mail.identity import ListIdentity
-from listhaven.mail.rawedit import RawMessage, fold_tokens, phrase_tokens
+from listhaven.mail.rawedit import EditableMessage, fold_tokens, phrase_tokens
 
 ADDED_FIELDS = (
     "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Archive", "Archived-At", "List-Post",
@@ -43,7 +43,7 @@ def list_fields(identity: ListIdentity, unsubscribe_url: str, *, archived_at: st
     return [(name, fold_tokens(name, tokens)) for name, tokens in fields]
 
 
-def add_list_fields(message: RawMessage, identity: ListIdentity, unsubscribe_url: str, *,
+def add_list_fields(message: EditableMessage, identity: ListIdentity, unsubscribe_url: str, *,
                     archived_at: str = "", one_click: bool = False) -> set[str]:
     """Append the fields (and ``Precedence: list`` unless the post has a Precedence); returns the
     lower-case names added."""

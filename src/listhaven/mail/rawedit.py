@@ -37,7 +37,7 @@ class RawField:
 
 
 @dataclass(slots=True)
-class RawMessage:
+class EditableMessage:
     fields: list[RawField] = field(default_factory=list)
     body: bytes = b""
 
@@ -75,14 +75,14 @@ class RawMessage:
         return head + b"\r\n" + self.body
 
 
-def split_raw(raw: bytes) -> RawMessage:
+def split_raw(raw: bytes) -> EditableMessage:
     """Fields in order and the body after the first empty line, every line end made CRLF."""
     data = _EOL.sub(b"\r\n", raw.lstrip(b"\r\n"))
     if data.startswith(b"From ") and _NAME.match(data) is None:
         data = data.partition(b"\r\n")[2]
     end = data.find(b"\r\n\r\n")
     head, body = (data[:end], data[end + 4 :]) if end >= 0 else (data, b"")
-    message = RawMessage(body=body)
+    message = EditableMessage(body=body)
     lines = head.split(b"\r\n") if head else []
     for index, line in enumerate(lines):
         if line[:1] in (b" ", b"\t") and message.fields:

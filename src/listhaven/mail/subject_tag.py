@@ -10,7 +10,7 @@ subject is never mixed into a field as raw bytes. A message without a Subject ge
 
 from __future__ import annotations
 
-from listhaven.mail.rawedit import RawMessage, encode_unstructured
+from listhaven.mail.rawedit import EditableMessage, encode_unstructured
 
 NO_SUBJECT = "(no subject)"
 
@@ -19,7 +19,7 @@ def has_tag(subject: str, tag: str) -> bool:
     return tag.strip().lower() in subject.lower()
 
 
-def tag_subject(message: RawMessage, tag: str) -> bool:
+def tag_subject(message: EditableMessage, tag: str) -> bool:
     """Put `tag` (brackets included) at the front of the Subject in place; True when the field changed."""
     tag = tag.strip()
     if not tag:
