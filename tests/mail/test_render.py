@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
+from listhaven.mail.presenter import Presenter
 from listhaven.mail.render import FOLD_QUOTE_LINES, quote_depth, render_body, render_inline
 
 
@@ -63,7 +64,7 @@ def test_addresses_are_obfuscated_in_text():
 
 
 def test_obfuscation_can_be_turned_off():
-    assert "bob@example.org" in render_body("mail bob@example.org", obfuscate=False)
+    assert "bob@example.org" in render_body("mail bob@example.org", Presenter(obfuscates=False))
 
 
 def test_quote_depth_counts_markers():

@@ -24,7 +24,7 @@ from django.db import connection
 
 from listhaven.archive.models import MailingList, Message, RawMessage, Thread, visible_sql
 from listhaven.mail.mboxwrite import build_from_line, write_mboxrd
-from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
+from listhaven.mail.presenter import OBFUSCATING, Presenter
 
 RawItem = tuple[bytes, str | None]
 CHUNK = 500
@@ -359,15 +359,13 @@ def _asctime(date: datetime) -> str:
     return build_from_line("-", date)[2:]
 
 
-def pipermail_message_text(fields: _TextFields, obfuscate: bool = True) -> str:
+def pipermail_message_text(fields: _TextFields, present: Presenter = OBFUSCATING) -> str:
     """One message as Pipermail's monthly .txt held it: From_ line, a few headers, the body."""
     email = fields.sender_email or "unknown"
-    shown = obfuscate_address(email) if obfuscate else email
-    sender = f"{shown} ({_header_value(fields.sender_name)})" if fields.sender_name else shown
+    shown = present.address(email)
+    sender = f"{shown} ({_header_value(present.text(fields.sender_name))})" if fields.sender_name else shown
     local = fields.date.astimezone(timezone(timedelta(minutes=fields.utc_offset)))
-    body = fields.body_text.replace("\r\n", "\n")
-    if obfuscate:
-        body = obfuscate_text(body)
+    body = present.text(fields.body_text.replace("\r\n", "\n"))
     # Pipermail never escaped From_ in bodies; a reader must not take a body line for a separator.
     body = re.sub(r"(?m)^From ", ">From ", body)
     lines = [
@@ -387,13 +385,14 @@ def pipermail_message_text(fields: _TextFields, obfuscate: bool = True) -> str:
 
 def iter_pipermail_text(mlist: MailingList, pks: Sequence[int], chunk_size: int = CHUNK) -> Iterator[str]:
     """The messages of `pks`, in that order, as Pipermail text; addresses obfuscated per the list."""
+    present = Presenter.for_list(mlist)
     for start in range(0, len(pks), chunk_size):
         part = pks[start : start + chunk_size]
         rows = Message.objects.filter(pk__in=part, mailing_list=mlist).values_list("pk", *_TEXT_FIELDS)
         by_pk = {row[0]: row[1:] for row in rows}
         for pk in part:
             if pk in by_pk:
-                yield pipermail_message_text(_TextFields(*by_pk.pop(pk)), mlist.obfuscate_addresses)
+                yield pipermail_message_text(_TextFields(*by_pk.pop(pk)), present)
 
 
 def pipermail_chunks(texts: Iterable[str], gzip: bool = True, flush_bytes: int = _GZIP_FLUSH) -> Iterator[bytes]:

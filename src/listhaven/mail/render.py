@@ -13,7 +13,7 @@ message is escaped here. The body keeps its lines exactly (the page shows it wit
 
 Only ``http://`` and ``https://`` URLs become links (``rel="nofollow noopener"``); nothing else
 does, so a ``javascript:`` or ``data:`` text can never be followed. Addresses in the text are
-written ``user at example.com`` (Pipermail's obfuscation) when `obfuscate` is true; addresses
+written ``user at example.com`` (Pipermail's obfuscation) when the `Presenter` obfuscates; addresses
 inside a URL are left alone so the link still works.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 
-from listhaven.mail.obfuscation import obfuscate_text
+from listhaven.mail.presenter import OBFUSCATING, Presenter
 
 FOLD_QUOTE_LINES = 6
 QUOTE_PREVIEW_LINES = 2
@@ -55,30 +55,29 @@ def _split_url(candidate: str) -> tuple[str, str]:
     return url, candidate[len(url) :]
 
 
-def render_inline(text: str, obfuscate: bool = True) -> str:
+def render_inline(text: str, present: Presenter = OBFUSCATING) -> str:
     """One piece of text as HTML: escaped, http(s) URLs linked, addresses obfuscated."""
     if "://" not in text:
-        return _plain(text, obfuscate)
+        return _plain(text, present)
     out: list[str] = []
     pos = 0
     for match in _URL.finditer(text):
         url, rest = _split_url(match.group(0))
         if len(url) <= len(match.group(0).split("://", 1)[0]) + 3:  # a bare scheme
             continue
-        out.append(_plain(text[pos : match.start()], obfuscate))
+        out.append(_plain(text[pos : match.start()], present))
         href = escape(url, quote=True)
         out.append(f'<a href="{href}" rel="nofollow noopener">{escape(url, quote=False)}</a>')
         pos = match.start() + len(url)
         if rest:
-            out.append(_plain(rest, obfuscate))
+            out.append(_plain(rest, present))
             pos += len(rest)
-    out.append(_plain(text[pos:], obfuscate))
+    out.append(_plain(text[pos:], present))
     return "".join(out)
 
 
-def _plain(text: str, obfuscate: bool) -> str:
-    if obfuscate:
-        text = obfuscate_text(text)
+def _plain(text: str, present: Presenter) -> str:
+    text = present.text(text)
     return escape(text, quote=False)
 
 
@@ -129,16 +128,16 @@ def _join(rendered: list[str]) -> str:
     return joined + "\n" if rendered and rendered[-1] == "" else joined
 
 
-def _quote_lines(lines: list[str], depths: list[int], obfuscate: bool) -> list[str]:
+def _quote_lines(lines: list[str], depths: list[int], present: Presenter) -> list[str]:
     # One pass over the whole block: rendering never adds or removes a newline.
-    rendered = render_inline("\n".join(lines), obfuscate).split("\n")
+    rendered = render_inline("\n".join(lines), present).split("\n")
     return [
         f'<span class="q q{min(depth, MAX_QUOTE_CLASS)}">{line}</span>' for line, depth in zip(rendered, depths)
     ]
 
 
-def _render_quote(block: _Block, obfuscate: bool) -> str:
-    lines = _quote_lines(block.lines, block.depths, obfuscate)
+def _render_quote(block: _Block, present: Presenter) -> str:
+    lines = _quote_lines(block.lines, block.depths, present)
     if len(lines) <= FOLD_QUOTE_LINES:
         return f'<div class="quote">{_join(lines)}</div>'
     head, rest = lines[:QUOTE_PREVIEW_LINES], lines[QUOTE_PREVIEW_LINES:]
@@ -149,17 +148,17 @@ def _render_quote(block: _Block, obfuscate: bool) -> str:
     )
 
 
-def render_body(text: str, obfuscate: bool = True) -> str:
+def render_body(text: str, present: Presenter = OBFUSCATING) -> str:
     """The whole body as an HTML fragment for a ``white-space: pre-wrap`` container."""
     text = text.replace("\x00", "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.rstrip("\n").split("\n")
     parts: list[str] = []
     for block in _blocks(lines):
         if block.kind == "quote":
-            parts.append(_render_quote(block, obfuscate))
+            parts.append(_render_quote(block, present))
         else:
             css = "sig" if block.kind == "sig" else "t"
-            inner = render_inline("\n".join(block.lines), obfuscate)
+            inner = render_inline("\n".join(block.lines), present)
             if block.lines[-1] == "":
                 inner += "\n"
             parts.append(f'<div class="{css}">{inner}</div>')

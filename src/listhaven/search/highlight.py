@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from html import escape
 
-from listhaven.mail.obfuscation import obfuscate_text
+from listhaven.mail.presenter import Presenter
 from listhaven.search.query import Text
 
 SNIPPET_CHARS = 240
@@ -66,11 +66,11 @@ def mark(text: str, pattern: re.Pattern[str] | None) -> str:
 
 
 def snippet(
-    text: str, terms: Sequence[Text], *, obfuscated: bool, chars: int = SNIPPET_CHARS
+    text: str, terms: Sequence[Text], *, present: Presenter, chars: int = SNIPPET_CHARS
 ) -> str:
     """A window of `text` around its first match (or its start), as safe HTML.
 
-    The window is chosen on the text as written and obfuscated afterwards: obfuscating a whole
+    The window is chosen on the text as written and passed to `present` afterwards: obfuscating a whole
     long body per hit would cost more than the rest of the search."""
     pattern = term_pattern(terms)
     first = pattern.search(fold(text)) if pattern is not None else None
@@ -83,10 +83,10 @@ def snippet(
         cut = text.rfind(" ", start + chars // 2, end)
         end = cut if cut > 0 else end
     window = text[start:end].strip()
-    body = mark(obfuscate_text(window) if obfuscated else window, pattern)
+    body = mark(present.text(window), pattern)
     return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
 
 
-def highlight_line(text: str, terms: Sequence[Text], *, obfuscated: bool) -> str:
+def highlight_line(text: str, terms: Sequence[Text], *, present: Presenter) -> str:
     """A short line (a subject) whole, escaped, matches marked."""
-    return mark(obfuscate_text(text) if obfuscated else text, term_pattern(terms))
+    return mark(present.text(text), term_pattern(terms))

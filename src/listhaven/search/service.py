@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.db import connection
 
 from listhaven.archive.models import MailingList, Message, Thread, visible_sql
-from listhaven.mail.obfuscation import obfuscate_text
+from listhaven.mail.presenter import Presenter
 from listhaven.search.backends import backend_for
 from listhaven.search.base import Order, Scope
 from listhaven.search.documents import document_for_message
@@ -118,21 +118,21 @@ def _hits(found: list[tuple[int, float | None]], terms: list[Text]) -> list[Sear
 
 
 def _hit(message: Message, score: float | None, terms: list[Text]) -> SearchHit:
-    hidden = message.mailing_list.obfuscate_addresses
-    address = obfuscate_text(message.sender_email) if hidden else message.sender_email
+    present = Presenter.for_list(message.mailing_list)
+    address = present.address(message.sender_email)
     return SearchHit(
         pk=message.pk,
         list_name=message.mailing_list.name,
         public_id=message.public_id,
         message_id=message.message_id,
         subject=message.subject,
-        subject_html=highlight_line(message.subject or "(no subject)", terms, obfuscated=hidden),
-        author=(obfuscate_text(message.sender_name) if hidden else message.sender_name) or address,
+        subject_html=highlight_line(message.subject or "(no subject)", terms, present=present),
+        author=present.author(message.sender_name, message.sender_email),
         address=address,
         date=message.date,
         thread_id=message.thread.public_id,
         thread_size=message.thread.message_count,
-        snippet_html=snippet(message.body_text, terms, obfuscated=hidden),
+        snippet_html=snippet(message.body_text, terms, present=present),
         score=score,
     )
 

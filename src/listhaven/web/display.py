@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import quote
 
-from listhaven.mail.obfuscation import obfuscate_address
 from listhaven.mail.subjects import is_reply_subject
+
+UNKNOWN_SENDER = "(unknown sender)"  # a message with neither a name nor an address in From:
 
 MINUS = "\u2212"
 
@@ -64,15 +65,6 @@ def format_size(size: int) -> str:
         if value < 1024 or unit == "GB":
             break
     return f"{value:.1f} {unit}"
-
-
-def shown_address(email: str, obfuscate: bool) -> str:
-    return obfuscate_address(email) if obfuscate else email
-
-
-def author_label(name: str, email: str, obfuscate: bool) -> str:
-    """The name when there is one, else the (obfuscated) address: what lists of messages show."""
-    return name.strip() or shown_address(email, obfuscate) or "(unknown sender)"
 
 
 def reply_subject(subject: str) -> str:

@@ -17,7 +17,7 @@ from django.utils.html import escape
 
 from listhaven.archive.export import find_thread, strip_control
 from listhaven.archive.models import MailingList, Message, Thread, visible_through
-from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
+from listhaven.mail.presenter import Presenter
 from listhaven.site.public_urls import list_url, message_url, site_url, thread_url
 from listhaven.web.access import get_readable_list
 
@@ -30,20 +30,11 @@ _FIELDS = (
 
 def author_name(mlist: MailingList, name: str, email: str) -> str:
     """Who wrote it, as a feed shows it: never a complete address when the list obfuscates."""
-    name = strip_control(name).strip()
-    if name and mlist.obfuscate_addresses:
-        name = obfuscate_text(name)
-    if name:
-        return name
-    if not email:
-        return "unknown"
-    return strip_control(obfuscate_address(email) if mlist.obfuscate_addresses else email)
+    return strip_control(Presenter.for_list(mlist).author(strip_control(name), email)) or "unknown"
 
 
 def summary(mlist: MailingList, body: str) -> str:
-    text = strip_control(body[: SUMMARY_CHARS * 2]).strip()
-    if mlist.obfuscate_addresses:
-        text = obfuscate_text(text)
+    text = Presenter.for_list(mlist).text(strip_control(body[: SUMMARY_CHARS * 2]).strip())
     if len(text) > SUMMARY_CHARS:
         text = text[:SUMMARY_CHARS].rstrip() + " …"
     # Atom1Feed writes summaries as type="html": escaped, the text shows as written.

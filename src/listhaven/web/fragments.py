@@ -13,15 +13,9 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from listhaven.mail.presenter import Presenter
 from listhaven.web.bodies import rendered_body
-from listhaven.web.display import (
-    author_label,
-    format_local,
-    format_size,
-    format_utc,
-    iso_utc,
-    shown_address,
-)
+from listhaven.web.display import UNKNOWN_SENDER, format_local, format_size, format_utc, iso_utc
 from listhaven.web.links import ArchiveUrls
 
 REMOVED = "(message removed)"
@@ -34,11 +28,11 @@ def _time(row: dict) -> str:
     )
 
 
-def _who(row: dict, obfuscate: bool) -> str:
-    return escape(author_label(row["sender_name"] or "", row["sender_email"] or "", obfuscate))
+def _who(row: dict, present: Presenter) -> str:
+    return escape(present.author(row["sender_name"] or "", row["sender_email"] or "") or UNKNOWN_SENDER)
 
 
-def month_rows(rows: Iterable[dict], urls: ArchiveUrls, obfuscate: bool) -> SafeString:
+def month_rows(rows: Iterable[dict], urls: ArchiveUrls, present: Presenter) -> SafeString:
     """``<li>`` per message: subject link, author, date; indented by reply depth in thread order."""
     out = []
     for row in rows:
@@ -48,10 +42,10 @@ def month_rows(rows: Iterable[dict], urls: ArchiveUrls, obfuscate: bool) -> Safe
         if row["hidden"]:
             link, who = f'<a href="{href}">{REMOVED}</a>', ""
         elif row.get("same_subject"):
-            link, who = f'<a class="reply" href="{href}">{_who(row, obfuscate)}</a>', ""
+            link, who = f'<a class="reply" href="{href}">{_who(row, present)}</a>', ""
         else:
             link = f'<a href="{href}">{escape(row["subject"] or "(no subject)")}</a>'
-            who = f' <span class="who">{_who(row, obfuscate)}</span>'
+            who = f' <span class="who">{_who(row, present)}</span>'
         out.append(f'<li class="{css}" id="m-{row["public_id"]}">{deep}{link}{who} {_time(row)}</li>\n')
     return mark_safe("".join(out))  # every value above is escaped
 
@@ -67,32 +61,32 @@ def _attachments(urls: ArchiveUrls, public_id: str, attachments: list) -> str:
     return f'<ul class="attachments">{items}</ul>'
 
 
-def _summary(m: dict, obfuscate: bool, first: bool) -> str:
+def _summary(m: dict, present: Presenter, first: bool) -> str:
     deep = f'<span class="deep" title="reply depth {m["depth"]}">{m["depth"]}</span> ' if m["deep"] else ""
     if m["hidden"]:
         return f'<summary>{deep}<span class="who">{REMOVED}</span> {_time(m)}</summary>'
-    who = f'<span class="who">{_who(m, obfuscate)}</span>'
+    who = f'<span class="who">{_who(m, present)}</span>'
     if m["sender_name"] and m["sender_email"]:
-        who += f' <span class="addr">{escape(shown_address(m["sender_email"], obfuscate))}</span>'
+        who += f' <span class="addr">{escape(present.address(m["sender_email"]))}</span>'
     subject = f' <span class="subj">{escape(m["subject"])}</span>' if m["subject_changed"] and not first else ""
     return f"<summary>{deep}{who} {_time(m)}{subject}</summary>"
 
 
-def thread_items(messages: list[dict], urls: ArchiveUrls, obfuscate: bool) -> SafeString:
+def thread_items(messages: list[dict], urls: ArchiveUrls, present: Presenter) -> SafeString:
     """``<li>`` per message of a thread page: a ``<details open>`` with the body, nested by depth."""
     out = []
     for n, m in enumerate(messages):
         pid = m["public_id"]
         out.append(
             f'<li class="tm d{m["indent"]}" id="m-{pid}" data-depth="{m["depth"]}" tabindex="-1">'
-            f"<details open>{_summary(m, obfuscate, n == 0)}"
+            f"<details open>{_summary(m, present, n == 0)}"
         )
         if m["hidden"]:
             out.append('<p class="notice">This message was removed from the archive.</p>')
         else:
             if m["msgid_conflict"]:
                 out.append('<p class="notice">Another message in this archive has the same Message-ID.</p>')
-            out.append(f'<div class="body">{rendered_body(m["body_text"], obfuscate)}</div>')
+            out.append(f'<div class="body">{rendered_body(m["body_text"], present)}</div>')
             out.append(_attachments(urls, pid, m["attachments"]))
             out.append(
                 f'<p class="tm-actions"><a href="{urls.message(pid)}">Permalink</a> '

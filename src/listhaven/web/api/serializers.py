@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 
 from listhaven.archive.models import Attachment, MailingList, Message, Thread
-from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
+from listhaven.mail.presenter import Presenter
 
 
 def iso(value: datetime | None) -> str | None:
@@ -21,12 +21,12 @@ def iso(value: datetime | None) -> str | None:
 
 
 def _text(mlist: MailingList, text: str) -> str:
-    return obfuscate_text(text) if mlist.obfuscate_addresses else text
+    return Presenter.for_list(mlist).text(text)
 
 
 def person(mlist: MailingList, name: str, email: str) -> dict[str, str | None]:
-    address = (obfuscate_address(email) if mlist.obfuscate_addresses else email) or None
-    return {"name": _text(mlist, name) or None, "address": address}
+    present = Presenter.for_list(mlist)
+    return {"name": present.text(name) or None, "address": present.address(email) or None}
 
 
 def list_summary(mlist: MailingList, messages: int | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
+from listhaven.mail.presenter import Presenter
 from listhaven.web import display
 from listhaven.web.assets import asset_url
 from listhaven.web.bodies import rendered_body
@@ -58,22 +59,28 @@ def filesize(size: int) -> str:
 
 
 @register.filter
-def address(email: str, obfuscate: bool = True) -> str:
-    """``{{ m.sender_email|address:mlist.obfuscate_addresses }}``."""
-    return display.shown_address(email or "", bool(obfuscate))
+def address(email: str, present: Presenter) -> str:
+    """``{{ m.sender_email|address:present }}``, `present` being the list's Presenter."""
+    return present.address(email or "")
 
 
 @register.filter
-def author(row: object, obfuscate: bool = True) -> str:
+def shown(text: str, present: Presenter) -> str:
+    """Free text (a display name) with its addresses shown as the list's Presenter says."""
+    return present.text(text or "")
+
+
+@register.filter
+def author(row: object, present: Presenter) -> str:
     """The name of whoever wrote a message row (a dict or a Message), else its shown address."""
     get = row.get if isinstance(row, dict) else lambda key: getattr(row, key, "")
-    return display.author_label(get("sender_name") or "", get("sender_email") or "", bool(obfuscate))
+    return present.author(get("sender_name") or "", get("sender_email") or "") or display.UNKNOWN_SENDER
 
 
 @register.filter
-def body(text: str, obfuscate: bool = True) -> SafeString:
+def body(text: str, present: Presenter) -> SafeString:
     """A message body as safe HTML (listhaven.mail.render escapes everything it takes from the text)."""
-    return mark_safe(rendered_body(text or "", bool(obfuscate)))  # render_body escapes everything
+    return mark_safe(rendered_body(text or "", present))  # render_body escapes everything
 
 
 @register.filter

@@ -28,6 +28,7 @@ from listhaven.archive.compression import decompress
 from listhaven.archive.models import VISIBLE, Attachment, MailingList, Message, RawMessage
 from listhaven.mail.attachments import extract_attachment
 from listhaven.mail.filenames import safe_filename
+from listhaven.mail.presenter import Presenter
 from listhaven.web.access import get_readable_list
 from listhaven.web.api.http import (
     Freshness,
@@ -193,7 +194,7 @@ def month_pipermail_text(request: HttpRequest, list_name: str, period: str) -> H
         raise Http404(str(exc)) from exc
     start, end = export.month_bounds(year, number)
     messages = Message.objects.filter(mailing_list=mlist, date__gte=start, date__lt=end)
-    freshness = _version(messages, "pipermail", mlist.pk, period, mlist.obfuscate_addresses)
+    freshness = _version(messages, "pipermail", mlist.pk, period, Presenter.for_list(mlist).obfuscates)
 
     def build() -> StreamingHttpResponse:
         pks = export.month_message_pks(mlist, year, number)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from listhaven.mail.presenter import Presenter
 from listhaven.web.access import get_readable_list, readable_lists
 from listhaven.web.months import list_activity
 
@@ -21,5 +22,5 @@ def lists_index(request: HttpRequest) -> HttpResponse:
 def listinfo(request: HttpRequest, list_name: str) -> HttpResponse:
     mlist = get_readable_list(request, list_name)
     activity = list_activity([mlist])[mlist.pk]
-    context = {"mlist": mlist, "activity": activity, "obfuscate": mlist.obfuscate_addresses}
+    context = {"mlist": mlist, "activity": activity, "present": Presenter.for_list(mlist)}
     return render(request, "listhaven/listinfo.html", context)

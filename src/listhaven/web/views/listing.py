@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from listhaven.archive.models import Thread
-from listhaven.mail.obfuscation import obfuscate_text
+from listhaven.mail.presenter import Presenter
 from listhaven.web.access import get_readable_list
 from listhaven.web.charts import activity_chart
 from listhaven.web.fragments import month_rows
@@ -28,11 +28,12 @@ def overview(request: HttpRequest, list_name: str) -> HttpResponse:
             :RECENT_THREADS
         ]
     )
+    present = Presenter.for_list(mlist)
     for thread in threads:
         thread.replies = max(0, thread.message_count - 1)
         shown = (thread.participants or [])[:SHOWN_PARTICIPANTS]
         # a participant without a display name is an address
-        thread.shown_participants = [obfuscate_text(p) for p in shown] if mlist.obfuscate_addresses else shown
+        thread.shown_participants = [present.text(p) for p in shown]
         thread.more_participants = max(0, thread.participant_count - len(thread.shown_participants))
     context = {
         "mlist": mlist,
@@ -41,7 +42,7 @@ def overview(request: HttpRequest, list_name: str) -> HttpResponse:
         "total": sum(n for _, n in months),
         "first_month": months[0][0] if months else None,
         "chart": activity_chart(months),
-        "obfuscate": mlist.obfuscate_addresses,
+        "present": present,
         # the chart and the month table are rendered once per state of the archive (the template caches them)
         "version": archive_version(mlist),
     }
@@ -73,11 +74,11 @@ def month(request: HttpRequest, list_name: str, month: str) -> HttpResponse:
     context = {
         "mlist": mlist,
         "page": page,
-        "rows": month_rows(page.rows, ArchiveUrls(mlist.name), mlist.obfuscate_addresses),
+        "rows": month_rows(page.rows, ArchiveUrls(mlist.name), Presenter.for_list(mlist)),
         "month": parsed,
         "sorts": SORTS,
         "previous_month": counts[here - 1][0] if here else None,
         "next_month": counts[here + 1][0] if here is not None and here + 1 < len(counts) else None,
-        "obfuscate": mlist.obfuscate_addresses,
+        "present": Presenter.for_list(mlist),
     }
     return render(request, "listhaven/month.html", context)

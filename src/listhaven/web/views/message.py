@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from listhaven.archive.models import Attachment, Message, Thread
 from listhaven.mail.ids import normalise_message_id
+from listhaven.mail.presenter import Presenter
 from listhaven.web.access import get_readable_list
 from listhaven.web.display import reply_mailto
 from listhaven.web.links import ArchiveUrls
@@ -52,7 +53,7 @@ def message_page(request: HttpRequest, list_name: str, message_hash: str) -> Htt
         "next_by_date": after,
         "outline": outline,
         "reply_href": reply_mailto(mlist.address, message.message_id, message.subject),
-        "obfuscate": mlist.obfuscate_addresses,
+        "present": Presenter.for_list(mlist),
     }
     return render(request, "listhaven/message.html", context)
 

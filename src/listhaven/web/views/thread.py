@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from listhaven.archive.models import Attachment, Message, Thread, ThreadAlias
+from listhaven.mail.presenter import Presenter
 from listhaven.web.access import get_readable_list
 from listhaven.web.display import reply_mailto
 from listhaven.web.fragments import thread_items
@@ -48,8 +49,9 @@ def thread_page(request: HttpRequest, list_name: str, thread_id: str) -> HttpRes
         # Show a subject only where it changes, as a mail client's thread view does.
         m["subject_changed"] = m["subject"] != previous_subject
         previous_subject = m["subject"]
-    items = thread_items(messages, ArchiveUrls(mlist.name), mlist.obfuscate_addresses)
-    context = {"mlist": mlist, "thread": thread, "items": items, "obfuscate": mlist.obfuscate_addresses}
+    present = Presenter.for_list(mlist)
+    items = thread_items(messages, ArchiveUrls(mlist.name), present)
+    context = {"mlist": mlist, "thread": thread, "items": items, "present": present}
     return render(request, "listhaven/thread.html", context)
 
 
