@@ -23,6 +23,7 @@ from listhaven.archive.models import Attachment, Message, RawMessage
 from listhaven.mail.attachments import extract_attachment
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.parse import parse_message
+from listhaven.mail.presenter import OBFUSCATING
 from listhaven.mail.sources.pipermail import read_pipermail_file
 
 from .conftest import make_message, parsed
@@ -145,10 +146,10 @@ def test_pipermail_periods():
 
 
 def test_obfuscation():
-    assert export.obfuscate_address("jo@example.org") == "jo at example.org"
+    assert OBFUSCATING.address("jo@example.org") == "jo at example.org"
     text = "On Monday, Jo <jo.smith+list@mail.example.org> wrote:\n> mail me@x.example.com"
-    assert not EMAIL.search(export.obfuscate_text(text))
-    assert "jo.smith+list at mail.example.org" in export.obfuscate_text(text)
+    assert not EMAIL.search(OBFUSCATING.text(text))
+    assert "jo.smith+list at mail.example.org" in OBFUSCATING.text(text)
 
 
 def test_pipermail_text_obfuscates_and_reads_back(fixture_archive, db, tmp_path):
