@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--api", type=int, default=0, metavar="N", help="also time N API thread/message requests")
     args = parser.parse_args()
     setup()
-    from listhaven.archive.lists import find_list
+    from listhaven.lists.directory import find_list
 
     mlist = find_list(args.list)
     bench_export(mlist, args.output, gzip=not args.plain)

@@ -53,7 +53,8 @@ def pick_urls(list_name: str, rng: random.Random) -> dict[str, list[str]]:
     from django.db.models import Count
     from django.db.models.functions import TruncMonth
 
-    from listhaven.archive.models import MailingList, Message, Thread
+    from listhaven.archive.models import Message, Thread
+    from listhaven.lists.models import MailingList
 
     mlist = MailingList.objects.get(name=list_name)
     pks = list(Message.objects.filter(mailing_list=mlist).values_list("public_id", flat=True))

@@ -14,7 +14,7 @@ wall time in milliseconds (with 5 runs, p95 is the slowest run).
 - Listhaven CLI: `listhaven --data-dir DIR search LIST QUERY --json --limit 20`, a whole process
   like the notmuch CLI (interpreter and Django start-up included); one call both counts and
   returns the first page, with highlighted subjects and snippets.
-- Listhaven service: `listhaven.search.service.search(...)` in this process, as search_bench.py
+- Listhaven service: `listhaven.archive.search.search(...)` in this process, as search_bench.py
   times it (the server's share of a search page).
 
 Hit counts are printed for both sides so that differences of meaning show: tokenisation (notmuch
@@ -141,7 +141,7 @@ def time_listhaven_cli(row: Row, argv: list[str], env: dict[str, str], runs: int
 
 
 def time_listhaven_service(row: Row, lists: list[Any], sort: str, group: str | None, runs: int) -> None:
-    from listhaven.search.service import search
+    from listhaven.archive.search import search
 
     def once() -> Any:
         return search(lists, row.listhaven_query, sort=sort, group=group)  # type: ignore[arg-type]
@@ -233,7 +233,8 @@ def main() -> int:
     from listhaven.cli import setup_django
 
     setup_django(args.data_dir)
-    from listhaven.archive.models import MailingList, Message
+    from listhaven.archive.models import Message
+    from listhaven.lists.models import MailingList
 
     lists = [MailingList.objects.get(name=args.list)]
     nm_total = run_process(["notmuch", "count", "*"], env, capture=True).strip()

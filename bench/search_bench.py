@@ -50,8 +50,9 @@ def main() -> int:
     from listhaven.cli import setup_django
 
     setup_django(args.data_dir)
-    from listhaven.archive.models import MailingList, Message
-    from listhaven.search.service import search
+    from listhaven.archive.models import Message
+    from listhaven.archive.search import search
+    from listhaven.lists.models import MailingList
 
     lists = list(MailingList.objects.all()) if args.list == "all" else [MailingList.objects.get(name=args.list)]
     print(f"{Message.objects.count():,} messages in {len(lists)} list(s); {args.runs} runs per query")

@@ -49,8 +49,8 @@ def corpus_path(name: str) -> Path:
 def _import_fixture_archive() -> None:
     from listhaven.archive.importer import parse_one
     from listhaven.archive.ingest import store_batch
-    from listhaven.archive.lists import create_list
     from listhaven.demo.messages import fixture_archive as generate
+    from listhaven.lists.directory import create_list
     from listhaven.mail.message import SourceMessage
 
     by_address: dict[str, list] = {}
@@ -69,7 +69,7 @@ def _import_fixture_archive() -> None:
 def fixture_archive(django_db_setup, django_db_blocker):
     """Imported once, and again in a module that finds it gone: a test using transactional_db
     (a live server thread needs committed data) empties every table when it ends."""
-    from listhaven.archive.models import MailingList
+    from listhaven.lists.models import MailingList
     with django_db_blocker.unblock():
         if not MailingList.objects.filter(name__in=["harbour-dev", "allotment", "reading-circle"]).exists():
             _import_fixture_archive()

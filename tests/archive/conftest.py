@@ -38,6 +38,6 @@ def parsed(raw: bytes, origin: str = "test#1"):
 
 @pytest.fixture
 def mlist(db):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     return create_list("test@lists.example.org", description="A test list")

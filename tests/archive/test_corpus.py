@@ -14,8 +14,8 @@ from email.parser import BytesHeaderParser
 import pytest
 
 from listhaven.archive.importer import import_path
-from listhaven.archive.lists import create_list
 from listhaven.archive.models import Message
+from listhaven.lists.directory import create_list
 from listhaven.mail.ids import normalise_message_id
 from listhaven.mail.sources import open_source
 from tests.conftest import CORPORA, corpus_path

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from listhaven.archive import export
 from listhaven.archive.compression import decompress
 from listhaven.archive.ingest import store_batch
-from listhaven.archive.lists import create_list
 from listhaven.archive.models import Attachment, Message, RawMessage
+from listhaven.lists.directory import create_list
 from listhaven.mail.attachments import extract_attachment
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.parse import parse_message

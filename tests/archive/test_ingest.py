@@ -5,8 +5,8 @@ from __future__ import annotations
 from listhaven.archive.compression import decompress
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message, Quarantine, RawMessage
+from listhaven.archive.search import search_message_ids
 from listhaven.mail.ids import message_id_hash
-from listhaven.search.service import search_message_ids
 
 from .conftest import make_message, parsed
 

@@ -11,7 +11,7 @@ from listhaven.archive.admin import redact
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message, visible_sql
 from listhaven.archive.redaction import redact as redact_message
-from listhaven.search.service import search_message_ids
+from listhaven.archive.search import search_message_ids
 
 from .conftest import make_message, parsed
 

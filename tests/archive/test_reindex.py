@@ -7,7 +7,7 @@ from django.db import connection
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message, Thread, ThreadAlias
 from listhaven.archive.reindex import reindex_list
-from listhaven.search.service import search_message_ids
+from listhaven.archive.search import search_message_ids
 
 from .conftest import make_message, parsed
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from listhaven.archive.ingest import store_batch
-from listhaven.archive.lists import create_list
 from listhaven.archive.models import Message
 from listhaven.archive.reindex import rebuild_threads
+from listhaven.lists.directory import create_list
 
 from .conftest import BASE, parsed
 

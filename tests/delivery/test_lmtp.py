@@ -14,10 +14,10 @@ import time
 import pytest
 
 from listhaven.archive.compression import decompress
-from listhaven.archive.lists import create_list
 from listhaven.archive.models import Message, Quarantine, RawMessage, Thread
+from listhaven.archive.search import search_message_ids
 from listhaven.delivery.lmtp import serving_in_thread
-from listhaven.search.service import search_message_ids
+from listhaven.lists.directory import create_list
 
 SENDER = "ann@example.org"
 LIST = "test@lists.example.org"

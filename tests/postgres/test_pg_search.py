@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from listhaven.archive.admin import redact
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message
-from listhaven.search.service import QueryError, search, search_message_ids
+from listhaven.archive.search import QueryError, search, search_message_ids
 from tests.archive.conftest import make_message, parsed
 
 pytestmark = [
@@ -24,7 +24,7 @@ pytestmark = [
 
 @pytest.fixture
 def mlist(db):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     return create_list("pgsearch@lists.example.org", description="A test list")
 

@@ -1,4 +1,4 @@
-"""The same behaviour on PostgreSQL: the archive, threading and search test suites run against a
+"""The same behaviour on PostgreSQL: the archive, threading, search and migration tests run against a
 real throwaway cluster (DATABASE_URL), and the CLI imports and searches on it."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def database_url():
 def test_archive_and_search_suites_pass_on_postgresql(database_url):
     suites = [
         "tests/archive/test_ingest.py", "tests/archive/test_threads.py", "tests/archive/test_redaction.py",
-        "tests/archive/test_reindex.py",
+        "tests/archive/test_reindex.py", "tests/lists/test_mailinglist_migration.py",
     ]
     suites += [str(p.relative_to(REPO)) for p in sorted((REPO / "tests" / "search").glob("test_results*.py"))]
     suites.append("tests/postgres/test_pg_search.py")

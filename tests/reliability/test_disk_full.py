@@ -88,7 +88,7 @@ FAILING_IMPORT = textwrap.dedent(
     ensure_schema()
     from django.db import OperationalError
     from listhaven.archive import importer
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     mlist = create_list("full@lists.example.org")
 

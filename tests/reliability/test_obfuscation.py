@@ -57,8 +57,8 @@ def fixture_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
 def poster_addresses(data: Path) -> tuple[set[str], list[str], dict[str, list[str]]]:
     """(addresses of posters and recipients, list names, per list: its months and a few API paths)."""
     with sqlite3.connect(f"file:{data / DB_NAME}?mode=ro", uri=True) as db:
-        lists = dict(db.execute("SELECT id, name FROM archive_mailinglist"))
-        list_addresses = {a.lower() for (a,) in db.execute("SELECT address FROM archive_mailinglist")}
+        lists = dict(db.execute("SELECT id, name FROM lists_mailinglist"))
+        list_addresses = {a.lower() for (a,) in db.execute("SELECT address FROM lists_mailinglist")}
         found: set[str] = set()
         for sender, recipients in db.execute("SELECT sender_email, recipients FROM archive_message"):
             found.add(sender)
@@ -169,7 +169,7 @@ def test_pipermail_text_exports_are_obfuscated(fixture_site):
     with sqlite3.connect(f"file:{data / DB_NAME}?mode=ro", uri=True) as db:
         months = db.execute(
             "SELECT DISTINCT l.name, strftime('%Y', m.date), CAST(strftime('%m', m.date) AS INTEGER) "
-            "FROM archive_message m JOIN archive_mailinglist l ON l.id = m.mailing_list_id"
+            "FROM archive_message m JOIN lists_mailinglist l ON l.id = m.mailing_list_id"
         ).fetchall()  # fmt: skip
     month_names = ["", "January", "February", "March", "April", "May", "June", "July", "August", "September",
                    "October", "November", "December"]  # fmt: skip

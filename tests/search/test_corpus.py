@@ -28,9 +28,9 @@ def _text_columns(m) -> dict[str, list[str]]:
 def test_hit_counts_on_a_real_archive():
     from listhaven.archive.importer import parse_one
     from listhaven.archive.ingest import Parsed, store_batch
-    from listhaven.archive.lists import create_list
+    from listhaven.archive.search import search
+    from listhaven.lists.directory import create_list
     from listhaven.mail.sources import open_source
-    from listhaven.search.service import search
 
     path = corpus_path("ltp.mbox.zst")
     parsed = [parse_one(s) for s in islice(open_source(str(path)), SLICE)]

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from listhaven.archive.models import MailingList, Message, Thread
-from listhaven.search.service import search, search_message_ids
+from listhaven.archive.models import Message, Thread
+from listhaven.archive.search import search, search_message_ids
+from listhaven.lists.models import MailingList
 
 pytestmark = pytest.mark.django_db
 WORD = re.compile(r"[^\W_]+")

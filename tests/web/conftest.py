@@ -64,9 +64,9 @@ def attachment_message() -> bytes:
 @pytest.fixture
 def casebook(db):
     """The `cases` list and its messages, keyed by a short name: each a Message."""
-    from listhaven.archive.lists import create_list
     from listhaven.archive.models import Message
     from listhaven.demo.messages import seed_like_message
+    from listhaven.lists.directory import create_list
 
     mlist = create_list("cases@lists.example.org", description="Hand-made cases for the page tests.")
     raws = [

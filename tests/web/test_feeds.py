@@ -12,8 +12,8 @@ from django.urls import resolve
 
 from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import store_batch
-from listhaven.archive.lists import create_list
 from listhaven.archive.models import Message, Thread
+from listhaven.lists.directory import create_list
 from listhaven.mail.message import SourceMessage
 
 ATOM = "{http://www.w3.org/2005/Atom}"

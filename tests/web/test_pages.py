@@ -55,7 +55,7 @@ def test_index_lists_public_lists_with_activity(client, fixture_archive):
 
 
 def test_index_hides_private_lists(client, fixture_archive):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     create_list("hidden@lists.example.org", private=True)
     assert "/hidden/" not in html_of(client.get("/"))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from listhaven.archive.importer import import_path
-from listhaven.archive.lists import create_list
+from listhaven.lists.directory import create_list
 from listhaven.mail.ids import message_id_hash
 from tests.conftest import corpus_path
 

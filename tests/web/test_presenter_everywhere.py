@@ -11,7 +11,8 @@ import gzip
 import pytest
 from django.test import Client
 
-from listhaven.archive.models import MailingList, Message
+from listhaven.archive.models import Message
+from listhaven.lists.models import MailingList
 from tests.web.conftest import make_message, store
 
 ADDRESS = "jo.poster@example.com"
@@ -20,7 +21,7 @@ IN_BODY = "write.me@example.net"
 
 @pytest.fixture
 def poster(db):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     mlist = create_list("shown@lists.example.org")
     store(

@@ -3,7 +3,7 @@
 import pytest
 
 from listhaven.archive.models import Message
-from listhaven.search.service import remove_message
+from listhaven.archive.search import remove_message
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_help_page_documents_every_field(client, db):
 
 
 def test_private_list_is_404_and_absent_from_global_search(client, db):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
     from tests.web.conftest import make_message, store
 
     secret = create_list("hidden@lists.example.org", private=True)
@@ -67,7 +67,7 @@ def test_private_list_is_404_and_absent_from_global_search(client, db):
 
 
 def test_snippets_escape_html_and_obfuscate_addresses(client, db):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
     from tests.web.conftest import make_message, store
 
     mlist = create_list("cases@lists.example.org")
@@ -84,7 +84,7 @@ def test_snippets_escape_html_and_obfuscate_addresses(client, db):
 
 
 def test_removed_message_disappears_from_results(client, db):
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
     from tests.web.conftest import make_message, store
 
     mlist = create_list("cases@lists.example.org")

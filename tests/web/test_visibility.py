@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils.http import http_date
 
 from listhaven.archive.models import Message
+from listhaven.archive.search import search_message_ids
 from listhaven.cli import main
-from listhaven.search.service import search_message_ids
 from tests.web.conftest import make_message, store
 
 SECRET = "zanzibarquokka"  # in the removed message's subject and body, nowhere else
@@ -28,7 +28,7 @@ THREAD_SUMMARIES = ("overview", "api list", "api thread")
 @pytest.fixture
 def removable(db):
     """A list with a thread of three; the middle one is the one to remove."""
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     mlist = create_list("cases@lists.example.org")
     store(

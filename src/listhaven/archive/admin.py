@@ -1,4 +1,4 @@
-"""The Django admin for the archive: lists, messages (with redaction on request), quarantine."""
+"""The Django admin for the archive: messages (with redaction on request), threads, quarantine."""
 
 from __future__ import annotations
 
@@ -6,17 +6,10 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from listhaven.archive import redaction
-from listhaven.archive.models import MailingList, Message, Quarantine, Thread
+from listhaven.archive.models import Message, Quarantine, Thread
 
 admin.site.site_header = "Listhaven administration"
 admin.site.site_title = "Listhaven"
-
-
-@admin.register(MailingList)
-class MailingListAdmin(admin.ModelAdmin):
-    list_display = ("name", "address", "is_private", "obfuscate_addresses", "created_at")
-    search_fields = ("name", "address", "description")
-    readonly_fields = ("next_archive_number", "created_at")
 
 
 @admin.action(description="Redact: remove from every page, search, feed, export and the API")

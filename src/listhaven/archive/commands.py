@@ -71,7 +71,7 @@ def _print_json(data: object) -> None:
 
 
 def _find(name: str):
-    from listhaven.archive.lists import ListNotFound, find_list
+    from listhaven.lists.directory import ListNotFound, find_list
 
     try:
         return find_list(name)
@@ -80,7 +80,7 @@ def _find(name: str):
 
 
 def cmd_list_create(args: argparse.Namespace) -> int:
-    from listhaven.archive.lists import create_list
+    from listhaven.lists.directory import create_list
 
     try:
         mlist = create_list(args.address, args.description, args.display_name, args.subject_tag, args.private)
@@ -96,7 +96,7 @@ def cmd_list_create(args: argparse.Namespace) -> int:
 def cmd_lists(args: argparse.Namespace) -> int:
     from django.db.models import Count
 
-    from listhaven.archive.models import MailingList
+    from listhaven.lists.models import MailingList
 
     rows = MailingList.objects.annotate(n=Count("messages")).order_by("name")
     data = [
@@ -114,7 +114,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from listhaven.archive.lists import ListNotFound, create_list, find_list
+    from listhaven.lists.directory import ListNotFound, create_list, find_list
     from listhaven.mail.sources import SourceError
 
     try:
@@ -234,8 +234,8 @@ def cmd_threads(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from listhaven.archive.models import MailingList
     from listhaven.archive.reindex import reindex_list
+    from listhaven.lists.models import MailingList
 
     mlists = [_find(args.list)] if args.list else list(MailingList.objects.all())
     for mlist in mlists:

@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from itertools import islice
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import zstandard
 from django.db import connection
 
-from listhaven.archive.models import MailingList, Message, RawMessage, Thread, visible_sql
+from listhaven.archive.models import Message, RawMessage, Thread, visible_sql
+from listhaven.archive.search import search_message_ids
 from listhaven.mail.mboxwrite import build_from_line, write_mboxrd
 from listhaven.mail.presenter import OBFUSCATING, Presenter
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
 
 RawItem = tuple[bytes, str | None]
 CHUNK = 500
@@ -142,9 +146,7 @@ def search_message_pks(mlist: MailingList, query: str, limit: int = SEARCH_EXPOR
 
 def search_pks(mlist: MailingList, query: str, limit: int) -> list[int]:
     """Message pks a search finds in `mlist` (the newest `limit` of them)."""
-    from listhaven.search import service
-
-    return list(service.search_message_ids(mlist, query, limit=limit))
+    return list(search_message_ids(mlist, query, limit=limit))
 
 
 # ---------------------------------------------------------------- raw bytes out of the store

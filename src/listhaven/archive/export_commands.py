@@ -98,7 +98,7 @@ def _open_output(name: str) -> Iterator[BinaryIO]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from listhaven.archive.lists import ListNotFound, find_list
+    from listhaven.lists.directory import ListNotFound, find_list
 
     try:
         mlist = find_list(args.list)

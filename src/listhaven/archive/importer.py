@@ -14,15 +14,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from listhaven.archive.ingest import ImportOutcome, Parsed, Unparsed, store_batch
-from listhaven.archive.models import ImportRun, MailingList
+from listhaven.archive.models import ImportRun
 from listhaven.mail.message import SourceMessage, UnparseableMessage
 from listhaven.mail.parse import ParseLimits, parse_message
 from listhaven.mail.sources import describe_source, open_source
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
 
 ProgressCallback = Callable[[int], None]
 _READ_AHEAD = 2000

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,13 +21,16 @@ from django.utils import timezone
 
 from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows
 from listhaven.archive.compression import compress
-from listhaven.archive.models import ImportRun, MailingList, Message, Quarantine
+from listhaven.archive.models import ImportRun, Message, Quarantine
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import NewMessage, assign_threads, layout_threads, write_layout
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
 from listhaven.search import SearchDocument, backend_for
 from listhaven.search.documents import build_document
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
 
 _CHUNK = 900
 
@@ -119,7 +123,8 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed]) -> BatchResul
     layout = layout_threads(assignment.touched, _tree_rows(pks, fresh, new), window)
     _insert_messages(mlist, pks, fresh, new, derived, flagged, layout.positions)
     write_layout(layout, skip=set(pks))
-    MailingList.objects.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(fresh))
+    # The list arrives as an instance; its own model is updated (the archive imports no list code).
+    type(mlist)._default_manager.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(fresh))
     _insert_raw_and_attachments(pks, fresh)
     _index(pks, fresh)
     result.stored = pks

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from listhaven.archive.models import Message
-from listhaven.search.service import remove_message
+from listhaven.archive.search import remove_message
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
 from listhaven.archive.compression import decompress
 from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import Parsed, subject_window
-from listhaven.archive.models import Attachment, MailingList, Message, Thread, ThreadAlias, ThreadRef
+from listhaven.archive.models import Attachment, Message, Thread, ThreadAlias, ThreadRef
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import free_thread_public_ids, refresh_threads
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.threading import thread_membership
 from listhaven.search import backend_for
 from listhaven.search.documents import document_for_message
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
 
 _CHUNK = 500
 

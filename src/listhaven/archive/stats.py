@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncMonth
 
-from listhaven.archive.models import MailingList, Message, Quarantine, Thread
+from listhaven.archive.models import Message, Quarantine, Thread
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from listhaven.archive.bulk import (
     allocate_ids,
@@ -28,7 +29,6 @@ from listhaven.archive.bulk import (
     update_rows,
 )
 from listhaven.archive.models import (
-    MailingList,
     Message,
     Thread,
     ThreadAlias,
@@ -37,6 +37,9 @@ from listhaven.archive.models import (
 from listhaven.archive.rows import TreeRow
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.threading import ThreadItem, UnionFind, joins_by_subject, thread_links, thread_messages
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
 
 # SQLite allows 32766 bound parameters; stay well below for IN (...) lookups.
 _CHUNK = 900

@@ -29,7 +29,7 @@ from django.db import close_old_connections, connection
 
 from listhaven.archive.importer import import_bytes
 from listhaven.archive.ingest import ImportOutcome, Unparsed
-from listhaven.archive.lists import ListNotFound, find_list
+from listhaven.lists.directory import ListNotFound, find_list
 
 log = logging.getLogger(__name__)
 

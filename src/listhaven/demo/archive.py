@@ -8,9 +8,9 @@ from pathlib import Path
 from django.conf import settings
 
 from listhaven.archive.importer import ImportSummary, import_path
-from listhaven.archive.lists import create_list
-from listhaven.archive.models import MailingList
 from listhaven.demo.messages import DEMO_LISTS, generate_messages, seed_like_message
+from listhaven.lists.directory import create_list
+from listhaven.lists.models import MailingList
 from listhaven.mail.mboxwrite import write_mboxrd
 
 

@@ -28,9 +28,9 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from listhaven.archive.lists import ListNotFound, find_list
-    from listhaven.archive.models import MailingList
-    from listhaven.search.service import QueryError, search
+    from listhaven.archive.search import QueryError, search
+    from listhaven.lists.directory import ListNotFound, find_list
+    from listhaven.lists.models import MailingList
 
     try:
         lists = list(MailingList.objects.all()) if args.list == "all" else [find_list(args.list)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
-from listhaven.archive.models import MailingList
+from listhaven.lists.models import MailingList
 
 
 def can_read(request: HttpRequest, mlist: MailingList) -> bool:

@@ -16,7 +16,8 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from listhaven.archive.export import find_thread, strip_control
-from listhaven.archive.models import MailingList, Message, Thread, visible_through
+from listhaven.archive.models import Message, Thread, visible_through
+from listhaven.lists.models import MailingList
 from listhaven.mail.presenter import Presenter
 from listhaven.site.public_urls import list_url, message_url, site_url, thread_url
 from listhaven.web.access import get_readable_list

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
-from listhaven.archive.models import MailingList, Message
+from listhaven.archive.models import Message
+from listhaven.lists.models import MailingList
 from listhaven.web.months import CACHE_SECONDS, Month, archive_version
 from listhaven.web.navigation import MAX_INDENT, ROW_FIELDS
 

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from listhaven.archive.models import MailingList, Message
+from listhaven.archive.models import Message
 from listhaven.archive.stats import month_counts as archive_month_counts
+from listhaven.lists.models import MailingList
 
 CACHE_SECONDS = 600
 MONTH_NAMES = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}

@@ -1,5 +1,4 @@
 from listhaven.archive.models.import_run import ImportRun
-from listhaven.archive.models.mailing_list import MailingList
 from listhaven.archive.models.message import (
     VISIBLE,
     Attachment,
@@ -16,7 +15,6 @@ __all__ = [
     "VISIBLE",
     "Attachment",
     "ImportRun",
-    "MailingList",
     "Message",
     "MessageQuerySet",
     "Quarantine",

@@ -8,7 +8,7 @@ class ImportRun(models.Model):
     summary equals that of an uninterrupted run.
     """
 
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="+")
+    mailing_list = models.ForeignKey("lists.MailingList", on_delete=models.CASCADE, related_name="+")
     fingerprint = models.TextField(help_text="resolved path, size and mtime of the source")
     source = models.TextField()
     position = models.PositiveBigIntegerField(default=0, help_text="messages consumed so far")

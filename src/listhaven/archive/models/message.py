@@ -38,7 +38,7 @@ class Message(models.Model):
 
     # The list's own index is (mailing_list, id) in effect: exports and listings walk a list in
     # id order through it. The thread needs none of its own: (thread, thread_order) starts with it.
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="messages")
+    mailing_list = models.ForeignKey("lists.MailingList", on_delete=models.CASCADE, related_name="messages")
     thread = models.ForeignKey("archive.Thread", on_delete=models.PROTECT, related_name="messages", db_index=False)
     public_id = models.CharField(max_length=40, help_text="base32 SHA-1 of the Message-ID, as Mailman 3")
     message_id = models.TextField()

@@ -4,7 +4,7 @@ from django.db import models
 class Quarantine(models.Model):
     """Bytes that could not be made into a message, kept with the reason, never dropped."""
 
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="quarantined")
+    mailing_list = models.ForeignKey("lists.MailingList", on_delete=models.CASCADE, related_name="quarantined")
     content_hash = models.CharField(max_length=64, help_text="sha256 of the bytes")
     reason = models.TextField()
     origin = models.TextField(blank=True)

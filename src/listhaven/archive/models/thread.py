@@ -9,7 +9,7 @@ class Thread(models.Model):
     """
 
     mailing_list = models.ForeignKey(
-        "archive.MailingList", on_delete=models.CASCADE, related_name="threads", db_index=False
+        "lists.MailingList", on_delete=models.CASCADE, related_name="threads", db_index=False
     )
     public_id = models.CharField(max_length=32)
     root_message = models.ForeignKey(
@@ -42,7 +42,7 @@ class ThreadRef(models.Model):
     thread its replies already formed, so the result does not depend on arrival order.
     """
 
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="+", db_index=False)
+    mailing_list = models.ForeignKey("lists.MailingList", on_delete=models.CASCADE, related_name="+", db_index=False)
     message_id = models.TextField()
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="refs")
 
@@ -53,7 +53,7 @@ class ThreadRef(models.Model):
 class ThreadAlias(models.Model):
     """The public id of a thread that was merged into another, so its links keep working."""
 
-    mailing_list = models.ForeignKey("archive.MailingList", on_delete=models.CASCADE, related_name="+")
+    mailing_list = models.ForeignKey("lists.MailingList", on_delete=models.CASCADE, related_name="+")
     public_id = models.CharField(max_length=32)
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="aliases")
 

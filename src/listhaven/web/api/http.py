@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
-from listhaven.archive.models import MailingList
+from listhaven.lists.models import MailingList
 
 PUBLIC_MAX_AGE = 300
 

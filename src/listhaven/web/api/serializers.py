@@ -12,7 +12,8 @@ from typing import Any
 
 from django.urls import reverse
 
-from listhaven.archive.models import Attachment, MailingList, Message, Thread
+from listhaven.archive.models import Attachment, Message, Thread
+from listhaven.lists.models import MailingList
 from listhaven.mail.presenter import Presenter
 
 

@@ -24,8 +24,9 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 
 from listhaven.archive import export
-from listhaven.archive.models import Attachment, MailingList, Message, Thread
+from listhaven.archive.models import Attachment, Message, Thread
 from listhaven.archive.stats import list_stats
+from listhaven.lists.models import MailingList
 from listhaven.web.access import get_readable_list, readable_lists
 from listhaven.web.api import serializers
 from listhaven.web.api.http import (
@@ -184,7 +185,7 @@ def message(request: HttpRequest, list_name: str, message_hash: str) -> HttpResp
 
 @api_view
 def search(request: HttpRequest, list_name: str) -> HttpResponseBase:
-    from listhaven.search import service
+    from listhaven.archive import search as service
 
     mlist = _list(request, list_name)
     query = request.GET.get("q", "").strip()

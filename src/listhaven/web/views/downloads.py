@@ -25,7 +25,8 @@ from django.views.decorators.http import require_safe
 
 from listhaven.archive import export
 from listhaven.archive.compression import decompress
-from listhaven.archive.models import VISIBLE, Attachment, MailingList, Message, RawMessage
+from listhaven.archive.models import VISIBLE, Attachment, Message, RawMessage
+from listhaven.lists.models import MailingList
 from listhaven.mail.attachments import extract_attachment
 from listhaven.mail.filenames import safe_filename
 from listhaven.mail.presenter import Presenter

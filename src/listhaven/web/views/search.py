@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from listhaven.search.service import QueryError, search
+from listhaven.archive.search import QueryError, search
 from listhaven.web.access import get_readable_list, readable_lists
 
 PER_PAGE = 20

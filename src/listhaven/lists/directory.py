@@ -1,4 +1,4 @@
-"""Finding and creating lists: a list is named by its address or, when unique, its short name."""
+"""The directory of lists: find a list by its address or, when unique, its short name; create one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from django.db.models import Q
 
-from listhaven.archive.models import MailingList
+from listhaven.lists.models import MailingList
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -1,18 +1,19 @@
 """Search as the web pages, the CLI and the JSON API use it: one `search(...)` call.
 
-Access is the caller's business: pass only the lists the reader may see (web: `readable_lists` /
-`get_readable_list`). Results are plain dataclasses with `to_dict()`.
+The search layer (`listhaven.search`) finds message primary keys; this module, on the archive's side, turns
+them into hits of stored messages and threads. Access is the caller's business: pass only the lists the reader
+may see (web: `readable_lists` / `get_readable_list`). Results are plain dataclasses with `to_dict()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from django.db import connection
+from django.db import connection, models
 
-from listhaven.archive.models import MailingList, Message, Thread, visible_sql
+from listhaven.archive.models import Message, Thread, visible_sql
 from listhaven.mail.presenter import Presenter
 from listhaven.search.backends import backend_for
 from listhaven.search.base import Order, Scope
@@ -20,6 +21,11 @@ from listhaven.search.documents import document_for_message
 from listhaven.search.highlight import highlight_line, snippet
 from listhaven.search.query import Node, QueryError, Text, parse_query, positive_texts
 from listhaven.search.results import SearchHit, SearchResults, ThreadHit
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
+
+    Lists = MailingList | Iterable[MailingList]
 
 __all__ = [
     "COUNT_CAP",
@@ -37,13 +43,13 @@ GROUP_CANDIDATES = 1000  # best matching messages grouped into threads
 MAX_PER_PAGE = 100
 MAX_PAGE = 500
 Sort = Literal["relevance", "date"]
-Lists = MailingList | Iterable[MailingList]
 
 
 def scope_of(lists: Lists) -> Scope:
-    mlists = [lists] if isinstance(lists, MailingList) else list(lists)
+    mlists = [lists] if isinstance(lists, models.Model) else list(lists)
     ids = tuple(sorted({m.pk for m in mlists}))
-    everything = bool(ids) and len(ids) == MailingList.objects.count()
+    # The lists arrive as instances: their own model counts every list (the archive imports no list code).
+    everything = bool(ids) and len(ids) == type(mlists[0])._default_manager.count()
     return Scope(ids, everything, {m.name.lower(): m.pk for m in mlists}, visible=visible_sql("m"))
 
 
