@@ -92,3 +92,24 @@ def local_dns():
 
     with LocalDNS() as server:
         yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _site_dns():
+    """No test asks the internet's DNS: the list server's lookups (DMARC policies) go to an empty server
+    on 127.0.0.1, in this process (DNS_RESOLVER) and in the commands tests start (the environment),
+    unless a test points DNS_RESOLVER at its own `local_dns`."""
+    from django.conf import settings
+
+    from tests.support.dns_server import LocalDNS
+
+    with LocalDNS() as server:
+        address = f"127.0.0.1:{server.port}"
+        saved = os.environ.get("LISTHAVEN_DNS_RESOLVER")
+        os.environ["LISTHAVEN_DNS_RESOLVER"] = address
+        settings.DNS_RESOLVER = address
+        yield server
+        if saved is None:
+            os.environ.pop("LISTHAVEN_DNS_RESOLVER", None)
+        else:
+            os.environ["LISTHAVEN_DNS_RESOLVER"] = saved

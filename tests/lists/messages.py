@@ -47,3 +47,10 @@ def make_post(raw: bytes | None = None, *, policy: Policy | None = None, standin
     raw = raw if raw is not None else build()
     policy = policy or Policy(LIST, LIST_ID, **policy_fields)  # type: ignore[arg-type]
     return Post(raw, parse_post_bytes(raw), policy, standing or member())
+
+
+def notice_text(template: bytes) -> str:
+    """The text part of a notice the list queued (decoded)."""
+    part = parse_post_bytes(template).get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()

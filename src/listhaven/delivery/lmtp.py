@@ -1,9 +1,12 @@
-"""The LMTP server: the MTA (Postfix) hands list mail to the archive here.
+"""The LMTP server: the MTA (Postfix) hands list mail to the list server here.
 
-RCPT TO names a list by its address. After DATA, LMTP owes one reply per accepted recipient
-(RFC 2033), so each list gets its own status: 250 only once the message is committed (stored,
-a duplicate, or kept in quarantine with its reason), 451 when the store failed (the MTA keeps
-the message and retries). The bytes are archived exactly as received, without a Received: line.
+Routing only: RCPT TO names a list's posting address or one of its service addresses
+(lists/routing.py); anything else is refused there (550). After DATA, LMTP owes one reply per
+accepted recipient (RFC 2033), and each gets the outcome of its own service call: a post goes
+through the moderation chain (lists/posting.py), `-owner` mail is forwarded to the owners, mail
+to `-bounces`, `-request`, `-join`, `-leave`, `-confirm` is kept for its handler
+(lists/incoming.py). 250 only once that outcome is committed; 451 when it could not be (the MTA
+keeps the message and retries). The bytes are taken exactly as received, without a Received: line.
 
 The ORM is synchronous: every database step runs in one worker thread (one writer for SQLite),
 which closes its connection after each step so no connection outlives its use.
@@ -27,65 +30,73 @@ from aiosmtpd.smtp import Envelope, Session
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from listhaven.archive.importer import import_bytes
-from listhaven.archive.ingest import ImportOutcome, Unparsed
-from listhaven.lists.directory import ListNotFound, find_list
+from listhaven.lists.directory import ListNotFound
+from listhaven.lists.incoming import forward_to_owners, store_incoming
+from listhaven.lists.post import Action
+from listhaven.lists.posting import PostOutcome, receive_post
+from listhaven.lists.routing import POST, Destination, resolve
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8024
 
-# Mailman's addresses beside a list's posting address; the list server will answer them later.
-UNHANDLED_ROLES = {"-bounces": "bounce", "-owner": "owner", "-request": "request"}
-
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 T = TypeVar("T")
 
 
 def recipient_status(address: str) -> str | None:
-    """None when `address` is a list's posting address; otherwise the 550 answer for RCPT."""
+    """None when `address` is one of a list's addresses; otherwise the 550 answer for RCPT."""
     try:
-        find_list(address)
+        resolve(address)
         return None
     except ListNotFound:
-        pass
-    local, at, domain = address.rpartition("@")
-    base = local.partition("+")[0]  # VERP bounces: LIST-bounces+member=example.org@DOMAIN
-    for suffix, role in UNHANDLED_ROLES.items():
-        if at and base.lower().endswith(suffix):
-            list_address = f"{base[: -len(suffix)]}@{domain}"
-            try:
-                mlist = find_list(list_address)
-            except ListNotFound:
-                break
-            return f"550 5.1.1 <{_printable(address)}>: {role} mail for {mlist.address} is not handled here yet"
-    return f"550 5.1.1 <{_printable(address)}>: no such list here"
+        return f"550 5.1.1 <{_printable(address)}>: no such list here"
 
 
-def deliver(address: str, raw: bytes, origin: str = "lmtp") -> str:
-    """Archives `raw` in the list named by `address` and returns that recipient's LMTP reply.
-
-    The reply is 250 only after the ingest transaction committed; any failure to store is
-    temporary (451), so the MTA keeps the message and tries again."""
+def deliver(address: str, raw: bytes, origin: str = "lmtp", envelope_sender: str = "") -> str:
+    """Hands `raw` to the service of the list address `address` and returns that recipient's LMTP
+    reply: 250 only after the outcome committed; any failure to store is temporary (451)."""
     rcpt = _printable(address)
     try:
-        outcome, parsed = import_bytes(find_list(address), raw, origin)
+        destination = resolve(address)
+        return f"250 2.0.0 <{rcpt}>: {_dispatch(destination, raw, origin, envelope_sender)}"
     except ListNotFound:  # removed between RCPT and DATA
         return f"550 5.1.1 <{rcpt}>: no such list here"
     except Exception:
         log.exception("LMTP delivery to %s failed; the MTA will retry", address)
         return _temporary_failure(rcpt, "could not store the message now")
-    if outcome is ImportOutcome.STORED:
-        return f"250 2.0.0 <{rcpt}>: stored in the archive"
-    if outcome is ImportOutcome.DUPLICATE:
-        return f"250 2.0.0 <{rcpt}>: duplicate of an archived message, kept once"
-    reason = _printable(parsed.error if isinstance(parsed, Unparsed) else "not stored")[:200]
-    return f"250 2.0.0 <{rcpt}>: quarantined, kept with its reason: {reason}"
+
+
+def _dispatch(destination: Destination, raw: bytes, origin: str, envelope_sender: str) -> str:
+    """What was done, in a few words (the 250's text)."""
+    if destination.role == POST:
+        outcome = receive_post(destination.mailing_list, raw, envelope_sender=envelope_sender, origin=origin)
+        return _post_reply(outcome)
+    if destination.role == "owner":
+        owners = forward_to_owners(destination, raw, envelope_sender)
+        return f"forwarded to {owners} owner(s)" if owners else "kept for the list's owners"
+    store_incoming(destination, raw, envelope_sender)
+    if destination.role == "bounces":
+        return "bounce recorded"
+    return f"kept; {destination.role} mail is answered later"
+
+
+def _post_reply(outcome: PostOutcome) -> str:
+    verdict = outcome.verdict
+    if outcome.duplicate:
+        return f"received before ({verdict.action.value}), nothing done again"
+    if verdict.action == Action.ACCEPT:
+        archived = {"stored": "archived", "duplicate": "archived before", "quarantined": "not archived (quarantined)"}
+        return f"accepted, {archived.get(outcome.archive_outcome, 'not archived')}, queued for {outcome.queued}"
+    reason = _printable(verdict.reason)[:200]
+    if verdict.action == Action.HOLD:
+        return f"held for moderation (#{outcome.held_id}): {reason}"
+    return f"{verdict.action.value}ed by rule {verdict.rule}: {reason}"
 
 
 def _temporary_failure(rcpt: str, what: str) -> str:
-    return f"451 4.3.0 <{rcpt}>: the archive {what}; try again later"
+    return f"451 4.3.0 <{rcpt}>: the list server {what}; try again later"
 
 
 def _printable(text: str) -> str:
@@ -93,8 +104,8 @@ def _printable(text: str) -> str:
     return _UNPRINTABLE.sub("?", text)
 
 
-class ArchiveHandler:
-    """aiosmtpd handler: RCPT checks the list, DATA archives the message once per list."""
+class ListHandler:
+    """aiosmtpd handler: RCPT checks the address, DATA hands the message to each recipient's service."""
 
     def __init__(self) -> None:
         # One thread: SQLite has one writer, and deliveries queue in arrival order.
@@ -112,15 +123,16 @@ class ArchiveHandler:
             return refusal
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
-        return f"250 2.1.5 <{_printable(address)}>: list found"
+        return f"250 2.1.5 <{_printable(address)}>: list address"
 
     async def handle_DATA(self, server: LMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content
         assert isinstance(raw, bytes)
+        sender = envelope.mail_from or ""
         replies = []
         for address in envelope.rcpt_tos:
             try:
-                replies.append(await self._in_thread(deliver, address, raw, "lmtp"))
+                replies.append(await self._in_thread(deliver, address, raw, "lmtp", sender))
             except Exception:  # e.g. stopping: aiosmtpd would answer 500, and the MTA would bounce
                 log.exception("LMTP: delivery to %s could not run", address)
                 replies.append(_temporary_failure(_printable(address), "is not accepting mail now"))
@@ -143,14 +155,14 @@ def _with_fresh_connection(function: Callable[..., T], args: tuple[Any, ...]) ->
         connection.close()
 
 
-class ArchiveLMTP(LMTP):
-    """aiosmtpd's LMTP with the archive's size limit, one refusal per recipient, and long lines."""
+class ListLMTP(LMTP):
+    """aiosmtpd's LMTP with the store's size limit, one refusal per recipient, and long lines."""
 
     # Broken mailers send lines over RFC 5321's 1,000 characters; refusing them would bounce list
     # mail the archive can keep (memory stays bounded by the message size limit).
     line_length_limit = 1024 * 1024
 
-    def __init__(self, handler: ArchiveHandler, hostname: str) -> None:
+    def __init__(self, handler: ListHandler, hostname: str) -> None:
         super().__init__(
             handler,
             data_size_limit=settings.MAX_MESSAGE_BYTES,
@@ -167,7 +179,7 @@ class ArchiveLMTP(LMTP):
         if isinstance(status, str) and status.startswith("552 Error: Too much mail data"):
             count = len(self.envelope.rcpt_tos) if self.envelope is not None else 1
             status = "\r\n".join(
-                [f"552 5.3.4 message larger than the archive's limit of {self.data_size_limit} bytes"] * max(1, count)
+                [f"552 5.3.4 message larger than the limit of {self.data_size_limit} bytes"] * max(1, count)
             )
         await super().push(status)
 
@@ -179,10 +191,10 @@ async def run_server(
     on_ready: Callable[[str, int], None] | None = None,
 ) -> None:
     """Serves LMTP until `stop` is set; `on_ready` gets the bound address (port 0 picks a free one)."""
-    handler = ArchiveHandler()
+    handler = ListHandler()
     hostname = socket.gethostname()  # not getfqdn(): no DNS lookup at start
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: ArchiveLMTP(handler, hostname), host=host, port=port)
+    server = await loop.create_server(lambda: ListLMTP(handler, hostname), host=host, port=port)
     try:
         bound_host, bound_port = server.sockets[0].getsockname()[:2]
         if on_ready is not None:

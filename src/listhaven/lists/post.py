@@ -14,6 +14,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from enum import StrEnum
 
+from listhaven.mail.decorate import Mitigation
+from listhaven.mail.identity import ListIdentity
+from listhaven.mail.personalise import Template
+
 
 class Action(StrEnum):
     """What becomes of a post."""
@@ -92,12 +96,21 @@ class Post:
     message: EmailMessage  # the working copy: the approved rule and the pipeline change it
     policy: Policy
     standing: Standing
-    envelope_sender: str = ""
+    envelope_sender: str | None = None  # None: not known; "": the null sender (a bounce)
     origin: str = "lmtp"
     approved: bool = False  # a moderator approved it (password, or release from the hold queue)
     verdict: Verdict | None = None
+    body_edited: bool = False  # a rule changed the message body (the approved rule's password line)
+    # What the pipeline learned and made:
+    identity: ListIdentity | None = None
+    mitigation: Mitigation = Mitigation.NONE
+    archived_copy: bytes = b""  # the bytes given to the archive
+    archive_outcome: str = ""  # stored, duplicate, quarantined
     archived_message_pk: int | None = None
-    notes: list[str] = field(default_factory=list)  # what the pipeline did, for the log
+    archived_url: str = ""  # the archive page (Archived-At)
+    template: Template | None = None  # the decorated copy
+    queued: int = 0  # recipients of the copies queued
+    notes: list[str] = field(default_factory=list)
 
     @property
     def message_id(self) -> str:
@@ -106,6 +119,11 @@ class Post:
     @property
     def subject(self) -> str:
         return str(self.message.get("Subject", "") or "")
+
+    def pipeline_input(self) -> bytes:
+        """What decoration starts from: the bytes received, unless a rule edited the body (header
+        edits need no copy: decoration's cleanse removes the same fields)."""
+        return message_bytes(self.message, self.raw) if self.body_edited else self.raw
 
 
 def parse_post_bytes(raw: bytes) -> EmailMessage:
@@ -126,3 +144,10 @@ def header_values(message: EmailMessage, name: str) -> list[str]:
 def first_header(message: EmailMessage, name: str) -> str:
     values = header_values(message, name)
     return values[0] if values else ""
+
+
+def message_bytes(message: EmailMessage, like: bytes) -> bytes:
+    """The working copy as bytes, with the line endings of `like` (the bytes received). Header
+    lines the pipeline did not touch are written as they came (not re-folded)."""
+    linesep = "\r\n" if b"\r\n" in like[:4096] else "\n"
+    return message.as_bytes(policy=email.policy.default.clone(linesep=linesep, refold_source="none"))

@@ -53,6 +53,7 @@ def approved(post: Post) -> Finding | None:
         return None
     if body_password is not None and check_password(body_password, stored):
         _remove_body_password(post)
+        post.body_edited = True
     post.approved = True
     return Finding(Action.ACCEPT, "approved with the list's moderator password")
 

@@ -102,6 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_THREADS", "LISTHAVEN_WEB_THREADS", "4", integer, "threads per gunicorn worker"),
     Setting("LMTP_HOST", "LISTHAVEN_LMTP_HOST", "127.0.0.1", text, "address `listhaven lmtp` binds"),
     Setting("LMTP_PORT", "LISTHAVEN_LMTP_PORT", "8024", integer, "port `listhaven lmtp` binds (Mailman's LMTP port)"),
+    Setting("DNS_RESOLVER", "LISTHAVEN_DNS_RESOLVER", "", text,
+            "DNS server(s) the list server asks for senders' DMARC policies: `host` or `host:port`, comma-separated",
+            "unset (the system's resolver)"),
 )  # fmt: skip
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

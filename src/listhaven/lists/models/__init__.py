@@ -1,3 +1,6 @@
 from listhaven.lists.models.mailing_list import MailingList
+from listhaven.lists.models.member import Ban, Member
+from listhaven.lists.models.posts import HeldMessage, IncomingMail, PostRecord
+from listhaven.lists.models.queue import Outgoing
 
-__all__ = ["MailingList"]
+__all__ = ["Ban", "HeldMessage", "IncomingMail", "MailingList", "Member", "Outgoing", "PostRecord"]

@@ -1,8 +1,11 @@
 from django.db import models
 
+from listhaven.lists.models.settings import ModerationSettings, PostingSettings
 
-class MailingList(models.Model):
-    """A list: its archive's owner. Named by its address; `name` is the short name used in URLs."""
+
+class MailingList(ModerationSettings, PostingSettings):
+    """A list: its archive's owner. Named by its address; `name` is the short name used in URLs.
+    What its owners tune for moderation and posting is declared in lists/models/settings.py."""
 
     name = models.SlugField(max_length=100, unique=True)
     address = models.EmailField(max_length=254, unique=True)

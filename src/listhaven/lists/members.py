@@ -1,0 +1,147 @@
+"""Members of a list: adding, removing and finding addresses in their roles.
+
+Every address goes through `canonical_address` (syntax checked, domain lower-cased), so a
+lookup is an exact comparison. Subscription policies and confirmations come on top of this
+(they call `add_member` once the address is confirmed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from listhaven.lists.addresses import InvalidAddress, canonical_address, parse_named_address
+from listhaven.lists.models import MailingList, Member
+from listhaven.lists.post import Role
+
+NONMEMBER_ACTIONS = ("defer", "accept", "hold", "reject", "discard")
+
+
+@dataclass
+class AddReport:
+    added: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (what was given, why refused)
+
+
+@dataclass
+class RemoveReport:
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+
+
+def add_members(
+    mlist: MailingList, entries: Iterable[str], *, role: Role = Role.MEMBER, moderated: bool = False
+) -> AddReport:
+    """Adds each `Name <address>` or `address` in `role`, in one transaction; addresses already
+    in that role are reported, not changed; invalid ones are reported with the reason."""
+    report = AddReport()
+    with transaction.atomic():
+        for entry in entries:
+            try:
+                named = parse_named_address(entry)
+            except InvalidAddress as exc:
+                report.invalid.append((entry, str(exc)))
+                continue
+            _, created = _get_or_create(mlist, named.address, role, named.display_name, moderated)
+            (report.added if created else report.existing).append(named.address)
+    return report
+
+
+def add_member(
+    mlist: MailingList, address: str, *, role: Role = Role.MEMBER, display_name: str = "", moderated: bool = False
+) -> Member:
+    """The member row for `address` in `role`, created if missing. Raises InvalidAddress."""
+    member, _ = _get_or_create(mlist, canonical_address(address), role, display_name, moderated)
+    return member
+
+
+def _get_or_create(
+    mlist: MailingList, address: str, role: Role, display_name: str, moderated: bool
+) -> tuple[Member, bool]:
+    try:
+        with transaction.atomic():  # a concurrent add of the same address: read the winner's row
+            return Member.objects.get_or_create(
+                mailing_list=mlist, address=address, role=role,
+                defaults={"display_name": display_name, "moderated": moderated},
+            )  # fmt: skip
+    except IntegrityError:
+        return Member.objects.get(mailing_list=mlist, address=address, role=role), False
+
+
+def remove_members(mlist: MailingList, addresses: Iterable[str], *, role: Role = Role.MEMBER) -> RemoveReport:
+    report = RemoveReport()
+    with transaction.atomic():
+        for given in addresses:
+            try:
+                address = canonical_address(given)
+            except InvalidAddress as exc:
+                report.invalid.append((given, str(exc)))
+                continue
+            deleted, _ = Member.objects.filter(mailing_list=mlist, address=address, role=role).delete()
+            (report.removed if deleted else report.missing).append(address)
+    return report
+
+
+def find_member(mlist: MailingList, address: str, role: Role = Role.MEMBER) -> Member | None:
+    """The row of `address` in `role`, or None (also for an address that is not valid)."""
+    try:
+        key = canonical_address(address)
+    except InvalidAddress:
+        return None
+    return Member.objects.filter(mailing_list=mlist, address=key, role=role).first()
+
+
+def roster(mlist: MailingList, role: Role | None = None) -> list[Member]:
+    """The list's rows, owners first, then moderators, members and non-members; by address."""
+    rows = Member.objects.filter(mailing_list=mlist)
+    if role is not None:
+        rows = rows.filter(role=role)
+    order = {r: i for i, r in enumerate(Role)}
+    return sorted(rows, key=lambda m: (order[Role(m.role)], m.address.lower()))
+
+
+def set_nonmember_action(mlist: MailingList, address: str, action: str) -> Member:
+    """Gives a non-member address its own action (accept/hold/reject/discard; defer: the list's)."""
+    if action not in NONMEMBER_ACTIONS:
+        raise ValueError(f"{action!r} is not one of {', '.join(NONMEMBER_ACTIONS)}")
+    member = add_member(mlist, address, role=Role.NONMEMBER)
+    member.action = action
+    member.save(update_fields=["action"])
+    return member
+
+
+def post_recipients(mlist: MailingList, poster: str = "") -> list[str]:
+    """Addresses that get each post as it is sent (members with regular delivery, enabled), in the
+    order they joined; without `poster` when that member chose not to receive their own posts."""
+    rows = Member.objects.filter(
+        mailing_list=mlist, role=Role.MEMBER, delivery_mode="regular", delivery_status="enabled"
+    ).order_by("id").values_list("address", "receive_own_posts")
+    return [address for address, own in rows.iterator(chunk_size=5000) if own or address != poster]
+
+
+def read_address_file(lines: Iterable[str]) -> list[str]:
+    """Entries of an address file: one `address` or `Name <address>` a line; blanks and # comments skipped."""
+    return [s for line in lines if (s := line.strip()) and not s.startswith("#")]
+
+
+def member_summary(member: Member) -> dict[str, object]:
+    """A member as `listhaven members --json` shows it."""
+    return {
+        "address": member.address,
+        "display_name": member.display_name,
+        "role": member.role,
+        "moderated": member.moderated,
+        "action": member.action,
+        "delivery_mode": member.delivery_mode,
+        "delivery_status": member.delivery_status,
+        "disabled_reason": member.disabled_reason,
+        "receive_own_posts": member.receive_own_posts,
+        "acknowledge_posts": member.acknowledge_posts,
+        "hide_address": member.hide_address,
+        "bounce_score": member.bounce_score,
+        "subscribed_at": member.created_at.isoformat(),
+    }

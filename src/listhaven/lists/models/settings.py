@@ -1,0 +1,70 @@
+"""A list's moderation and posting settings: abstract field groups that `MailingList` inherits.
+
+Every field a rule or a pipeline handler reads is declared here, with its meaning, so one file
+answers "what can a list owner tune?". The rules name the fields they read (lists/rules.py).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+ACTIONS = [("accept", "accept"), ("hold", "hold"), ("reject", "reject"), ("discard", "discard")]
+MODERATED_ACTIONS = ACTIONS[1:]
+
+
+class ModerationSettings(models.Model):
+    """What the chain reads (lists/chain.py)."""
+
+    emergency = models.BooleanField(default=False, help_text="hold every post (rule: emergency)")
+    moderator_password = models.CharField(
+        max_length=128, blank=True,
+        help_text="hash (django.contrib.auth.hashers) of the password that approves a post in an "
+        "Approved: header or first body line; empty: no password approves (rule: approved)",
+    )  # fmt: skip
+    disabled_rules = models.JSONField(default=list, blank=True, help_text="names of the rules this list skips")
+    member_moderation_action = models.CharField(
+        max_length=10, choices=MODERATED_ACTIONS, default="hold", help_text="for posts of moderated members"
+    )
+    nonmember_action = models.CharField(
+        max_length=10, choices=ACTIONS, default="hold",
+        help_text="for posts of non-members without an action of their own (rule: nonmember)",
+    )  # fmt: skip
+    max_message_kb = models.PositiveIntegerField(default=40, help_text="hold larger posts; 0: no limit")
+    max_recipients = models.PositiveIntegerField(default=10, help_text="hold posts with this many To/Cc; 0: no limit")
+    acceptable_aliases = models.JSONField(
+        default=list, blank=True, help_text="other addresses (or ^regex) that count as the list in To/Cc"
+    )
+    header_filters = models.JSONField(
+        default=list, blank=True, help_text="regexes over 'Name: value' header lines that hold a post"
+    )
+    hold_days = models.PositiveIntegerField(default=14, help_text="held posts expire after this many days")
+
+    class Meta:
+        abstract = True
+
+
+class PostingSettings(models.Model):
+    """What the pipeline reads (lists/pipeline.py)."""
+
+    reply_to = models.CharField(
+        max_length=10, choices=[("none", "leave as sent"), ("list", "the list"), ("explicit", "reply_to_address")],
+        default="none",
+    )  # fmt: skip
+    reply_to_address = models.EmailField(max_length=254, blank=True)
+    dmarc_mitigation = models.CharField(
+        max_length=10, choices=[("off", "off"), ("munge", "munge From"), ("wrap", "wrap as message/rfc822")],
+        default="munge",
+    )  # fmt: skip
+    dmarc_always = models.BooleanField(
+        default=False, help_text="mitigate every post, not only those whose sender's domain publishes "
+        "p=quarantine or p=reject",
+    )  # fmt: skip
+    personalised = models.BooleanField(
+        default=True, help_text="one copy per member (VERP, own unsubscribe link); off: bulk copies"
+    )
+    footer = models.TextField(
+        blank=True, help_text="appended to each copy; empty: the default footer (listinfo link)"
+    )
+
+    class Meta:
+        abstract = True

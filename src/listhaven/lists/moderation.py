@@ -1,0 +1,131 @@
+"""Held posts: what waits for a moderator, and the four decisions (accept, reject, discard, defer).
+
+The web pages and `listhaven moderate` call these. Each decision locks the held row, acts and
+deletes it in one transaction, so two moderators deciding at once decide once; the decision
+stays in PostRecord. `send_summaries` and `expire_held` are the worker's daily jobs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from listhaven.archive.compression import decompress
+from listhaven.lists import notices
+from listhaven.lists.models import HeldMessage, MailingList, PostRecord
+from listhaven.lists.posting import PostOutcome, accept_approved, moderator_addresses, notify_rejection
+from listhaven.lists.queue import enqueue
+
+DECISIONS = ("accept", "reject", "discard", "defer")
+
+
+class HeldNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    held_id: int
+    outcome: PostOutcome | None = None  # accept: what the pipeline did
+    notified: bool = False  # reject: a notice was queued for the poster
+
+
+def held_posts(mlist: MailingList) -> list[HeldMessage]:
+    """What waits on `mlist`, oldest first (the bytes are not loaded)."""
+    return list(HeldMessage.objects.filter(mailing_list=mlist).defer("data").order_by("held_at", "id"))
+
+
+def held_summary(held: HeldMessage) -> dict[str, object]:
+    return {
+        "id": held.pk, "sender": held.sender, "subject": held.subject, "reason": held.reason, "rule": held.rule,
+        "date": held.held_at.isoformat(), "expires": held.expires_at.isoformat(), "message_id": held.message_id,
+        "size": held.size, "deferred": held.deferred_at is not None,
+    }  # fmt: skip
+
+
+def held_bytes(held: HeldMessage) -> bytes:
+    return decompress(held.data)
+
+
+def moderate(mlist: MailingList, held_id: int, action: str, reason: str = "") -> Decision:
+    """Applies a moderator's decision to held post `held_id` of `mlist`."""
+    if action not in DECISIONS:
+        raise ValueError(f"{action!r} is not one of {', '.join(DECISIONS)}")
+    with transaction.atomic():
+        held = _lock(mlist, held_id)
+        if action == "defer":
+            held.deferred_at = timezone.now()
+            held.save(update_fields=["deferred_at"])
+            return Decision(action, held_id)
+        return _decide(mlist, held, action, reason)
+
+
+def _lock(mlist: MailingList, held_id: int) -> HeldMessage:
+    held = HeldMessage.objects.select_for_update().filter(mailing_list=mlist, pk=held_id).first()
+    if held is None:
+        raise HeldNotFound(f"no held post #{held_id} on {mlist.address} (decided already?)")
+    return held
+
+
+def _decide(mlist: MailingList, held: HeldMessage, action: str, reason: str) -> Decision:
+    raw = held_bytes(held)
+    outcome, notified = None, False
+    if action == "accept":
+        outcome = accept_approved(mlist, raw, envelope_sender=held.envelope_sender or None, reason=reason)
+    elif action == "reject":
+        # An empty stored envelope sender may mean "not known" (listhaven post): not taken for a bounce's.
+        notified = notify_rejection(mlist, raw, held.sender, reason or held.reason, held.envelope_sender or None)
+    if action != "accept":
+        _record(mlist, held, action, reason or f"{action}ed by a moderator")
+    held_id = held.pk
+    held.delete()
+    return Decision(action, held_id, outcome, notified)
+
+
+def _record(mlist: MailingList, held: HeldMessage, action: str, reason: str, rule: str = "moderator") -> None:
+    PostRecord.objects.create(
+        mailing_list=mlist, message_id=held.message_id, sender=held.sender, subject=held.subject, verdict=action,
+        rule=rule, reason=reason, origin="moderator",
+    )  # fmt: skip
+
+
+def set_moderator_password(mlist: MailingList, password: str) -> None:
+    """The password that approves a post (Approved: header or first body line); "" turns it off.
+    Only its hash is stored."""
+    mlist.moderator_password = make_password(password) if password else ""
+    mlist.save(update_fields=["moderator_password"])
+
+
+def send_summaries() -> int:
+    """Queues, for each list with posts waiting, one summary to its owners and moderators. Returns
+    how many were queued. The worker's scheduler calls this once a day."""
+    count = 0
+    list_ids = HeldMessage.objects.values_list("mailing_list", flat=True).distinct()
+    for mlist in MailingList.objects.filter(pk__in=list_ids):
+        waiting = held_posts(mlist)
+        recipients = moderator_addresses(mlist)
+        if waiting and recipients:
+            with transaction.atomic():
+                enqueue(mlist, notices.summary_notice(mlist, waiting), recipients, kind="notice", personalised=False)
+            count += 1
+    return count
+
+
+def expire_held(now: datetime | None = None) -> int:
+    """Discards held posts past their expiry (recorded, with the reason). Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    for held_id in HeldMessage.objects.filter(expires_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            held = HeldMessage.objects.select_for_update().filter(pk=held_id).first()
+            if held is None:
+                continue
+            _record(held.mailing_list, held, "discard", "no moderator decided before it expired", rule="expired")
+            held.delete()
+            expired += 1
+    return expired

@@ -1,0 +1,137 @@
+"""The pipeline: the ordered handlers that turn an accepted post into the archived message and
+the outgoing copies, and the one loop that runs them (inside the transaction that accepts the
+post, so the archive, the queue and the verdict commit together).
+
+What the archive keeps: the post as the list received it, cleansed (no Approved: password, no
+read-receipt requests) with the list's subject tag and its List-* headers — what a member sees,
+minus what is personal to one copy or exists only to get the copy delivered: the footer (it
+carries each member's own unsubscribe link) and the DMARC mitigation (the archive shows the
+author's own From:). So the handlers that change every copy run before `archive`, and those that
+prepare delivery after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from listhaven.archive.importer import parse_one
+from listhaven.archive.ingest import store_batch
+from listhaven.archive.models import Message
+from listhaven.lists import notices
+from listhaven.lists.dns import author_needs_mitigation
+from listhaven.lists.identity import MITIGATIONS, archive_identity, archived_at, identity_for
+from listhaven.lists.members import post_recipients
+from listhaven.lists.models import MailingList, Member
+from listhaven.lists.post import Post, first_header
+from listhaven.lists.queue import enqueue
+from listhaven.mail.decorate import Mitigation, decorate
+from listhaven.mail.identity import ListIdentity
+from listhaven.mail.message import SourceMessage
+from listhaven.mail.subjects import decode_subject
+
+Run = Callable[[MailingList, Post], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    name: str
+    description: str
+    run: Run
+
+
+def handler(name: str, description: str) -> Callable[[Run], Handler]:
+    def wrap(run: Run) -> Handler:
+        return Handler(name, description, run)
+
+    return wrap
+
+
+@handler("dmarc", "Decides the DMARC mitigation (list setting dmarc_mitigation: off, munge, wrap): always when "
+         "the list's dmarc_always is set, else when the author's domain publishes p=quarantine or p=reject.")  # fmt: skip
+def decide_dmarc(mlist: MailingList, post: Post) -> None:
+    mitigation = MITIGATIONS[mlist.dmarc_mitigation]
+    if mitigation is Mitigation.NONE:
+        return
+    domain = post.standing.address.rpartition("@")[2]
+    if mlist.dmarc_always or (domain and author_needs_mitigation(domain)):
+        post.mitigation = mitigation
+
+
+@handler("archive", "Stores the list's copy in the archive (threads and search index included): decorated "
+         "without the footer and without DMARC mitigation.")  # fmt: skip
+def archive(mlist: MailingList, post: Post) -> None:
+    post.archived_copy = decorate(post.pipeline_input(), archive_identity(post_identity(mlist, post)),
+                                  personal=False).data  # fmt: skip
+    parsed = parse_one(SourceMessage(post.archived_copy, f"post via {post.origin}"))
+    result = store_batch(mlist, [parsed])
+    if result.stored:
+        post.archive_outcome, post.archived_message_pk = "stored", result.stored[0]
+        public_id = Message.objects.filter(pk=result.stored[0]).values_list("public_id", flat=True).get()
+        post.archived_url = archived_at(mlist, public_id)
+    elif result.duplicates:
+        post.archive_outcome = "duplicate"
+    else:
+        post.archive_outcome = "quarantined"
+        post.notes.append(f"the archive could not parse the post: {parsed.error}")
+
+
+@handler("decorate", "Makes the copy members get (listhaven.mail.decorate, in its order: cleanse, subject tag, "
+         "Reply-To policy, DMARC munge or wrap, footer, RFC 2369/2919/8058 fields, Archived-At, X-BeenThere, "
+         "Precedence, broken DKIM signatures removed); personalised lists get markers for each member's values.")
+def decorate_copy(mlist: MailingList, post: Post) -> None:
+    post.template = decorate(
+        post.pipeline_input(), post_identity(mlist, post), personal=mlist.personalised,
+        archived_at=post.archived_url, mitigation=Mitigation(post.mitigation), sender=post.envelope_sender or "",
+    )  # fmt: skip
+
+
+@handler("queue", "Queues the copy for each member who gets posts as they are sent (regular delivery, "
+         "enabled), except the poster when they chose not to receive their own posts.")  # fmt: skip
+def queue_delivery(mlist: MailingList, post: Post) -> None:
+    if post.archive_outcome == "duplicate":
+        # The same post (same Message-ID, same bytes) is in the archive: it was sent already.
+        post.notes.append("already archived: not sent again")
+        return
+    recipients = post_recipients(mlist, post.standing.address)
+    if not recipients or post.template is None:
+        return
+    archived = Message.objects.only("id").get(pk=post.archived_message_pk) if post.archived_message_pk else None
+    personalised = bool(post.template.nonce)
+    data = post.template.to_bytes() if personalised else post.template.data
+    enqueue(mlist, data, recipients, kind="post", personalised=personalised, message=archived)
+    post.queued = len(recipients)
+
+
+@handler("acknowledge", "Tells the poster the post went out, when they are a member who asked for that "
+         "(Member.acknowledge_posts).")  # fmt: skip
+def acknowledge(mlist: MailingList, post: Post) -> None:
+    if post.archive_outcome == "duplicate" or not post.standing.address:
+        return
+    wants = Member.objects.filter(mailing_list=mlist, role="member", address=post.standing.address,
+                                  acknowledge_posts=True).exists()  # fmt: skip
+    if wants:
+        text = notices.acknowledgement(mlist, post.standing.address, decode_subject(first_header(post.message, "Subject")))
+        enqueue(mlist, text, [post.standing.address], kind="notice", personalised=False)
+
+
+def post_identity(mlist: MailingList, post: Post) -> ListIdentity:
+    """The list's identity, built once per post."""
+    if post.identity is None:
+        post.identity = identity_for(mlist)
+    return post.identity
+
+
+PIPELINE: tuple[Handler, ...] = (
+    decide_dmarc,
+    archive,
+    decorate_copy,
+    queue_delivery,
+    acknowledge,
+)
+
+
+def run_pipeline(mlist: MailingList, post: Post, pipeline: Sequence[Handler] = PIPELINE) -> None:
+    """Runs every handler in order on an accepted post. Call inside the accepting transaction."""
+    for step in pipeline:
+        step.run(mlist, post)

@@ -1,0 +1,132 @@
+"""A post to a list's address, from arrival to its durable outcome: the one service function
+the LMTP server and `listhaven post` call.
+
+The chain decides (reading only); then ONE transaction records the verdict and does what it
+says: the pipeline (archive and queue) for an accepted post, a HeldMessage and the moderators'
+notice for a held one, the poster's notice for a rejected one. Only after that commit may the
+caller acknowledge the post. The MTA's retry of a post already decided (the same bytes) is
+answered from its record, so nothing is archived or sent twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from listhaven.archive.compression import compress
+from listhaven.lists import notices
+from listhaven.lists.chain import run_chain
+from listhaven.lists.models import HeldMessage, MailingList, Member, PostRecord
+from listhaven.lists.pipeline import run_pipeline
+from listhaven.lists.post import Action, Post, Verdict, first_header, parse_post_bytes
+from listhaven.lists.queue import enqueue
+from listhaven.lists.standing import build_post
+from listhaven.mail.commands import automated_reason
+from listhaven.mail.subjects import decode_subject
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    verdict: Verdict
+    duplicate: bool = False  # decided before: this arrival changed nothing
+    held_id: int | None = None
+    archive_outcome: str = ""
+    queued: int = 0  # recipients of the copies queued
+
+
+def receive_post(
+    mlist: MailingList, raw: bytes, *, envelope_sender: str | None = None, origin: str = "lmtp"
+) -> PostOutcome:
+    """Decides `raw` (sent to `mlist`'s posting address) and stores the outcome durably.
+    `envelope_sender`: the SMTP MAIL FROM when known ("" is the null sender of a bounce)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    post = build_post(mlist, raw, envelope_sender, origin)
+    verdict = run_chain(post)
+    with transaction.atomic():
+        earlier = PostRecord.objects.filter(mailing_list=mlist, digest=digest).order_by("id").first()
+        if earlier is not None:
+            return PostOutcome(Verdict(Action(earlier.verdict), earlier.rule, earlier.reason), duplicate=True)
+        return _act(mlist, post, verdict, digest)
+
+
+def _act(mlist: MailingList, post: Post, verdict: Verdict, digest: str) -> PostOutcome:
+    held = None
+    if verdict.action == Action.ACCEPT:
+        run_pipeline(mlist, post)
+    elif verdict.action == Action.HOLD:
+        held = hold(mlist, post, verdict)
+    elif verdict.action == Action.REJECT:
+        notify_rejection(mlist, post.raw, post.standing.address, verdict.reason, post.envelope_sender)
+    record(mlist, post, verdict, digest=digest, held=held)
+    return PostOutcome(verdict, held_id=held.pk if held else None, archive_outcome=post.archive_outcome,
+                       queued=post.queued)  # fmt: skip
+
+
+def accept_approved(
+    mlist: MailingList, raw: bytes, *, envelope_sender: str | None = None, reason: str = ""
+) -> PostOutcome:
+    """Runs the pipeline on a post a moderator approved (the chain is skipped). Call inside a transaction."""
+    post = build_post(mlist, raw, envelope_sender, origin="moderator")
+    post.approved = True
+    verdict = Verdict(Action.ACCEPT, "moderator", reason or "approved by a moderator")
+    run_pipeline(mlist, post)
+    record(mlist, post, verdict)
+    return PostOutcome(verdict, archive_outcome=post.archive_outcome, queued=post.queued)
+
+
+def record(mlist: MailingList, post: Post, verdict: Verdict, *, digest: str = "",
+           held: HeldMessage | None = None) -> PostRecord:  # fmt: skip
+    return PostRecord.objects.create(
+        mailing_list=mlist,
+        message_id=post.message_id[:998],
+        sender=post.standing.address[:320],
+        subject=_subject(post)[:998],
+        verdict=verdict.action.value,
+        rule=verdict.rule[:40],
+        reason=verdict.reason,
+        origin=post.origin[:20],
+        digest=digest,
+        held=held,
+        archived_id=post.archived_message_pk,
+    )
+
+
+def _subject(post: Post) -> str:
+    return decode_subject(first_header(post.message, "Subject"))
+
+
+def hold(mlist: MailingList, post: Post, verdict: Verdict) -> HeldMessage:
+    """Keeps the post for a moderator and queues one notice to the owners and moderators."""
+    now = timezone.now()
+    held = HeldMessage.objects.create(
+        mailing_list=mlist, data=compress(post.raw), size=len(post.raw), envelope_sender=(post.envelope_sender or "")[:320],
+        sender=post.standing.address[:320], subject=_subject(post)[:998], message_id=post.message_id[:998],
+        rule=verdict.rule[:40], reason=verdict.reason, held_at=now, expires_at=now + timedelta(days=mlist.hold_days),
+    )  # fmt: skip
+    moderators = moderator_addresses(mlist)
+    if moderators:
+        enqueue(mlist, notices.held_notice(mlist, held, post.raw), moderators, kind="notice", personalised=False)
+    return held
+
+
+def moderator_addresses(mlist: MailingList) -> list[str]:
+    """Owners and moderators, each address once."""
+    rows = Member.objects.filter(mailing_list=mlist, role__in=("owner", "moderator")).order_by("id")
+    return list(dict.fromkeys(rows.values_list("address", flat=True)))
+
+
+def notify_rejection(mlist: MailingList, raw: bytes, poster: str, reason: str, mail_from: str | None = None) -> bool:
+    """Queues the poster's notice. False when there is no one to tell, or the post was automatic
+    (an auto-reply, a bounce, another list's mail): answering those feeds loops and backscatter.
+    `mail_from`: the envelope sender when known ("" is a bounce's)."""
+    message = parse_post_bytes(raw)
+    if not poster or automated_reason(message, mail_from, own_addresses=(mlist.address,)) is not None:
+        return False
+    subject = decode_subject(first_header(message, "Subject"))
+    enqueue(mlist, notices.rejection_notice(mlist, poster, subject, reason, raw), [poster], kind="notice",
+            personalised=False)  # fmt: skip
+    return True

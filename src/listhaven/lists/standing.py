@@ -1,0 +1,46 @@
+"""Building a `Post`: what the rules need to know about the list and the sender, read once."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from listhaven.lists.addresses import sender_address
+from listhaven.lists.models import Ban, MailingList, Member
+from listhaven.lists.post import Action, Policy, Post, Role, Standing, parse_post_bytes
+
+
+def list_id(mlist: MailingList) -> str:
+    """The list's RFC 2919 identifier: `name@lists.example.org` → `name.lists.example.org`."""
+    return mlist.address.replace("@", ".", 1)
+
+
+def policy_for(mlist: MailingList) -> Policy:
+    bans = Ban.objects.filter(Q(mailing_list=mlist) | Q(mailing_list__isnull=True)).values_list("pattern", flat=True)
+    return Policy(
+        list_address=mlist.address,
+        list_id=list_id(mlist),
+        moderator_password=mlist.moderator_password,
+        emergency=mlist.emergency,
+        disabled_rules=frozenset(mlist.disabled_rules or ()),
+        member_moderation_action=Action(mlist.member_moderation_action),
+        nonmember_action=Action(mlist.nonmember_action),
+        max_message_kb=mlist.max_message_kb,
+        max_recipients=mlist.max_recipients,
+        acceptable_aliases=tuple(mlist.acceptable_aliases or ()),
+        header_filters=tuple(mlist.header_filters or ()),
+        ban_patterns=tuple(bans),
+    )
+
+
+def standing_for(mlist: MailingList, address: str) -> Standing:
+    rows = list(Member.objects.filter(mailing_list=mlist, address=address).values_list("role", "moderated", "action"))
+    roles = frozenset(Role(role) for role, _, _ in rows)
+    moderated = any(m for role, m, _ in rows if role == Role.MEMBER)
+    action = next((a for role, _, a in rows if role == Role.NONMEMBER), "defer")
+    return Standing(address, roles - {Role.NONMEMBER}, moderated=moderated, action=action)
+
+
+def build_post(mlist: MailingList, raw: bytes, envelope_sender: str | None = None, origin: str = "lmtp") -> Post:
+    message = parse_post_bytes(raw)
+    standing = standing_for(mlist, sender_address(message, envelope_sender or ""))
+    return Post(raw, message, policy_for(mlist), standing, envelope_sender=envelope_sender, origin=origin)

@@ -1,0 +1,114 @@
+"""Held posts: `listhaven held` and `listhaven moderate`, the four decisions, summaries, expiry."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from listhaven.archive.compression import decompress
+from listhaven.archive.models import Message
+from listhaven.cli import CommandError, build_parser
+from listhaven.lists.directory import create_list
+from listhaven.lists.members import add_member
+from listhaven.lists.models import HeldMessage, Outgoing, PostRecord
+from listhaven.lists.moderation import expire_held, moderate, send_summaries
+from listhaven.lists.posting import receive_post
+from tests.lists.messages import LIST, MEMBER, build, notice_text
+
+STRANGER = "zed@elsewhere.example"
+
+
+@pytest.fixture
+def mlist(db):
+    mlist = create_list(LIST)
+    add_member(mlist, MEMBER)
+    add_member(mlist, "owner@example.org", role="owner")
+    return mlist
+
+
+def run(*argv: str) -> int:
+    args = build_parser().parse_args(list(argv))
+    return args.handler(args)
+
+
+def held_post(mlist, msgid="held-1@example.org", subject="Seeds for sale") -> int:
+    outcome = receive_post(mlist, build(sender=f"Zed <{STRANGER}>", subject=subject, msgid=msgid))
+    assert outcome.held_id is not None
+    return outcome.held_id
+
+
+def test_a_strangers_post_is_held_then_released_by_the_cli(mlist, tmp_path, capsys):
+    source = tmp_path / "post.eml"
+    source.write_bytes(build(sender=f"Zed <{STRANGER}>", subject="Seeds for sale", msgid="cli-1@example.org"))
+    assert run("post", "garden", str(source), "--json") == 0
+    posted = json.loads(capsys.readouterr().out)
+    assert (posted["verdict"], posted["rule"]) == ("hold", "nonmember")
+    assert run("held", "garden", "--json") == 0
+    [row] = json.loads(capsys.readouterr().out)["held"]
+    assert (row["id"], row["sender"], row["subject"]) == (posted["held_id"], STRANGER, "Seeds for sale")
+    assert "not a member" in row["reason"] and row["date"]
+    assert Message.objects.count() == 0
+
+    assert run("moderate", "garden", str(row["id"]), "accept") == 0
+    assert "decision: accept" in capsys.readouterr().out
+    assert Message.objects.filter(message_id="cli-1@example.org").exists()
+    post = Outgoing.objects.get(kind="post")
+    assert post.recipients == [MEMBER]
+    assert HeldMessage.objects.count() == 0
+    assert [(r.verdict, r.rule, r.origin) for r in PostRecord.objects.order_by("id")] == [
+        ("hold", "nonmember", "cli"), ("accept", "moderator", "moderator")]
+    with pytest.raises(CommandError, match="no held post"):
+        run("moderate", "garden", str(row["id"]), "accept")  # decided once
+
+
+def test_reject_tells_the_poster_the_reason(mlist):
+    held_id = held_post(mlist)
+    decision = moderate(mlist, held_id, "reject", "commercial offers are off-topic here")
+    assert decision.notified
+    notice = Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).get()
+    assert "commercial offers are off-topic here" in notice_text(decompress(notice.template))
+    assert PostRecord.objects.order_by("-id")[0].verdict == "reject"
+    assert not HeldMessage.objects.exists() and not Message.objects.exists()
+
+
+def test_discard_and_defer(mlist):
+    first, second = held_post(mlist), held_post(mlist, "held-2@example.org")
+    before = Outgoing.objects.count()
+    moderate(mlist, first, "discard")
+    moderate(mlist, second, "defer")
+    assert list(HeldMessage.objects.values_list("pk", flat=True)) == [second]
+    assert HeldMessage.objects.get().deferred_at is not None
+    assert Outgoing.objects.count() == before  # nobody is told of a discard
+    assert PostRecord.objects.filter(verdict="discard", origin="moderator").count() == 1
+
+
+def test_a_held_post_of_another_list_cannot_be_decided_here(mlist):
+    other = create_list("other@lists.example.org")
+    held_id = held_post(mlist)
+    with pytest.raises(LookupError):
+        moderate(other, held_id, "accept")
+    with pytest.raises(ValueError):
+        moderate(mlist, held_id, "approve")
+
+
+def test_daily_summary_lists_what_waits(mlist):
+    held_post(mlist, subject="First offer")
+    held_post(mlist, "held-2@example.org", subject="Second offer")
+    create_list("quiet@lists.example.org")  # nothing waits there: no summary
+    before = Outgoing.objects.count()
+    assert send_summaries() == 1
+    summary = Outgoing.objects.order_by("-id")[0]
+    assert Outgoing.objects.count() == before + 1 and summary.recipients == ["owner@example.org"]
+    text = decompress(summary.template)
+    assert b"First offer" in text and b"Second offer" in text and b"2 post(s)" in text
+
+
+def test_expired_posts_are_discarded_with_a_record(mlist):
+    old, fresh = held_post(mlist), held_post(mlist, "held-2@example.org")
+    HeldMessage.objects.filter(pk=old).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert expire_held() == 1
+    assert list(HeldMessage.objects.values_list("pk", flat=True)) == [fresh]
+    assert PostRecord.objects.filter(rule="expired", verdict="discard").count() == 1

@@ -1,0 +1,131 @@
+"""A post's life through `receive_post`, on a real store: every verdict recorded with its rule,
+what each verdict leaves behind (archive, queue, held post, notice), and nothing done twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from listhaven.archive.compression import decompress
+from listhaven.archive.models import Message
+from listhaven.lists.directory import create_list
+from listhaven.lists.members import add_member, set_nonmember_action
+from listhaven.lists.models import Ban, HeldMessage, Member, Outgoing, PostRecord
+from listhaven.lists.moderation import set_moderator_password
+from listhaven.lists.posting import receive_post
+from tests.lists.messages import LIST, MEMBER, build, notice_text
+
+
+@pytest.fixture
+def mlist(db):
+    mlist = create_list(LIST)
+    add_member(mlist, MEMBER)
+    add_member(mlist, "bob@example.net")
+    add_member(mlist, "owner@example.org", role="owner")
+    return mlist
+
+
+def test_a_members_post_is_archived_and_queued_for_every_member(mlist):
+    outcome = receive_post(mlist, build(msgid="m1@example.org"))
+    assert (outcome.verdict.action, outcome.archive_outcome, outcome.queued) == ("accept", "stored", 2)
+    archived = Message.objects.get(message_id="m1@example.org", mailing_list=mlist)
+    [queued] = Outgoing.objects.all()
+    assert (queued.kind, queued.recipients, queued.message_id) == ("post", [MEMBER, "bob@example.net"], archived.pk)
+    assert b"The tomatoes are ripe." in decompress(queued.template)
+    record = PostRecord.objects.get()
+    assert (record.verdict, record.rule, record.archived_id, record.sender) == ("accept", "default", archived.pk, MEMBER)
+
+
+def test_members_who_get_no_copy_now(mlist):
+    Member.objects.filter(address=MEMBER).update(receive_own_posts=False)
+    add_member(mlist, "digest@example.com")
+    Member.objects.filter(address="digest@example.com").update(delivery_mode="mime_digest")
+    add_member(mlist, "away@example.com")
+    Member.objects.filter(address="away@example.com").update(delivery_status="by_bounces")
+    receive_post(mlist, build())
+    assert Outgoing.objects.get().recipients == ["bob@example.net"]
+
+
+def test_a_strangers_post_is_held_with_one_notice_to_owners_and_moderators(mlist):
+    add_member(mlist, "mod@example.org", role="moderator")
+    add_member(mlist, "owner@example.org", role="moderator")  # an owner who also moderates: one notice
+    outcome = receive_post(mlist, build(sender="zed@elsewhere.example", subject="Seeds for sale"),
+                           envelope_sender="bounce@elsewhere.example")  # fmt: skip
+    held = HeldMessage.objects.get(pk=outcome.held_id)
+    assert (held.sender, held.subject, held.rule, held.envelope_sender) == (
+        "zed@elsewhere.example", "Seeds for sale", "nonmember", "bounce@elsewhere.example")
+    assert "not a member" in held.reason and held.expires_at > held.held_at
+    [notice] = Outgoing.objects.all()
+    assert (notice.kind, notice.recipients) == ("notice", ["owner@example.org", "mod@example.org"])
+    text = decompress(notice.template)
+    assert b"Seeds for sale" in text and f"moderate garden {held.pk}".encode() in text
+    assert b"message/rfc822" in text
+    assert Message.objects.count() == 0
+    assert PostRecord.objects.get().held_id == held.pk
+
+
+def test_a_rejected_poster_gets_the_reason(mlist):
+    set_nonmember_action(mlist, "zed@elsewhere.example", "reject")
+    outcome = receive_post(mlist, build(sender="zed@elsewhere.example"))
+    assert outcome.verdict.action == "reject"
+    [notice] = Outgoing.objects.all()
+    assert notice.recipients == ["zed@elsewhere.example"]
+    assert outcome.verdict.reason in " ".join(notice_text(decompress(notice.template)).split())
+
+
+def test_automatic_mail_is_rejected_without_a_notice(mlist):
+    Ban.objects.create(mailing_list=None, pattern=r"^.*@spam\.example$")
+    outcome = receive_post(mlist, build(sender="x@spam.example", headers={"Auto-Submitted": "auto-replied"}))
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("reject", "banned")
+    assert Outgoing.objects.count() == 0
+
+
+def test_a_loop_is_discarded_and_only_recorded(mlist):
+    outcome = receive_post(mlist, build(headers={"X-BeenThere": LIST}))
+    assert outcome.verdict.action == "discard"
+    assert (Outgoing.objects.count(), HeldMessage.objects.count(), Message.objects.count()) == (0, 0, 0)
+    assert PostRecord.objects.get().rule == "loop"
+
+
+@pytest.mark.parametrize(("changes", "raw_args", "rule"), [
+    ({"emergency": True}, {}, "emergency"),
+    ({"max_message_kb": 1}, {"body": "x" * 2000 + "\n"}, "max-size"),
+    ({"max_recipients": 2}, {"to": f"{LIST}, a@example.net"}, "max-recipients"),
+    ({}, {"to": "someone@example.net"}, "implicit-destination"),
+    ({}, {"subject": None}, "no-subject"),
+    ({}, {"subject": "unsubscribe"}, "administrivia"),
+    ({"header_filters": ["^x-spam-flag: yes"]}, {"headers": {"X-Spam-Flag": "YES"}}, "suspicious-header"),
+])  # fmt: skip
+def test_each_hold_rule_is_recorded(mlist, changes, raw_args, rule):
+    for name, value in changes.items():
+        setattr(mlist, name, value)
+    mlist.save()
+    outcome = receive_post(mlist, build(**raw_args))
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("hold", rule)
+    assert PostRecord.objects.get().rule == rule
+    mlist.disabled_rules = [rule]
+    mlist.save()
+    assert receive_post(mlist, build(msgid="again@example.org", **raw_args)).verdict.rule != rule
+
+
+def test_a_moderated_member_and_the_approved_password(mlist, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    Member.objects.filter(address=MEMBER).update(moderated=True)
+    assert receive_post(mlist, build()).verdict.rule == "member-moderation"
+    set_moderator_password(mlist, "s3cret")
+    assert "s3cret" not in mlist.moderator_password
+    outcome = receive_post(mlist, build(msgid="ok@example.org", headers={"Approved": "s3cret"}))
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("accept", "approved")
+    template = decompress(Outgoing.objects.get(kind="post").template)
+    assert b"s3cret" not in template
+    archived = Message.objects.get(message_id="ok@example.org")
+    from listhaven.archive.models import RawMessage
+
+    assert b"s3cret" not in decompress(RawMessage.objects.get(message=archived).data)
+
+
+def test_the_same_bytes_again_are_answered_from_the_record(mlist):
+    raw = build(sender="zed@elsewhere.example")
+    first = receive_post(mlist, raw)
+    again = receive_post(mlist, raw)
+    assert again.duplicate and again.verdict == first.verdict
+    assert (HeldMessage.objects.count(), PostRecord.objects.count()) == (1, 1)
