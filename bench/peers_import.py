@@ -62,14 +62,15 @@ def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def run_listhaven(corpus: Path, address: str, work: Path) -> dict[str, object]:
-    data = work / "listhaven"
+def run_listhaven(corpus: Path, address: str, work: Path, keep: bool = False) -> dict[str, object]:
+    data = work / ("listhaven-" + corpus.name.split(".")[0])
     shutil.rmtree(data, ignore_errors=True)
     cmd = ["/usr/bin/time", "-v", PY, "-m", "listhaven", "--data-dir", str(data), "import", address, str(corpus),
            "--create", "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout)[0]
-    shutil.rmtree(data, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(data, ignore_errors=True)
     return {**gnu_time(done.stderr), "read": summary["read"], "stored": summary["stored"],
             "duplicates": summary["duplicates"], "quarantined": summary["quarantined"]}
 
@@ -83,7 +84,7 @@ def mbox_for(corpus: Path, work: Path) -> Path:
     return plain
 
 
-def run_mu(mbox: Path, tag: str, peerwork: Path) -> dict[str, object]:
+def run_mu(mbox: Path, tag: str, peerwork: Path, keep: bool = False) -> dict[str, object]:
     env = dict(os.environ, PEERWORK=str(peerwork))
     script = str(PEERS / "native-peers.sh")
     if not (peerwork / tag / "maildir").is_dir():
@@ -92,12 +93,13 @@ def run_mu(mbox: Path, tag: str, peerwork: Path) -> dict[str, object]:
     figures: dict[str, object] = dict(gnu_time((peerwork / tag / "time-mu-index.txt").read_text()))
     last = (peerwork / tag / "results.tsv").read_text().splitlines()[-1].split("\t")
     figures["messages"] = int(last[7])
-    shutil.rmtree(peerwork / tag / "mu", ignore_errors=True)
-    shutil.rmtree(peerwork / tag / "md-mu", ignore_errors=True)
+    if not keep:
+        shutil.rmtree(peerwork / tag / "mu", ignore_errors=True)
+        shutil.rmtree(peerwork / tag / "md-mu", ignore_errors=True)
     return figures
 
 
-def bench_corpus(name: str, rounds: int, work: Path) -> dict[str, object]:
+def bench_corpus(name: str, rounds: int, work: Path, keep: bool = False) -> dict[str, object]:
     corpus = CORPORA / name
     if not corpus.exists():
         return {"skipped": f"{corpus} not found"}
@@ -106,9 +108,10 @@ def bench_corpus(name: str, rounds: int, work: Path) -> dict[str, object]:
     mbox = mbox_for(corpus, work) if with_mu else None
     rows = []
     for n in range(rounds):
-        row: dict[str, object] = {"load": load_average(), "listhaven": run_listhaven(corpus, address, work)}
+        last = keep and n == rounds - 1
+        row: dict[str, object] = {"load": load_average(), "listhaven": run_listhaven(corpus, address, work, last)}
         if mbox is not None:
-            row["mu"] = run_mu(mbox, tag, work / "peers")
+            row["mu"] = run_mu(mbox, tag, work / "peers", last)
             row["ratio"] = round(float(row["mu"]["wall_s"]) / float(row["listhaven"]["wall_s"]), 2)  # type: ignore[index]
         rows.append(row)
         print(f"  {name} round {n + 1}: {_describe(row)}", flush=True)
@@ -142,6 +145,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--corpus", action="append", choices=sorted(CORPUS_LISTS), help="default: both")
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the last round's store (DIR/import-kernel/listhaven-CORPUS) and mu index "
+                             "(DIR/import-kernel/peers/TAG/mu), for bench/cli_bench.py")
     args = parser.parse_args(argv)
     work = Path(args.dir) / "import-kernel"
     work.mkdir(parents=True, exist_ok=True)
@@ -150,7 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"(install it with {PEERS / 'native-peers.sh'} FILE TAG install)", file=sys.stderr)
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
     for name in args.corpus or list(CORPUS_LISTS):
-        results[name] = bench_corpus(name, args.rounds, work)
+        results[name] = bench_corpus(name, args.rounds, work, args.keep)
         print(f"{name}: median {json.dumps(results[name].get('median', results[name]))}", flush=True)  # type: ignore[union-attr]
     return results
 

@@ -1,11 +1,13 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|store|pages|search|export|compose|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
 import-kernel  bench/peers_import.py: the kernel list (linux-pm-10k.mbox.zst) and ltp imported by
         Listhaven and indexed by mu, back to back, 3 rounds each; medians and the mu/Listhaven ratio.
+cli     bench/cli_bench.py: whole-process times of `listhaven lists|stats|threads|search` and --help
+        beside `mu find`, on the ltp store and mu index that import-kernel keeps.
 store   builds the large store: the ltp corpus plus N generated messages (default 165,000) in the
         demo lists, >= 200,000 messages in all (reused when it exists).
 pages   server time of the message page, a ~200-message thread, a month index and the list
@@ -168,10 +170,18 @@ def bench_script(script: str, data: Path, *args: str) -> dict:
     return {"output": out.stdout, "returncode": out.returncode}
 
 
+def bench_script_argv(script: str, *args: str) -> dict:
+    out = subprocess.run([PY, str(REPO / "bench" / script), *args], capture_output=True, text=True, check=False)
+    print(out.stdout, end="")
+    if out.returncode:
+        print(out.stderr[-2000:], file=sys.stderr)
+    return {"output": out.stdout, "returncode": out.returncode}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["import", "import-kernel", "store", "pages", "search", "export", "compose", "all"])
+                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -185,7 +195,11 @@ def main() -> int:
         sys.path.insert(0, str(REPO / "bench"))
         import peers_import
 
-        results["import-kernel"] = peers_import.main(["--dir", str(base)])
+        results["import-kernel"] = peers_import.main(["--dir", str(base), "--keep"])
+    if args.what in ("cli", "all"):
+        kept = base / "import-kernel"
+        results["cli"] = bench_script_argv(
+            "cli_bench.py", "--data-dir", str(kept / "listhaven-ltp"), "--muhome", str(kept / "peers" / "full" / "mu"))
     if args.what in ("store", "pages", "search", "export", "all"):
         data = build_store(base, args.extra)
         if args.what in ("pages", "all"):

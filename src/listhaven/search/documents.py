@@ -9,6 +9,8 @@ from listhaven.search.base import SearchDocument
 
 def split_quoted(body: str) -> tuple[str, str]:
     """The author's own lines and the quoted (``>``-prefixed) lines of a body, each joined by newlines."""
+    if ">" not in body:
+        return body, ""  # most patches: no line to look at (and the same str, pickled once)
     own: list[str] = []
     quoted: list[str] = []
     for line in body.split("\n"):
