@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("listhaven.site.commands", "serve the web archive with gunicorn"),
     "lmtp": ("listhaven.delivery.commands",
              "receive list mail from the MTA over LMTP: posts, and mail to the lists' -owner, -bounces, -request, -join, -leave, -confirm addresses (until SIGINT/SIGTERM)"),
+    "worker": ("listhaven.delivery.commands",
+               "send the outgoing queue to the MTA (or the outbox) and run the timed jobs (until SIGINT/SIGTERM)"),
+    "run": ("listhaven.delivery.commands", "run the web server, the LMTP server and one worker together"),
+    "dkim": ("listhaven.delivery.commands", "DKIM keys of the list domains: dkim generate DOMAIN, dkim show DOMAIN"),
     "demo-data": ("listhaven.demo.commands", "write a generated demo archive as mbox files"),
     "demo-import": ("listhaven.demo.commands", "generate the demo archive and import it"),
 }

@@ -105,6 +105,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DNS_RESOLVER", "LISTHAVEN_DNS_RESOLVER", "", text,
             "DNS server(s) the list server asks for senders' DMARC policies: `host` or `host:port`, comma-separated",
             "unset (the system's resolver)"),
+    Setting("SMTP_HOST", "LISTHAVEN_SMTP_HOST", "", text,
+            "the MTA that delivers list mail (e.g. `127.0.0.1` for a local Postfix); unset: copies go to the "
+            "outbox Maildir in the data directory, read at /manage/outbox/", "unset (the outbox)"),
+    Setting("SMTP_PORT", "LISTHAVEN_SMTP_PORT", "25", integer, "port of the MTA that delivers list mail"),
+    Setting("SMTP_USER", "LISTHAVEN_SMTP_USER", "", text, "login at the MTA (AUTH), when it asks for one"),
+    Setting("SMTP_PASSWORD", "LISTHAVEN_SMTP_PASSWORD", "", text, "password for LISTHAVEN_SMTP_USER", "unset"),
+    Setting("SMTP_MAX_RECIPIENTS", "LISTHAVEN_SMTP_MAX_RECIPIENTS", "500", integer,
+            "bulk delivery: recipients per SMTP transaction"),
+    Setting("DELIVERY_BATCH_SIZE", "LISTHAVEN_DELIVERY_BATCH", "500", integer,
+            "recipients per delivery batch, the unit a worker claims"),
+    Setting("DELIVERY_RETRY_DAYS", "LISTHAVEN_DELIVERY_RETRY_DAYS", "5", integer,
+            "temporary (4xx) failures are retried with growing delays for this many days, then given up"),
 )  # fmt: skip
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

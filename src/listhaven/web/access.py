@@ -36,3 +36,15 @@ def readable_lists(request: HttpRequest):
     if user and user.is_authenticated and user.is_staff:
         return lists
     return lists.filter(is_private=False)
+
+
+def can_administer_site(request: HttpRequest) -> bool:
+    """Site administrators (staff): the outbox and other site-wide management pages."""
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def require_site_administrator(request: HttpRequest) -> None:
+    """Http404 for anyone else: a page they may not see looks like one that does not exist."""
+    if not can_administer_site(request):
+        raise Http404("No such page.")

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path, register_converter
 
 from listhaven.web import converters
-from listhaven.web.views import downloads, index, listing, message, pipermail, search, thread
+from listhaven.web.views import downloads, index, listing, message, outbox, pipermail, search, thread
 
 register_converter(converters.ListName, "list")
 register_converter(converters.Month, "month")
@@ -16,6 +16,10 @@ urlpatterns = [
     path("search/help", search.search_help, name="search-help"),
     path("listinfo/<list:list_name>", index.listinfo, name="listinfo"),
     path("listinfo/<list:list_name>/", index.listinfo),
+    # Site administration
+    path("manage/outbox/", outbox.outbox_index, name="outbox"),
+    path("manage/outbox/<str:key>/", outbox.outbox_message, name="outbox-message"),
+    path("manage/outbox/<str:key>/raw", outbox.outbox_raw, name="outbox-raw"),
     # Pipermail's links, answered with 301 to the pages below
     path("pipermail/<list:list_name>/", pipermail.list_root, name="pipermail-list"),
     re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),

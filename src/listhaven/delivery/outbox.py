@@ -1,0 +1,62 @@
+"""The outbox: where copies go when no MTA is configured (LISTHAVEN_SMTP_HOST unset), a Maildir in
+the data directory that the site administrator reads at /manage/outbox/."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+KEEP_DAYS = 30
+
+
+def outbox_dir() -> Path:
+    return Path(settings.DATA_DIR) / "outbox"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    key: str  # the file name in new/ (safe in a URL: see is_key)
+    written: float  # seconds since the epoch
+    size: int
+
+
+def entries(directory: Path | None = None) -> list[OutboxEntry]:
+    """The outbox's messages, newest first."""
+    folder = (directory or outbox_dir()) / "new"
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        if is_key(path.name):
+            stat = path.stat()
+            found.append(OutboxEntry(path.name, stat.st_mtime, stat.st_size))
+    return sorted(found, key=lambda e: (e.written, e.key), reverse=True)
+
+
+def is_key(name: str) -> bool:
+    return bool(name) and name[0] != "." and all(c.isalnum() or c in "._-" for c in name)
+
+
+def read(key: str, directory: Path | None = None) -> bytes | None:
+    """The message stored under `key`, None when there is none (or the key is not one)."""
+    if not is_key(key):
+        return None
+    path = (directory or outbox_dir()) / "new" / key
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def trim_outbox() -> int:
+    """Removes outbox messages older than KEEP_DAYS (a timed job of the worker); returns how many."""
+    cutoff = time.time() - KEEP_DAYS * 86400
+    removed = 0
+    for entry in entries():
+        if entry.written < cutoff:
+            (outbox_dir() / "new" / entry.key).unlink(missing_ok=True)
+            removed += 1
+    return removed

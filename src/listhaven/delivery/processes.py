@@ -1,0 +1,62 @@
+"""`listhaven run`: the web server, the LMTP server and one worker as three child processes, started
+together and stopped together (Ctrl-C, SIGTERM, or any one of them ending)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+
+STOP_GRACE = 10.0  # seconds a child has to stop after SIGTERM before SIGKILL
+
+
+def commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    base = [sys.executable, "-m", "listhaven"]
+    return {
+        "web": [*base, "serve", "--host", args.host, "--port", str(args.port)],
+        "lmtp": [*base, "lmtp", "--host", args.lmtp_host, "--port", str(args.lmtp_port)],
+        "worker": [*base, "worker"],
+    }
+
+
+def run_together(args: argparse.Namespace) -> int:
+    stopping = {"signal": 0}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping["signal"] = signum
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name, argv in commands(args).items():
+            children[name] = subprocess.Popen(argv)  # the same environment: the same store and settings
+        print(f"listhaven run: web {args.host}:{args.port}, LMTP {args.lmtp_host}:{args.lmtp_port}, one worker "
+              f"(pids {', '.join(f'{n} {c.pid}' for n, c in children.items())}); stop with Ctrl-C", flush=True)  # fmt: skip
+        ended = ""
+        while not stopping["signal"] and not ended:
+            ended = next((name for name, child in children.items() if child.poll() is not None), "")
+            time.sleep(0.2)
+        if ended:
+            print(f"listhaven run: {ended} stopped (status {children[ended].returncode}); stopping the others",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    finally:
+        stop_all(children)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("listhaven run: stopped", flush=True)
+    return 0 if stopping["signal"] else 1
+
+
+def stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -1,0 +1,58 @@
+"""Timed jobs the worker runs beside the queue, in one place: (name, interval, function).
+
+To add one, add a `Job` to JOBS with the dotted path of a function taking no argument. Every worker
+runs every job, so a job must be safe when two workers run it at once (claim its rows in the
+database, as the queue does) and must do a bounded amount of work per call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float  # seconds between two runs
+    function: str  # "package.module:function"
+
+    def load(self) -> Callable[[], object]:
+        module, _, name = self.function.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox-trim", 3600, "listhaven.delivery.outbox:trim_outbox"),
+)
+
+
+@dataclass
+class Scheduler:
+    """Runs each job when its interval has passed (first run one interval after start-up)."""
+
+    jobs: Sequence[Job] = JOBS
+    clock: Callable[[], float] = time.monotonic
+    due: dict[str, float] = field(default_factory=dict)
+
+    def run_due(self) -> list[str]:
+        """Runs the jobs that are due; returns their names. A failing job is logged, not fatal."""
+        now = self.clock()
+        ran = []
+        for job in self.jobs:
+            if job.name not in self.due:
+                self.due[job.name] = now + job.interval
+            if now < self.due[job.name]:
+                continue
+            self.due[job.name] = now + job.interval
+            try:
+                job.load()()
+            except Exception:
+                log.exception("timed job %s failed; it runs again in %s s", job.name, job.interval)
+            ran.append(job.name)
+        return ran
