@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message
-from listhaven.lists import notices
+from listhaven.lists import digests, notices
 from listhaven.lists.dns import author_needs_mitigation
 from listhaven.lists.identity import MITIGATIONS, archive_identity, archived_at, identity_for
 from listhaven.lists.members import post_recipients
@@ -103,6 +103,15 @@ def queue_delivery(mlist: MailingList, post: Post) -> None:
     post.queued = len(recipients)
 
 
+@handler("digest", "Collects the list's copy (as archived) for the next digest issue, and sends the issue when "
+         "the posts collected pass the list's digest_size_kb (lists/digests.py).")  # fmt: skip
+def collect_for_digest(mlist: MailingList, post: Post) -> None:
+    if post.archive_outcome == "duplicate" or not post.archived_copy:
+        return
+    if digests.collect(mlist, post.archived_copy, post.archived_message_pk):
+        post.notes.append("a digest issue went out")
+
+
 @handler("acknowledge", "Tells the poster the post went out, when they are a member who asked for that "
          "(Member.acknowledge_posts).")  # fmt: skip
 def acknowledge(mlist: MailingList, post: Post) -> None:
@@ -127,6 +136,7 @@ PIPELINE: tuple[Handler, ...] = (
     archive,
     decorate_copy,
     queue_delivery,
+    collect_for_digest,
     acknowledge,
 )
 

@@ -68,3 +68,30 @@ class PostingSettings(models.Model):
 
     class Meta:
         abstract = True
+
+
+DIGEST_FREQUENCIES = [("daily", "daily"), ("weekly", "weekly (ISO weeks)"), ("monthly", "monthly"),
+                      ("size", "only when the size threshold is passed")]  # fmt: skip
+VOLUME_FREQUENCIES = [("yearly", "a new volume each year"), ("monthly", "a new volume each month"),
+                      ("never", "one volume for ever")]  # fmt: skip
+
+
+class DigestSettings(models.Model):
+    """What the digests read (lists/digests.py), and where the list's digest numbering stands."""
+
+    digest_size_kb = models.PositiveIntegerField(
+        default=30, help_text="send an issue as soon as the posts collected pass this size; 0: no size limit"
+    )
+    digest_frequency = models.CharField(
+        max_length=8, choices=DIGEST_FREQUENCIES, default="daily",
+        help_text="send what was collected once the period (UTC) it began in is over",
+    )  # fmt: skip
+    digest_volume_frequency = models.CharField(max_length=8, choices=VOLUME_FREQUENCIES, default="yearly")
+    digest_header = models.TextField(blank=True, help_text="text after the digest's masthead (footer placeholders)")
+    digest_footer = models.TextField(blank=True, help_text="the digest's footer; empty: the default footer")
+    digest_volume = models.PositiveIntegerField(default=1, help_text="volume of the next issue")
+    digest_issue = models.PositiveIntegerField(default=1, help_text="number of the next issue in its volume")
+    digest_last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True

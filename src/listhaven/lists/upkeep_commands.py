@@ -1,0 +1,46 @@
+"""CLI subcommands for what the list server does on its own: digests (send what is due) and bounces
+(members' scores and who is disabled)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from listhaven.cli import CommandError
+
+
+def register(subparsers: Any) -> None:
+    digests = subparsers.add_parser("digests", help="send the digest issues that are due (digests send [LIST...])")
+    digests.add_argument("action", choices=("send",))
+    digests.add_argument("lists", nargs="*", metavar="LIST", help="only these lists (default: every list)")
+    digests.add_argument("--force", action="store_true", help="send whatever is collected, due or not")
+    digests.add_argument("--json", action="store_true")
+    digests.set_defaults(handler=cmd_digests)
+
+
+def _find_list(name: str) -> Any:
+    from listhaven.lists.directory import ListNotFound, find_list
+
+    try:
+        return find_list(name)
+    except ListNotFound as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_digests(args: argparse.Namespace) -> int:
+    from listhaven.lists.digests import send_due
+
+    names = [_find_list(name).name for name in args.lists] if args.lists else None
+    sent = send_due(names, force=args.force)
+    rows = [{"list": issue.mailing_list.name, "volume": issue.volume, "issue": issue.number, "posts": issue.posts,
+             "reason": issue.reason, "mime_recipients": issue.mime_recipients,
+             "plain_recipients": issue.plain_recipients} for issue in sent]  # fmt: skip
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("no digest is due")
+    for row in [] if args.json else rows:
+        print(f"{row['list']}: Vol {row['volume']}, Issue {row['issue']}: {row['posts']} post(s) ({row['reason']}) to "
+              f"{row['mime_recipients']} MIME and {row['plain_recipients']} plain digest member(s)")
+    return 0
