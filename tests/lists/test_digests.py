@@ -197,3 +197,15 @@ def test_digests_send_command(mlist, capsys):
     assert rows == [{"list": "other", "volume": 1, "issue": 1, "posts": 1, "reason": "schedule",
                      "mime_recipients": 0, "plain_recipients": 1}]  # fmt: skip
     assert DigestEntry.objects.filter(mailing_list=mlist).count() == 1
+
+
+def test_the_worker_sends_due_digests_on_its_schedule(mlist):
+    from listhaven.delivery.schedule import JOBS, Scheduler
+
+    job = next(j for j in JOBS if j.name == "digests")
+    ticks = iter([0.0, job.interval + 1])
+    scheduler = Scheduler(jobs=[job], clock=lambda: next(ticks))
+    digests.collect(mlist, build(), now=DAY1)  # a day long over: due
+    assert scheduler.run_due() == []
+    assert scheduler.run_due() == ["digests"]
+    assert DigestIssueSent.objects.filter(mailing_list=mlist, reason="schedule").count() == 1

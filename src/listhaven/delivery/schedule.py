@@ -29,6 +29,8 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("outbox-trim", 3600, "listhaven.delivery.outbox:trim_outbox"),
+    # Every 5 minutes: a daily digest leaves within 5 minutes of midnight UTC.
+    Job("digests", 300, "listhaven.lists.digests:send_due_digests"),
 )
 
 
