@@ -143,3 +143,16 @@ def test_dmarc_mitigation_follows_the_authors_published_policy(mlist, settings, 
         inner = next(p for p in copy.iter_parts() if p.get_content_type() == "message/rfc822")
         assert inner.get_content()["From"] == "Ann Example <ann@example.org>"
     assert Message.objects.get(message_id="w1@example.org").sender_email == MEMBER
+
+
+def test_a_post_the_archive_quarantines_still_reaches_the_members(mlist, settings):
+    from listhaven.archive.models import Quarantine
+
+    settings.MAX_MESSAGE_BYTES = 300  # the archive's parser refuses it; the list's own limit is off
+    mlist.max_message_kb = 0
+    mlist.save()
+    post = build_post(mlist, build(msgid="q1@example.org", body="x" * 400 + "\n"))
+    run_pipeline(mlist, post)
+    assert post.archive_outcome == "quarantined" and "quarantined" in post.notes[0]
+    assert Quarantine.objects.filter(mailing_list=mlist).count() == 1
+    assert Outgoing.objects.get(kind="post").message_id is None

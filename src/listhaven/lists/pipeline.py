@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from listhaven.archive.importer import parse_one
-from listhaven.archive.ingest import store_batch
+from listhaven.archive.ingest import Unparsed, store_batch
 from listhaven.archive.models import Message
 from listhaven.lists import digests, notices
 from listhaven.lists.dns import author_needs_mitigation
@@ -73,7 +73,8 @@ def archive(mlist: MailingList, post: Post) -> None:
         post.archive_outcome = "duplicate"
     else:
         post.archive_outcome = "quarantined"
-        post.notes.append(f"the archive could not parse the post: {parsed.error}")
+        reason = parsed.error if isinstance(parsed, Unparsed) else "not stored"
+        post.notes.append(f"the archive quarantined the post: {reason}")
 
 
 @handler("decorate", "Makes the copy members get (listhaven.mail.decorate, in its order: cleanse, subject tag, "
