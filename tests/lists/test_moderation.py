@@ -50,7 +50,7 @@ def test_a_strangers_post_is_held_then_released_by_the_cli(mlist, tmp_path, caps
     [row] = json.loads(capsys.readouterr().out)["held"]
     assert (row["id"], row["sender"], row["subject"]) == (posted["held_id"], STRANGER, "Seeds for sale")
     assert "not a member" in row["reason"] and row["date"]
-    assert Message.objects.count() == 0
+    assert Message.objects.filter(mailing_list=mlist).count() == 0  # the fixture archive may be there
 
     assert run("moderate", "garden", str(row["id"]), "accept") == 0
     assert "decision: accept" in capsys.readouterr().out
@@ -71,7 +71,7 @@ def test_reject_tells_the_poster_the_reason(mlist):
     notice = Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).get()
     assert "commercial offers are off-topic here" in notice_text(decompress(notice.template))
     assert PostRecord.objects.order_by("-id")[0].verdict == "reject"
-    assert not HeldMessage.objects.exists() and not Message.objects.exists()
+    assert not HeldMessage.objects.exists() and not Message.objects.filter(mailing_list=mlist).exists()
 
 
 def test_discard_and_defer(mlist):

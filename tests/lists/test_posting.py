@@ -59,7 +59,7 @@ def test_a_strangers_post_is_held_with_one_notice_to_owners_and_moderators(mlist
     text = decompress(notice.template)
     assert b"Seeds for sale" in text and f"moderate garden {held.pk}".encode() in text
     assert b"message/rfc822" in text
-    assert Message.objects.count() == 0
+    assert Message.objects.filter(mailing_list=mlist).count() == 0  # the fixture archive may be there
     assert PostRecord.objects.get().held_id == held.pk
 
 
@@ -82,7 +82,7 @@ def test_automatic_mail_is_rejected_without_a_notice(mlist):
 def test_a_loop_is_discarded_and_only_recorded(mlist):
     outcome = receive_post(mlist, build(headers={"X-BeenThere": LIST}))
     assert outcome.verdict.action == "discard"
-    assert (Outgoing.objects.count(), HeldMessage.objects.count(), Message.objects.count()) == (0, 0, 0)
+    assert (Outgoing.objects.count(), HeldMessage.objects.count(), Message.objects.filter(mailing_list=mlist).count()) == (0, 0, 0)
     assert PostRecord.objects.get().rule == "loop"
 
 
