@@ -1,25 +1,44 @@
 """The list's own messages: a held post's notice to the moderators, a rejection to the poster,
-the daily summary of what still waits. Each is queued (lists/queue.py) like any other mail."""
+the daily summary of what still waits, and the notices to members and would-be members (welcome,
+goodbye, confirmation, invitation, options link, ...). Each is queued (lists/queue.py) like any other mail.
+
+Member notices come from templates: `NOTICES` holds the site's default subject and body of each,
+plain text with named placeholders (``{list_name}``, ``{confirm_url}``); a list's owners override any
+of them in `MailingList.notice_templates` (``{name: {"subject": ..., "body": ...}}``). Placeholders are
+substituted plainly (mail/footer.py `render_footer`), never with str.format: owners write these texts.
+
+    send_notice(mlist, "welcome", "ann@example.org", options_url=...)   # rendered, queued, returns Outgoing
+
+Every notice gets the list's values (`list_values`) for free; the caller passes the rest. A name
+another part adds (digests, bounces) is one more entry in NOTICES (or `register_notice`).
+"""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
 from django.utils import timezone
 
-from listhaven.lists.models import HeldMessage, MailingList
+from listhaven.lists.models import HeldMessage, MailingList, Outgoing
 from listhaven.lists.post import parse_post_bytes
+from listhaven.lists.queue import enqueue
 from listhaven.lists.routing import service_address
+from listhaven.mail.footer import render_footer
 
 
-def _notice(mlist: MailingList, to: str, subject: str, text: str, original: bytes | None = None) -> bytes:
+def _notice(
+    mlist: MailingList, to: str, subject: str, text: str, original: bytes | None = None, reply_to: str = ""
+) -> bytes:
     message = EmailMessage()
     message["From"] = f"{mlist.title} <{service_address(mlist, 'owner')}>"
     message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Date"] = format_datetime(timezone.now())
     message["Message-ID"] = make_msgid(domain=mlist.address.rpartition("@")[2])
@@ -80,3 +99,149 @@ def summary_notice(mlist: MailingList, waiting: Sequence[HeldMessage]) -> bytes:
                  f" or on {_site_url()}/manage/{mlist.name}/held/\n")  # fmt: skip
     subject = f"{mlist.title}: {len(waiting)} post(s) wait for a moderator"
     return _notice(mlist, service_address(mlist, "owner"), subject, "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class NoticeTemplate:
+    subject: str
+    body: str
+    meaning: str  # for the owners' settings page
+    placeholders: tuple[str, ...] = ()  # beyond LIST_PLACEHOLDERS, what the caller fills in
+
+
+LIST_PLACEHOLDERS = ("list_name", "list_title", "list_address", "description", "listinfo_url", "archive_url",
+                     "owner_address", "request_address", "site_url")  # fmt: skip
+
+NOTICES: dict[str, NoticeTemplate] = {}
+
+
+def register_notice(name: str, subject: str, body: str, meaning: str, placeholders: tuple[str, ...] = ()) -> None:
+    """Declares notice `name` with its site default (other modules add theirs: digests, bounces)."""
+    NOTICES[name] = NoticeTemplate(subject, body, meaning, placeholders)
+
+
+# The confirmations' subject is "confirm TOKEN" and nothing else, as Mailman's: a reply keeps it
+# ("Re: confirm TOKEN"), which is how a reply to -request confirms (mail/commands.py).
+register_notice(
+    "confirm_subscribe", "confirm {token}",
+    "Someone, probably you, asked to subscribe {address} to the {list_title} mailing list\n"
+    "({list_address}).\n\nTo confirm, open this page and press its button:\n\n    {confirm_url}\n\n"
+    "or reply to this message, keeping its subject, or send a message to\n\n    {confirm_address}\n\n"
+    "If you did not ask for this, ignore this message: nothing happens without your answer.\n"
+    "The link expires in {expires_days} days.\n",
+    "to an address asking to join: the link (and reply) that confirms it",
+    ("address", "token", "confirm_url", "confirm_address", "expires_days"),
+)
+register_notice(
+    "confirm_unsubscribe", "confirm {token}",
+    "Someone, probably you, asked to remove {address} from the {list_title} mailing list.\n\n"
+    "To confirm, open this page and press its button:\n\n    {confirm_url}\n\n"
+    "or reply to this message, keeping its subject. If you did not ask for this, ignore this\n"
+    "message: you stay subscribed. The link expires in {expires_days} days.\n",
+    "to a member asking to leave, where the list wants it confirmed",
+    ("address", "token", "confirm_url", "confirm_address", "expires_days"),
+)
+register_notice(
+    "invitation", "confirm {token}",
+    "The owners of the {list_title} mailing list ({list_address}) invite {address} to join.\n\n"
+    "{description}\n\nTo accept, open this page and press its button:\n\n    {confirm_url}\n\n"
+    "or reply to this message, keeping its subject. To decline, do nothing.\n"
+    "The invitation expires in {expires_days} days.\n",
+    "to an address an owner invited",
+    ("address", "token", "confirm_url", "confirm_address", "expires_days"),
+)
+register_notice(
+    "approve_request", "confirm {token}",
+    "{address} asks to {action} the {list_title} mailing list ({list_address}).\n\n"
+    "To approve, open this page and press its button:\n\n    {confirm_url}\n\n"
+    "or reply to this message, keeping its subject. To refuse, do nothing;\n"
+    "the request expires in {expires_days} days.\n",
+    "to the owners, when a subscription or departure needs their approval",
+    ("address", "action", "token", "confirm_url", "confirm_address", "expires_days"),
+)
+register_notice(
+    "welcome", "Welcome to {list_title}",
+    "Welcome to the {list_title} mailing list, {address}.\n\n{description}\n\n"
+    "To post, write to {list_address}.\nThe archive: {archive_url}\n"
+    "Your options (delivery, digests, leaving): {options_url}\n"
+    "To leave, send a message to {request_address} with the word \"unsubscribe\".\n",
+    "to each new member (unless the list turns it off)",
+    ("address", "options_url"),
+)
+register_notice(
+    "goodbye", "You have left {list_title}",
+    "{address} is no longer subscribed to the {list_title} mailing list ({list_address}).\n\n"
+    "To join again: {listinfo_url}\n",
+    "to each leaving member (unless the list turns it off)",
+    ("address",),
+)
+register_notice(
+    "already_member", "{list_title}: you are already subscribed",
+    "Someone, probably you, asked to subscribe {address} to the {list_title} mailing list, to which\n"
+    "it already belongs. Nothing has changed.\n\nYour options: {options_url}\n",
+    "to an address that asked to join a list it already belongs to",
+    ("address", "options_url"),
+)
+register_notice(
+    "options_link", "{list_title}: your options",
+    "Someone, probably you, asked for a link to the options of {address} on the {list_title}\n"
+    "mailing list. It works once and expires in {expires_days} days:\n\n    {options_url}\n\n"
+    "If you did not ask for it, ignore this message.\n",
+    "to a member who asked for a link to their options page",
+    ("address", "options_url", "expires_days"),
+)
+register_notice(
+    "command_results", "Re: {subject}",
+    "The results of your mail to {request_address}:\n\n{results}\n",
+    "the answer to mail sent to -request, -join, -leave and -confirm addresses",
+    ("subject", "results"),
+)
+register_notice(
+    "help", "{list_title}: how to use the list's addresses",
+    "Commands go to {request_address}, in the subject or one per line in the body:\n\n"
+    "    subscribe [address=ADDRESS] [digest=mime|plain|no]\n    unsubscribe [address=ADDRESS]\n"
+    "    who              (the list's members, where the list allows it)\n    help\n\n"
+    "Or send any message to {join_address} to join and {leave_address} to leave.\n"
+    "On the web: {listinfo_url}\n",
+    "the help text, sent for 'help' and with any answer to a command not understood",
+    ("join_address", "leave_address"),
+)
+
+
+def list_values(mlist: MailingList) -> dict[str, str]:
+    """The placeholders every notice of `mlist` can use (LIST_PLACEHOLDERS)."""
+    from listhaven.site.public_urls import list_url, site_url
+
+    return {
+        "list_name": mlist.name, "list_title": mlist.title, "list_address": mlist.address,
+        "description": mlist.description, "listinfo_url": site_url(f"/listinfo/{mlist.name}"),
+        "archive_url": list_url(mlist.name), "owner_address": service_address(mlist, "owner"),
+        "request_address": service_address(mlist, "request"), "join_address": service_address(mlist, "join"),
+        "leave_address": service_address(mlist, "leave"), "site_url": _site_url(),
+    }  # fmt: skip
+
+
+def notice_text(mlist: MailingList, name: str) -> tuple[str, str]:
+    """(subject, body) template of notice `name` for `mlist`: the list's own text, else the site's."""
+    default = NOTICES[name]
+    override = (mlist.notice_templates or {}).get(name) or {}
+    return str(override.get("subject") or default.subject), str(override.get("body") or default.body)
+
+
+def render_notice(mlist: MailingList, name: str, values: Mapping[str, object]) -> tuple[str, str]:
+    """(subject, body) of notice `name` filled with the list's values and `values`."""
+    filled = list_values(mlist) | {key: str(value) for key, value in values.items()}
+    subject, body = notice_text(mlist, name)
+    # A subject is one line whatever an owner or a value put in it.
+    return " ".join(render_footer(subject, filled).split()), render_footer(body, filled)
+
+
+def send_notice(
+    mlist: MailingList, name: str, to: str | Sequence[str], *, reply_to: str = "", **values: object
+) -> Outgoing:
+    """Renders notice `name` and queues it for `to` (an address or several). Call inside the transaction
+    that decided it, so the decision and its notice commit together."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    subject, body = render_notice(mlist, name, values)
+    message = _notice(mlist, ", ".join(recipients), subject, body, reply_to=reply_to)
+    return enqueue(mlist, message, recipients, kind="notice", personalised=False)

@@ -102,6 +102,16 @@ TEMPLATES = [
     }
 ]
 
+# "default" stays the per-process memory cache the archive pages use. Rate limits (django-ratelimit)
+# count in the database cache, shared by every web process so a limit holds across them; its table
+# is made by a migration (lists 0005), so `listhaven migrate` creates it.
+CACHE_TABLE = "listhaven_cache"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+
 STATIC_URL = "/static/"
 STATIC_ROOT = str(DATA_DIR / "static")
 

@@ -117,6 +117,19 @@ SETTINGS: tuple[Setting, ...] = (
             "recipients per delivery batch, the unit a worker claims"),
     Setting("DELIVERY_RETRY_DAYS", "LISTHAVEN_DELIVERY_RETRY_DAYS", "5", integer,
             "temporary (4xx) failures are retried with growing delays for this many days, then given up"),
+    Setting("TOKEN_KEY", "LISTHAVEN_TOKEN_KEY", "", text,
+            "key that signs one-click unsubscribe links (at least 16 characters); unset: derived from the secret key",
+            "derived from LISTHAVEN_SECRET_KEY"),
+    Setting("TOKEN_KEY_PREVIOUS", "LISTHAVEN_TOKEN_KEY_PREVIOUS", "", text,
+            "the key before the last rotation: links it signed keep working while it is set (the grace period)"),
+    Setting("CONFIRM_DAYS", "LISTHAVEN_CONFIRM_DAYS", "3", integer,
+            "confirmation, invitation and options links expire after this many days"),
+    Setting("SUBSCRIBE_FORM_MIN_SECONDS", "LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS", "3", integer,
+            "a subscribe form posted sooner than this after it was shown is ignored (robots fill forms at once)"),
+    Setting("SUBSCRIBE_RATE_ADDRESS", "LISTHAVEN_SUBSCRIBE_RATE_ADDRESS", "3/h", text,
+            "subscription and options-link requests per address (django-ratelimit rate); more send nothing"),
+    Setting("SUBSCRIBE_RATE_CLIENT", "LISTHAVEN_SUBSCRIBE_RATE_CLIENT", "20/h", text,
+            "subscription and options-link requests per client IP address; more send nothing"),
 )  # fmt: skip
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -1,9 +1,9 @@
 from django.db import models
 
-from listhaven.lists.models.settings import DigestSettings, ModerationSettings, PostingSettings
+from listhaven.lists.models.settings import DigestSettings, MembershipSettings, ModerationSettings, PostingSettings
 
 
-class MailingList(ModerationSettings, PostingSettings, DigestSettings):
+class MailingList(ModerationSettings, PostingSettings, DigestSettings, MembershipSettings):
     """A list: its archive's owner. Named by its address; `name` is the short name used in URLs.
     What its owners tune for moderation and posting is declared in lists/models/settings.py."""
 

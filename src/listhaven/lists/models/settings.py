@@ -95,3 +95,32 @@ class DigestSettings(models.Model):
 
     class Meta:
         abstract = True
+
+
+POLICIES = [("open", "open"), ("confirm", "confirm by mail"), ("moderate", "an owner approves"),
+            ("confirm_moderate", "confirm by mail, then an owner approves")]  # fmt: skip
+ROSTER_VISIBILITY = [("owners", "owners only"), ("members", "members"), ("public", "anyone")]
+
+
+class MembershipSettings(models.Model):
+    """What the subscription service reads (lists/subscriptions.py) and the notices it sends."""
+
+    subscribe_policy = models.CharField(max_length=16, choices=POLICIES, default="confirm")
+    unsubscribe_policy = models.CharField(
+        max_length=16, choices=POLICIES, default="confirm",
+        help_text="for requests by mail or the web form; one-click unsubscribe links always act at once",
+    )  # fmt: skip
+    send_welcome = models.BooleanField(default=True, help_text="a welcome notice to each new member")
+    send_goodbye = models.BooleanField(default=True, help_text="a short 'you have left' notice to each leaving member")
+    roster_visibility = models.CharField(
+        max_length=10, choices=ROSTER_VISIBILITY, default="owners", help_text="who may ask for the roster (`who`)"
+    )
+    max_commands = models.PositiveIntegerField(default=10, help_text="commands read from one mail to -request")
+    notice_templates = models.JSONField(
+        default=dict, blank=True,
+        help_text="per-list notice texts: {name: {'subject': ..., 'body': ...}} over the site defaults "
+        "(lists/notices.py NOTICES); placeholders like {list_name}, {confirm_url}",
+    )  # fmt: skip
+
+    class Meta:
+        abstract = True

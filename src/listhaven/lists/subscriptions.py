@@ -1,0 +1,283 @@
+"""Joining and leaving a list: the one service the web pages and the mail commands both call.
+
+A request goes through the list's policy (`MailingList.subscribe_policy` / `unsubscribe_policy`):
+
+- open: done at once;
+- confirm: a `Pending` row and a confirmation notice to the address; done when its token comes back;
+- moderate: a `Pending` row and an approval notice to the owners; done when one of them confirms;
+- confirm_moderate: confirm, then moderate.
+
+Invitations are an owner's `invite`: the address confirms, no approval follows. Bans (lists/rules.py
+`matching_pattern` over the list's and the site's Ban rows) stop every subscription, whatever the
+route, quietly: the answer to a request never says whether an address is banned or subscribed.
+
+Tokens: 160 random bits (`secrets`), lower-case hexadecimal (safe in an address local part and a
+Subject whatever case mail software gives them back); only their SHA-256 is stored; looked up by
+that hash and compared in constant time; bound to one purpose and one list; expiring
+(CONFIRM_DAYS); used once (the update that sets `used_at` is the one that acts).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from listhaven.lists.addresses import InvalidAddress, canonical_address
+from listhaven.lists.members import add_member, find_member
+from listhaven.lists.models import Ban, MailingList, Member, Pending
+from listhaven.lists.notices import send_notice
+from listhaven.lists.post import Role
+from listhaven.lists.routing import service_address
+from listhaven.lists.rules import matching_pattern
+
+TOKEN_BYTES = 20
+DELIVERY_BY_DIGEST = {"mime": "mime_digest", "plain": "plain_digest", "no": "regular", "": "regular"}
+# What confirming a token of each purpose does next (see `confirm`).
+ADDRESS_PURPOSES = frozenset({"subscribe", "unsubscribe", "invite"})
+OWNER_PURPOSES = frozenset({"approve_subscribe", "approve_unsubscribe"})
+
+
+class Status(enum.StrEnum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    CONFIRM_SENT = "confirmation sent"
+    APPROVAL_ASKED = "waiting for an owner's approval"
+    ALREADY = "already a member"
+    NOT_MEMBER = "not a member"
+    BANNED = "banned"
+    INVALID = "not a valid address"
+    INVITED = "invited"
+    LINK_SENT = "options link sent"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    address: str = ""
+    detail: str = ""
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.strip().lower().encode("utf-8", "replace")).hexdigest()
+
+
+def create_pending(mlist: MailingList, purpose: str, address: str, payload: dict[str, Any] | None = None) -> str:
+    """Stores a Pending row and returns its token (the only copy: it goes in a mail)."""
+    token = secrets.token_hex(TOKEN_BYTES)
+    Pending.objects.create(
+        token_hash=token_hash(token), purpose=purpose, mailing_list=mlist, address=address,
+        payload=payload or {}, expires_at=timezone.now() + timedelta(days=settings.CONFIRM_DAYS),
+    )  # fmt: skip
+    return token
+
+
+def find_pending(
+    token: str, *, purposes: Collection[str] | None = None, mlist: MailingList | None = None
+) -> Pending | None:
+    """The unused, unexpired Pending row of `token` (for one of `purposes`, on `mlist` when given), else None."""
+    if not token or len(token) > 200:
+        return None
+    wanted = token_hash(token)
+    row = Pending.objects.select_related("mailing_list").filter(token_hash=wanted).first()
+    if row is None or not hmac.compare_digest(row.token_hash, wanted):
+        return None
+    if row.used_at is not None or row.expires_at <= timezone.now():
+        return None
+    if purposes is not None and row.purpose not in purposes:
+        return None
+    if mlist is not None and row.mailing_list_id != mlist.pk:
+        return None
+    return row
+
+
+def use_pending(pending: Pending) -> bool:
+    """Marks `pending` used; False when another request used it first (only one acts)."""
+    return Pending.objects.filter(pk=pending.pk, used_at__isnull=True).update(used_at=timezone.now()) == 1
+
+
+def confirm_url(token: str) -> str:
+    from listhaven.site.public_urls import site_url
+
+    return site_url(f"/confirm/{token}")
+
+
+def options_url(mlist: MailingList) -> str:
+    from listhaven.site.public_urls import site_url
+
+    return site_url(f"/{mlist.name}/options/")
+
+
+def _confirm_values(mlist: MailingList, token: str) -> dict[str, object]:
+    local, _, domain = service_address(mlist, "confirm").rpartition("@")
+    return {"token": token, "confirm_url": confirm_url(token), "confirm_address": f"{local}+{token}@{domain}",
+            "expires_days": settings.CONFIRM_DAYS}  # fmt: skip
+
+
+def _ask(mlist: MailingList, purpose: str, address: str, payload: dict[str, Any]) -> Status:
+    """A Pending row and its notice: to the address, or (approvals) to the owners."""
+    token = create_pending(mlist, purpose, address, payload)
+    values = _confirm_values(mlist, token)
+    if purpose in OWNER_PURPOSES:
+        action = "join" if purpose == "approve_subscribe" else "leave"
+        send_notice(mlist, "approve_request", owners(mlist), reply_to=str(values["confirm_address"]),
+                    address=address, action=action, **values)  # fmt: skip
+        return Status.APPROVAL_ASKED
+    name = {"subscribe": "confirm_subscribe", "unsubscribe": "confirm_unsubscribe", "invite": "invitation"}[purpose]
+    send_notice(mlist, name, address, reply_to=str(values["confirm_address"]), address=address, **values)
+    return Status.INVITED if purpose == "invite" else Status.CONFIRM_SENT
+
+
+def owners(mlist: MailingList) -> list[str]:
+    rows = Member.objects.filter(mailing_list=mlist, role=Role.OWNER).order_by("id").values_list("address", flat=True)
+    return list(rows) or [service_address(mlist, "owner")]
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+
+def is_banned(mlist: MailingList, address: str) -> bool:
+    patterns = Ban.objects.filter(Q(mailing_list=mlist) | Q(mailing_list__isnull=True)).values_list("pattern", flat=True)
+    return matching_pattern(address, patterns) is not None
+
+
+def request_subscription(
+    mlist: MailingList, address: str, *, display_name: str = "", digest: str = "", origin: str = "web"
+) -> Outcome:
+    """Someone asks for `address` to join. What the asker is told must not depend on the Outcome
+    (web and mail answer alike whatever the address's state); the Outcome is for logs and tests."""
+    try:
+        address = canonical_address(address)
+    except InvalidAddress as exc:
+        return Outcome(Status.INVALID, "", str(exc))
+    payload = {"display_name": display_name[:200], "delivery_mode": DELIVERY_BY_DIGEST.get(digest, "regular"),
+               "origin": origin}  # fmt: skip
+    with transaction.atomic():
+        if is_banned(mlist, address):
+            return Outcome(Status.BANNED, address)
+        if find_member(mlist, address) is not None:
+            send_notice(mlist, "already_member", address, address=address, options_url=options_url(mlist))
+            return Outcome(Status.ALREADY, address)
+        policy = mlist.subscribe_policy
+        if policy == "open":
+            _join(mlist, address, payload)
+            return Outcome(Status.SUBSCRIBED, address)
+        purpose = "approve_subscribe" if policy == "moderate" else "subscribe"
+        return Outcome(_ask(mlist, purpose, address, payload), address)
+
+
+def request_unsubscription(mlist: MailingList, address: str, *, origin: str = "web") -> Outcome:
+    """Someone asks for `address` to leave (the list's unsubscribe policy applies)."""
+    try:
+        address = canonical_address(address)
+    except InvalidAddress as exc:
+        return Outcome(Status.INVALID, "", str(exc))
+    with transaction.atomic():
+        if find_member(mlist, address) is None:
+            return Outcome(Status.NOT_MEMBER, address)
+        policy = mlist.unsubscribe_policy
+        if policy == "open":
+            leave(mlist, address, origin=origin)
+            return Outcome(Status.UNSUBSCRIBED, address)
+        purpose = "approve_unsubscribe" if policy == "moderate" else "unsubscribe"
+        return Outcome(_ask(mlist, purpose, address, {"origin": origin}), address)
+
+
+def invite(mlist: MailingList, address: str, *, display_name: str = "", inviter: str = "") -> Outcome:
+    """An owner invites `address`; it joins when it accepts (no approval follows)."""
+    try:
+        address = canonical_address(address)
+    except InvalidAddress as exc:
+        return Outcome(Status.INVALID, "", str(exc))
+    with transaction.atomic():
+        if is_banned(mlist, address):
+            return Outcome(Status.BANNED, address)
+        if find_member(mlist, address) is not None:
+            return Outcome(Status.ALREADY, address)
+        payload = {"display_name": display_name[:200], "origin": "invitation", "inviter": inviter}
+        return Outcome(_ask(mlist, "invite", address, payload), address)
+
+
+def request_options_link(mlist: MailingList, address: str) -> Outcome:
+    """Mails a member a one-time link to their options page; nothing for anyone else."""
+    member = find_member(mlist, address)
+    if member is None:
+        return Outcome(Status.NOT_MEMBER, address)
+    with transaction.atomic():
+        token = create_pending(mlist, "options", member.address)
+        from listhaven.site.public_urls import site_url
+
+        send_notice(mlist, "options_link", member.address, address=member.address,
+                    options_url=site_url(f"/{mlist.name}/options/{token}"), expires_days=settings.CONFIRM_DAYS)  # fmt: skip
+    return Outcome(Status.LINK_SENT, member.address)
+
+
+# --- acting -------------------------------------------------------------------------------------
+
+
+def confirm(pending: Pending) -> Outcome:
+    """Acts on a Pending row found by `find_pending` (subscribe, unsubscribe, invite, approvals).
+    Exactly once: a second call, or a concurrent one, gets NOT_MEMBER-free INVALID ("already used")."""
+    mlist = pending.mailing_list
+    with transaction.atomic():
+        if not use_pending(pending):
+            return Outcome(Status.INVALID, pending.address, "this link was already used")
+        payload = dict(pending.payload)
+        if pending.purpose in ("subscribe", "invite", "approve_subscribe"):
+            if is_banned(mlist, pending.address):
+                return Outcome(Status.BANNED, pending.address)
+            if find_member(mlist, pending.address) is not None:
+                return Outcome(Status.ALREADY, pending.address)
+            if pending.purpose == "subscribe" and mlist.subscribe_policy == "confirm_moderate":
+                return Outcome(_ask(mlist, "approve_subscribe", pending.address, payload), pending.address)
+            _join(mlist, pending.address, payload)
+            return Outcome(Status.SUBSCRIBED, pending.address)
+        if pending.purpose in ("unsubscribe", "approve_unsubscribe"):
+            if find_member(mlist, pending.address) is None:
+                return Outcome(Status.NOT_MEMBER, pending.address)
+            if pending.purpose == "unsubscribe" and mlist.unsubscribe_policy == "confirm_moderate":
+                return Outcome(_ask(mlist, "approve_unsubscribe", pending.address, payload), pending.address)
+            leave(mlist, pending.address, origin=str(payload.get("origin", "confirmed")))
+            return Outcome(Status.UNSUBSCRIBED, pending.address)
+    return Outcome(Status.INVALID, pending.address, f"a {pending.purpose} token is not confirmed here")
+
+
+def _join(mlist: MailingList, address: str, payload: dict[str, Any]) -> Member:
+    member = add_member(mlist, address, display_name=str(payload.get("display_name", "")))
+    mode = str(payload.get("delivery_mode", "regular"))
+    if mode != member.delivery_mode:
+        member.delivery_mode = mode
+        member.save(update_fields=["delivery_mode"])
+    if mlist.send_welcome:
+        send_notice(mlist, "welcome", address, address=address, options_url=options_url(mlist))
+    return member
+
+
+def leave(mlist: MailingList, address: str, *, origin: str = "web", notify: bool = True) -> bool:
+    """Removes the member row of `address` now (and its digest/options state with it); the goodbye
+    notice unless the list turns it off. False when it was not a member."""
+    with transaction.atomic():
+        deleted, _ = Member.objects.filter(mailing_list=mlist, address=address, role=Role.MEMBER).delete()
+        if deleted and notify and mlist.send_goodbye:
+            send_notice(mlist, "goodbye", address, address=address, origin=origin)
+    return bool(deleted)
+
+
+def purge_expired(now: Any = None) -> int:
+    """Deletes Pending rows past their expiry or used more than a day ago (the worker's timed job)."""
+    now = now or timezone.now()
+    deleted, _ = Pending.objects.filter(Q(expires_at__lte=now) | Q(used_at__lte=now - timedelta(days=1))).delete()
+    return deleted
