@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from listhaven.lists.directory import ListNotFound
+from listhaven.lists.command_mail import COMMAND_ROLES, process_incoming
 from listhaven.lists.incoming import forward_to_owners, store_incoming
 from listhaven.lists.post import Action
 from listhaven.lists.posting import PostOutcome, receive_post
@@ -76,7 +77,13 @@ def _dispatch(destination: Destination, raw: bytes, origin: str, envelope_sender
     if destination.role == "owner":
         owners = forward_to_owners(destination, raw, envelope_sender)
         return f"forwarded to {owners} owner(s)" if owners else "kept for the list's owners"
-    store_incoming(destination, raw, envelope_sender)
+    row = store_incoming(destination, raw, envelope_sender)
+    if destination.role in COMMAND_ROLES:
+        try:  # stored already: a failure here leaves it for the worker (lists/command_mail.py)
+            return process_incoming(row)
+        except Exception:
+            log.exception("command mail #%s not processed now; the worker will", row.pk)
+            return "kept; answered later"
     if destination.role == "bounces":
         return "bounce recorded"
     return f"kept; {destination.role} mail is answered later"

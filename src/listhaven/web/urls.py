@@ -4,6 +4,7 @@ from django.urls import include, path, re_path, register_converter
 
 from listhaven.web import converters
 from listhaven.web.views import downloads, index, listing, message, outbox, pipermail, search, thread
+from listhaven.web.views.members import confirm, listinfo, options, unsubscribe
 
 register_converter(converters.ListName, "list")
 register_converter(converters.Month, "month")
@@ -14,8 +15,9 @@ urlpatterns = [
     path("api/", include("listhaven.web.api.urls")),
     path("search", search.global_search, name="search"),
     path("search/help", search.search_help, name="search-help"),
-    path("listinfo/<list:list_name>", index.listinfo, name="listinfo"),
-    path("listinfo/<list:list_name>/", index.listinfo),
+    path("listinfo/<list:list_name>", listinfo.listinfo, name="listinfo"),
+    path("listinfo/<list:list_name>/", listinfo.listinfo),
+    path("confirm/<str:token>", confirm.confirm_page, name="confirm"),
     # Site administration
     path("manage/outbox/", outbox.outbox_index, name="outbox"),
     path("manage/outbox/<str:key>/", outbox.outbox_message, name="outbox-message"),
@@ -26,6 +28,9 @@ urlpatterns = [
     re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$", pipermail.text_archive),
     # One list
     path("<list:list_name>/", listing.overview, name="list"),
+    path("<list:list_name>/options/", options.options, name="member-options"),
+    path("<list:list_name>/options/<str:token>", options.options_link, name="member-options-link"),
+    path("<list:list_name>/unsubscribe/<str:token>", unsubscribe.one_click, name="one-click-unsubscribe"),
     path("<list:list_name>/search", search.list_search, name="list-search"),
     path("<list:list_name>/search.mbox.gz", downloads.search_mbox, name="search-mbox"),
     path("<list:list_name>/feed.atom", downloads.messages_feed, name="feed-messages"),

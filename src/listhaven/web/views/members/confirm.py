@@ -1,0 +1,32 @@
+"""`/confirm/TOKEN`: GET shows what the link confirms and one button; only the POST acts, so the
+link scanners of mailboxes, which fetch every link in a mail, confirm nothing."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from listhaven.lists.subscriptions import ADDRESS_PURPOSES, OWNER_PURPOSES, confirm, find_pending
+
+CONFIRMABLE = ADDRESS_PURPOSES | OWNER_PURPOSES
+WHAT = {
+    "subscribe": "subscribe {address} to",
+    "invite": "accept the invitation of {address} to",
+    "unsubscribe": "remove {address} from",
+    "approve_subscribe": "approve the subscription of {address} to",
+    "approve_unsubscribe": "approve the departure of {address} from",
+}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm_page(request: HttpRequest, token: str) -> HttpResponse:
+    pending = find_pending(token, purposes=CONFIRMABLE)
+    if pending is None:
+        return render(request, "listhaven/members/token_invalid.html", status=404)
+    mlist = pending.mailing_list
+    what = WHAT[pending.purpose].format(address=pending.address)
+    if request.method != "POST":
+        return render(request, "listhaven/members/confirm.html", {"mlist": mlist, "what": what, "token": token})
+    outcome = confirm(pending)
+    return render(request, "listhaven/members/confirmed.html", {"mlist": mlist, "outcome": outcome})

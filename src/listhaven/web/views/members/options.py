@@ -1,0 +1,105 @@
+"""`/LIST/options/`: a member's own options, and leaving the list.
+
+Who is the member: a signed-in account whose address is on the list (shared decisions: memberships
+link to accounts by address), or whoever opened a one-time link mailed to the address
+(`/LIST/options/TOKEN`: GET shows a button, POST uses the token and remembers the address in the
+session for this list). Anyone else gets a form that mails such a link, answering the same whether
+or not the address is on the list."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from listhaven.lists.addresses import InvalidAddress, canonical_address
+from listhaven.lists.members import find_member
+from listhaven.lists.models import MailingList, Member
+from listhaven.lists.models.member import DELIVERY_MODES
+from listhaven.lists.subscriptions import find_pending, leave, request_options_link, use_pending
+from listhaven.web.access import get_readable_list
+from listhaven.web.views.members import guard
+
+SESSION_KEY = "listhaven_options"  # {list id: address proven by a one-time link}
+FLAGS = ("receive_own_posts", "acknowledge_posts", "hide_address")
+
+
+def _proven_address(request: HttpRequest, mlist: MailingList) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.email:
+        try:
+            return canonical_address(user.email)
+        except InvalidAddress:
+            pass
+    return str(request.session.get(SESSION_KEY, {}).get(str(mlist.pk), ""))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def options(request: HttpRequest, list_name: str) -> HttpResponse:
+    mlist = get_readable_list(request, list_name)
+    address = _proven_address(request, mlist)
+    member = find_member(mlist, address) if address else None
+    if member is None:
+        return _ask_for_link(request, mlist)
+    saved = False
+    if request.method == "POST":
+        if request.POST.get("action") == "leave":
+            leave(mlist, member.address, origin="options")
+            request.session.get(SESSION_KEY, {}).pop(str(mlist.pk), None)
+            request.session.modified = True
+            return render(request, "listhaven/members/left.html", {"mlist": mlist, "address": member.address})
+        _save(member, request)
+        saved = True
+    context = {"mlist": mlist, "member": member, "modes": DELIVERY_MODES, "saved": saved}
+    return render(request, "listhaven/members/options.html", context)
+
+
+def _save(member: Member, request: HttpRequest) -> None:
+    mode = request.POST.get("delivery_mode", member.delivery_mode)
+    if mode in dict(DELIVERY_MODES):
+        member.delivery_mode = mode
+    for flag in FLAGS:
+        setattr(member, flag, request.POST.get(flag) == "on")
+    member.display_name = request.POST.get("display_name", member.display_name).strip()[:200]
+    member.save(update_fields=["delivery_mode", "display_name", *FLAGS])
+
+
+def _ask_for_link(request: HttpRequest, mlist: MailingList) -> HttpResponse:
+    context = {"mlist": mlist, "stamp": guard.form_stamp(), "honeypot": guard.HONEYPOT, "error": ""}
+    if request.method == "POST":
+        error = _mail_link(request, mlist)
+        if not error:
+            return render(request, "listhaven/members/options_sent.html", {"mlist": mlist})
+        context["error"] = error
+    return render(request, "listhaven/members/options_login.html", context, status=400 if context["error"] else 200)
+
+
+def _mail_link(request: HttpRequest, mlist: MailingList) -> str:
+    if guard.honeypot_filled(request):
+        return ""
+    if guard.too_fast_or_forged(request):
+        return "The form came back too quickly (or had expired). Please send it again."
+    try:
+        address = canonical_address(request.POST.get("address", ""))
+    except InvalidAddress:
+        return "That is not an email address."
+    if not guard.over_limit(request, "options", address):
+        request_options_link(mlist, address)
+    return ""
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def options_link(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
+    mlist = get_readable_list(request, list_name)
+    pending = find_pending(token, purposes={"options"}, mlist=mlist)
+    if pending is None:
+        return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
+    if request.method != "POST":
+        return render(request, "listhaven/members/options_open.html", {"mlist": mlist, "token": token})
+    if not use_pending(pending):
+        return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
+    proven = dict(request.session.get(SESSION_KEY, {}))
+    proven[str(mlist.pk)] = pending.address
+    request.session.cycle_key()  # a new session id for a newly proven identity
+    request.session[SESSION_KEY] = proven
+    return redirect("member-options", list_name=mlist.name)
