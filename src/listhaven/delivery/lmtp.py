@@ -30,8 +30,8 @@ from aiosmtpd.smtp import Envelope, Session
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from listhaven.lists.directory import ListNotFound
 from listhaven.lists.command_mail import COMMAND_ROLES, process_incoming
+from listhaven.lists.directory import ListNotFound
 from listhaven.lists.incoming import forward_to_owners, store_incoming
 from listhaven.lists.post import Action
 from listhaven.lists.posting import PostOutcome, receive_post

@@ -28,10 +28,21 @@ from listhaven.lists.notices import render_notice, send_notice
 from listhaven.lists.post import Role, parse_post_bytes
 from listhaven.lists.routing import SERVICE_SUFFIXES, service_address
 from listhaven.lists.subscriptions import (
-    ADDRESS_PURPOSES, OWNER_PURPOSES, Status, confirm, find_pending, request_subscription, request_unsubscription,
+    ADDRESS_PURPOSES,
+    OWNER_PURPOSES,
+    Status,
+    confirm,
+    find_pending,
+    request_subscription,
+    request_unsubscription,
 )  # fmt: skip
 from listhaven.mail.commands import (
-    Command, CommandName, automated_reason, confirm_token_from_address, confirm_token_from_subject, parse_commands,
+    Command,
+    CommandName,
+    automated_reason,
+    confirm_token_from_address,
+    confirm_token_from_subject,
+    parse_commands,
 )  # fmt: skip
 
 log = logging.getLogger(__name__)

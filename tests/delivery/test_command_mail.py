@@ -1,0 +1,146 @@
+"""Joining and leaving by mail through the LMTP server (a real socket, a real store): -join, -leave,
+-request commands, confirming by -confirm+TOKEN and by a reply to -request with "confirm TOKEN" in
+the subject; automated mail never answered; an unknown command gets help; each message acted on once."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import smtplib
+
+import pytest
+
+from listhaven.archive.compression import decompress
+from listhaven.delivery.lmtp import serving_in_thread
+from listhaven.lists.command_mail import process_waiting
+from listhaven.lists.directory import create_list
+from listhaven.lists.incoming import store_incoming
+from listhaven.lists.members import add_member, find_member
+from listhaven.lists.models import IncomingMail, Outgoing
+from listhaven.lists.routing import resolve
+
+LIST = "garden@lists.example.org"
+ANN = "ann@example.org"
+
+
+@pytest.fixture
+def mlist(transactional_db):
+    return create_list(LIST)
+
+
+@pytest.fixture
+def client(mlist):
+    with serving_in_thread() as address:
+        lmtp = smtplib.LMTP(*address, timeout=10)
+        lmtp.ehlo("mta.example.org")
+        yield lmtp
+        lmtp.close()
+
+
+def mail(to: str, subject: str = "", body: str = "", sender: str = ANN, extra: str = "") -> bytes:
+    return (f"From: Ann <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{abs(hash(body + subject))}@x>\r\n"
+            f"{extra}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}").encode()  # fmt: skip
+
+
+def send(client: smtplib.LMTP, to: str, raw: bytes, sender: str = ANN) -> tuple[int, bytes]:
+    assert client.mail(sender)[0] == 250
+    assert client.rcpt(to)[0] == 250
+    return client.data(raw)
+
+
+def answers() -> list[tuple[list[str], email.message.EmailMessage]]:
+    return [(row.recipients, email.message_from_bytes(decompress(bytes(row.template)), policy=email.policy.default))
+            for row in Outgoing.objects.order_by("id")]  # fmt: skip
+
+
+def body_of(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def token_in(message: email.message.EmailMessage) -> str:
+    return re.fullmatch(r"confirm ([0-9a-f]+)", message["Subject"]).group(1)
+
+
+def test_join_then_confirm_by_the_confirm_address(client, mlist):
+    code, _ = send(client, "garden-join@lists.example.org", mail("garden-join@lists.example.org", "hi"))
+    assert code == 250
+    confirmation = next(m for r, m in answers() if m["Subject"].startswith("confirm "))
+    token = token_in(confirmation)
+    assert find_member(mlist, ANN) is None
+    reply_to = confirmation["Reply-To"]
+    assert reply_to == f"garden-confirm+{token}@lists.example.org"
+    send(client, reply_to, mail(reply_to, f"Re: confirm {token}", "> quoted confirmation\r\n"))
+    assert find_member(mlist, ANN) is not None
+    assert any("Welcome" in m["Subject"] for _, m in answers())
+    # the same confirmation again (an MTA retry, a second reply): nothing more happens
+    before = Outgoing.objects.filter(kind="notice").count()
+    send(client, reply_to, mail(reply_to, f"Re: confirm {token}", "again"))
+    assert "not valid" in body_of(answers()[-1][1])
+    assert Outgoing.objects.filter(kind="notice").count() == before + 1
+
+
+def test_request_commands_with_a_reply_to_confirm_in_the_subject(client, mlist):
+    to = "garden-request@lists.example.org"
+    send(client, to, mail(to, "", "subscribe digest=plain\r\nThanks, Ann\r\n-- \r\nAnn\r\n"))
+    results, confirmation = answers()[-2], answers()[-1]
+    token = token_in(confirmation[1] if confirmation[1]["Subject"].startswith("confirm") else results[1])
+    send(client, to, mail(to, f"Re: [Garden] confirm {token}", "On Monday the list wrote:\r\n> confirm\r\n"))
+    member = find_member(mlist, ANN)
+    assert member is not None and member.delivery_mode == "plain_digest"
+
+
+def test_unknown_commands_get_help_never_silence(client, mlist):
+    to = "garden-request@lists.example.org"
+    send(client, to, mail(to, "Question", "Hello, how do I get the posts?\r\n"))
+    [(recipients, answer)] = answers()
+    assert recipients == [ANN]
+    text = body_of(answer)
+    assert "not a command" in text and "subscribe [address=ADDRESS]" in text
+
+
+def test_at_most_max_commands_are_read(client, mlist):
+    mlist.max_commands = 2
+    mlist.save()
+    to = "garden-request@lists.example.org"
+    send(client, to, mail(to, "", "help\r\nhelp\r\nhelp\r\nhelp\r\n"))
+    assert "only the first 2 lines were read" in body_of(answers()[-1][1])
+
+
+def test_automated_mail_is_never_answered(client, mlist):
+    to = "garden-request@lists.example.org"
+    send(client, to, mail(to, "Out of office", "subscribe\r\n", extra="Auto-Submitted: auto-replied\r\n"))
+    send(client, to, mail(to, "subscribe", "", sender="MAILER-DAEMON@example.org"))
+    assert not Outgoing.objects.exists()
+    assert all(row.processed and row.note.startswith("not answered") for row in IncomingMail.objects.all())
+
+
+def test_leave_by_mail_confirms_then_removes(client, mlist):
+    add_member(mlist, ANN)
+    send(client, "garden-leave@lists.example.org", mail("garden-leave@lists.example.org", "bye"))
+    token = token_in(next(m for _, m in answers() if m["Subject"].startswith("confirm ")))
+    assert find_member(mlist, ANN) is not None
+    to = f"garden-confirm+{token}@lists.example.org"
+    send(client, to, mail(to, f"Re: confirm {token}"))
+    assert find_member(mlist, ANN) is None
+
+
+def test_who_only_where_the_list_allows(client, mlist):
+    add_member(mlist, "bob@example.net")
+    to = "garden-request@lists.example.org"
+    send(client, to, mail(to, "who"))
+    assert "does not show its members" in body_of(answers()[-1][1])
+    mlist.roster_visibility = "public"
+    mlist.save()
+    send(client, to, mail(to, "who", "end"))
+    assert "bob@example.net" in body_of(answers()[-1][1])
+
+
+def test_stored_but_unprocessed_mail_is_processed_once_later(mlist):
+    raw = mail("garden-join@lists.example.org", "join")
+    row = store_incoming(resolve("garden-join@lists.example.org"), raw, ANN)  # as if the process died here
+    assert process_waiting() == 1
+    assert process_waiting() == 0
+    row.refresh_from_db()
+    assert row.processed and row.note.startswith("answered")
+    assert sum(m["Subject"].startswith("confirm ") for _, m in answers()) == 1
