@@ -88,3 +88,12 @@ print(every_migration_recorded())
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "store")], capture_output=True, text=True,
                          check=True, env=env)
     assert out.stdout.split() == ["False", "True", "False"]
+
+
+def test_a_query_command_leaves_the_admin_and_the_web_alone(tmp_path: Path) -> None:
+    """Django is set up, but the admin's ModelAdmins (forms, widgets) and the URL map are not loaded."""
+    loaded = _modules_after(
+        f"from listhaven.cli import main; main(['--data-dir', {str(tmp_path / 'store')!r}, 'lists', '--json'])")
+    assert "django.apps" in loaded  # the scan itself works
+    assert not loaded & {"listhaven.archive.admin", "django.contrib.auth.admin", "listhaven.site.urls",
+                         "listhaven.web.urls", "rich"}

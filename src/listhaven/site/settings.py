@@ -66,7 +66,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # Without autodiscovery: the admin's modules (forms, widgets, every ModelAdmin) are imported by
+    # site/urls.py, i.e. by the web server, and not by every `listhaven` command (a fifth of
+    # `listhaven lists`'s time).
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "listhaven.archive",
     "listhaven.lists",
     "listhaven.web",
