@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
@@ -15,6 +15,7 @@ pages   server time of the message page, a ~200-message thread, a month index an
         only), and requests/s with wrk on 127.0.0.1 when wrk is installed.
 search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
+members bench/members_bench.py: member pages' server time with 100,000 members.
 compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
 """
 
@@ -181,7 +182,7 @@ def bench_script_argv(script: str, *args: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "all"])
+                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -210,6 +211,8 @@ def main() -> int:
             results["export"] = bench_script("export_bench.py", data, "ltp", "--api", "200")
     if args.what in ("compose", "all"):
         results["compose"] = bench_script("compose_bench.py", base)
+    if args.what in ("members", "all"):
+        results["members"] = bench_script("members_bench.py", base / "members")
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(results, indent=2))
     print(f"results written to {target}")

@@ -31,6 +31,9 @@ JOBS: tuple[Job, ...] = (
     Job("outbox-trim", 3600, "listhaven.delivery.outbox:trim_outbox"),
     # Every 5 minutes: a daily digest leaves within 5 minutes of midnight UTC.
     Job("digests", 300, "listhaven.lists.digests:send_due_digests"),
+    # Command mail the LMTP server stored but could not process at once (each row claimed once).
+    Job("command-mail", 60, "listhaven.lists.command_mail:process_waiting"),
+    Job("pending-purge", 3600, "listhaven.lists.subscriptions:purge_expired"),
 )
 
 
