@@ -1,0 +1,182 @@
+"""A newcomer's member flows in Chromium (Playwright) against `listhaven run` (web, LMTP and a worker)
+with its outbox: subscribe from /listinfo/LIST, read the confirmation in the outbox, confirm, receive a
+post, change options, leave with the one-click link; and the same by mail through the LMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import smtplib
+import subprocess
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import LISTHAVEN, _free_port, _wait_until_up
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+LIST = "garden@lists.example.org"
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Site:
+    def __init__(self, url: str, lmtp_port: int, data: Path) -> None:
+        self.url, self.lmtp_port, self.outbox = url, lmtp_port, data / "outbox"
+
+    def mail_to(self, address: str, subject_pattern: str, seen: set[str] | None = None) -> email.message.EmailMessage:
+        """The first outbox message to `address` whose Subject matches (waits for the worker, 60 s at most)."""
+        seen = seen if seen is not None else set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for path in sorted(self.outbox.glob("*/*")):
+                if path.name in seen or not path.is_file():
+                    continue
+                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                to = f"{message.get('Delivered-To', '')} {message.get('To', '')}"  # a list copy's To is the list
+                if address in to and re.search(subject_pattern, str(message["Subject"])):
+                    seen.add(path.name)
+                    return message
+            time.sleep(0.3)
+        raise AssertionError(f"no mail to {address} matching {subject_pattern!r} in the outbox")
+
+    def lmtp(self, sender: str, recipient: str, raw: bytes) -> int:
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=30) as client:
+            client.ehlo("mta.example.org")
+            client.mail(sender)
+            client.rcpt(recipient)
+            return client.data(raw)[0]
+
+
+def body(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if not LISTHAVEN.exists():
+        pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
+    data = tmp_path_factory.mktemp("members-site")
+    port, lmtp_port = _free_port(), _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url,
+           "LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS": "1"}  # fmt: skip
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("LISTHAVEN_SMTP_HOST", None)
+    for argv in (["migrate"], ["list", "create", LIST]):
+        subprocess.run([str(LISTHAVEN), *argv], env=env, check=True, capture_output=True, timeout=120)
+    log = (data / "run.log").open("wb")
+    server = subprocess.Popen([str(LISTHAVEN), "run", "--port", str(port), "--lmtp-port", str(lmtp_port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        _wait_until_up(url, server)
+        yield Site(url, lmtp_port, data)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium)"
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def post_to_list(site: Site, sender: str, subject: str) -> None:
+    raw = (f"From: <{sender}>\r\nTo: {LIST}\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@example>\r\n"
+           f"Date: Mon, 30 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain\r\n\r\nHello everyone.\r\n").encode()  # fmt: skip
+    assert site.lmtp(sender, LIST, raw) == 250
+
+
+def unsubscribe_url(message: email.message.EmailMessage) -> str:
+    found = re.search(r"<(https?://[^>]+/unsubscribe/[0-9a-f]+)>", str(message["List-Unsubscribe"]))
+    assert found, message["List-Unsubscribe"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    return found.group(1)
+
+
+def test_subscribe_confirm_options_and_leave_in_the_browser(site, browser):
+    ann = "ann@example.org"
+    context = browser.new_context(base_url=site.url)
+    page = context.new_page()
+    page.goto("/listinfo/garden")
+    page.fill("#sub-address", ann)
+    page.fill("#sub-name", "Ann Example")
+    assert not page.locator("#sub-website").is_visible()  # the honeypot is not for people
+    page.wait_for_timeout(1300)  # the form's minimum time (1 s here)
+    page.click("button:has-text('Subscribe')")
+    assert page.locator("h1").inner_text() == "Check your mailbox"
+
+    confirmation = site.mail_to(ann, r"^confirm [0-9a-f]+$")
+    link = re.search(r"https?://\S+/confirm/[0-9a-f]+", body(confirmation)).group(0)
+    page.goto(link)
+    page.click("button:has-text('Confirm')")
+    assert page.locator("h1").inner_text() == "You are subscribed"
+    site.mail_to(ann, "Welcome to")
+
+    post_to_list(site, ann, "Browser flow post")
+    copy = site.mail_to(ann, "Browser flow post")
+    one_click = unsubscribe_url(copy)
+
+    page.goto("/garden/options/")
+    page.fill("#opt-address", ann)
+    page.wait_for_timeout(1300)
+    page.click("button:has-text('Email me my options link')")
+    options_link = re.search(r"https?://\S+/garden/options/[0-9a-f]+", body(site.mail_to(ann, "your options"))).group(0)
+    page.goto(options_link)
+    page.click("button:has-text('Open my options')")
+    page.check("input[name=delivery_mode][value=mime_digest]")
+    page.check("input[name=acknowledge_posts]")
+    page.click("button:has-text('Save')")
+    assert "saved" in page.locator("[role=status]").inner_text()
+    assert page.locator("input[name=delivery_mode][value=mime_digest]").is_checked()
+
+    page.goto(one_click)
+    page.click("button:has-text('Unsubscribe')")
+    assert page.locator("h1").inner_text().startswith("You have left")
+    site.mail_to(ann, "You have left")
+    context.close()
+
+
+def test_the_same_by_mail_through_lmtp_and_one_click(site):
+    bob = "bob@example.net"
+    join = "garden-join@lists.example.org"
+    raw = f"From: Bob <{bob}>\r\nTo: {join}\r\nSubject: join\r\nMessage-ID: <join.bob@example>\r\n\r\n".encode()
+    assert site.lmtp(bob, join, raw) == 250
+    confirmation = site.mail_to(bob, r"^confirm [0-9a-f]+$")
+    reply_to = str(confirmation["Reply-To"])
+    reply = (f"From: Bob <{bob}>\r\nTo: {reply_to}\r\nSubject: Re: {confirmation['Subject']}\r\n"
+             f"Message-ID: <confirm.bob@example>\r\n\r\n> Someone asked to subscribe\r\n").encode()  # fmt: skip
+    assert site.lmtp(bob, reply_to, reply) == 250
+    site.mail_to(bob, "Welcome to")
+
+    post_to_list(site, bob, "Mail flow post")
+    url = unsubscribe_url(site.mail_to(bob, "Mail flow post"))
+    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    with OPENER.open(request, timeout=30) as response:
+        assert response.status == 200
+    site.mail_to(bob, "You have left")
+    again = urllib.request.Request(url.replace("/unsubscribe/", "/unsubscribe/0"), data=b"List-Unsubscribe=One-Click")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        OPENER.open(again, timeout=30)
+    assert refused.value.code == 404
