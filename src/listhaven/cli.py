@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "held": ("listhaven.lists.commands", "posts of a list waiting for a moderator"),
     "moderate": ("listhaven.lists.commands", "decide a held post: accept, reject, discard or defer"),
     "digests": ("listhaven.lists.upkeep_commands", "send the digest issues that are due (digests send [LIST...])"),
+    "bounces": ("listhaven.lists.upkeep_commands", "a list's members with a bounce score, and those bounces disabled"),
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),
     "createadmin": ("listhaven.site.commands", "create an administrator account for /admin/ (asks for a password)"),
     "serve": ("listhaven.site.commands", "serve the web archive with gunicorn"),

@@ -34,6 +34,8 @@ JOBS: tuple[Job, ...] = (
     # Command mail the LMTP server stored but could not process at once (each row claimed once).
     Job("command-mail", 60, "listhaven.lists.command_mail:process_waiting"),
     Job("pending-purge", 3600, "listhaven.lists.subscriptions:purge_expired"),
+    Job("bounces", 60, "listhaven.lists.bounce_mail:process_bounces"),
+    Job("bounce-upkeep", 3600, "listhaven.lists.bounce_mail:bounce_upkeep"),
 )
 
 

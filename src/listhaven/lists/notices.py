@@ -206,6 +206,28 @@ register_notice(
     "the help text, sent for 'help' and with any answer to a command not understood",
     ("join_address", "leave_address"),
 )
+register_notice(
+    "bounce_disabled", "{list_title}: your mail delivery is disabled",
+    "Mail from the {list_title} mailing list ({list_address}) to {address} has been bouncing,\n"
+    "so the list no longer sends it mail.\n\nTo receive the list's mail again, open this page and press its button:\n\n"
+    "    {reenable_url}\n\nThis is warning {warning} of {warnings}. Without an answer the address is removed\n"
+    "from the list on {removal_date}.\n",
+    "to a member whose delivery bounces disabled, then a week apart until the removal (lists/bounces.py)",
+    ("address", "reenable_url", "warning", "warnings", "removal_date"),
+)
+register_notice(
+    "bounce_owner_disabled", "{list_title}: delivery to {address} disabled by bounces",
+    "Delivery to {address} on {list_address} was disabled: its bounce score reached {score}.\n"
+    "It gets {warnings} warning(s) and is removed on {removal_date} unless it turns delivery back on.\n",
+    "to the owners, when bounces disable a member (list setting bounce_notify_owners)",
+    ("address", "score", "warnings", "removal_date"),
+)
+register_notice(
+    "bounce_owner_removed", "{list_title}: {address} removed",
+    "{address} was removed from {list_address}: {reason}.\n",
+    "to the owners, when bounces or a complaint remove a member (list setting bounce_notify_owners)",
+    ("address", "reason"),
+)
 
 
 def list_values(mlist: MailingList) -> dict[str, str]:

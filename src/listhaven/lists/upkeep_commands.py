@@ -18,6 +18,11 @@ def register(subparsers: Any) -> None:
     digests.add_argument("--json", action="store_true")
     digests.set_defaults(handler=cmd_digests)
 
+    bounces = subparsers.add_parser("bounces", help="a list's members with a bounce score, and those bounces disabled")
+    bounces.add_argument("list")
+    bounces.add_argument("--json", action="store_true")
+    bounces.set_defaults(handler=cmd_bounces)
+
 
 def _find_list(name: str) -> Any:
     from listhaven.lists.directory import ListNotFound, find_list
@@ -43,4 +48,22 @@ def cmd_digests(args: argparse.Namespace) -> int:
     for row in [] if args.json else rows:
         print(f"{row['list']}: Vol {row['volume']}, Issue {row['issue']}: {row['posts']} post(s) ({row['reason']}) to "
               f"{row['mime_recipients']} MIME and {row['plain_recipients']} plain digest member(s)")
+    return 0
+
+
+def cmd_bounces(args: argparse.Namespace) -> int:
+    from listhaven.columns import print_columns
+    from listhaven.lists.bounces import bounce_rows
+
+    mlist = _find_list(args.list)
+    rows = bounce_rows(mlist)
+    if args.json:
+        print(json.dumps({"list": mlist.name, "threshold": mlist.bounce_threshold, "members": rows}, indent=2, default=str))
+        return 0
+    if not rows:
+        print(f"{mlist.name}: no member has a bounce score (threshold {mlist.bounce_threshold:g})")
+        return 0
+    print_columns(["address", "score", "last bounce", "delivery", "warnings", "next step"],
+                [[r["address"], f"{r['score']:g}", str(r["last_bounce"] or "-"), r["status"], str(r["warnings_sent"]),
+                  f"{r['next_step']:%Y-%m-%d %H:%M}" if r["next_step"] else "-"] for r in rows])  # fmt: skip
     return 0

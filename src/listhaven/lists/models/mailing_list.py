@@ -1,9 +1,15 @@
 from django.db import models
 
-from listhaven.lists.models.settings import DigestSettings, MembershipSettings, ModerationSettings, PostingSettings
+from listhaven.lists.models.settings import (
+    BounceSettings,
+    DigestSettings,
+    MembershipSettings,
+    ModerationSettings,
+    PostingSettings,
+)
 
 
-class MailingList(ModerationSettings, PostingSettings, DigestSettings, MembershipSettings):
+class MailingList(ModerationSettings, PostingSettings, DigestSettings, MembershipSettings, BounceSettings):
     """A list: its archive's owner. Named by its address; `name` is the short name used in URLs.
     What its owners tune for moderation and posting is declared in lists/models/settings.py."""
 

@@ -34,6 +34,10 @@ class Member(models.Model):
     hide_address = models.BooleanField(default=False)
     bounce_score = models.FloatField(default=0.0)
     last_bounce = models.DateField(null=True, blank=True, help_text="day of the last bounce counted")
+    bounce_disabled_at = models.DateTimeField(null=True, blank=True, help_text="when bounces disabled delivery")
+    bounce_warnings_sent = models.PositiveSmallIntegerField(default=0)
+    bounce_next_step = models.DateTimeField(null=True, blank=True,
+                                            help_text="disabled by bounces: when the next warning (or the removal) is due")  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -124,3 +124,21 @@ class MembershipSettings(models.Model):
 
     class Meta:
         abstract = True
+
+
+class BounceSettings(models.Model):
+    """What bounce scoring reads (lists/bounces.py): Mailman's scores and steps."""
+
+    bounce_threshold = models.FloatField(default=5.0, help_text="a member's delivery is disabled at this score")
+    bounce_temporary = models.BooleanField(
+        default=True, help_text="temporary failures score +0.5 (permanent ones +1); off: they are ignored"
+    )
+    bounce_stale_days = models.PositiveIntegerField(default=7, help_text="a score is forgotten after this many days without bounces")
+    bounce_warnings = models.PositiveIntegerField(default=3, help_text="warnings to a disabled member before removal")
+    bounce_warning_days = models.PositiveIntegerField(default=7, help_text="days between two warnings, and before removal")
+    bounce_notify_owners = models.BooleanField(
+        default=False, help_text="tell the owners when bounces disable or remove a member, or a complaint unsubscribes one"
+    )
+
+    class Meta:
+        abstract = True
