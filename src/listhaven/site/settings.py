@@ -118,6 +118,10 @@ RATELIMIT_USE_CACHE = "ratelimit"
 STATIC_URL = "/static/"
 STATIC_ROOT = str(DATA_DIR / "static")
 
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/manage/"
+LOGOUT_REDIRECT_URL = "/"
+
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"

@@ -1,24 +1,108 @@
-"""Who may read a list's archive: the ONE function every endpoint calls (pages, search, API,
-feeds, exports, raw). A list the reader may not see is indistinguishable from one that does
-not exist: 404 either way."""
+"""Who may do what: the ONE module every endpoint asks (pages, search, API, feeds, exports, raw,
+the owners' and moderators' pages and every POST they receive).
+
+A user's identity is one address (`User.email`); their role on a list is the highest role a
+Member row gives that address (lists.addresses normalises both sides the same way), so a roster
+imported from Mailman needs no accounts. Site administrators (staff or superuser) count as owners
+everywhere. A list the user may not read is indistinguishable from one that does not exist: 404
+either way.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest
 
-from listhaven.lists.models import MailingList
+from listhaven.lists.addresses import InvalidAddress, canonical_address
+from listhaven.lists.models import MailingList, Member
+from listhaven.lists.post import Role
+
+# Highest first: an address with several rows on a list holds the first of these it has.
+ROLE_ORDER = (Role.OWNER, Role.MODERATOR, Role.MEMBER)
+READERS = frozenset(ROLE_ORDER)
+MODERATORS = frozenset({Role.OWNER, Role.MODERATOR})
 
 
-def can_read(request: HttpRequest, mlist: MailingList) -> bool:
+def _user(who: Any) -> Any:
+    """A request's user, or the user itself."""
+    return getattr(who, "user", who)
+
+
+def is_site_admin(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+
+
+def user_address(user: Any) -> str | None:
+    """The address an account stands for, as Member rows store it; None for anonymous users."""
+    if user is None or not user.is_authenticated or not user.is_active or not user.email:
+        return None
+    try:
+        return canonical_address(user.email)
+    except InvalidAddress:
+        return None
+
+
+def role_of(who: Any, mlist: MailingList) -> Role | None:
+    """The user's role on `mlist` (site administrators: owner); None for no role (non-member)."""
+    user = _user(who)
+    if is_site_admin(user):
+        return Role.OWNER
+    address = user_address(user)
+    if address is None:
+        return None
+    cache = getattr(user, "_listhaven_roles", None)
+    if cache is None:
+        cache = {}
+        user._listhaven_roles = cache  # one query per list per request
+    if mlist.pk not in cache:
+        held = set(Member.objects.filter(mailing_list=mlist, address=address).values_list("role", flat=True))
+        cache[mlist.pk] = next((role for role in ROLE_ORDER if role in held), None)
+    return cache[mlist.pk]
+
+
+def can_read(request: HttpRequest | Any, mlist: MailingList) -> bool:
+    """The archive and list pages: everyone for a public list; members and up for a private one."""
     if not mlist.is_private:
         return True
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and (user.is_staff or _is_member(user, mlist)))
+    return role_of(request, mlist) in READERS
 
 
-def _is_member(user: object, mlist: MailingList) -> bool:
-    # Membership lives in the lists app; until a list has members, private means staff only.
-    return False
+def can_post(request: HttpRequest | Any, mlist: MailingList) -> bool:
+    return role_of(request, mlist) in READERS
+
+
+def can_moderate(request: HttpRequest | Any, mlist: MailingList) -> bool:
+    """Held posts, bans: owners, moderators, site administrators."""
+    return role_of(request, mlist) in MODERATORS
+
+
+def can_administer(request: HttpRequest | Any, mlist: MailingList) -> bool:
+    """Settings and the roster: owners and site administrators."""
+    return role_of(request, mlist) == Role.OWNER
+
+
+def can_administer_site(request: HttpRequest | Any) -> bool:
+    """Creating and removing lists, the outbox, the quarantine: site administrators."""
+    return is_site_admin(_user(request))
+
+
+def require_site_administrator(request: HttpRequest) -> None:
+    """Http404 for anyone else: a page they may not see looks like one that does not exist."""
+    if not can_administer_site(request):
+        raise Http404("No such page.")
+
+
+def managed_lists(request: HttpRequest | Any):
+    """The lists this user moderates or owns (every list for a site administrator)."""
+    user = _user(request)
+    if is_site_admin(user):
+        return MailingList.objects.all()
+    address = user_address(user)
+    if address is None:
+        return MailingList.objects.none()
+    ids = Member.objects.filter(address=address, role__in=list(MODERATORS)).values("mailing_list")
+    return MailingList.objects.filter(pk__in=ids)
 
 
 def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
@@ -32,19 +116,11 @@ def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
 def readable_lists(request: HttpRequest):
     """Every list this reader may see (for the index, cross-list search and the API)."""
     lists = MailingList.objects.all()
-    user = getattr(request, "user", None)
-    if user and user.is_authenticated and user.is_staff:
+    user = _user(request)
+    if is_site_admin(user):
         return lists
-    return lists.filter(is_private=False)
-
-
-def can_administer_site(request: HttpRequest) -> bool:
-    """Site administrators (staff): the outbox and other site-wide management pages."""
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
-
-
-def require_site_administrator(request: HttpRequest) -> None:
-    """Http404 for anyone else: a page they may not see looks like one that does not exist."""
-    if not can_administer_site(request):
-        raise Http404("No such page.")
+    address = user_address(user)
+    if address is None:
+        return lists.filter(is_private=False)
+    mine = Member.objects.filter(address=address, role__in=list(READERS)).values("mailing_list")
+    return lists.filter(is_private=False) | lists.filter(pk__in=mine)

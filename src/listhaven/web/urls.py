@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path, register_converter
 
 from listhaven.web import converters
+from listhaven.web.manage.guard import manage
 from listhaven.web.views import downloads, index, listing, message, outbox, pipermail, search, thread
 from listhaven.web.views.members import confirm, listinfo, options, unsubscribe
 
@@ -19,9 +20,12 @@ urlpatterns = [
     path("listinfo/<list:list_name>/", listinfo.listinfo),
     path("confirm/<str:token>", confirm.confirm_page, name="confirm"),
     # Site administration
-    path("manage/outbox/", outbox.outbox_index, name="outbox"),
-    path("manage/outbox/<str:key>/", outbox.outbox_message, name="outbox-message"),
-    path("manage/outbox/<str:key>/raw", outbox.outbox_raw, name="outbox-raw"),
+    path("accounts/", include("listhaven.web.accounts.urls")),
+    path("manage/outbox/", manage("site")(outbox.outbox_index), name="outbox"),
+    path("manage/outbox/<str:key>/", manage("site")(outbox.outbox_message), name="outbox-message"),
+    path("manage/outbox/<str:key>/raw", manage("site")(outbox.outbox_raw), name="outbox-raw"),
+    # Owners, moderators and site administrators (web/manage/guard.py guards each page)
+    path("manage/", include("listhaven.web.manage.urls")),
     # Pipermail's links, answered with 301 to the pages below
     path("pipermail/<list:list_name>/", pipermail.list_root, name="pipermail-list"),
     re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),

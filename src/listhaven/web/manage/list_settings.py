@@ -1,0 +1,62 @@
+"""/manage/LIST/settings/ and /manage/LIST/history/: the list's settings, and who changed what when."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from listhaven.lists.models import MailingList
+from listhaven.lists.moderation import set_moderator_password
+from listhaven.web.manage.guard import manage
+from listhaven.web.manage.settings_form import FIELDS, GROUPS, SettingsForm
+from listhaven.web.models import SettingChange
+
+GROUP_OF = {name: key for key, _, names in GROUPS for name in names}
+
+
+@manage("administer")
+@require_http_methods(["GET", "POST"])
+def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponse:
+    before = {name: getattr(mlist, name) for name in FIELDS}
+    form = SettingsForm(request.POST or None, instance=mlist)
+    if request.method == "POST":
+        if form.is_valid():
+            _save(request, mlist, form, before)
+            messages.success(request, "Settings saved.")
+            return redirect("manage-settings", list_name=mlist.name)
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+    context = {"mlist": mlist, "form": form}
+    return render(request, "listhaven/manage/settings.html", context, status=400 if form.errors else 200)
+
+
+def _save(request: HttpRequest, mlist: MailingList, form: SettingsForm, before: dict[str, object]) -> None:
+    who = request.user.email or request.user.get_username()
+    with transaction.atomic():
+        mlist = form.save()
+        changes = [SettingChange(mailing_list=mlist, changed_by=who, group=GROUP_OF[name], field=name,
+                                 old_value=_shown(before[name]), new_value=_shown(getattr(mlist, name)))
+                   for name in FIELDS if before[name] != getattr(mlist, name)]  # fmt: skip
+        password = form.cleaned_data.get("moderator_password", "")
+        if password:
+            set_moderator_password(mlist, "" if password == "-" else password)
+            changes.append(SettingChange(mailing_list=mlist, changed_by=who, group="posting", field="moderator_password",
+                                         old_value="(hidden)", new_value="(removed)" if password == "-" else "(changed)"))  # fmt: skip
+        SettingChange.objects.bulk_create(changes)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+@manage("administer")
+@require_safe
+def history(request: HttpRequest, mlist: MailingList) -> HttpResponse:
+    rows = SettingChange.objects.filter(mailing_list=mlist).order_by("-changed_at", "-id")
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(request, "listhaven/manage/history.html", {"mlist": mlist, "page": page})

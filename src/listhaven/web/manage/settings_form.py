@@ -1,0 +1,100 @@
+"""The list settings form: every field an owner tunes, grouped as an owner thinks of them, each
+with the text that explains it (shown on the page), validated before anything is saved."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from listhaven.lists.chain import CHAIN, RULE_NAMES
+from listhaven.lists.models import MailingList
+
+GROUPS: list[tuple[str, str, list[str]]] = [
+    ("identity", "Identity", ["display_name", "description", "subject_tag"]),
+    ("posting", "Posting and moderation", ["emergency", "nonmember_action", "member_moderation_action",
+                                           "max_message_kb", "max_recipients", "acceptable_aliases", "header_filters",
+                                           "disabled_rules", "hold_days"]),
+    ("decoration", "Decoration", ["footer", "reply_to", "reply_to_address", "dmarc_mitigation", "dmarc_always"]),
+    ("delivery", "Delivery", ["personalised"]),
+    ("archive", "Archive", ["is_private", "obfuscate_addresses"]),
+]  # fmt: skip
+FIELDS = [name for _, _, names in GROUPS for name in names]
+EXTRA_HELP = {
+    "display_name": "the list's name as people read it, in page headers and mail",
+    "description": "one paragraph shown on the list information page",
+    "subject_tag": "put in front of each post's subject, e.g. [Garden]; empty: no tag",
+    "reply_to": "where replies go: as the sender set it, to the list, or to the address below",
+    "reply_to_address": "used when replies go to an explicit address",
+    "dmarc_mitigation": "for senders whose domain publishes a DMARC policy of quarantine or reject: "
+                        "rewrite From as the list, or wrap the post as an attachment",
+    "is_private": "only members (and owners, moderators) can read the archive; others get 404",
+    "obfuscate_addresses": "show addresses in the archive as ‘user at example.com’",
+    "disabled_rules": "one rule name a line, skipped by this list: " + ", ".join(r.name for r in CHAIN),
+    "acceptable_aliases": "one a line: other addresses (or ^regex) that count as the list in To/Cc",
+    "header_filters": "one regex a line over 'Name: value' header lines; a match holds the post",
+}
+
+
+class LinesField(forms.CharField):
+    """A list of strings edited one a line."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> str:
+        return "\n".join(value) if isinstance(value, list) else (value or "")
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value) or ""
+        return [s for line in text.splitlines() if (s := line.strip())]
+
+
+class SettingsForm(forms.ModelForm):
+    acceptable_aliases = LinesField(required=False)
+    header_filters = LinesField(required=False)
+    disabled_rules = LinesField(required=False)
+    moderator_password = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="approves a post in an Approved: header or first body line, and a reply to a held-post notice; "
+        "leave empty to keep it, type ‘-’ to remove it",
+    )  # fmt: skip
+
+    class Meta:
+        model = MailingList
+        fields = FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.help_text = EXTRA_HELP.get(name) or field.help_text or ""
+
+    def clean_disabled_rules(self) -> list[str]:
+        names = self.cleaned_data["disabled_rules"]
+        unknown = [n for n in names if n not in RULE_NAMES]
+        if unknown:
+            raise forms.ValidationError(f"no rule named {', '.join(unknown)}; the rules are {', '.join(sorted(RULE_NAMES))}")
+        return names
+
+    def clean_header_filters(self) -> list[str]:
+        return [_regex(p) for p in self.cleaned_data["header_filters"]]
+
+    def clean_acceptable_aliases(self) -> list[str]:
+        return [_regex(p) if p.startswith("^") else p for p in self.cleaned_data["acceptable_aliases"]]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("reply_to") == "explicit" and not data.get("reply_to_address"):
+            self.add_error("reply_to_address", "replies go to an explicit address: give it here")
+        return data
+
+    def groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        return [(key, title, [self[name] for name in names]) for key, title, names in GROUPS]
+
+
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise forms.ValidationError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+    return pattern

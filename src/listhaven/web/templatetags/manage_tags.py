@@ -1,0 +1,29 @@
+"""Template tags of the owners' and moderators' pages: what the signed-in user may do on a list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+
+from listhaven.lists.models import HeldMessage, MailingList
+from listhaven.web import access
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def held_badge(context: Any, mlist: MailingList | None) -> str:
+    """` (3)` after a list's name for those who moderate it: the posts waiting for them."""
+    request = context.get("request")
+    if mlist is None or request is None or not request.user.is_authenticated or not access.can_moderate(request, mlist):
+        return ""
+    count = HeldMessage.objects.filter(mailing_list=mlist).count()
+    return format_html(' <a class="held-count" href="/manage/{}/held/" title="held posts">{} held</a>', mlist.name,
+                       count) if count else ""  # fmt: skip
+
+
+@register.filter
+def may_administer(request: Any, mlist: MailingList) -> bool:
+    return access.can_administer(request, mlist)
