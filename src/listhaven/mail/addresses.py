@@ -56,13 +56,19 @@ def parse_address_list(value: str | None, limit: int = 200) -> tuple[Address, ..
     """Every mailbox of a To/Cc value (groups flattened), at most `limit`. Never raises."""
     if not value or not value.strip():
         return ()
+    if len(value) > _CACHED_CHARS:
+        return _address_list.__wrapped__(value, limit)
     return _address_list(value, limit)
 
 
 # A list's mail repeats itself: in a kernel list's 10,000 messages the 20,000 To/Cc values hold
 # 6,200 distinct values and 2,700 distinct mailboxes. Both functions are pure, their results
-# immutable; the caches are per process and bounded.
-@lru_cache(maxsize=4096)
+# immutable; the caches are per process and bounded in entries and, for values, in size (a
+# hostile mbox of 16 KB To values must not fill memory): at most ~40 MB.
+_CACHED_CHARS = 4096
+
+
+@lru_cache(maxsize=2048)
 def _address_list(value: str, limit: int) -> tuple[Address, ...]:
     pipermail = _pipermail(value)
     if pipermail is not None:
