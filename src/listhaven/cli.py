@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "post": ("listhaven.lists.commands", "send a message to a list's address, as if it came over LMTP"),
     "held": ("listhaven.lists.commands", "posts of a list waiting for a moderator"),
     "moderate": ("listhaven.lists.commands", "decide a held post: accept, reject, discard or defer"),
+    "import-list": ("listhaven.lists.moving.commands",
+                    "move a list from Mailman 2.1 (import-list mailman2 --config config.pck) or Mailman 3 (import-list mailman3)"),
     "digests": ("listhaven.lists.upkeep_commands", "send the digest issues that are due (digests send [LIST...])"),
     "bounces": ("listhaven.lists.upkeep_commands", "a list's members with a bounce score, and those bounces disabled"),
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),

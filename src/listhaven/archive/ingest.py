@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -88,10 +88,15 @@ def subject_window() -> timedelta:
     return timedelta(days=settings.SUBJECT_THREAD_WINDOW_DAYS)
 
 
-def store_batch(mlist: MailingList, batch: Sequence[Parsed | Unparsed], progress: ImportRun | None = None) -> BatchResult:
-    """Stores a batch durably. `progress`, when given, advances in the same transaction."""
+def store_batch(
+    mlist: MailingList, batch: Sequence[Parsed | Unparsed], progress: ImportRun | None = None,
+    numbers: Sequence[int] | None = None,
+) -> BatchResult:
+    """Stores a batch durably. `progress`, when given, advances in the same transaction.
+    `numbers`: each item's archive number (a list moved from Mailman 2 keeps Pipermail's); by
+    default the stored messages take the list's next numbers in order."""
     with transaction.atomic():
-        result = _store(mlist, batch)
+        result = _store(mlist, batch, numbers)
         if progress is not None:
             ImportRun.objects.filter(pk=progress.pk).update(
                 position=F("position") + len(batch),
@@ -102,7 +107,7 @@ def store_batch(mlist: MailingList, batch: Sequence[Parsed | Unparsed], progress
     return result
 
 
-def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed]) -> BatchResult:
+def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequence[int] | None = None) -> BatchResult:
     result = BatchResult()
     parsed = [p for p in batch if isinstance(p, Parsed)]
     for p in batch:
@@ -121,10 +126,17 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed]) -> BatchResul
     assignment = assign_threads(mlist, new, window)
     pks = allocate_ids("archive_message", len(fresh))
     layout = layout_threads(assignment.touched, _tree_rows(pks, fresh, new), window)
-    _insert_messages(mlist, pks, fresh, new, derived, flagged, layout.positions)
+    if numbers is None:
+        assigned = [mlist.next_archive_number + i for i in range(len(fresh))]
+        following: Any = F("next_archive_number") + len(fresh)
+    else:
+        given = {id(item): n for item, n in zip(batch, numbers)}
+        assigned = [given[id(p)] for p in fresh]
+        following = max(mlist.next_archive_number, max(assigned) + 1)
+    _insert_messages(mlist, pks, fresh, new, derived, flagged, layout.positions, assigned)
     write_layout(layout, skip=set(pks))
     # The list arrives as an instance; its own model is updated (the archive imports no list code).
-    type(mlist)._default_manager.filter(pk=mlist.pk).update(next_archive_number=F("next_archive_number") + len(fresh))
+    type(mlist)._default_manager.filter(pk=mlist.pk).update(next_archive_number=following)
     _insert_raw_and_attachments(pks, fresh)
     _index(pks, fresh)
     result.stored = pks
@@ -201,8 +213,8 @@ def _insert_messages(
     derived: set[int],
     flagged: set[int],
     positions: dict[int, tuple[int | None, int, int]],
+    numbers: list[int],
 ) -> None:
-    number = mlist.next_archive_number
     now = db_datetime(timezone.now())
     rows = []
     for i, (pk, p, n) in enumerate(zip(pks, fresh, new)):
@@ -211,7 +223,7 @@ def _insert_messages(
         rows.append((
             pk, mlist.pk, n.thread_id, _public_id(m, i in derived), m.message_id, m.message_id_derived,
             i in flagged, m.content_hash, m.size, *fields._replace(recipients=db_json(fields.recipients)),
-            *positions.get(pk, (None, 0, 0)), number + i, now, False,
+            *positions.get(pk, (None, 0, 0)), numbers[i], now, False,
         ))
     insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
 

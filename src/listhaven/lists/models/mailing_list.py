@@ -17,6 +17,7 @@ class MailingList(ModerationSettings, PostingSettings, DigestSettings, Membershi
     address = models.EmailField(max_length=254, unique=True)
     display_name = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    info = models.TextField(blank=True, help_text="a longer introduction for the list's page (Mailman's info)")
     subject_tag = models.CharField(max_length=100, blank=True, help_text="e.g. [Marxism]")
     is_private = models.BooleanField(default=False)
     obfuscate_addresses = models.BooleanField(default=True)

@@ -1,0 +1,96 @@
+"""Importing a Mailman 2 list's archive mbox so that its Pipermail numbers stay what they were.
+
+Pipermail gave each message it archived the next number from 0, in the order of the list's mbox
+(``bin/arch`` rebuilds the pages from the mbox in that order, duplicates and all), and its page is
+``YYYY-Month/NNNNNN.html``. Here the message at position N of the mbox keeps number N, so the
+Pipermail redirect (web/views/pipermail.py) finds it. An exact duplicate is stored once: its
+number is reported (that page's link has no message of its own). When the Pipermail HTML
+directory is given, the numbers its pages show win (a message removed from the mbox after it was
+archived leaves a gap there, not here); messages the pages do not show get numbers after them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from listhaven.archive.importer import parse_one
+from listhaven.archive.ingest import Parsed, Unparsed, store_batch
+from listhaven.archive.models import Message
+from listhaven.mail.sources import open_source
+
+if TYPE_CHECKING:
+    from listhaven.lists.models import MailingList
+
+
+@dataclass
+class NumberedImport:
+    read: int = 0
+    stored: int = 0
+    duplicates: list[int] = field(default_factory=list)  # archive numbers of copies stored once already
+    quarantined: int = 0
+    from_pages: int = 0  # numbers taken from the Pipermail HTML pages
+    first: int | None = None
+    last: int | None = None
+
+
+def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] | None = None) -> NumberedImport:
+    """Imports the mbox at `path` into `mlist` (new, or without Pipermail numbers yet), numbering by
+    mbox position, or by `known` (Message-ID -> number, from the Pipermail pages) where it says."""
+    summary = NumberedImport()
+    numbering = _Numbering(mlist.next_archive_number, known or {})
+    batch: list[Parsed | Unparsed] = []
+    numbers: list[int] = []
+    for item in (parse_one(source) for source in open_source(path)):
+        summary.read += 1
+        number = numbering.next_for(item.message.message_id if isinstance(item, Parsed) else None)
+        batch.append(item)
+        numbers.append(number)
+        if len(batch) >= settings.IMPORT_BATCH_SIZE:
+            _store(mlist, batch, numbers, summary)
+            batch, numbers = [], []
+    if batch:
+        _store(mlist, batch, numbers, summary)
+    summary.from_pages = numbering.from_pages
+    return summary
+
+
+class _Numbering:
+    def __init__(self, start: int, known: dict[str, int]) -> None:
+        self.position = start
+        self.known = known
+        self.used: set[int] = set()
+        self.after = max(known.values(), default=start - 1) + 1
+        self.from_pages = 0
+
+    def next_for(self, message_id: str | None) -> int:
+        if not self.known:
+            number = self.position
+            self.position += 1
+            return number
+        number = self.known.get(message_id or "")
+        if number is not None and number not in self.used:
+            self.from_pages += 1
+        else:
+            number = self.after
+            self.after += 1
+        self.used.add(number)
+        return number
+
+
+def _store(mlist: MailingList, batch: list[Parsed | Unparsed], numbers: list[int], summary: NumberedImport) -> None:
+    result = store_batch(mlist, batch, numbers=numbers)
+    stored = set(result.stored)
+    summary.stored += len(stored)
+    summary.quarantined += result.quarantined
+    kept = {n for item, n in zip(batch, numbers) if isinstance(item, Parsed)}
+    present = set(Message.objects.filter(mailing_list=mlist, archive_number__in=kept)
+                  .values_list("archive_number", flat=True))  # fmt: skip
+    summary.duplicates.extend(sorted(kept - present))
+    for n in present:
+        summary.first = n if summary.first is None else min(summary.first, n)
+        summary.last = n if summary.last is None else max(summary.last, n)
+

@@ -1,0 +1,282 @@
+"""Moving a list from Mailman 2.1: its config.pck read into a `ListPlan`, then applied at once.
+
+Mailman 2's names and codes (Mailman/Defaults.py, Mailman/MemberAdaptor.py) are translated here;
+everything a config holds that has no counterpart is named in the report (`NOT_CARRIED` explains
+the notable ones; the rest are listed by key).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from listhaven.lists.moving.report import MoveReport
+from listhaven.lists.moving.safe_pickle import BounceRecord, load_config
+
+# user_options bits (Mailman/Defaults.py)
+DISABLE_DELIVERY = 1  # obsolete since 2.1: delivery_status says it; honoured when alone
+DONT_RECEIVE_OWN_POSTS = 2
+ACKNOWLEDGE_POSTS = 4
+DISABLE_MIME = 8  # digests as plain text (RFC 1153)
+CONCEAL_SUBSCRIPTION = 16
+SUPPRESS_PASSWORD_REMINDER = 32
+RECEIVE_NONMATCHING_TOPICS = 64
+MODERATE = 128
+DONT_RECEIVE_DUPLICATES = 256
+# delivery_status codes (Mailman/MemberAdaptor.py)
+DELIVERY_STATUS = {1: ("by_owner", "for an unknown reason"), 2: ("by_user", "by the member"),
+                   3: ("by_owner", "by an owner"), 4: ("by_bounces", "because of bounces")}  # fmt: skip
+POLICIES = {0: "open", 1: "confirm", 2: "moderate", 3: "confirm_moderate"}
+NONMEMBER_ACTIONS = {0: "accept", 1: "hold", 2: "reject", 3: "discard"}
+MEMBER_ACTIONS = {0: "hold", 1: "reject", 2: "discard"}
+REPLY_TO = {0: "none", 1: "list", 2: "explicit"}
+ROSTER = {0: "public", 1: "members", 2: "owners"}
+NONMEMBER_LISTS = {"accept": "accept_these_nonmembers", "hold": "hold_these_nonmembers",
+                   "reject": "reject_these_nonmembers", "discard": "discard_these_nonmembers"}  # fmt: skip
+# Mailman 2 footer substitutions that have a Listhaven placeholder.
+FOOTER_PLACEHOLDERS = {
+    "%(real_name)s@%(host_name)s": "{list_address}",
+    "%(web_page_url)slistinfo%(cgiext)s/%(_internal_name)s": "{listinfo_url}",
+    "%(real_name)s": "{list_name}", "%(list_name)s": "{list_name}", "%(description)s": "{description}",
+    "%(user_address)s": "{member_address}", "%(user_optionsurl)s": "{options_url}",
+}  # fmt: skip
+_FOOTER_VARIABLE = re.compile(r"%\((\w+)\)s")
+
+# Keys read (mapped to a setting, or explained in the report), and Mailman's bookkeeping.
+MAPPED = {
+    "real_name", "description", "info", "subject_prefix", "msg_footer", "reply_goes_to_list", "reply_to_address",
+    "max_message_size", "subscribe_policy", "unsubscribe_policy", "archive_private", "generic_nonmember_action",
+    "accept_these_nonmembers", "hold_these_nonmembers", "reject_these_nonmembers", "discard_these_nonmembers",
+    "ban_list", "owner", "moderator", "members", "digest_members", "usernames", "user_options", "delivery_status",
+    "passwords", "member_moderation_action", "private_roster", "send_welcome_msg", "send_goodbye_msg",
+    "max_num_recipients", "acceptable_aliases", "emergency", "digest_size_threshhold", "bounce_info",
+    "mod_password", "password", "post_password", "language", "preferred_language", "topics", "topics_userinterest",
+    "archive", "_internal_name", "host_name", "web_page_url",
+}
+BOOKKEEPING = {"data_version", "created_at", "last_post_time", "post_id", "next_digest_number", "volume",
+               "one_last_digest", "digest_last_sent_at", "hold_and_cmd_autoresponses", "admin_responses",
+               "postings_responses", "request_responses", "new_member_options", "cgiext"}  # fmt: skip
+
+
+class Mailman2Error(ValueError):
+    pass
+
+
+@dataclass
+class MemberPlan:
+    address: str
+    display_name: str = ""
+    delivery_mode: str = "regular"
+    delivery_status: str = "enabled"
+    disabled_reason: str = ""
+    receive_own_posts: bool = True
+    acknowledge_posts: bool = False
+    hide_address: bool = False
+    moderated: bool = False
+    bounce_score: float = 0.0
+
+
+@dataclass
+class ListPlan:
+    """What the list becomes: its row's fields, its people, and the report's notes so far."""
+
+    address: str
+    fields: dict[str, Any]
+    members: list[MemberPlan] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    moderators: list[str] = field(default_factory=list)
+    bans: list[str] = field(default_factory=list)
+    nonmember_actions: list[tuple[str, str]] = field(default_factory=list)  # (address, action)
+    report: MoveReport = field(default_factory=lambda: MoveReport("Mailman 2.1"))
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The config.pck at `path`, read with the restricted unpickler (safe_pickle)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Mailman2Error(f"cannot read {path}: {exc.strerror}") from exc
+    return load_config(data)
+
+
+def plan_from_config(config: dict[str, Any], address: str = "") -> ListPlan:
+    """Translates a config.pck's dict. `address` overrides the list's address (a new host name)."""
+    if not address:
+        name, host = str(config.get("_internal_name", "")), str(config.get("host_name", ""))
+        if not name or not host:
+            raise Mailman2Error("the config has no _internal_name/host_name; give the list's address with --address")
+        address = f"{name}@{host}"
+    plan = ListPlan(address=address.lower(), fields=_settings(config))
+    plan.report.list_address = plan.address
+    _note_settings(config, plan)
+    _people(config, plan)
+    _members(config, plan)
+    _not_carried(config, plan)
+    return plan
+
+
+def _int(config: dict[str, Any], key: str, default: int = 0) -> int:
+    value = config.get(key, default)
+    return int(value) if isinstance(value, (int, float)) else default
+
+
+def _settings(config: dict[str, Any]) -> dict[str, Any]:
+    prefix = str(config.get("subject_prefix", "")).strip()
+    fields: dict[str, Any] = {
+        "display_name": str(config.get("real_name", "")),
+        "description": str(config.get("description", "")),
+        "info": str(config.get("info", "")),
+        "subject_tag": re.sub(r"\s*%\d*d\s*", " ", prefix).replace("[ ", "[").replace(" ]", "]").strip(),
+        "footer": convert_footer(str(config.get("msg_footer", "")), config)[0],
+        "reply_to": REPLY_TO.get(_int(config, "reply_goes_to_list"), "none"),
+        "reply_to_address": str(config.get("reply_to_address", "") or ""),
+        "max_message_kb": _int(config, "max_message_size", 40),
+        "subscribe_policy": POLICIES.get(_int(config, "subscribe_policy", 1), "confirm"),
+        "unsubscribe_policy": "confirm_moderate" if _int(config, "unsubscribe_policy") else "confirm",
+        "is_private": bool(config.get("archive_private", 0)),
+        "nonmember_action": NONMEMBER_ACTIONS.get(_int(config, "generic_nonmember_action", 1), "hold"),
+        "member_moderation_action": MEMBER_ACTIONS.get(_int(config, "member_moderation_action"), "hold"),
+        "roster_visibility": ROSTER.get(_int(config, "private_roster", 2), "owners"),
+        "send_welcome": bool(config.get("send_welcome_msg", 1)),
+        "send_goodbye": bool(config.get("send_goodbye_msg", 1)),
+        "max_recipients": _int(config, "max_num_recipients", 10),
+        "acceptable_aliases": [a.strip() for a in str(config.get("acceptable_aliases", "")).splitlines() if a.strip()],
+        "emergency": bool(config.get("emergency", 0)),
+        "digest_size_kb": _int(config, "digest_size_threshhold", 30),
+    }
+    if fields["reply_to"] == "explicit" and not fields["reply_to_address"]:
+        fields["reply_to"] = "none"
+    return fields
+
+
+def convert_footer(footer: str, config: dict[str, Any]) -> tuple[str, list[str]]:
+    """Mailman 2's ``%(name)s`` footer as a Listhaven ``{name}`` template, and the variables that had
+    no placeholder (written in as the list's value, or left out when per member)."""
+    for old, new in FOOTER_PLACEHOLDERS.items():
+        footer = footer.replace(old, new)
+    leftovers: list[str] = []
+
+    def fixed(match: re.Match[str]) -> str:
+        leftovers.append(match.group(1))
+        value = config.get(match.group(1))
+        return str(value) if isinstance(value, (str, int)) and not match.group(1).startswith("user_") else ""
+
+    return _FOOTER_VARIABLE.sub(fixed, footer), leftovers
+
+
+def _note_settings(config: dict[str, Any], plan: ListPlan) -> None:
+    f, report = plan.fields, plan.report
+    report.imported += [
+        f"name {f['display_name']!r}, description, info ({len(f['info'])} characters), subject tag {f['subject_tag']!r}",
+        f"Reply-To: {f['reply_to']}" + (f" ({f['reply_to_address']})" if f["reply_to"] == "explicit" else ""),
+        f"largest post {f['max_message_kb']} KB, at most {f['max_recipients']} recipients, "
+        f"subscribing: {f['subscribe_policy']}, leaving: {f['unsubscribe_policy']}",
+        f"archive {'private (members only)' if f['is_private'] else 'public'}; non-members' posts: "
+        f"{f['nonmember_action']}; moderated members' posts: {f['member_moderation_action']}",
+        "footer" + (" (Mailman's variables turned into placeholders)" if config.get("msg_footer") else " (none)"),
+    ]
+    if re.search(r"%\d*d", str(config.get("subject_prefix", ""))):
+        report.not_carried.append("the post number in the subject prefix (%d): Listhaven's tag has no counter")
+    _, leftovers = convert_footer(str(config.get("msg_footer", "")), config)
+    for name in sorted(set(leftovers)):
+        how = "left out (per member, no equivalent)" if name.startswith("user_") else "written in as its value"
+        report.not_carried.append(f"footer variable %({name})s: {how}")
+    if not config.get("archive", 1):
+        report.not_carried.append("archive = off: Listhaven archives every list (restrict it to owners instead)")
+
+
+def _addresses(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return []
+
+
+def _people(config: dict[str, Any], plan: ListPlan) -> None:
+    plan.owners = _addresses(config.get("owner"))
+    plan.moderators = _addresses(config.get("moderator"))
+    plan.bans = _addresses(config.get("ban_list"))
+    for action, key in NONMEMBER_LISTS.items():
+        for entry in _addresses(config.get(key)):
+            if entry.startswith("^") or entry.startswith("@"):
+                kind = "a pattern" if entry.startswith("^") else "another list's members"
+                plan.report.not_carried.append(
+                    f"{key} entry {entry!r} ({kind}): a non-member action applies to one address here")
+            else:
+                plan.nonmember_actions.append((entry, action))
+    plan.report.imported.append(
+        f"{len(plan.owners)} owners, {len(plan.moderators)} moderators, {len(plan.bans)} bans, "
+        f"{len(plan.nonmember_actions)} non-member actions")
+
+
+def _members(config: dict[str, Any], plan: ListPlan) -> None:
+    names = config.get("usernames") or {}
+    options = config.get("user_options") or {}
+    statuses = config.get("delivery_status") or {}
+    bounces = config.get("bounce_info") or {}
+    for table, digest in (("members", False), ("digest_members", True)):
+        for key, value in (config.get(table) or {}).items():
+            bits = int(options.get(key, 0) or 0)
+            member = MemberPlan(address=value if isinstance(value, str) and value else key,
+                                display_name=str(names.get(key, "") or ""))  # fmt: skip
+            if digest:
+                member.delivery_mode = "plain_digest" if bits & DISABLE_MIME else "mime_digest"
+            member.receive_own_posts = not bits & DONT_RECEIVE_OWN_POSTS
+            member.acknowledge_posts = bool(bits & ACKNOWLEDGE_POSTS)
+            member.hide_address = bool(bits & CONCEAL_SUBSCRIPTION)
+            member.moderated = bool(bits & MODERATE)
+            _delivery(member, statuses.get(key), bits)
+            record = bounces.get(key)
+            if isinstance(record, BounceRecord):
+                member.bounce_score = float(record.state.get("score", 0) or 0)
+            plan.members.append(member)
+    regular = sum(m.delivery_mode == "regular" for m in plan.members)
+    disabled = sum(m.delivery_status != "enabled" for m in plan.members)
+    plan.report.imported.append(
+        f"{len(plan.members)} members ({regular} regular, {len(plan.members) - regular} digest; {disabled} with "
+        "delivery disabled, each with its reason), display names and options (own posts, acknowledgements, "
+        "plain digests, concealed, moderated)")
+
+
+def _delivery(member: MemberPlan, status: Any, bits: int) -> None:
+    code, when = (status[0], status[1]) if isinstance(status, (tuple, list)) and len(status) >= 2 else (0, 0)
+    if not code and bits & DISABLE_DELIVERY:
+        code = 2
+    if not code:
+        return
+    member.delivery_status, why = DELIVERY_STATUS.get(int(code), ("by_owner", "for an unknown reason"))
+    day = ""
+    if isinstance(when, (int, float)) and when > 0:
+        day = " on " + datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d")
+    member.disabled_reason = f"disabled {why} in Mailman 2{day}"
+
+
+def _not_carried(config: dict[str, Any], plan: ListPlan) -> None:
+    notes = plan.report.not_carried
+    passwords = config.get("passwords") or {}
+    if passwords:
+        notes.append(f"members' passwords ({len(passwords)}): ignored; members sign in with a link mailed to them")
+    if any(config.get(k) for k in ("mod_password", "password", "post_password")):
+        notes.append("the list's admin/moderator/poster passwords: Mailman keeps only their SHA-1 hashes; "
+                     "owners sign in by mail, set a moderator password anew if wanted")  # fmt: skip
+    options = config.get("user_options") or {}
+    for bit, what in ((SUPPRESS_PASSWORD_REMINDER, "password reminders off"),
+                      (DONT_RECEIVE_DUPLICATES, "no duplicates of posts also sent to them"),
+                      (RECEIVE_NONMATCHING_TOPICS, "posts matching no topic")):  # fmt: skip
+        count = sum(1 for v in options.values() if int(v or 0) & bit)
+        if count:
+            notes.append(f"member option '{what}' ({count} members): no equivalent")
+    languages = {str(v) for v in (config.get("language") or {}).values()}
+    if config.get("preferred_language", "en") != "en" or languages - {"en"}:
+        notes.append("languages (list and per member): Listhaven's notices are in English, editable per list")
+    if config.get("topics"):
+        notes.append(f"topics ({len(config['topics'])}) and members' topic choices: no equivalent")
+    if config.get("bounce_info"):
+        notes.append("bounce records: the score is kept per member; notices left and dates restart")
+    rest = sorted(k for k in config if k not in MAPPED and k not in BOOKKEEPING and not k.startswith("_"))
+    if rest:
+        notes.append("other Mailman 2 settings, no equivalent: " + ", ".join(rest))

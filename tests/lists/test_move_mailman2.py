@@ -1,0 +1,229 @@
+"""Moving a Mailman 2.1 list: config.pck as Python 2 writes it, read with the restricted unpickler,
+turned into the list's settings, people and options; its archive keeps Pipermail's numbers; a post
+afterwards goes where the old options say; a hostile pickle runs nothing and creates nothing."""
+
+from __future__ import annotations
+
+import email
+import threading
+
+import pytest
+
+from listhaven.archive.models import Message
+from listhaven.cli import main
+from listhaven.delivery.outgoing import Worker
+from listhaven.delivery.transport import MaildirTransport
+from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing
+from listhaven.lists.moving.mailman2 import plan_from_config
+from listhaven.lists.moving.safe_pickle import UnsafePickle, load_config
+from listhaven.lists.posting import receive_post
+from tests.lists.messages import build
+from tests.support.mailman2 import DEFAULT_FOOTER, BounceInfo, Unicode, hostile_pickle, pipermail_article, py2_pickle
+
+ADDRESS = "garden@lists.example.org"
+
+
+def garden_config() -> dict:
+    """Every key the move reads, with values as Mailman 2.1 keeps them (lower-cased keys, the
+    case-preserved address or 0 as the members' values, times as floats)."""
+    return {
+        "_internal_name": "garden", "host_name": "lists.example.org", "web_page_url": "http://lists.example.org/mailman/",
+        "cgiext": "", "data_version": 112, "real_name": "Garden", "description": "Growing things together",
+        "info": Unicode("A list for allotment holders. Café on Sundays."), "subject_prefix": "[Garden %d] ",
+        "msg_footer": DEFAULT_FOOTER + "Your address: %(user_address)s\nPassword: %(user_password)s\n",
+        "reply_goes_to_list": 2, "reply_to_address": "replies@lists.example.org", "max_message_size": 120,
+        "subscribe_policy": 3, "unsubscribe_policy": 1, "archive_private": 1, "archive": True,
+        "generic_nonmember_action": 2, "member_moderation_action": 1, "private_roster": 1,
+        "send_welcome_msg": 0, "send_goodbye_msg": 1, "max_num_recipients": 25, "emergency": 0,
+        "acceptable_aliases": "garden@old.example.org\n", "digest_size_threshhold": 45,
+        "accept_these_nonmembers": ["friend@elsewhere.example", "^.*@partner\\.example$"],
+        "hold_these_nonmembers": ["maybe@elsewhere.example"], "reject_these_nonmembers": ["@otherlist"],
+        "discard_these_nonmembers": ["spam@elsewhere.example"],
+        "ban_list": ["troll@example.com", "^.*@spam\\.example$"],
+        "owner": ["owner@example.org"], "moderator": ["mod@example.org", "owner@example.org"],
+        "members": {"ann@example.org": 0, "bob@example.net": "Bob@example.net", "quiet@example.org": 0,
+                    "away@example.org": 0, "gone@example.org": 0, "hush@example.org": 0, "mod@example.org": 0},
+        "digest_members": {"mime@example.com": 0, "plain@example.com": 0},
+        "usernames": {"ann@example.org": Unicode("Ann Exämple"), "bob@example.net": "Bob Builder"},
+        "user_options": {"ann@example.org": 2 | 4 | 32, "quiet@example.org": 128, "hush@example.org": 16,
+                         "plain@example.com": 8, "away@example.org": 1, "bob@example.net": 256},
+        "delivery_status": {"gone@example.org": (4, 1262304000.0), "away@example.org": (2, 1300000000.0)},
+        "bounce_info": {"gone@example.org": BounceInfo("gone@example.org", 5.0, (2010, 1, 1), 0)},
+        "passwords": {"ann@example.org": "secret", "bob@example.net": "hunter2"},
+        "mod_password": "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8", "password": "x", "post_password": "",
+        "language": {"ann@example.org": "en"}, "preferred_language": "en", "topics": [("Seeds", "seeds?", "", 0)],
+        "topics_userinterest": {}, "bounce_processing": 1, "header_filter_rules": [], "new_member_options": 256,
+        "digestable": 1, "nondigestable": 1, "_new_member_options": 0,
+    }  # fmt: skip
+
+
+def mbox(*posts: tuple[str, str, str]) -> bytes:
+    """An archive mbox as Mailman 2 appends it: From_ line, the message, a blank line."""
+    parts = []
+    for msgid, subject, month in posts:
+        parts.append(
+            f"From ann@example.org  Mon {month} 10:00:00 2010\n"
+            f"From: Ann <ann@example.org>\nTo: {ADDRESS}\nSubject: {subject}\n"
+            f"Date: Mon, 01 {month} 2010 10:00:00 +0000\nMessage-ID: <{msgid}>\n\n{subject}: body text.\n\n"
+        )
+    return "".join(parts).encode()
+
+
+ARCHIVE = mbox(("first@example.org", "Seeds", "Feb"), ("second@example.org", "Sun", "Feb"),
+               ("first@example.org", "Seeds", "Feb"),  # the same message archived twice
+               ("third@example.org", "Rain", "Mar"), ("fourth@example.org", "Frost", "Mar"))  # fmt: skip
+
+
+def move(tmp_path, capsys):
+    config = tmp_path / "config.pck"
+    config.write_bytes(py2_pickle(garden_config(), protocol=2))
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE)
+    assert main(["import-list", "mailman2", "--config", str(config), "--archive", str(tmp_path / "garden.mbox")]) == 0
+    return MailingList.objects.get(address=ADDRESS), capsys.readouterr().out
+
+
+@pytest.fixture
+def moved(db, tmp_path, capsys):
+    return move(tmp_path, capsys)
+
+
+@pytest.fixture
+def moved_for_delivery(transactional_db, tmp_path, capsys):
+    """The worker commits as it sends: it needs a database without a wrapping test transaction."""
+    return move(tmp_path, capsys)
+
+
+def test_the_settings_are_carried_over(moved):
+    mlist, _ = moved
+    assert (mlist.name, mlist.display_name, mlist.description) == ("garden", "Garden", "Growing things together")
+    assert mlist.info == "A list for allotment holders. Café on Sundays."
+    assert mlist.subject_tag == "[Garden]"
+    assert (mlist.reply_to, mlist.reply_to_address) == ("explicit", "replies@lists.example.org")
+    assert (mlist.max_message_kb, mlist.max_recipients, mlist.digest_size_kb) == (120, 25, 45)
+    assert (mlist.subscribe_policy, mlist.unsubscribe_policy) == ("confirm_moderate", "confirm_moderate")
+    assert mlist.is_private and mlist.nonmember_action == "reject" and mlist.member_moderation_action == "reject"
+    assert (mlist.roster_visibility, mlist.send_welcome, mlist.send_goodbye) == ("members", False, True)
+    assert mlist.acceptable_aliases == ["garden@old.example.org"]
+    assert mlist.footer.splitlines()[1:4] == ["{list_name} mailing list", "{list_address}", "{listinfo_url}"]
+    assert "Your address: {member_address}" in mlist.footer and "%(" not in mlist.footer
+
+
+def test_people_and_each_members_options(moved):
+    mlist, _ = moved
+    rows = {(m.address, m.role): m for m in Member.objects.filter(mailing_list=mlist)}
+    assert {a for a, r in rows if r == "owner"} == {"owner@example.org"}
+    assert {a for a, r in rows if r == "moderator"} == {"mod@example.org", "owner@example.org"}
+    ann, bob = rows[("ann@example.org", "member")], rows[("Bob@example.net", "member")]
+    assert (ann.display_name, ann.receive_own_posts, ann.acknowledge_posts) == ("Ann Exämple", False, True)
+    assert (bob.display_name, bob.receive_own_posts) == ("Bob Builder", True)
+    assert rows[("quiet@example.org", "member")].moderated
+    assert rows[("hush@example.org", "member")].hide_address
+    assert rows[("mime@example.com", "member")].delivery_mode == "mime_digest"
+    assert rows[("plain@example.com", "member")].delivery_mode == "plain_digest"
+    gone, away = rows[("gone@example.org", "member")], rows[("away@example.org", "member")]
+    assert (gone.delivery_status, gone.disabled_reason) == ("by_bounces", "disabled because of bounces in Mailman 2 on 2010-01-01")
+    assert gone.bounce_score == 5.0
+    assert (away.delivery_status, away.disabled_reason) == ("by_user", "disabled by the member in Mailman 2 on 2011-03-13")
+    actions = {a: m.action for (a, r), m in rows.items() if r == "nonmember"}
+    assert actions == {"friend@elsewhere.example": "accept", "maybe@elsewhere.example": "hold",
+                       "spam@elsewhere.example": "discard"}  # fmt: skip
+    assert set(Ban.objects.filter(mailing_list=mlist).values_list("pattern", flat=True)) == {
+        "troll@example.com", "^.*@spam\\.example$"}
+
+
+def test_the_archive_keeps_pipermails_numbers(moved, client):
+    mlist, report = moved
+    numbers = dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "archive_number"))
+    assert numbers == {"first@example.org": 0, "second@example.org": 1, "third@example.org": 3,
+                       "fourth@example.org": 4}  # fmt: skip
+    assert "Pipermail numbers (2) answer 404" in report
+
+
+def test_the_pipermail_pages_numbers_win_and_every_old_link_lands(db, tmp_path, client):
+    """Message 1 was removed from the mbox after Pipermail archived it: the pages say which number
+    each remaining message had; the mbox order alone would shift them."""
+    config = garden_config() | {"archive_private": 0}
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    (tmp_path / "garden.mbox").write_bytes(mbox(("first@example.org", "Seeds", "Feb"),
+                                                ("third@example.org", "Rain", "Mar"),
+                                                ("late@example.org", "Late", "Mar")))  # fmt: skip
+    pages = {"2010-February": [(0, "first@example.org", "Seeds"), (1, "second@example.org", "Sun")],
+             "2010-March": [(2, "third@example.org", "Rain")]}  # fmt: skip
+    for month, articles in pages.items():
+        (tmp_path / "html" / month).mkdir(parents=True)
+        for number, msgid, subject in articles:
+            (tmp_path / "html" / month / f"{number:06d}.html").write_bytes(
+                pipermail_article(ADDRESS, number, msgid, f"[Garden] {subject}"))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+                 str(tmp_path / "garden.mbox"), "--pipermail", str(tmp_path / "html")]) == 0  # fmt: skip
+    mlist = MailingList.objects.get(address=ADDRESS)
+    stored = {m.archive_number: m for m in Message.objects.filter(mailing_list=mlist)}
+    assert {n: m.message_id for n, m in stored.items()} == {
+        0: "first@example.org", 2: "third@example.org", 3: "late@example.org"}
+    for number, month in ((0, "2010-February"), (2, "2010-March"), (3, "2010-March")):
+        answer = client.get(f"/pipermail/garden/{month}/{number:06d}.html")
+        assert answer.status_code == 301
+        assert answer["Location"] == f"/garden/message/{stored[number].public_id}/"
+    assert client.get("/pipermail/garden/2010-February/000001.html").status_code == 404
+
+
+def test_the_report_names_what_has_no_equivalent(moved):
+    _, report = moved
+    for named in ("members' passwords (2)", "SHA-1", "post number in the subject prefix",
+                  "%(user_password)s", "'^.*@partner\\\\.example$'", "'@otherlist'", "topics (1)",
+                  "no duplicates of posts", "bounce_processing", "header_filter_rules", "digestable"):  # fmt: skip
+        assert named in report, named
+    assert "9 members (7 regular, 2 digest; 2 with delivery disabled" in report
+
+
+def test_a_post_goes_where_the_old_options_say(moved_for_delivery, tmp_path):
+    mlist, _ = moved_for_delivery
+    outcome = receive_post(mlist, build(sender="Ann <ann@example.org>", msgid="after@example.org"))
+    assert outcome.verdict.action == "accept"
+    post = Outgoing.objects.get(kind="post")
+    # not ann (own posts), not the digest members, not away/gone (disabled); Bob as Mailman spelled him
+    assert post.recipients == ["Bob@example.net", "quiet@example.org", "hush@example.org", "mod@example.org"]
+    ack = Outgoing.objects.get(kind="notice")
+    assert ack.recipients == ["ann@example.org"]  # AcknowledgePosts
+    assert receive_post(mlist, build(sender="quiet@example.org", msgid="q@example.org")).verdict.action == "reject"
+    assert receive_post(mlist, build(sender="x@spam.example", msgid="s@example.org")).verdict.rule == "banned"
+    assert receive_post(mlist, build(sender="friend@elsewhere.example", msgid="f@example.org")).verdict.action == "accept"
+    assert receive_post(mlist, build(sender="maybe@elsewhere.example", msgid="m@example.org")).verdict.action == "hold"
+    assert HeldMessage.objects.filter(mailing_list=mlist).count() == 1
+    assert receive_post(mlist, build(sender="who@elsewhere.example", msgid="w@example.org")).verdict.action == "reject"
+    Worker(MaildirTransport(tmp_path / "outbox")).run(threading.Event(), until_idle=True)
+    delivered = [email.message_from_bytes(f.read_bytes()) for f in (tmp_path / "outbox" / "new").iterdir()]
+    to_bob = [m for m in delivered if m["Delivered-To"] == "Bob@example.net" and "Tomatoes" in str(m["Subject"])]
+    assert len(to_bob) == 2  # ann's post and the accepted non-member's
+    copy = next(m for m in to_bob if "after@example.org" in m["Message-ID"])
+    assert copy["Reply-To"] == "replies@lists.example.org" and copy["Subject"] == "[Garden] Tomatoes"
+    assert "Your address: Bob@example.net" in copy.get_payload(decode=True).decode()
+
+
+def test_protocol_1_as_older_mailman_wrote_it():
+    config = load_config(py2_pickle(garden_config(), protocol=1))
+    plan = plan_from_config(config)
+    assert plan.fields["reply_to"] == "explicit" and len(plan.members) == 9
+
+
+def test_a_hostile_pickle_runs_nothing_and_creates_nothing(db, tmp_path, capsys):
+    marker = tmp_path / "ran"
+    config = tmp_path / "config.pck"
+    config.write_bytes(hostile_pickle(str(marker)))
+    with pytest.raises(UnsafePickle, match=r"os\.system"):
+        load_config(config.read_bytes())
+    assert main(["import-list", "mailman2", "--config", str(config), "--address", ADDRESS]) == 1
+    assert "refers to os.system" in capsys.readouterr().err
+    assert not marker.exists()
+    assert not MailingList.objects.filter(address=ADDRESS).exists() and not Member.objects.exists()
+
+
+@pytest.mark.parametrize(("payload", "refusal"), [
+    (b"\x80\x02cbuiltins\neval\nX\x04\x00\x00\x001+1\x85R.", UnsafePickle),  # a builtin, not a plain type
+    (b"\x80\x02c__builtin__\nset\n)R.", None),  # a set: allowed, but not a dict
+    (b"\x80\x02}(X\x01\x00\x00\x00a\x82\x01\x00u.", None),  # EXT1: a copyreg code, refused
+    (b"\x80\x02}X\x01\x00\x00\x00aQ.", None),  # BINPERSID: a persistent reference
+])  # fmt: skip
+def test_every_name_but_the_allowed_ones_is_refused(payload, refusal):
+    with pytest.raises(refusal or ValueError):
+        load_config(payload)
