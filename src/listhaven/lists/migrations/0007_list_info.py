@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("lists", "0005_subscriptions")]
+    dependencies = [("lists", "0006_bounce_scores")]
 
     operations = [
         migrations.AddField(
