@@ -224,3 +224,14 @@ def test_send_notice_queues_one_message_per_call(mlist):
     message = queued()[-1][1]
     assert message["From"].endswith("<garden-owner@lists.example.org>")
     assert "garden-request@lists.example.org" in message.get_payload(decode=True).decode()
+
+
+def test_members_invite_command(mlist, capsys):
+    from listhaven.cli import build_parser
+
+    args = build_parser().parse_args(["members", "invite", "garden", ANN, "not an address"])
+    assert args.handler(args) == 1  # one address was refused
+    out = capsys.readouterr().out
+    assert f"{ANN}\tinvited" in out and "not a valid address" in out
+    assert Pending.objects.get().purpose == "invite"
+    assert queued()[-1][0] == [ANN]

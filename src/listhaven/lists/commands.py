@@ -16,11 +16,12 @@ ROLE_CHOICES = ("owner", "moderator", "member")
 def register(subparsers: Any) -> None:
     members = subparsers.add_parser(
         "members",
-        help="show a list's members (members LIST), or add/remove them (members add|remove LIST ADDRESS...)",
+        help="show a list's members (members LIST), add/remove them (members add|remove LIST ADDRESS...), "
+        "or invite addresses to confirm (members invite LIST ADDRESS...)",
         description="listhaven members LIST [--json] | members add LIST ADDRESS... [--role R] [--file FILE] "
-        "[--moderated] | members remove LIST ADDRESS... [--role R]",
+        "[--moderated] | members remove LIST ADDRESS... [--role R] | members invite LIST ADDRESS...",
     )
-    members.add_argument("words", nargs="+", metavar="[add|remove] LIST [ADDRESS...]")
+    members.add_argument("words", nargs="+", metavar="[add|remove|invite] LIST [ADDRESS...]")
     members.add_argument("--role", choices=ROLE_CHOICES, default="member", help="the role to add or remove (default member)")
     members.add_argument("--file", help="add: also read addresses from FILE (one a line; '-': stdin)")
     members.add_argument("--moderated", action="store_true", help="add: moderate these members' posts")
@@ -62,7 +63,7 @@ def _find_list(name: str) -> Any:
 
 
 def cmd_members(args: argparse.Namespace) -> int:
-    action, rest = (args.words[0], args.words[1:]) if args.words[0] in ("add", "remove") else ("show", args.words)
+    action, rest = (args.words[0], args.words[1:]) if args.words[0] in ("add", "remove", "invite") else ("show", args.words)
     if not rest:
         raise CommandError("name the list: listhaven members [add|remove] LIST [ADDRESS...]")
     mlist = _find_list(rest[0])
@@ -72,7 +73,24 @@ def cmd_members(args: argparse.Namespace) -> int:
         return _show_members(mlist, args.json)
     if action == "add":
         return _add_members(mlist, rest[1:], args)
+    if action == "invite":
+        return _invite_members(mlist, rest[1:], args.json)
     return _remove_members(mlist, rest[1:], args)
+
+
+def _invite_members(mlist: Any, addresses: list[str], as_json: bool) -> int:
+    """Each address gets an invitation to confirm (lists/subscriptions.py `invite`)."""
+    from listhaven.lists.subscriptions import invite
+
+    if not addresses:
+        raise CommandError("name the addresses to invite: listhaven members invite LIST ADDRESS...")
+    outcomes = [(address, invite(mlist, address, inviter="listhaven members invite")) for address in addresses]
+    if as_json:
+        _print_json([{"address": a, "status": o.status.value, "detail": o.detail} for a, o in outcomes])
+    else:
+        for address, outcome in outcomes:
+            print(f"{outcome.address or address}\t{outcome.status.value}{': ' + outcome.detail if outcome.detail else ''}")
+    return 0 if all(o.status.value == "invited" for _, o in outcomes) else 1
 
 
 def _show_members(mlist: Any, as_json: bool) -> int:

@@ -230,7 +230,7 @@ def request_options_link(mlist: MailingList, address: str) -> Outcome:
 
 def confirm(pending: Pending) -> Outcome:
     """Acts on a Pending row found by `find_pending` (subscribe, unsubscribe, invite, approvals).
-    Exactly once: a second call, or a concurrent one, gets NOT_MEMBER-free INVALID ("already used")."""
+    Exactly once: a second call with the same row, or a concurrent one, gets INVALID ("already used")."""
     mlist = pending.mailing_list
     with transaction.atomic():
         if not use_pending(pending):
