@@ -17,7 +17,7 @@ from listhaven.lists.members import find_member
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES
 from listhaven.lists.subscriptions import find_pending, leave, request_options_link, use_pending
-from listhaven.web.access import get_readable_list
+from listhaven.web.access import get_readable_list, user_address
 from listhaven.web.views.members import guard
 
 SESSION_KEY = "listhaven_options"  # {list id: address proven by a one-time link}
@@ -25,12 +25,9 @@ FLAGS = ("receive_own_posts", "acknowledge_posts", "hide_address")
 
 
 def _proven_address(request: HttpRequest, mlist: MailingList) -> str:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.email:
-        try:
-            return canonical_address(user.email)
-        except InvalidAddress:
-            pass
+    signed_in = user_address(getattr(request, "user", None))
+    if signed_in:
+        return signed_in
     return str(request.session.get(SESSION_KEY, {}).get(str(mlist.pk), ""))
 
 
