@@ -1,0 +1,175 @@
+"""What the /manage/ pages do: held posts decided (one, in bulk, with the sender's standing changed),
+the roster searched page by page and changed, settings validated and their history kept, lists
+created and removed."""
+
+from __future__ import annotations
+
+from listhaven.archive.compression import decompress
+from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing, PostRecord
+from listhaven.web.models import SettingChange
+from tests.web.manage.conftest import held_post_bytes
+
+
+def _hold(mlist, n: int, sender: str = "outsider@example.net") -> int:
+    from listhaven.lists.posting import receive_post
+
+    raw = held_post_bytes(sender=sender, subject=f"Post {n}", msgid=f"p{n}-{sender}", to=mlist.address)
+    return receive_post(mlist, raw, envelope_sender=sender).held_id
+
+
+def test_held_queue_newest_first_with_a_sanitized_preview(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    from listhaven.lists.posting import receive_post
+
+    hostile = held_post_bytes(subject="<script>alert(1)</script>", body="<img src=x onerror=alert(2)>\n", msgid="x@y")
+    newest = receive_post(garden, hostile, envelope_sender="outsider@example.net").held_id
+    client = client_as("moderator")
+    page = client.get("/manage/garden/held/").content.decode()
+    assert page.index(f"/manage/garden/held/{newest}/") < page.index(f"/manage/garden/held/{lists_with_roles['held']['garden']}/")
+    preview = client.get(f"/manage/garden/held/{newest}/").content.decode()
+    assert "<script>alert(1)" not in preview and "<img src=x" not in preview
+    assert "&lt;img src=x onerror=alert(2)&gt;" in preview
+    assert "is not a member" in preview  # the reason
+
+
+def test_approve_delivers_and_unmoderates_the_sender(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    held_id = lists_with_roles["held"]["garden"]
+    before = Outgoing.objects.filter(mailing_list=garden, kind="post").count()
+    response = client_as("moderator").post(f"/manage/garden/held/{held_id}/", {"action": "accept_unmoderate"})
+    assert response.status_code == 302
+    assert not HeldMessage.objects.filter(pk=held_id).exists()
+    assert Outgoing.objects.filter(mailing_list=garden, kind="post").count() == before + 1
+    assert Member.objects.get(mailing_list=garden, address="outsider@example.net", role="nonmember").action == "accept"
+    assert PostRecord.objects.filter(mailing_list=garden, origin="moderator", verdict="accept").exists()
+
+
+def test_reject_with_a_reason_tells_the_poster(client_as, lists_with_roles):
+    held_id = lists_with_roles["held"]["garden"]
+    client_as("owner").post(f"/manage/garden/held/{held_id}/", {"action": "reject", "reason": "Off topic here."})
+    notice = Outgoing.objects.filter(kind="notice", recipients=["outsider@example.net"]).latest("id")
+    assert b"Off topic here." in decompress(notice.template)
+
+
+def test_ban_and_bulk_discard(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    ids = [_hold(garden, n, sender=f"s{n}@example.net") for n in range(3)]
+    client = client_as("moderator")
+    client.post(f"/manage/garden/held/{ids[0]}/", {"action": "ban"})
+    assert Ban.objects.filter(mailing_list=garden, pattern="s0@example.net").exists()
+    client.post("/manage/garden/held/", {"action": "discard", "held": [str(i) for i in ids[1:]]})
+    assert not HeldMessage.objects.filter(pk__in=ids).exists()
+    assert PostRecord.objects.filter(mailing_list=garden, verdict="discard", origin="moderator").count() == 3
+
+
+def test_held_count_in_the_list_header_for_moderators_only(client_as, lists_with_roles):
+    assert "1 held" in client_as("moderator").get("/garden/").content.decode()
+
+
+def test_held_count_hidden_from_members(client_as, lists_with_roles):
+    assert "held" not in client_as("member").get("/garden/").content.decode()
+
+
+def test_members_search_is_paginated_on_the_server(client_as, lists_with_roles):
+    from listhaven.lists.members import add_members
+
+    garden = lists_with_roles["garden"]
+    add_members(garden, [f"Person {n} <p{n:03d}@example.com>" for n in range(120)])
+    client = client_as("owner")
+    first = client.get("/manage/garden/members/").content.decode()
+    assert first.count('href="/manage/garden/members/') <= 50 + 5
+    found = client.get("/manage/garden/members/", {"q": "Person 77"}).content.decode()
+    assert "p077@example.com" in found and "p076@example.com" not in found
+    owners = client.get("/manage/garden/members/", {"role": "owner"}).content.decode()
+    assert "owner@example.org" in owners and "p001@example.com" not in owners
+    page3 = client.get("/manage/garden/members/", {"page": 3, "role": "member"}).content.decode()
+    assert "p119@example.com" in page3 or "p100@example.com" in page3
+
+
+def test_mass_subscribe_and_remove_and_export(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    text = "\n".join(f"new{n}@example.com" for n in range(30)) + "\nnot an address\n"
+    client.post("/manage/garden/members/add/", {"addresses": text, "role": "member"})
+    assert Member.objects.filter(mailing_list=garden, address__startswith="new").count() == 30
+    client.post("/manage/garden/members/remove/", {"addresses": "new0@example.com\nnew1@example.com"})
+    assert Member.objects.filter(mailing_list=garden, address__startswith="new").count() == 28
+    response = client.get("/manage/garden/members.csv")
+    body = b"".join(response.streaming_content).decode()
+    assert body.splitlines()[0].startswith("address,") and "new29@example.com" in body and "new0@" not in body
+
+
+def test_member_changes(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    row = Member.objects.get(mailing_list=garden, address="member@example.org")
+    row.delivery_status, row.disabled_reason = "by_bounces", "too many bounces"
+    row.save()
+    client = client_as("owner")
+    client.post(f"/manage/garden/members/{row.pk}/", {"enable": "1"})
+    row.refresh_from_db()
+    assert row.delivery_status == "enabled" and row.disabled_reason == ""
+    client.post(f"/manage/garden/members/{row.pk}/", {"options": "1", "moderated": "on", "role": "moderator",
+                                                     "mode": "nomail"})  # fmt: skip
+    row.refresh_from_db()
+    assert (row.moderated, row.role, row.delivery_mode) == (True, "moderator", "nomail")
+
+
+def test_settings_validated_and_history_kept(client_as, lists_with_roles):
+    from listhaven.web.manage.settings_form import SettingsForm
+
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    data = {k: v for k, v in SettingsForm(instance=garden).initial.items() if v is not None}
+    data = {k: ("\n".join(v) if isinstance(v, list) else v) for k, v in data.items() if v is not False}
+    bad = client.post("/manage/garden/settings/", {**data, "header_filters": "([unclosed", "disabled_rules": "nosuch"})
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert "not a valid regular expression" in text and "no rule named nosuch" in text
+    garden.refresh_from_db()
+    assert garden.header_filters == []
+    good = client.post("/manage/garden/settings/", {**data, "subject_tag": "[Green]", "footer": "Grow things."})
+    assert good.status_code == 302
+    garden.refresh_from_db()
+    assert (garden.subject_tag, garden.footer) == ("[Green]", "Grow things.")
+    changes = {c.field: c for c in SettingChange.objects.filter(mailing_list=garden)}
+    assert set(changes) == {"subject_tag", "footer"}
+    assert changes["subject_tag"].old_value == "[Garden]" and changes["subject_tag"].changed_by == "owner@example.org"
+    assert "[Green]" in client.get("/manage/garden/history/").content.decode()
+
+
+def test_every_setting_is_documented_on_the_page(client_as, lists_with_roles):
+    from listhaven.web.manage.settings_form import FIELDS, SettingsForm
+
+    form = SettingsForm(instance=lists_with_roles["garden"])
+    undocumented = [name for name in FIELDS if not str(form.fields[name].help_text).strip()]
+    assert not undocumented
+
+
+def test_site_admin_creates_and_removes_lists(client_as, lists_with_roles):
+    client = client_as("site_admin")
+    response = client.post("/manage/lists/new/", {"address": "herbs@lists.example.org", "owner": "ann@example.org"})
+    assert response.status_code == 302
+    herbs = MailingList.objects.get(address="herbs@lists.example.org")
+    assert Member.objects.filter(mailing_list=herbs, role="owner", address="ann@example.org").exists()
+    assert client.post("/manage/herbs/remove/", {"confirm": "wrong", "archive": "delete"}).status_code == 400
+    assert MailingList.objects.filter(pk=herbs.pk).exists()
+    client.post("/manage/herbs/remove/", {"confirm": "herbs@lists.example.org", "archive": "delete"})
+    assert not MailingList.objects.filter(pk=herbs.pk).exists()
+
+
+def test_removing_a_list_can_keep_its_archive(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    client_as("site_admin").post("/manage/garden/remove/", {"confirm": garden.address, "archive": "keep"})
+    garden.refresh_from_db()
+    assert not Member.objects.filter(mailing_list=garden).exists() and not HeldMessage.objects.filter(mailing_list=garden).exists()
+    assert garden.nonmember_action == "reject"
+
+
+def test_attention_lists_posts_held_over_a_day(client_as, lists_with_roles):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    HeldMessage.objects.filter(pk=lists_with_roles["held"]["garden"]).update(held_at=timezone.now() - timedelta(days=2))
+    page = client_as("site_admin").get("/manage/").content.decode()
+    assert "held for more than a day" in page and "/manage/garden/held/" in page
