@@ -4,7 +4,7 @@ from django.urls import include, path, re_path, register_converter
 
 from listhaven.web import converters
 from listhaven.web.manage.guard import manage
-from listhaven.web.views import downloads, index, listing, message, outbox, pipermail, search, thread
+from listhaven.web.views import downloads, hyperkitty, index, listing, message, outbox, pipermail, search, thread
 from listhaven.web.views.members import confirm, listinfo, options, unsubscribe
 
 register_converter(converters.ListName, "list")
@@ -30,6 +30,20 @@ urlpatterns = [
     path("pipermail/<list:list_name>/", pipermail.list_root, name="pipermail-list"),
     re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),
     re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$", pipermail.text_archive),
+    # HyperKitty's links (Mailman 3), under /hyperkitty/ and /archives/, answered with 301
+    *(
+        pattern
+        for prefix in ("hyperkitty", "archives")
+        for pattern in (
+            re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/$", hyperkitty.list_root),
+            re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/(?P<year>\d{{4}})/(?P<month>\d{{1,2}})/"
+                    r"(?:(?P<day>\d{1,2})/)?$", hyperkitty.month),
+            re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/message/(?P<message_hash>[A-Z2-7]{{32}})/$",
+                    hyperkitty.message),
+            re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/thread/(?P<thread_id>[A-Z2-7]{{32}})/$",
+                    hyperkitty.thread),
+        )
+    ),
     # One list
     path("<list:list_name>/", listing.overview, name="list"),
     path("<list:list_name>/options/", options.options, name="member-options"),

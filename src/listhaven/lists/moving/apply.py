@@ -11,7 +11,7 @@ from django.db import transaction
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.directory import create_list
 from listhaven.lists.models import Ban, MailingList, Member
-from listhaven.lists.moving.mailman2 import ListPlan
+from listhaven.lists.moving.plan import ListPlan
 
 _CREATE_FIELDS = ("description", "display_name", "subject_tag", "is_private")
 

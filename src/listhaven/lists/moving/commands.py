@@ -22,12 +22,24 @@ def register(subparsers: Any) -> None:
                      help="the Pipermail HTML directory (archives/private/LIST): its pages' numbers win")  # fmt: skip
     mm2.add_argument("--address", default="", help="the list's address here (default: NAME@host_name of the config)")
     mm2.add_argument("--json", action="store_true", help="the report as JSON")
+    mm3 = kinds.add_parser("mailman3", help="from Mailman 3's REST API (or the JSON saved from it) and HyperKitty's mbox")
+    mm3.add_argument("list", metavar="LIST", help="the list's id (garden.example.org) or address")
+    source = mm3.add_mutually_exclusive_group(required=True)
+    source.add_argument("--api", metavar="URL", help="the REST API, e.g. http://localhost:8001/3.1")
+    source.add_argument("--from-json", metavar="DIR", help="the JSON files saved with docs/migration.md's curl commands")
+    mm3.add_argument("--user", default="restadmin", help="the REST API's user (Mailman's MAILMAN_REST_API_USER)")
+    mm3.add_argument("--password", default="", help="its password (default: $MAILMAN_REST_API_PASS)")
+    mm3.add_argument("--archive", metavar="FILE", help="HyperKitty's mbox export of the list (.mbox or .mbox.gz)")
+    mm3.add_argument("--address", default="", help="the list's address here (default: its Mailman 3 address)")
+    mm3.add_argument("--json", action="store_true", help="the report as JSON")
     parser.set_defaults(handler=cmd_import_list)
 
 
 def cmd_import_list(args: argparse.Namespace) -> int:
     if args.source == "mailman2":
         report = _mailman2(args)
+    elif args.source == "mailman3":
+        report = _mailman3(args)
     else:
         raise CommandError(f"unknown source {args.source!r}")
     print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if args.json else report.render(), end="")
@@ -52,6 +64,43 @@ def _mailman2(args: argparse.Namespace) -> Any:
         plan.report.not_carried.append("the Pipermail pages without the mbox: the messages come from the mbox "
                                        "(archives/private/LIST.mbox); give --archive")  # fmt: skip
     return plan.report
+
+
+def _mailman3(args: argparse.Namespace) -> Any:
+    import os
+
+    from listhaven.lists.moving.mailman3 import Mailman3Error, api_fetcher, json_fetcher, plan_from_api
+
+    if args.archive and not Path(args.archive).exists():
+        raise CommandError(f"{args.archive}: no such file")
+    if args.api:
+        fetch = api_fetcher(args.api, args.user, args.password or os.environ.get("MAILMAN_REST_API_PASS", ""))
+    elif Path(args.from_json).is_dir():
+        fetch = json_fetcher(Path(args.from_json))
+    else:
+        raise CommandError(f"{args.from_json}: no such directory")
+    try:
+        plan = plan_from_api(fetch, args.list, args.address)
+    except Mailman3Error as exc:
+        raise CommandError(str(exc)) from exc
+    mlist = _create(plan)
+    if args.archive:
+        _hyperkitty_archive(mlist, args.archive, plan.report)
+    else:
+        plan.report.not_carried.append("the archive: give HyperKitty's mbox export with --archive")
+    return plan.report
+
+
+def _hyperkitty_archive(mlist: Any, path: str, report: Any) -> None:
+    from listhaven.archive.importer import import_path
+    from listhaven.mail.sources import SourceError
+
+    try:
+        done = import_path(mlist, path)
+    except SourceError as exc:
+        raise CommandError(f"the list was created; its archive was not imported: {exc}") from exc
+    report.imported.append(f"archive: {done.stored} of {done.read} messages stored, {done.duplicates} duplicates, "
+                           f"{done.quarantined} quarantined; HyperKitty's message and thread links answer 301")  # fmt: skip
 
 
 def _create(plan: Any) -> Any:

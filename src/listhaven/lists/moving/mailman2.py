@@ -8,11 +8,11 @@ the notable ones; the rest are listed by key).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from listhaven.lists.moving.plan import ListPlan, MemberPlan
 from listhaven.lists.moving.report import MoveReport
 from listhaven.lists.moving.safe_pickle import BounceRecord, load_config
 
@@ -65,34 +65,6 @@ class Mailman2Error(ValueError):
     pass
 
 
-@dataclass
-class MemberPlan:
-    address: str
-    display_name: str = ""
-    delivery_mode: str = "regular"
-    delivery_status: str = "enabled"
-    disabled_reason: str = ""
-    receive_own_posts: bool = True
-    acknowledge_posts: bool = False
-    hide_address: bool = False
-    moderated: bool = False
-    bounce_score: float = 0.0
-
-
-@dataclass
-class ListPlan:
-    """What the list becomes: its row's fields, its people, and the report's notes so far."""
-
-    address: str
-    fields: dict[str, Any]
-    members: list[MemberPlan] = field(default_factory=list)
-    owners: list[str] = field(default_factory=list)
-    moderators: list[str] = field(default_factory=list)
-    bans: list[str] = field(default_factory=list)
-    nonmember_actions: list[tuple[str, str]] = field(default_factory=list)  # (address, action)
-    report: MoveReport = field(default_factory=lambda: MoveReport("Mailman 2.1"))
-
-
 def read_config_file(path: Path) -> dict[str, Any]:
     """The config.pck at `path`, read with the restricted unpickler (safe_pickle)."""
     try:
@@ -109,7 +81,7 @@ def plan_from_config(config: dict[str, Any], address: str = "") -> ListPlan:
         if not name or not host:
             raise Mailman2Error("the config has no _internal_name/host_name; give the list's address with --address")
         address = f"{name}@{host}"
-    plan = ListPlan(address=address.lower(), fields=_settings(config))
+    plan = ListPlan(address=address.lower(), fields=_settings(config), report=MoveReport("Mailman 2.1"))
     plan.report.list_address = plan.address
     _note_settings(config, plan)
     _people(config, plan)

@@ -1,0 +1,37 @@
+"""What a moved list becomes, whatever it came from: the list row's fields, its people with their
+options, and the report so far. `apply.apply_plan` creates it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from listhaven.lists.moving.report import MoveReport
+
+
+@dataclass
+class MemberPlan:
+    address: str
+    display_name: str = ""
+    delivery_mode: str = "regular"
+    delivery_status: str = "enabled"
+    disabled_reason: str = ""
+    receive_own_posts: bool = True
+    acknowledge_posts: bool = False
+    hide_address: bool = False
+    moderated: bool = False
+    bounce_score: float = 0.0
+
+
+@dataclass
+class ListPlan:
+    """What the list becomes: its row's fields, its people, and the report's notes so far."""
+
+    address: str
+    fields: dict[str, Any]
+    members: list[MemberPlan] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    moderators: list[str] = field(default_factory=list)
+    bans: list[str] = field(default_factory=list)
+    nonmember_actions: list[tuple[str, str]] = field(default_factory=list)  # (address, action)
+    report: MoveReport = field(default_factory=lambda: MoveReport(""))

@@ -1,0 +1,115 @@
+"""Moving a Mailman 3 list: its REST API served by a local HTTP server (or the same JSON saved as
+files), HyperKitty's mbox export as the archive, and HyperKitty's links answering 301."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from listhaven.archive.models import Message
+from listhaven.cli import main
+from listhaven.lists.models import Ban, MailingList, Member, Outgoing
+from listhaven.lists.moving.mailman3 import api_fetcher, json_fetcher, plan_from_api
+from listhaven.lists.posting import receive_post
+from tests.lists.messages import build
+from tests.support.mailman3 import ADDRESS, LIST_ID, PASSWORD, USER, orchard, rest_api, write_json
+
+EXPORT = (
+    b"From ann@example.org Thu May  2 08:00:00 2024\n"
+    b"From: Ann <ann@example.org>\nTo: orchard@lists.example.org\nSubject: Grafting\n"
+    b"Date: Thu, 02 May 2024 08:00:00 +0000\nMessage-ID: <graft@example.org>\n\nWho has scions?\n\n"
+    b"From bob@example.net Thu May  2 09:00:00 2024\n"
+    b"From: Bob <bob@example.net>\nTo: orchard@lists.example.org\nSubject: Re: Grafting\n"
+    b"Date: Thu, 02 May 2024 09:00:00 +0000\nMessage-ID: <scions@example.net>\n"
+    b"In-Reply-To: <graft@example.org>\nReferences: <graft@example.org>\n\nI do.\n\n"
+)
+
+
+def hyperkitty_hash(message_id: str) -> str:
+    """HyperKitty's get_message_id_hash: base32 of the SHA-1 of the Message-ID without <>."""
+    return base64.b32encode(hashlib.sha1(message_id.encode()).digest()).decode()
+
+
+@pytest.fixture
+def moved(db, tmp_path, capsys):
+    (tmp_path / "orchard.mbox").write_bytes(EXPORT)
+    with rest_api(orchard()) as url:
+        assert main(["import-list", "mailman3", LIST_ID, "--api", url, "--user", USER, "--password", PASSWORD,
+                     "--archive", str(tmp_path / "orchard.mbox")]) == 0  # fmt: skip
+    return MailingList.objects.get(address=ADDRESS), capsys.readouterr().out
+
+
+def test_settings_members_roles_and_preferences(moved):
+    mlist, report = moved
+    assert (mlist.name, mlist.display_name, mlist.info) == ("orchard", "Orchard", "Grafting season is March.")
+    assert (mlist.subject_tag, mlist.reply_to, mlist.max_message_kb, mlist.max_recipients) == ("[Orchard]", "list", 80, 12)
+    assert (mlist.dmarc_mitigation, mlist.dmarc_always, mlist.nonmember_action) == ("wrap", True, "reject")
+    assert (mlist.roster_visibility, mlist.send_welcome, mlist.digest_size_kb, mlist.is_private) == (
+        "members", False, 50, False)
+    rows = {(m.address, m.role): m for m in Member.objects.filter(mailing_list=mlist)}
+    assert {k for k in rows if k[1] in ("owner", "moderator")} == {("owner@example.org", "owner"),
+                                                                     ("mod@example.org", "moderator")}
+    ann = rows[("ann@example.org", "member")]
+    assert (ann.display_name, ann.receive_own_posts, ann.acknowledge_posts, ann.hide_address) == (
+        "Ann Example", False, True, True)
+    assert rows[("bob@example.net", "member")].moderated
+    assert rows[("digest@example.com", "member")].delivery_mode == "plain_digest"
+    assert rows[("away@example.org", "member")].delivery_status == "by_user"
+    assert not rows[("open@example.org", "member")].hide_address
+    assert (rows[("friend@elsewhere.example", "nonmember")].action,
+            rows[("pest@elsewhere.example", "nonmember")].action) == ("accept", "discard")  # fmt: skip
+    assert list(Ban.objects.filter(mailing_list=mlist).values_list("pattern", flat=True)) == ["troll@example.com"]
+    assert "archive: 2 of 2 messages stored" in report
+    assert "welcome_message_uri" in report  # set, no equivalent: named
+    assert "autorespond_owner" not in report and "collapse_alternatives" not in report  # Mailman's defaults
+
+
+def test_a_post_goes_where_the_preferences_say(moved):
+    mlist, _ = moved
+    assert receive_post(mlist, build(sender="ann@example.org", to=ADDRESS, msgid="p@example.org")).verdict.action == "accept"
+    assert Outgoing.objects.get(kind="post").recipients == ["bob@example.net", "open@example.org"]
+    assert receive_post(mlist, build(sender="bob@example.net", to=ADDRESS, msgid="b@example.org")).verdict.action == "hold"
+
+
+@pytest.mark.parametrize("prefix", ["hyperkitty", "archives"])
+def test_hyperkitty_links_answer_301(moved, client, prefix):
+    mlist, _ = moved
+    root, reply = (Message.objects.get(mailing_list=mlist, message_id=m) for m in ("graft@example.org",
+                                                                                  "scions@example.net"))  # fmt: skip
+    base = f"/{prefix}/list/{ADDRESS}"
+    expected = {
+        f"{base}/": "/orchard/",
+        f"{base}/2024/5/": "/orchard/2024-05/",
+        f"{base}/2024/5/2/": "/orchard/2024-05/",
+        f"{base}/message/{hyperkitty_hash('scions@example.net')}/": f"/orchard/message/{reply.public_id}/",
+        f"{base}/thread/{hyperkitty_hash('graft@example.org')}/": f"/orchard/thread/{root.thread.public_id}/",
+        f"{base}/thread/{hyperkitty_hash('scions@example.net')}/": f"/orchard/thread/{root.thread.public_id}/",
+    }
+    for old, new in expected.items():
+        answer = client.get(old)
+        assert (answer.status_code, answer["Location"]) == (301, new), old
+    assert client.get(f"{base}/message/{hyperkitty_hash('nowhere@example.org')}/").status_code == 404
+    assert client.get(f"/{prefix}/list/nolist@lists.example.org/").status_code == 404
+    MailingList.objects.filter(pk=mlist.pk).update(is_private=True)
+    for old in expected:
+        assert client.get(old).status_code == 404, old  # a private list answers like no list
+
+
+def test_the_saved_json_gives_the_same_list(db, tmp_path, capsys):
+    write_json(orchard(), tmp_path / "orchard")
+    with rest_api(orchard()) as url:
+        live = plan_from_api(api_fetcher(url, USER, PASSWORD), ADDRESS)
+    saved = plan_from_api(json_fetcher(tmp_path / "orchard"), LIST_ID)
+    assert (saved.fields, saved.members, saved.owners, saved.bans, saved.nonmember_actions) == (
+        live.fields, live.members, live.owners, live.bans, live.nonmember_actions)
+    assert main(["import-list", "mailman3", LIST_ID, "--from-json", str(tmp_path / "orchard")]) == 0
+    assert Member.objects.filter(mailing_list__address=ADDRESS, role="member").count() == 5
+
+
+def test_wrong_credentials_create_nothing(db, capsys):
+    with rest_api(orchard()) as url:
+        assert main(["import-list", "mailman3", LIST_ID, "--api", url, "--user", USER, "--password", "nope"]) == 1
+    assert "401" in capsys.readouterr().err
+    assert not MailingList.objects.filter(address=ADDRESS).exists()
