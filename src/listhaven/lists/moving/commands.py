@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
     source.add_argument("--api", metavar="URL", help="the REST API, e.g. http://localhost:8001/3.1")
     source.add_argument("--from-json", metavar="DIR", help="the JSON files saved with docs/migration.md's curl commands")
     mm3.add_argument("--user", default="restadmin", help="the REST API's user (Mailman's MAILMAN_REST_API_USER)")
-    mm3.add_argument("--password", default="", help="its password (default: $MAILMAN_REST_API_PASS)")
+    mm3.add_argument("--password", default="", help="its password (Mailman's MAILMAN_REST_API_PASS or admin_pass)")
     mm3.add_argument("--archive", metavar="FILE", help="HyperKitty's mbox export of the list (.mbox or .mbox.gz)")
     mm3.add_argument("--address", default="", help="the list's address here (default: its Mailman 3 address)")
     mm3.add_argument("--json", action="store_true", help="the report as JSON")
@@ -67,14 +67,12 @@ def _mailman2(args: argparse.Namespace) -> Any:
 
 
 def _mailman3(args: argparse.Namespace) -> Any:
-    import os
-
     from listhaven.lists.moving.mailman3 import Mailman3Error, api_fetcher, json_fetcher, plan_from_api
 
     if args.archive and not Path(args.archive).exists():
         raise CommandError(f"{args.archive}: no such file")
     if args.api:
-        fetch = api_fetcher(args.api, args.user, args.password or os.environ.get("MAILMAN_REST_API_PASS", ""))
+        fetch = api_fetcher(args.api, args.user, args.password)
     elif Path(args.from_json).is_dir():
         fetch = json_fetcher(Path(args.from_json))
     else:
