@@ -17,13 +17,19 @@ $(BIN)/listhaven: pyproject.toml requirements.lock
 
 setup: $(BIN)/listhaven
 
-# Sets up the store, generates and imports the demo archive once, then serves it.
+# Sets up the store, generates and imports the demo archive once, then runs the web server, the LMTP
+# server and a worker together (listhaven run; Ctrl-C stops them). With no MTA set, mail goes to the outbox.
+LMTP_PORT ?= 8024
 run: setup
 	$(BIN)/listhaven migrate
 	@if [ ! -f "$(LISTHAVEN_DATA)/.demo-imported" ]; then \
 		$(BIN)/listhaven demo-import && touch "$(LISTHAVEN_DATA)/.demo-imported"; \
 	fi
-	$(BIN)/listhaven serve --host $(HOST) --port $(PORT)
+	@$(BIN)/listhaven demo-members
+	@echo "Web:  http://$(HOST):$(PORT)/   (outgoing mail: http://$(HOST):$(PORT)/manage/outbox/ for a staff account: $(BIN)/listhaven createadmin)"
+	@echo "LMTP: $(HOST):$(LMTP_PORT)   (give it to Postfix as lmtp:[$(HOST)]:$(LMTP_PORT); docs/operations.md)"
+	@printf '%s\n' "Post to the demo list: printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\n\nHello, list.\n' | $(BIN)/listhaven post harbour-dev@lists.example.org -"
+	$(BIN)/listhaven run --host $(HOST) --port $(PORT) --lmtp-host $(HOST) --lmtp-port $(LMTP_PORT)
 
 demo: setup
 	$(BIN)/listhaven migrate

@@ -60,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dkim": ("listhaven.delivery.commands", "DKIM keys of the list domains: dkim generate DOMAIN, dkim show DOMAIN"),
     "demo-data": ("listhaven.demo.commands", "write a generated demo archive as mbox files"),
     "demo-import": ("listhaven.demo.commands", "generate the demo archive and import it"),
+    "demo-members": ("listhaven.demo.commands", "give the demo list an owner and a few members"),
 }
 _GLOBAL_OPTIONS_WITH_VALUE = ("--data-dir",)
 

@@ -45,3 +45,6 @@ def import_demo(count: int, seed: int = 1) -> Iterator[ImportSummary]:
             spec.address, description=spec.description, subject_tag=spec.subject_tag
         )
         yield import_path(mlist, str(path))
+    from listhaven.demo.members import add_demo_members
+
+    add_demo_members()

@@ -19,6 +19,9 @@ def register(subparsers: Any) -> None:
     demo_import.add_argument("--seed", type=int, default=1)
     demo_import.set_defaults(handler=cmd_demo_import)
 
+    members = subparsers.add_parser("demo-members", help="give the demo list an owner and a few members")
+    members.set_defaults(handler=cmd_demo_members)
+
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from listhaven.demo.archive import write_demo_mboxes
@@ -36,4 +39,13 @@ def cmd_demo_import(args: argparse.Namespace) -> int:
             f"{summary.source}: {summary.stored} stored, {summary.duplicates} duplicates, "
             f"{summary.quarantined} quarantined in {summary.seconds:.1f}s"
         )
+    return 0
+
+
+def cmd_demo_members(args: argparse.Namespace) -> int:
+    from listhaven.demo.members import add_demo_members
+
+    mlist = add_demo_members()
+    print(f"{mlist.address}: {mlist.members.filter(role='owner').count()} owner(s), "
+          f"{mlist.members.filter(role='member').count()} members")  # fmt: skip
     return 0
