@@ -126,5 +126,25 @@ def record(progress: Progress, recipients: Sequence[str], answers: Answers) -> N
 
 
 def run_worker(stop: threading.Event, transport_factory: Callable[[], Transport] = default_transport,
-               *, until_idle: bool = False) -> None:
+               *, until_idle: bool = False, connections: int | None = None) -> None:
+    """Runs `connections` senders (DELIVERY_CONNECTIONS), each a thread with its own MTA session, database
+    connection and batch claims; the timed jobs run in the first. Returns when all have stopped."""
+    count = max(1, connections or settings.DELIVERY_CONNECTIONS)
+    threads = [threading.Thread(target=_sender, args=(stop, transport_factory, until_idle), daemon=True,
+                                name=f"sender-{n}") for n in range(1, count)]  # fmt: skip
+    for thread in threads:
+        thread.start()
     Worker(transport_factory()).run(stop, until_idle=until_idle)
+    for thread in threads:
+        thread.join()
+
+
+def _sender(stop: threading.Event, transport_factory: Callable[[], Transport], until_idle: bool) -> None:
+    from django.db import connection
+
+    try:
+        Worker(transport_factory(), scheduler=Scheduler(jobs=())).run(stop, until_idle=until_idle)
+    except Exception:
+        log.exception("a sender thread stopped; the others go on")
+    finally:
+        connection.close()

@@ -115,6 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
             "bulk delivery: recipients per SMTP transaction"),
     Setting("DELIVERY_BATCH_SIZE", "LISTHAVEN_DELIVERY_BATCH", "500", integer,
             "recipients per delivery batch, the unit a worker claims"),
+    Setting("DELIVERY_CONNECTIONS", "LISTHAVEN_DELIVERY_CONNECTIONS", "4", integer,
+            "SMTP sessions a worker keeps open to the MTA, each sending its own batch (one copy in flight each)"),
     Setting("DELIVERY_RETRY_DAYS", "LISTHAVEN_DELIVERY_RETRY_DAYS", "5", integer,
             "temporary (4xx) failures are retried with growing delays for this many days, then given up"),
     Setting("TOKEN_KEY", "LISTHAVEN_TOKEN_KEY", "", text,
