@@ -142,10 +142,10 @@ def test_the_outbox_page_shows_the_copies_to_staff_only(mlist, tmp_path, setting
     from listhaven.delivery.outbox import outbox_dir
 
     drain(MaildirTransport(outbox_dir()))
-    assert client.get("/manage/outbox/").status_code == 404
+    assert client.get("/manage/outbox/")["Location"].startswith("/accounts/login/")  # the anonymous sign in
     reader = django_user_model.objects.create_user("reader", password="pw")
     client.force_login(reader)
-    assert client.get("/manage/outbox/").status_code == 404
+    assert client.get("/manage/outbox/").status_code == 403  # the manage guard: signed in, not a site administrator
     admin = django_user_model.objects.create_user("admin", password="pw", is_staff=True)
     client.force_login(admin)
     index = client.get("/manage/outbox/")
