@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|delivery|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
@@ -17,6 +17,9 @@ search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
 members bench/members_bench.py: member pages' server time with 100,000 members.
 compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
+delivery bench/delivery_bench.py: 1,000 members x 20 posts in over LMTP, personalised and bulk, out to a
+        counting SMTP sink on loopback (deliveries/s, LMTP 250 -> first/last copy, worker CPU and RSS),
+        and the first copy of a post to 10,000 members. Mailman 3 beside it: BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -182,7 +185,7 @@ def bench_script_argv(script: str, *args: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members", "all"])
+                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members", "delivery", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -211,6 +214,8 @@ def main() -> int:
             results["export"] = bench_script("export_bench.py", data, "ltp", "--api", "200")
     if args.what in ("compose", "all"):
         results["compose"] = bench_script("compose_bench.py", base)
+    if args.what in ("delivery", "all"):
+        results["delivery"] = bench_script_argv("delivery_bench.py")
     if args.what in ("members", "all"):
         results["members"] = bench_script("members_bench.py", base / "members")
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
