@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|delivery|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|delivery|digests|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
@@ -16,6 +16,7 @@ pages   server time of the message page, a ~200-message thread, a month index an
 search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
 members bench/members_bench.py: member pages' server time with 100,000 members.
+digests bench/digest_bench.py: one digest issue for 10,000 digest members, each format built once.
 compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
 delivery bench/delivery_bench.py: 1,000 members x 20 posts in over LMTP, personalised and bulk, out to a
         counting SMTP sink on loopback (deliveries/s, LMTP 250 -> first/last copy, worker CPU and RSS),
@@ -185,7 +186,8 @@ def bench_script_argv(script: str, *args: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members", "delivery", "all"])
+                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members",
+                                 "delivery", "digests", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -218,6 +220,8 @@ def main() -> int:
         results["delivery"] = bench_script_argv("delivery_bench.py")
     if args.what in ("members", "all"):
         results["members"] = bench_script("members_bench.py", base / "members")
+    if args.what in ("digests", "all"):
+        results["digests"] = bench_script("digest_bench.py", base / "digests")
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(results, indent=2))
     print(f"results written to {target}")

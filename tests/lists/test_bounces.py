@@ -243,3 +243,18 @@ def test_the_worker_runs_the_bounce_jobs():
 
     jobs = {job.name: job.load() for job in JOBS}
     assert jobs["bounces"].__name__ == "process_bounces" and jobs["bounce-upkeep"].__name__ == "bounce_upkeep"
+
+
+def test_the_reenable_page_shows_a_button_and_the_post_acts(mlist, client):
+    for day in range(5):
+        bounces.score_bounce(mlist, BOB, True, datetime.now(UTC) - timedelta(days=5 - day))
+    url = notices_to(BOB)[0].get_content().split("https://lists.example.org")[1].split()[0]
+    assert url.startswith("/marxism/reenable/")
+    page = client.get(url)
+    assert page.status_code == 200 and b"Turn delivery back on" in page.content
+    assert member().delivery_status == "by_bounces"  # a visit changes nothing
+    done = client.post(url)
+    assert done.status_code == 200 and member().delivery_status == "enabled"
+    assert client.post(url).status_code == 404  # nothing left to turn on
+    assert client.get(url.replace("/marxism/", "/other/")).status_code == 404
+    assert client.get(url[:-4] + "0000").status_code == 404

@@ -137,15 +137,21 @@ def reenable_token(mlist: MailingList, address: str, now: datetime) -> str:
 
 
 def reenable_url(mlist: MailingList, address: str, now: datetime) -> str:
-    return site_url(f"/{mlist.name}/reenable/{reenable_token(mlist, address, now)}/")
+    return site_url(f"/{mlist.name}/reenable/{reenable_token(mlist, address, now)}")
+
+
+def reenable_address(mlist: MailingList, token: str, now: float | None = None) -> str | None:
+    """The address a re-enable token names when it is genuine, for this list, and no older than the
+    time to removal plus one warning interval."""
+    max_age = (mlist.bounce_warnings + 1) * mlist.bounce_warning_days * 86400
+    return check_token(token_keys(), token, REENABLE_PURPOSE, mlist.address, max_age=max_age,
+                       now=int(time.time() if now is None else now))  # fmt: skip
 
 
 def reenable(mlist: MailingList, token: str, now: float | None = None) -> Member | None:
-    """Turns delivery back on for the member the token names, when it is genuine, for this list, and
-    no older than the time to removal (plus a warning interval). The score starts again from zero."""
-    max_age = (mlist.bounce_warnings + 1) * mlist.bounce_warning_days * 86400
-    address = check_token(token_keys(), token, REENABLE_PURPOSE, mlist.address, max_age=max_age,
-                          now=int(time.time() if now is None else now))  # fmt: skip
+    """Turns delivery back on for the member the token names (see `reenable_address`) when bounces had
+    disabled it; the score starts again from zero. None otherwise (already on, removed, bad token)."""
+    address = reenable_address(mlist, token, now)
     member = list_member(mlist, address) if address else None
     if member is None or member.delivery_status != "by_bounces":
         return None

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path, register_converter
 from listhaven.web import converters
 from listhaven.web.manage.guard import manage
 from listhaven.web.views import downloads, hyperkitty, index, listing, message, outbox, pipermail, search, thread
-from listhaven.web.views.members import confirm, listinfo, options, unsubscribe
+from listhaven.web.views.members import confirm, listinfo, options, reenable, unsubscribe
 
 register_converter(converters.ListName, "list")
 register_converter(converters.Month, "month")
@@ -49,6 +49,7 @@ urlpatterns = [
     path("<list:list_name>/options/", options.options, name="member-options"),
     path("<list:list_name>/options/<str:token>", options.options_link, name="member-options-link"),
     path("<list:list_name>/unsubscribe/<str:token>", unsubscribe.one_click, name="one-click-unsubscribe"),
+    path("<list:list_name>/reenable/<str:token>", reenable.reenable_page, name="bounce-reenable"),
     path("<list:list_name>/search", search.list_search, name="list-search"),
     path("<list:list_name>/search.mbox.gz", downloads.search_mbox, name="search-mbox"),
     path("<list:list_name>/feed.atom", downloads.messages_feed, name="feed-messages"),
