@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 export LISTHAVEN_DATA ?= $(CURDIR)/listhaven-data
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in the mail `make run` sends (confirmations, unsubscribe, footers) point at the server it starts.
+run: export LISTHAVEN_SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run setup test test-fast browser-deps bench fuzz soak lint lock clean demo
 
