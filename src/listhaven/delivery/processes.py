@@ -4,12 +4,24 @@ together and stopped together (Ctrl-C, SIGTERM, or any one of them ending)."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import time
 
 STOP_GRACE = 10.0  # seconds a child has to stop after SIGTERM before SIGKILL
+
+
+def child_environment(args: argparse.Namespace, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The children's environment: ours, and unless the site's public address is set, the web server's
+    own address, so the links in the mail the web process and the worker send (confirmations,
+    unsubscribe, footers) reach the server this command starts. A wildcard host names no server."""
+    env = dict(os.environ if environ is None else environ)
+    if not env.get("LISTHAVEN_SITE_URL") and args.host not in ("0.0.0.0", "::", ""):
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        env["LISTHAVEN_SITE_URL"] = f"http://{host}:{args.port}"
+    return env
 
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -29,9 +41,10 @@ def run_together(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     children: dict[str, subprocess.Popen[bytes]] = {}
+    env = child_environment(args)
     try:
         for name, argv in commands(args).items():
-            children[name] = subprocess.Popen(argv)  # the same environment: the same store and settings
+            children[name] = subprocess.Popen(argv, env=env)  # the same store and settings
         print(f"listhaven run: web {args.host}:{args.port}, LMTP {args.lmtp_host}:{args.lmtp_port}, one worker "
               f"(pids {', '.join(f'{n} {c.pid}' for n, c in children.items())}); stop with Ctrl-C", flush=True)  # fmt: skip
         ended = ""
