@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in the mail `make run` sends (confirmations, unsubscribe, footers) point at the server it starts.
 run: export LISTHAVEN_SITE_URL ?= http://$(HOST):$(PORT)
+# The commands `make run` prints name its store, so they work when pasted into another shell.
+SAME_STORE = LISTHAVEN_DATA=$(LISTHAVEN_DATA) $(BIN)/listhaven
 
 .PHONY: run setup test test-fast browser-deps bench fuzz soak lint lock clean demo
 
@@ -28,9 +30,9 @@ run: setup
 		$(BIN)/listhaven demo-import && touch "$(LISTHAVEN_DATA)/.demo-imported"; \
 	fi
 	@$(BIN)/listhaven demo-members
-	@echo "Web:  http://$(HOST):$(PORT)/   (outgoing mail: http://$(HOST):$(PORT)/manage/outbox/ for a staff account: $(BIN)/listhaven createadmin)"
+	@echo "Web:  http://$(HOST):$(PORT)/   (outgoing mail: http://$(HOST):$(PORT)/manage/outbox/ for a staff account: $(SAME_STORE) createadmin)"
 	@echo "LMTP: $(HOST):$(LMTP_PORT)   (give it to Postfix as lmtp:[$(HOST)]:$(LMTP_PORT); docs/operations.md)"
-	@printf '%s\n' "Post to the demo list: printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\n\nHello, list.\n' | $(BIN)/listhaven post harbour-dev@lists.example.org -"
+	@printf '%s\n' "Post to the demo list: printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\n\nHello, list.\n' | $(SAME_STORE) post harbour-dev@lists.example.org -"
 	$(BIN)/listhaven run --host $(HOST) --port $(PORT) --lmtp-host $(HOST) --lmtp-port $(LMTP_PORT)
 
 demo: setup
