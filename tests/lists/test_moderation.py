@@ -68,7 +68,7 @@ def test_reject_tells_the_poster_the_reason(mlist):
     held_id = held_post(mlist)
     decision = moderate(mlist, held_id, "reject", "commercial offers are off-topic here")
     assert decision.notified
-    notice = Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).get()
+    notice = Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).latest("id")
     assert "commercial offers are off-topic here" in notice_text(decompress(notice.template))
     assert PostRecord.objects.order_by("-id")[0].verdict == "reject"
     assert not HeldMessage.objects.exists() and not Message.objects.filter(mailing_list=mlist).exists()

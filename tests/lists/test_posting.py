@@ -54,10 +54,12 @@ def test_a_strangers_post_is_held_with_one_notice_to_owners_and_moderators(mlist
     assert (held.sender, held.subject, held.rule, held.envelope_sender) == (
         "zed@elsewhere.example", "Seeds for sale", "nonmember", "bounce@elsewhere.example")
     assert "not a member" in held.reason and held.expires_at > held.held_at
-    [notice] = Outgoing.objects.all()
+    notice, to_poster = Outgoing.objects.order_by("id")
     assert (notice.kind, notice.recipients) == ("notice", ["owner@example.org", "mod@example.org"])
+    assert (to_poster.kind, to_poster.recipients) == ("notice", ["zed@elsewhere.example"])
+    assert b"/garden/held/withdraw/" in decompress(to_poster.template)
     text = decompress(notice.template)
-    assert b"Seeds for sale" in text and f"moderate garden {held.pk}".encode() in text
+    assert b"Seeds for sale" in text and f"moderate garden {held.pk}".encode() in text and b"Reply-To: garden-confirm+" in text
     assert b"message/rfc822" in text
     assert Message.objects.filter(mailing_list=mlist).count() == 0  # the fixture archive may be there
     assert PostRecord.objects.get().held_id == held.pk

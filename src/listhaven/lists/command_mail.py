@@ -24,6 +24,7 @@ from listhaven.archive.compression import decompress
 from listhaven.lists.addresses import sender_address
 from listhaven.lists.members import find_member
 from listhaven.lists.models import IncomingMail, MailingList, Member
+from listhaven.lists.moderation_mail import decide_by_reply
 from listhaven.lists.notices import render_notice, send_notice
 from listhaven.lists.post import Role, parse_post_bytes
 from listhaven.lists.routing import SERVICE_SUFFIXES, service_address
@@ -109,7 +110,8 @@ def _act(mlist: MailingList, role: str, recipient: str, msg: email.message.Messa
         token = confirm_token_from_address(recipient, local)
     token = token or confirm_token_from_subject(str(msg.get("Subject", "")))
     if token is not None:
-        return [(f"confirm {token}", _confirm(mlist, token))], False
+        decided = decide_by_reply(mlist, token, msg)  # a reply to a held-post notice
+        return [(f"confirm {token}", decided if decided is not None else _confirm(mlist, token))], False
     report = parse_commands(msg, max_commands=mlist.max_commands)
     results = [(command.line, _command(mlist, command, sender)) for command in report.commands]
     results += [(rejected.line, rejected.reason) for rejected in report.rejected]

@@ -56,18 +56,39 @@ def _site_url() -> str:
 
 
 def held_notice(mlist: MailingList, held: HeldMessage, original: bytes) -> bytes:
-    """To the owners and moderators: one post waits for them."""
+    """To the owners and moderators: one post waits for them. A reply decides it (lists/moderation_mail.py)."""
+    from listhaven.lists.held_tokens import MODERATE, held_token
+
+    token = held_token(held, MODERATE)
+    local, _, domain = service_address(mlist, "confirm").rpartition("@")
     text = (
         f"A post to {mlist.address} waits for a moderator.\n\n"
         f"  From:    {held.sender or '(no address)'}\n"
         f"  Subject: {held.subject or '(no subject)'}\n"
         f"  Reason:  {held.reason}\n"
         f"  Expires: {held.expires_at:%Y-%m-%d %H:%M} UTC (it is discarded then)\n\n"
-        f"Decide with:\n  listhaven moderate {mlist.name} {held.pk} accept|reject|discard|defer [--reason TEXT]\n"
-        f"or on {_site_url()}/manage/{mlist.name}/held/\n\nThe post is attached.\n"
+        f"Decide on {_site_url()}/manage/{mlist.name}/held/{held.pk}/\n"
+        "or reply to this message, keeping the subject:\n"
+        "  approve: put the moderator password on the first line (or in an Approved: header);\n"
+        "  reject or discard: add the word reject or discard to the subject.\n"
+        f"or: listhaven moderate {mlist.name} {held.pk} accept|reject|discard|defer [--reason TEXT]\n\n"
+        "The post is attached.\n"
     )
-    subject = f"{mlist.title}: post from {held.sender or 'unknown sender'} held for approval"
-    return _notice(mlist, service_address(mlist, "owner"), subject, text, original)
+    subject = f"confirm {token} {mlist.title}: post from {held.sender or 'unknown sender'} held for approval"
+    return _notice(mlist, service_address(mlist, "owner"), subject, text, original,
+                   reply_to=f"{local}+{token}@{domain}")  # fmt: skip
+
+
+def poster_held_notice(mlist: MailingList, held: HeldMessage) -> bytes:
+    """To the poster: the post waits for a moderator; a link withdraws it."""
+    from listhaven.lists.held_tokens import withdraw_url
+
+    text = (
+        f"Your message to {mlist.address} with the subject\n\n    {held.subject or '(no subject)'}\n\n"
+        f"waits for a moderator's approval: {held.reason}\n\n"
+        f"To withdraw it, open:\n\n  {withdraw_url(held)}\n"
+    )
+    return _notice(mlist, held.sender, f"Your message to {mlist.title} awaits approval", text)
 
 
 def rejection_notice(mlist: MailingList, to: str, subject: str, reason: str, original: bytes) -> bytes:

@@ -100,7 +100,8 @@ def _subject(post: Post) -> str:
 
 
 def hold(mlist: MailingList, post: Post, verdict: Verdict) -> HeldMessage:
-    """Keeps the post for a moderator and queues one notice to the owners and moderators."""
+    """Keeps the post for a moderator; queues one notice to the owners and moderators, and one to
+    the poster (with the link that withdraws the post) unless the post was automatic."""
     now = timezone.now()
     held = HeldMessage.objects.create(
         mailing_list=mlist, data=compress(post.raw), size=len(post.raw), envelope_sender=(post.envelope_sender or "")[:320],
@@ -110,6 +111,8 @@ def hold(mlist: MailingList, post: Post, verdict: Verdict) -> HeldMessage:
     moderators = moderator_addresses(mlist)
     if moderators:
         enqueue(mlist, notices.held_notice(mlist, held, post.raw), moderators, kind="notice", personalised=False)
+    if held.sender and automated_reason(post.message, post.envelope_sender, own_addresses=(mlist.address,)) is None:
+        enqueue(mlist, notices.poster_held_notice(mlist, held), [held.sender], kind="notice", personalised=False)
     return held
 
 

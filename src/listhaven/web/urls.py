@@ -4,7 +4,18 @@ from django.urls import include, path, re_path, register_converter
 
 from listhaven.web import converters
 from listhaven.web.manage.guard import manage
-from listhaven.web.views import downloads, hyperkitty, index, listing, message, outbox, pipermail, search, thread
+from listhaven.web.views import (
+    downloads,
+    hyperkitty,
+    index,
+    listing,
+    message,
+    outbox,
+    pipermail,
+    search,
+    thread,
+    withdraw,
+)
 from listhaven.web.views.members import confirm, listinfo, options, reenable, unsubscribe
 
 register_converter(converters.ListName, "list")
@@ -46,6 +57,7 @@ urlpatterns = [
     ),
     # One list
     path("<list:list_name>/", listing.overview, name="list"),
+    path("<list:list_name>/held/withdraw/<str:token>", withdraw.withdraw, name="withdraw-held"),
     path("<list:list_name>/options/", options.options, name="member-options"),
     path("<list:list_name>/options/<str:token>", options.options_link, name="member-options-link"),
     path("<list:list_name>/unsubscribe/<str:token>", unsubscribe.one_click, name="one-click-unsubscribe"),
