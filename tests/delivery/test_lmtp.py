@@ -179,8 +179,8 @@ def test_a_strangers_post_is_held_and_an_empty_one_too(client, lists):
     [(code, text)] = send(client, b"", LIST)
     assert code == 250 and b"held for moderation" in text
     assert HeldMessage.objects.count() == 2 and Message.objects.count() == 0
-    notices = Outgoing.objects.filter(kind="notice")
-    assert [n.recipients for n in notices] == [["mod@example.org"]] * 2
+    notices = [n for n in Outgoing.objects.filter(kind="notice") if "mod@example.org" in n.recipients]
+    assert [n.recipients for n in notices] == [["mod@example.org"]] * 2  # the posters get their own notices
 
 
 def test_over_size_data_is_refused_for_every_recipient(settings, server):
