@@ -87,7 +87,8 @@ def _old_store(apps) -> dict[str, int]:
 
 # Transactional: SQLite's schema editor cannot run inside the test's transaction. All apps named so that the
 # flush after the test cascades: on PostgreSQL the search table (not a model) references archive_message.
-@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+# available_apps takes app names; INSTALLED_APPS may name an AppConfig (the admin's SimpleAdminConfig).
+@pytest.mark.django_db(transaction=True, available_apps=[app.split(".apps.")[0] for app in settings.INSTALLED_APPS])
 def test_a_store_from_before_the_move_keeps_its_lists_messages_and_pages(client):
     from django.contrib.contenttypes.models import ContentType
 
