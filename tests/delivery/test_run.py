@@ -88,12 +88,10 @@ def test_run_starts_web_lmtp_and_worker_and_stops_them_together(tmp_path):
 def test_the_children_link_to_the_web_server_they_start_unless_the_site_url_is_set():
     import argparse
 
-    from listhaven.delivery.processes import child_environment
+    from listhaven.delivery.processes import own_site_url
 
-    args = argparse.Namespace(host="127.0.0.1", port=8470)
-    assert child_environment(args, {"LISTHAVEN_DATA": "/d"}) == {
-        "LISTHAVEN_DATA": "/d", "LISTHAVEN_SITE_URL": "http://127.0.0.1:8470"}  # fmt: skip
-    assert child_environment(args, {"LISTHAVEN_SITE_URL": "https://lists.example.org"})["LISTHAVEN_SITE_URL"] == (
-        "https://lists.example.org")  # fmt: skip
-    assert "LISTHAVEN_SITE_URL" not in child_environment(argparse.Namespace(host="0.0.0.0", port=80), {})
-    assert child_environment(argparse.Namespace(host="::1", port=8000), {})["LISTHAVEN_SITE_URL"] == "http://[::1]:8000"
+    local = argparse.Namespace(host="127.0.0.1", port=8470)
+    assert own_site_url(local, site_url_set=False) == "http://127.0.0.1:8470"
+    assert own_site_url(local, site_url_set=True) is None
+    assert own_site_url(argparse.Namespace(host="0.0.0.0", port=80), site_url_set=False) is None
+    assert own_site_url(argparse.Namespace(host="::1", port=8000), site_url_set=False) == "http://[::1]:8000"

@@ -10,18 +10,19 @@ import subprocess
 import sys
 import time
 
+from listhaven.site.settings_table import is_set
+
 STOP_GRACE = 10.0  # seconds a child has to stop after SIGTERM before SIGKILL
 
 
-def child_environment(args: argparse.Namespace, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The children's environment: ours, and unless the site's public address is set, the web server's
-    own address, so the links in the mail the web process and the worker send (confirmations,
-    unsubscribe, footers) reach the server this command starts. A wildcard host names no server."""
-    env = dict(os.environ if environ is None else environ)
-    if not env.get("LISTHAVEN_SITE_URL") and args.host not in ("0.0.0.0", "::", ""):
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        env["LISTHAVEN_SITE_URL"] = f"http://{host}:{args.port}"
-    return env
+def own_site_url(args: argparse.Namespace, site_url_set: bool) -> str | None:
+    """The web server's own address for the children when the site's public address is unset, so the
+    links in the mail the web process and the worker send (confirmations, unsubscribe, footers) reach
+    the server this command starts. None when it is set, or for a wildcard host (it names no server)."""
+    if site_url_set or args.host in ("0.0.0.0", "::", ""):
+        return None
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return f"http://{host}:{args.port}"
 
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -41,10 +42,11 @@ def run_together(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     children: dict[str, subprocess.Popen[bytes]] = {}
-    env = child_environment(args)
+    if url := own_site_url(args, is_set("SITE_URL")):
+        os.environ["LISTHAVEN_SITE_URL"] = url  # the children inherit it
     try:
         for name, argv in commands(args).items():
-            children[name] = subprocess.Popen(argv, env=env)  # the same store and settings
+            children[name] = subprocess.Popen(argv)  # the same environment: the same store and settings
         print(f"listhaven run: web {args.host}:{args.port}, LMTP {args.lmtp_host}:{args.lmtp_port}, one worker "
               f"(pids {', '.join(f'{n} {c.pid}' for n, c in children.items())}); stop with Ctrl-C", flush=True)  # fmt: skip
         ended = ""

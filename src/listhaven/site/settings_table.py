@@ -147,6 +147,11 @@ def current(name: str) -> Any:
     return BY_NAME[name].read(os.environ)
 
 
+def is_set(name: str) -> bool:
+    """Whether one setting's variable is set (non-empty) in the process environment now."""
+    return bool(os.environ.get(BY_NAME[name].variable))
+
+
 def markdown_table() -> str:
     """The table of docs/configuration.md."""
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
