@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|delivery|digests|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|manage|delivery|digests|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
@@ -16,6 +16,8 @@ pages   server time of the message page, a ~200-message thread, a month index an
 search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
 members bench/members_bench.py: member pages' server time with 100,000 members.
+manage  bench/manage_bench.py: owners' pages (members, held queue, settings) with 100,000 members and 1,000 held
+        posts; mass subscribe of 10,000 addresses.
 digests bench/digest_bench.py: one digest issue for 10,000 digest members, each format built once.
 compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
 delivery bench/delivery_bench.py: 1,000 members x 20 posts in over LMTP, personalised and bulk, out to a
@@ -186,7 +188,7 @@ def bench_script_argv(script: str, *args: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members",
+                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members", "manage",
                                  "delivery", "digests", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
@@ -218,6 +220,8 @@ def main() -> int:
         results["compose"] = bench_script("compose_bench.py", base)
     if args.what in ("delivery", "all"):
         results["delivery"] = bench_script_argv("delivery_bench.py")
+    if args.what in ("manage", "all"):
+        results["manage"] = bench_script("manage_bench.py", base / "manage")
     if args.what in ("members", "all"):
         results["members"] = bench_script("members_bench.py", base / "members")
     if args.what in ("digests", "all"):
