@@ -118,7 +118,7 @@ def test_a_message_removed_from_the_command_line_is_gone_from_every_endpoint(cli
     after = _walk(client, message)
     for name, text in after.items():
         assert not _shows(name, text, message), name
-        assert POSTER not in text or name in THREAD_SUMMARIES, name  # see the xfail test below
+        assert POSTER not in text, name
     assert "(message removed)" in after["month"] and "(message removed)" in after["thread"]
     assert "By the lake" in after["thread"] and "By the lake" in after["list mbox"]  # the rest stays
     assert search_message_ids(message.mailing_list, SECRET) == []
@@ -168,8 +168,24 @@ def test_unknown_message_is_a_clear_error(removable, capsys):
     assert not Message.objects.hidden().filter(mailing_list=removable.mailing_list).exists()
 
 
-@pytest.mark.xfail(strict=True, reason="thread summaries (archive/threads.py) still count a removed message's poster")
 def test_thread_participants_no_longer_name_the_removed_messages_poster(client, removable):
     assert main(["redact", "cases", removable.public_id]) == 0
     after = _walk(client, removable)
     assert all(POSTER not in after[name] for name in THREAD_SUMMARIES)
+
+
+def test_a_removed_root_no_longer_names_its_thread_and_reindex_keeps_it_out(removable):
+    from listhaven.archive.reindex import reindex_list
+
+    root = Message.objects.get(message_id="start@example.org")
+    assert main(["redact", "cases", root.public_id]) == 0
+    thread = type(removable.thread).objects.get(pk=removable.thread_id)
+    shown = Message.objects.visible().filter(thread=thread).order_by("date", "pk").first()
+    assert thread.root_message_id == root.pk and thread.subject == shown.subject
+    assert "Ann Example" not in thread.participants and thread.message_count == 3
+
+    reindex_list(removable.mailing_list)  # re-parses every message: the removed one stays out of search
+    assert search_message_ids(removable.mailing_list, "meet") == []
+    assert search_message_ids(removable.mailing_list, "lake")
+    thread.refresh_from_db()
+    assert thread.subject == shown.subject and thread.participant_count == 2

@@ -200,7 +200,7 @@ def _tree_rows(pks: list[int], fresh: list[Parsed], new: list[NewMessage]) -> li
     """The new messages as threads.layout_threads reads stored ones."""
     return [
         TreeRow(pk, m.message_id, "\n".join(m.references), m.subject, m.subject_normalised, m.date,
-                m.sender.name, m.sender.email, None, 0, 0, n.thread_id)
+                m.sender.name, m.sender.email, None, 0, 0, n.thread_id, False)
         for pk, m, n in zip(pks, (p.message for p in fresh), new)
     ]
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from listhaven.archive.ingest import subject_window
 from listhaven.archive.models import Message
 from listhaven.archive.search import remove_message
+from listhaven.archive.threads import refresh_threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,5 +43,7 @@ def redact(message: Message, reason: str = "", *, by: str = "") -> Redaction:
         locked.redaction_reason = reason.strip()
         locked.redacted_by = by
         locked.save(update_fields=["redacted", "redacted_at", "redaction_reason", "redacted_by"])
+        # The thread's stored summary (participants, subject) must no longer name it.
+        refresh_threads([locked.thread_id], subject_window())
     return Redaction(locked, changed=True)
 

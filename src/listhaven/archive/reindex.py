@@ -53,16 +53,20 @@ def _reparse_and_reindex(mlist: MailingList, counts: ReindexCounts) -> None:
     pks = list(Message.objects.filter(mailing_list=mlist).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), _CHUNK):
         chunk = list(
-            Message.objects.filter(pk__in=pks[start : start + _CHUNK]).select_related("raw").prefetch_related("attachments")
+            Message.objects.with_hidden()
+            .filter(pk__in=pks[start : start + _CHUNK])
+            .select_related("raw")
+            .prefetch_related("attachments")
         )
+        # Only what readers may see is indexed (a removed message's row left with its removal).
         with connection.cursor() as cursor:
-            backend.remove(cursor, [document_for_message(m) for m in chunk if not m.redacted])
+            backend.remove(cursor, [document_for_message(m) for m in chunk if not m.hidden])
         documents = []
         for message in chunk:
             counts.messages += 1
             if not _reparse(message):
                 counts.unparseable += 1
-            if not message.redacted:
+            if not message.hidden:
                 documents.append(document_for_message(message))
         with connection.cursor() as cursor:
             backend.index(cursor, documents)
@@ -91,7 +95,7 @@ def _reparse(message: Message) -> bool:
 def rebuild_threads(mlist: MailingList) -> int:
     """Recomputes thread membership of a whole list from Message-IDs, references and subjects."""
     messages = Message.objects.filter(mailing_list=mlist)
-    rows = list(map(TreeRow._make, messages.order_by("date", "pk").values_list(*TreeRow._fields)))
+    rows = list(map(TreeRow._make, messages.with_hidden().order_by("date", "pk").values_list(*TreeRow._fields)))
     public_ids = dict(messages.values_list("pk", "public_id"))
     components = _components(rows)
     old_threads = {t.pk: t for t in Thread.objects.filter(mailing_list=mlist)}

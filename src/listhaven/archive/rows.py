@@ -71,6 +71,9 @@ class TreeRow(NamedTuple):
     thread_depth: int
     thread_order: int
     thread_id: int
+    # Removed from the archive (annotated by `Message.objects.with_hidden()`): it keeps its place
+    # in the tree, but its poster, subject and date are left out of the thread's summary.
+    hidden: bool
 
     def thread_item(self) -> ThreadItem:
         references = tuple(r for r in self.references.split("\n") if r)

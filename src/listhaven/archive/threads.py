@@ -246,7 +246,9 @@ def layout_threads(thread_pks: Iterable[int], pending: Sequence[TreeRow], subjec
     pks = sorted(set(thread_pks))
     rows_by_thread: dict[int, list[TreeRow]] = {pk: [] for pk in pks}
     for start in range(0, len(pks), _CHUNK):
-        stored = Message.objects.filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*TreeRow._fields)
+        stored = (
+            Message.objects.with_hidden().filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*TreeRow._fields)
+        )
         for row in map(TreeRow._make, stored):
             rows_by_thread[row.thread_id].append(row)
     for row in pending:
@@ -312,15 +314,20 @@ def _tree_updates(rows: list[TreeRow], subject_window: timedelta) -> tuple[int, 
 
 
 def _summary_row(thread_pk: int, root_pk: int, rows: list[TreeRow]) -> tuple:
+    # A removed message keeps its place, its count and its date (pages show "message removed"
+    # there), but nothing it said: not its poster nor its subject. When the root itself is removed
+    # the thread is named after its earliest message still shown.
+    shown = sorted((r for r in rows if not r.hidden), key=lambda r: (r.date, r.pk))
     root = next(r for r in rows if r.pk == root_pk)
+    named_by = root if not root.hidden else (shown[0] if shown else None)
     # People are told apart by address; they are shown by name (the address when nameless,
     # which pages obfuscate like every other address).
-    senders = Counter((r.sender_email or r.sender_name).lower() for r in rows)
-    shown_as = {(r.sender_email or r.sender_name).lower(): r.sender_name or r.sender_email for r in rows}
+    senders = Counter((r.sender_email or r.sender_name).lower() for r in shown)
+    shown_as = {(r.sender_email or r.sender_name).lower(): r.sender_name or r.sender_email for r in shown}
     return (
         root_pk,
-        root.subject,
-        root.subject_normalised,
+        named_by.subject if named_by else "",
+        named_by.subject_normalised if named_by else "",
         len(rows),
         len(senders),
         db_json([shown_as[key] for key, _ in senders.most_common(20)]),
