@@ -92,7 +92,7 @@ def test_hyperkitty_links_answer_301(moved, client, prefix):
         assert (answer.status_code, answer["Location"]) == (301, new), old
     assert client.get(f"{base}/message/{hyperkitty_hash('nowhere@example.org')}/").status_code == 404
     assert client.get(f"/{prefix}/list/nolist@lists.example.org/").status_code == 404
-    MailingList.objects.filter(pk=mlist.pk).update(is_private=True)
+    MailingList.objects.filter(pk=mlist.pk).update(archive_policy="members")
     for old in expected:
         assert client.get(old).status_code == 404, old  # a private list answers like no list
 

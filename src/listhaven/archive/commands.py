@@ -22,7 +22,9 @@ def register(subparsers: Any) -> None:
     create.add_argument("--description", default="")
     create.add_argument("--display-name", default="")
     create.add_argument("--subject-tag", default=None, help="e.g. '[LTP]' (default: [Name])")
-    create.add_argument("--private", action="store_true", help="archive visible to members only")
+    create.add_argument("--private", action="store_true", help="archive visible to members only (--archive members)")
+    create.add_argument("--archive", choices=("public", "members", "owners"), default=None,
+                        help="who may read the archive (default public)")  # fmt: skip
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_list_create)
 
@@ -83,7 +85,9 @@ def cmd_list_create(args: argparse.Namespace) -> int:
     from listhaven.lists.directory import create_list
 
     try:
-        mlist = create_list(args.address, args.description, args.display_name, args.subject_tag, args.private)
+        mlist = create_list(
+            args.address, args.description, args.display_name, args.subject_tag, args.private, args.archive
+        )
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     if args.json:
@@ -100,15 +104,16 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
     rows = MailingList.objects.annotate(n=Count("messages")).order_by("name")
     data = [
-        {"name": m.name, "address": m.address, "messages": m.n, "private": m.is_private, "description": m.description}
+        {"name": m.name, "address": m.address, "messages": m.n, "private": m.is_private, "archive": m.archive_policy,
+         "description": m.description}
         for m in rows
     ]
     if args.json:
         _print_json(data)
         return 0
     print_columns(
-        ("name", "address", "messages", "private", "description"),
-        [(d["name"], d["address"], d["messages"], "yes" if d["private"] else "", d["description"]) for d in data],
+        ("name", "address", "messages", "archive", "description"),
+        [(d["name"], d["address"], d["messages"], d["archive"], d["description"]) for d in data],
     )
     return 0
 

@@ -9,6 +9,6 @@ from listhaven.lists.models import MailingList
 
 @admin.register(MailingList)
 class MailingListAdmin(admin.ModelAdmin):
-    list_display = ("name", "address", "is_private", "obfuscate_addresses", "created_at")
+    list_display = ("name", "address", "archive_policy", "obfuscate_addresses", "created_at")
     search_fields = ("name", "address", "description")
     readonly_fields = ("next_archive_number", "created_at")

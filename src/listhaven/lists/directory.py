@@ -34,8 +34,10 @@ def create_list(
     display_name: str = "",
     subject_tag: str | None = None,
     private: bool = False,
+    archive_policy: str | None = None,
 ) -> MailingList:
-    """A new list. Its short name is the address's local part, made unique with the domain if needed."""
+    """A new list. Its short name is the address's local part, made unique with the domain if needed.
+    Its archive is `archive_policy` (public, members, owners); `private` means members."""
     address = address.strip().lower()
     if not _ADDRESS.match(address):
         raise ValueError(f"{address!r} is not a list address like name@example.org")
@@ -52,7 +54,7 @@ def create_list(
         description=description,
         display_name=display_name or local.capitalize(),
         subject_tag=tag,
-        is_private=private,
+        archive_policy=archive_policy or ("members" if private else "public"),
     )
 
 

@@ -42,6 +42,23 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class PrivateResponsesMiddleware:
+    """A response built from a list that is not public, or for a signed-in reader, is theirs
+    alone: `private, no-cache` whatever the view set, so no shared cache ever keeps it.
+    web/access.py marks the request when it lets a reader into a non-public list."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.__dict__.get("listhaven_private") or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "private, no-cache"
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+
 class StaticFilesMiddleware:
     """Answers STATIC_URL requests before URL routing, from the in-memory cache of web.assets.
 

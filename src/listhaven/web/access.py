@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
@@ -22,6 +23,12 @@ from listhaven.lists.post import Role
 ROLE_ORDER = (Role.OWNER, Role.MODERATOR, Role.MEMBER)
 READERS = frozenset(ROLE_ORDER)
 MODERATORS = frozenset({Role.OWNER, Role.MODERATOR})
+# Who may read an archive under each MailingList.archive_policy (site administrators always may).
+ARCHIVE_READERS: dict[str, frozenset[Role]] = {
+    "public": READERS,
+    "members": READERS,
+    "owners": frozenset({Role.OWNER}),
+}
 
 
 def _user(who: Any) -> Any:
@@ -62,10 +69,11 @@ def role_of(who: Any, mlist: MailingList) -> Role | None:
 
 
 def can_read(request: HttpRequest | Any, mlist: MailingList) -> bool:
-    """The archive and list pages: everyone for a public list; members and up for a private one."""
-    if not mlist.is_private:
+    """The archive and list pages, by the list's archive policy: everyone (public); members,
+    moderators and owners (members); owners only (owners)."""
+    if mlist.archive_policy == "public":
         return True
-    return role_of(request, mlist) in READERS
+    return role_of(request, mlist) in ARCHIVE_READERS.get(mlist.archive_policy, frozenset())
 
 
 def can_post(request: HttpRequest | Any, mlist: MailingList) -> bool:
@@ -105,11 +113,19 @@ def managed_lists(request: HttpRequest | Any):
     return MailingList.objects.filter(pk__in=ids)
 
 
+def not_found(list_name: str) -> Http404:
+    """The one answer for a list that does not exist and for one this reader may not read."""
+    return Http404(f"No list named “{list_name}” here.")
+
+
 def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
     """The list named in the URL when this reader may see it; Http404 otherwise."""
     mlist = MailingList.objects.filter(name=list_name).first()
     if mlist is None or not can_read(request, mlist):
-        raise Http404(f"No list named “{list_name}” here.")
+        raise not_found(list_name)
+    if mlist.archive_policy != "public":
+        # Read by site/middleware.py: no shared cache may keep anything of this response.
+        request.__dict__["listhaven_private"] = True
     return mlist
 
 
@@ -119,8 +135,11 @@ def readable_lists(request: HttpRequest):
     user = _user(request)
     if is_site_admin(user):
         return lists
+    visible = Q(archive_policy="public")
     address = user_address(user)
-    if address is None:
-        return lists.filter(is_private=False)
-    mine = Member.objects.filter(address=address, role__in=list(READERS)).values("mailing_list")
-    return lists.filter(is_private=False) | lists.filter(pk__in=mine)
+    if address is not None:
+        for policy, roles in ARCHIVE_READERS.items():
+            if policy != "public":
+                holders = Member.objects.filter(address=address, role__in=list(roles)).values("mailing_list")
+                visible |= Q(archive_policy=policy, pk__in=holders)
+    return lists.filter(visible)

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path, register_converter
 from listhaven.web import converters
 from listhaven.web.manage.guard import manage
 from listhaven.web.views import (
+    by_address,
     downloads,
     hyperkitty,
     index,
@@ -55,6 +56,8 @@ urlpatterns = [
                     hyperkitty.thread),
         )
     ),
+    # A list named by its address: 301 to its short name
+    re_path(r"^(?P<address>[^/@]+@[^/@]+)/(?P<rest>.*)$", by_address.list_by_address, name="list-by-address"),
     # One list
     path("<list:list_name>/", listing.overview, name="list"),
     path("<list:list_name>/held/withdraw/<str:token>", withdraw.withdraw, name="withdraw-held"),

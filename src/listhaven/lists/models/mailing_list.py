@@ -8,6 +8,8 @@ from listhaven.lists.models.settings import (
     PostingSettings,
 )
 
+ARCHIVE_POLICIES = [("public", "public"), ("members", "members only"), ("owners", "owners only")]
+
 
 class MailingList(ModerationSettings, PostingSettings, DigestSettings, MembershipSettings, BounceSettings):
     """A list: its archive's owner. Named by its address; `name` is the short name used in URLs.
@@ -19,7 +21,9 @@ class MailingList(ModerationSettings, PostingSettings, DigestSettings, Membershi
     description = models.TextField(blank=True)
     info = models.TextField(blank=True, help_text="a longer introduction for the list's page (Mailman's info)")
     subject_tag = models.CharField(max_length=100, blank=True, help_text="e.g. [Marxism]")
-    is_private = models.BooleanField(default=False)
+    # Who may read the archive (web/access.py decides from it): anyone, the list's members
+    # (owners and moderators included), or its owners only. Site administrators always may.
+    archive_policy = models.CharField(max_length=8, choices=ARCHIVE_POLICIES, default="public")
     obfuscate_addresses = models.BooleanField(default=True)
     # Pipermail numbered messages from 0 in archive order; the next free number.
     next_archive_number = models.PositiveIntegerField(default=0)
@@ -30,6 +34,16 @@ class MailingList(ModerationSettings, PostingSettings, DigestSettings, Membershi
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def is_private(self) -> bool:
+        """Anything but a public archive (settable: True means members only, as it always did)."""
+        return self.archive_policy != "public"
+
+    @is_private.setter
+    def is_private(self, private: bool) -> None:
+        if private != self.is_private:
+            self.archive_policy = "members" if private else "public"
 
     @property
     def title(self) -> str:

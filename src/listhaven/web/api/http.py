@@ -77,7 +77,7 @@ def apply_cache_headers(response: HttpResponseBase, mlist: MailingList | None, f
     response["ETag"] = freshness.etag
     if freshness.last_modified is not None:
         response["Last-Modified"] = http_date(freshness.last_modified.timestamp())
-    if mlist is not None and mlist.is_private:
+    if mlist is not None and mlist.archive_policy != "public":
         # A member's copy must never be served from a shared cache to someone else.
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ("Cookie",))

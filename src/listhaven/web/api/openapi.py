@@ -54,11 +54,11 @@ SCHEMAS: dict[str, Any] = {
     "Error": _object({"error": _STR, "detail": _STR}),
     "Person": _PERSON,
     "ListSummary": _object(
-        {"name": _STR, "address": _STR, "title": _STR, "description": _STR, "private": _BOOL, **_LINKS},
+        {"name": _STR, "address": _STR, "title": _STR, "description": _STR, "private": _BOOL, "archive": _STR, **_LINKS},
         {"messages": _INT},
     ),
     "ListDetail": _object(
-        {"name": _STR, "address": _STR, "title": _STR, "description": _STR, "private": _BOOL, "messages": _INT,
+        {"name": _STR, "address": _STR, "title": _STR, "description": _STR, "private": _BOOL, "archive": _STR, "messages": _INT,
          **_LINKS, "links": {"type": "object", "additionalProperties": _STR}}
     ),
     "ListPage": _page_of("ListSummary"),

@@ -37,6 +37,7 @@ def list_summary(mlist: MailingList, messages: int | None = None) -> dict[str, A
         "title": mlist.title,
         "description": mlist.description,
         "private": mlist.is_private,
+        "archive": mlist.archive_policy,
         "url": reverse("list", kwargs={"list_name": mlist.name}),
         "api_url": reverse("api-list", kwargs={"list_name": mlist.name}),
     }

@@ -18,7 +18,7 @@ GROUPS: list[tuple[str, str, list[str]]] = [
                                            "disabled_rules", "hold_days"]),
     ("decoration", "Decoration", ["footer", "reply_to", "reply_to_address", "dmarc_mitigation", "dmarc_always"]),
     ("delivery", "Delivery", ["personalised"]),
-    ("archive", "Archive", ["is_private", "obfuscate_addresses"]),
+    ("archive", "Archive", ["archive_policy", "obfuscate_addresses"]),
 ]  # fmt: skip
 FIELDS = [name for _, _, names in GROUPS for name in names]
 EXTRA_HELP = {
@@ -29,7 +29,8 @@ EXTRA_HELP = {
     "reply_to_address": "used when replies go to an explicit address",
     "dmarc_mitigation": "for senders whose domain publishes a DMARC policy of quarantine or reject: "
                         "rewrite From as the list, or wrap the post as an attachment",
-    "is_private": "only members (and owners, moderators) can read the archive; others get 404",
+    "archive_policy": "who can read the archive: anyone; members (and moderators, owners); owners only. "
+                      "Everyone else gets 404, as for a list that does not exist",
     "obfuscate_addresses": "show addresses in the archive as ‘user at example.com’",
     "disabled_rules": "one rule name a line, skipped by this list: " + ", ".join(r.name for r in CHAIN),
     "acceptable_aliases": "one a line: other addresses (or ^regex) that count as the list in To/Cc",

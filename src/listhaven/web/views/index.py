@@ -8,7 +8,7 @@ from django.shortcuts import render
 from listhaven.web.access import readable_lists
 from listhaven.web.months import list_activity
 
-_LIST_FIELDS = ("id", "name", "address", "display_name", "description", "next_archive_number", "created_at")
+_LIST_FIELDS = ("id", "name", "address", "display_name", "description", "archive_policy", "next_archive_number", "created_at")
 
 
 def lists_index(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,189 @@
+"""Who may read what: every URL pattern of the site, for every kind of reader, on a public, a
+members-only and an owners-only list.
+
+The patterns are ENUMERATED from the resolver, so a URL added tomorrow is checked the day it is
+added: a per-list pattern (one naming a list) must answer a reader who may not read the list
+exactly as it answers for a list that does not exist (404, same body); a pattern that names no
+list must be listed in SITE_WIDE with the reason it needs no per-list check.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from listhaven.archive.models import Attachment, Message
+from listhaven.lists.models import Member
+from tests.web.conftest import attachment_message, make_message, store
+
+SECRET = "walrus"  # + the list's name: in every message of that list, nowhere else
+POLICIES = {"public": "open", "members": "club", "owners": "board"}
+READERS = ("anonymous", "non-member", "member", "moderator", "owner", "site admin")
+MAY_READ = {
+    "public": set(READERS),
+    "members": {"member", "moderator", "owner", "site admin"},
+    "owners": {"owner", "site admin"},
+}
+# Patterns that name no list, with why no per-list check applies. Listings among them (the
+# index, search, the API's list index) are checked below for what they leak.
+SITE_WIDE = {
+    "": "the index: lists only what the reader may read (test_listings_name_only_readable_lists)",
+    "search": "site-wide search over readable lists only (test_listings_name_only_readable_lists)",
+    "search/help": "static help text",
+    "api/": "the API's root: links only",
+    "api/openapi.json": "the API's description",
+    "api/lists": "the API's list index (test_listings_name_only_readable_lists)",
+    r"api/^(?P<rest>.*)$": "the API's 404 for unknown paths",
+    "manage/outbox/": "site administrators only (access.require_site_administrator)",
+    "manage/outbox/<str:key>/": "site administrators only",
+    "manage/outbox/<str:key>/raw": "site administrators only",
+}
+# re_path patterns: the URL to try for each, {list} standing for the list's short name.
+REGEX_SAMPLES = {
+    r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$": [
+        "/pipermail/{list}/2019-March/", "/pipermail/{list}/2019-March/{number}.html",
+    ],
+    r"^pipermail/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$": ["/pipermail/{list}/2019-March.txt.gz"],
+    r"^(?P<list_name>[\w.-]+)/(?P<period>\d{4}-[A-Za-z]+)\.txt\.gz$": ["/{list}/2019-March.txt.gz"],
+    r"^(?P<address>[^/@]+@[^/@]+)/(?P<rest>.*)$": ["/{address}/", "/{address}/2019-03/"],
+}
+CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def _patterns(resolvers=None, prefix: str = "") -> list[str]:
+    """Every pattern of the URL map as its route (or regex), prefixes joined."""
+    found = []
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        text = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if text == "admin/":
+                continue  # Django's own admin: staff only, behind its login
+            found += _patterns(entry.url_patterns, text)
+        elif isinstance(entry, URLPattern):
+            found.append(text)
+    return found
+
+
+def _samples(pattern: str, mlist, message: Message, attachment: int) -> list[str]:
+    values = {
+        "list_name": mlist.name, "month": "2019-03", "message_hash": message.public_id,
+        "thread_id": message.thread.public_id, "index": str(attachment), "filename": "notes.pdf",
+        "message_id": message.message_id,
+    }  # fmt: skip
+    if pattern in REGEX_SAMPLES:
+        fill = {"list": mlist.name, "address": mlist.address, "number": message.archive_number}
+        return [url.format(**fill) for url in REGEX_SAMPLES[pattern]]
+    if "^" in pattern or "(?P" in pattern:
+        raise AssertionError(f"new regex URL pattern {pattern!r}: add a sample URL to REGEX_SAMPLES")
+    return ["/" + CONVERTER.sub(lambda m: values[m.group("name")], pattern)]
+
+
+def _per_list(pattern: str) -> bool:
+    return "list_name" in pattern or "address" in pattern
+
+
+@pytest.fixture
+def site(db, django_user_model):
+    from listhaven.lists.directory import create_list
+
+    lists = {}
+    for policy, name in POLICIES.items():
+        mlist = create_list(f"{name}@lists.example.org", archive_policy=policy)
+        secret = SECRET + name
+        store(mlist, [
+            make_message(f"first-{name}@example.org", subject=f"Hello {secret}", body=f"{secret}\n"),
+            attachment_message(),
+        ])  # fmt: skip
+        lists[policy] = mlist
+    clients = {"anonymous": Client()}
+    for reader in READERS[1:]:
+        address = reader.replace(" ", "-") + "@people.example"
+        user = django_user_model.objects.create_user(address, email=address, is_staff=reader == "site admin")
+        for mlist in lists.values():
+            if reader in ("member", "moderator", "owner"):
+                Member.objects.create(mailing_list=mlist, address=address, role=reader)
+        client = Client()
+        client.force_login(user)
+        clients[reader] = client
+    return lists, clients
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_every_pattern_is_either_per_list_or_explained():
+    patterns = _patterns()
+    unexplained = [p for p in patterns if not _per_list(p) and p not in SITE_WIDE]
+    assert not unexplained, f"URL patterns naming no list, without a reason in SITE_WIDE: {unexplained}"
+    assert len([p for p in patterns if _per_list(p)]) >= 20
+
+
+def test_every_per_list_url_for_every_reader_and_policy(site):
+    lists, clients = site
+    checked = 0
+    for policy, mlist in lists.items():
+        message = Message.objects.select_related("thread").get(mailing_list=mlist, message_id="attached@example.org")
+        attachment = Attachment.objects.get(message=message)
+        for pattern in filter(_per_list, _patterns()):
+            for url in _samples(pattern, mlist, message, attachment.index):
+                missing_url = url.replace(mlist.address, "nosuchlist@lists.example.org").replace(mlist.name, "nosuchlist")
+                for reader, client in clients.items():
+                    response = client.get(url)
+                    where = (policy, reader, pattern, url, response.status_code)
+                    if reader in MAY_READ[policy]:
+                        assert response.status_code not in (404, 500), where
+                        if policy != "public":
+                            cache = response.get("Cache-Control", "")
+                            assert "public" not in cache and "private" in cache, where
+                    else:
+                        missing = client.get(missing_url)
+                        assert response.status_code == missing.status_code == 404, where
+                        same = _body(response).replace(mlist.name.encode(), b"X").replace(b"nosuchlist", b"X")
+                        assert same == _body(missing).replace(b"nosuchlist", b"X").replace(
+                            mlist.name.encode(), b"X"
+                        ), where
+                        assert (SECRET + mlist.name).encode() not in _body(response), where
+                    checked += 1
+    assert checked > 3 * len(READERS) * 20
+
+
+def test_listings_name_only_readable_lists(site):
+    lists, clients = site
+    listings = ("/", "/api/lists", "/search?q=hello", "/search?q=notes", "/search?q=hello&sort=date", "/api/lists?page=1")
+    for reader, client in clients.items():
+        for url in listings:
+            text = _body(client.get(url)).decode()
+            for policy, mlist in lists.items():
+                shown = f"/{mlist.name}/" in text or f'"{mlist.name}"' in text
+                if reader not in MAY_READ[policy]:
+                    assert not shown and SECRET + mlist.name not in text, (reader, url, policy)
+        index = _body(client.get("/")).decode()
+        for policy, mlist in lists.items():
+            assert (f"/{mlist.name}/" in index) == (reader in MAY_READ[policy]), (reader, policy)
+
+
+def test_public_pages_for_anonymous_readers_may_be_cached_by_anyone(site):
+    lists, clients = site
+    response = clients["anonymous"].get(f"/api/lists/{lists['public'].name}")
+    assert response.status_code == 200 and response["Cache-Control"].startswith("public")
+
+
+def test_lists_with_the_same_local_part_get_distinct_names_and_their_addresses_redirect(db):
+    from listhaven.lists.directory import create_list
+
+    one = create_list("ltp@lists.linux.it")
+    two = create_list("ltp@lists.example.org")
+    assert one.name != two.name
+    client = Client()
+    for mlist in (one, two):
+        store(mlist, [make_message(f"m@{mlist.address}", subject=f"For {mlist.address}")])
+        response = client.get(f"/{mlist.address}/2019-03/?sort=date")
+        assert response.status_code == 301 and response["Location"] == f"/{mlist.name}/2019-03/?sort=date"
+        page = client.get(response["Location"])
+        assert page.status_code == 200 and f"For {mlist.address}" in page.content.decode()
+    assert client.get("/LTP@Lists.Linux.IT/")["Location"] == f"/{one.name}/"
+    assert client.get("/nobody@lists.linux.it/").status_code == 404
