@@ -64,6 +64,8 @@ def register(subparsers: Any) -> None:
     redact.add_argument("list", help="list address or short name")
     redact.add_argument("hash", help="the message's id in its URL (/LIST/message/HASH/)")
     redact.add_argument("--reason", default="", help="why it was removed (kept for the owners)")
+    redact.add_argument("--purge", action="store_true",
+                        help="also delete its raw bytes, attachments and every parsed field (its links answer 410)")  # fmt: skip
     redact.add_argument("--json", action="store_true")
     redact.set_defaults(handler=cmd_redact)
 
@@ -251,17 +253,18 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_redact(args: argparse.Namespace) -> int:
     from listhaven.archive.models import Message
-    from listhaven.archive.redaction import redact
+    from listhaven.archive.redaction import purge, redact
 
     mlist = _find(args.list)
     message = Message.objects.filter(mailing_list=mlist, public_id=args.hash.strip()).first()
     if message is None:
         raise CommandError(f"no message {args.hash!r} in {mlist.address}")
-    done = redact(message, args.reason, by="cli")
+    done = (purge if args.purge else redact)(message, args.reason, by="cli")
     if args.json:
-        _print_json({"list": mlist.address, "message": message.public_id, "redacted": True, "changed": done.changed})
+        _print_json({"list": mlist.address, "message": message.public_id, "redacted": True,
+                     "purged": done.message.is_purged, "changed": done.changed})  # fmt: skip
     elif done.changed:
-        print(f"{mlist.address}: message {message.public_id} removed")
+        print(f"{mlist.address}: message {message.public_id} {'purged' if args.purge else 'removed'}")
     else:
         print(f"{mlist.address}: message {message.public_id} was already removed")
     return 0

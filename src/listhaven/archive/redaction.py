@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from listhaven.archive.ingest import subject_window
-from listhaven.archive.models import Message
+from listhaven.archive.models import Attachment, Message, RawMessage
 from listhaven.archive.search import remove_message
 from listhaven.archive.threads import refresh_threads
 
@@ -47,3 +47,38 @@ def redact(message: Message, reason: str = "", *, by: str = "") -> Redaction:
         refresh_threads([locked.thread_id], subject_window())
     return Redaction(locked, changed=True)
 
+
+
+# Parsed fields a purge empties: everything the message said. Its identity (Message-ID, hash,
+# date, place in the thread) stays so its links answer 410 and the thread keeps its shape.
+_PURGED_FIELDS = {
+    "sender_name": "", "sender_email": "", "recipients": {}, "subject": "", "subject_normalised": "",
+    "body_text": "", "has_attachments": False, "defects": "", "content_hash": "", "size": 0,
+}  # fmt: skip
+
+
+def purge(message: Message, reason: str = "", *, by: str = "") -> Redaction:
+    """Removes `message` as `redact` does, then deletes its raw bytes, attachments and parsed
+    fields; the tombstone row stays. On SQLite the deleted bytes are overwritten (secure_delete)
+    and the full-text index merged so no segment keeps its words."""
+    sqlite = connection.vendor == "sqlite"
+    if sqlite:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+    with transaction.atomic():
+        redact(message, reason, by=by)
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.is_purged:
+            return Redaction(locked, changed=False)
+        RawMessage.objects.filter(message=locked).delete()
+        Attachment.objects.filter(message=locked).delete()
+        for name, value in _PURGED_FIELDS.items():
+            setattr(locked, name, value)
+        locked.purged_at = timezone.now()
+        locked.save(update_fields=[*_PURGED_FIELDS, "purged_at"])
+    if sqlite:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            if not connection.in_atomic_block:  # the old pages in the WAL go now, not at the next checkpoint
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return Redaction(locked, changed=True)

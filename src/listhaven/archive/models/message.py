@@ -76,6 +76,9 @@ class Message(models.Model):
     redacted_at = models.DateTimeField(null=True, blank=True)
     redaction_reason = models.TextField(blank=True, db_default="")
     redacted_by = models.TextField(blank=True, db_default="", help_text="who removed it: a user name or 'cli'")
+    # Purged (a removal that also deleted the raw bytes, attachments and every parsed field): the
+    # row is a tombstone keeping the message's place and its links, which answer 410 Gone.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -99,6 +102,10 @@ class Message(models.Model):
     def is_hidden(self) -> bool:
         """What `VISIBLE` says of this one message (kept beside it so the two cannot drift)."""
         return self.redacted
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
 
     @property
     def reference_list(self) -> list[str]:

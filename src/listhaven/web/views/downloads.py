@@ -30,7 +30,7 @@ from listhaven.lists.models import MailingList
 from listhaven.mail.attachments import extract_attachment
 from listhaven.mail.filenames import safe_filename
 from listhaven.mail.presenter import Presenter
-from listhaven.web.access import get_readable_list
+from listhaven.web.access import can_administer, get_readable_list
 from listhaven.web.api.http import (
     Freshness,
     apply_cache_headers,
@@ -92,7 +92,8 @@ def _stream(chunks, filename: str, content_type: str = GZIP_TYPE) -> StreamingHt
 def raw_message(request: HttpRequest, list_name: str, message_hash: str) -> HttpResponseBase:
     mlist = get_readable_list(request, list_name)
     message = _message(mlist, message_hash)
-    if message.is_hidden:
+    # A hidden message's bytes are kept for its owners (to review a removal); a purged one has none.
+    if message.is_hidden and (message.is_purged or not can_administer(request, mlist)):
         return _gone()
     freshness = Freshness.of("raw", message.pk, message.content_hash, last_modified=message.imported_at)
 

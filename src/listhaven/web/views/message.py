@@ -55,7 +55,8 @@ def message_page(request: HttpRequest, list_name: str, message_hash: str) -> Htt
         "reply_href": reply_mailto(mlist.address, message.message_id, message.subject),
         "present": Presenter.for_list(mlist),
     }
-    return render(request, "listhaven/message.html", context)
+    # A purged message's links are Gone (410); a hidden one's page says it was removed.
+    return render(request, "listhaven/message.html", context, status=410 if message.is_purged else 200)
 
 
 def _candidates(raw: str) -> list[str]:
