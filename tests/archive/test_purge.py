@@ -112,3 +112,35 @@ def test_purged_links_answer_gone_and_a_hidden_messages_raw_is_kept_for_owners(c
     raw = client.get(f"/cases/message/{one.public_id}/raw")
     assert raw.status_code == 200 and b"First." in raw.content and "private" in raw["Cache-Control"]
     assert client.get(f"/cases/message/{two.public_id}/raw").status_code == 410
+
+
+def test_an_owner_hides_and_purges_from_the_manage_pages_with_csrf(db, django_user_model):
+    from django.test import Client
+
+    from listhaven.archive.models import Message
+    from listhaven.lists.directory import create_list
+    from listhaven.lists.models import Member
+    from tests.web.conftest import make_message, store
+
+    mlist = create_list("cases@lists.example.org")
+    store(mlist, [make_message("one@example.org", body="First.\n")])
+    one = Message.objects.get(message_id="one@example.org")
+    url = f"/manage/cases/message/{one.public_id}/remove/"
+    member = django_user_model.objects.create_user("m@example.org", email="m@example.org")
+    Member.objects.create(mailing_list=mlist, address="m@example.org", role="member")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    assert client.post(url, {"reason": "x"}).status_code == 403  # no CSRF token, and no right either
+    owner = django_user_model.objects.create_user("o@example.org", email="o@example.org")
+    Member.objects.create(mailing_list=mlist, address="o@example.org", role="owner")
+    client.force_login(owner)
+    assert client.post(url, {"reason": "x"}).status_code == 403  # no CSRF token
+    page = client.get(url)
+    token = page.cookies["csrftoken"].value
+    done = client.post(url, {"reason": "off topic", "csrfmiddlewaretoken": token})
+    assert done.status_code == 302
+    one.refresh_from_db()
+    assert one.is_hidden and not one.is_purged and one.redaction_reason == "off topic" and one.redacted_by == "o@example.org"
+    client.post(url, {"purge": "1", "csrfmiddlewaretoken": token})
+    one.refresh_from_db()
+    assert one.is_purged and Client().get(f"/cases/message/{one.public_id}/").status_code == 410

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from listhaven.web.manage import bans, held, list_settings, members, site
+from listhaven.web.manage import bans, held, list_settings, members, removal, site
 
 urlpatterns = [
     path("", site.dashboard, name="manage"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<list:list_name>/members/<int:member_id>/", members.member, name="manage-member"),
     path("<list:list_name>/settings/", list_settings.list_settings, name="manage-settings"),
     path("<list:list_name>/history/", list_settings.history, name="manage-history"),
+    path("<list:list_name>/message/<pid:message_hash>/remove/", removal.remove_message, name="manage-remove-message"),
 ]
