@@ -29,6 +29,7 @@ NEEDS = {
     "manage-member": "administer",
     "manage-settings": "administer",
     "manage-history": "administer",
+    "manage-remove-message": "administer",
     "outbox": "site",
     "outbox-message": "site",
     "outbox-raw": "site",
@@ -75,9 +76,20 @@ def test_every_manage_url_declares_its_need(route, name, view):
     assert getattr(view, "manage_need", None) == NEEDS[name], f"/{route}: the view is not guarded as {NEEDS[name]!r}"
 
 
+def _a_message(mlist) -> str:
+    """The public id of a message of the list, stored on first use."""
+    from listhaven.archive.models import Message
+    from tests.web.conftest import make_message, store
+
+    if not Message.objects.filter(mailing_list=mlist).exists():
+        store(mlist, [make_message(f"one@{mlist.name}.example.org", to=mlist.address)])
+    return Message.objects.filter(mailing_list=mlist).values_list("public_id", flat=True).first()
+
+
 def concrete(route: str, list_name: str, data) -> str:
     values = {"list_name": list_name, "held_id": data["held"][list_name], "key": data["outbox_key"],
-              "member_id": data[list_name].members.get(address="member@example.org").pk}  # fmt: skip
+              "member_id": data[list_name].members.get(address="member@example.org").pk,
+              "message_hash": _a_message(data[list_name])}  # fmt: skip
 
     def fill(match):
         name = match.group(2)
