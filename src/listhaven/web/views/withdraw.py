@@ -4,13 +4,14 @@ nothing; POST withdraws (recorded as discarded by the poster)."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.held_tokens import WITHDRAW, held_for_token
 from listhaven.lists.models import MailingList
 from listhaven.lists.moderation import HeldNotFound, moderate
+from listhaven.web.access import can_read, not_found
 
 
 @require_http_methods(["GET", "POST"])
@@ -19,6 +20,8 @@ def withdraw(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
     held = held_for_token(mlist, token, WITHDRAW)
     context = {"mlist": mlist, "held": held, "done": False}
     if held is None:
+        if not can_read(request, mlist):
+            raise not_found(list_name)  # without a valid token, a private list stays unseen
         return render(request, "listhaven/withdraw.html", context, status=404)
     if request.method == "POST":
         try:
@@ -33,5 +36,5 @@ def _list(list_name: str) -> MailingList:
     # Not can_read: the poster of a private list's held post is usually no member; the token decides.
     mlist = MailingList.objects.filter(name=list_name).first()
     if mlist is None:
-        raise Http404("No such list.")
+        raise not_found(list_name)
     return mlist
