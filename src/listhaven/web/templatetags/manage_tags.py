@@ -24,6 +24,14 @@ def held_badge(context: Any, mlist: MailingList | None) -> str:
                        count) if count else ""  # fmt: skip
 
 
+@register.simple_tag
+def held_tab_count(mlist: MailingList) -> str:
+    """` (3)` inside the Held posts tab (plain text: the tab is already the link; the header's badge,
+    a link of its own, nested inside it made two links)."""
+    count = HeldMessage.objects.filter(mailing_list=mlist).count()
+    return f" ({count})" if count else ""
+
+
 @register.filter
 def may_administer(request: Any, mlist: MailingList) -> bool:
     return access.can_administer(request, mlist)

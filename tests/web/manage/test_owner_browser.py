@@ -1,0 +1,151 @@
+"""An owner, a moderator and a member in Chromium (Playwright) against `listhaven run` (web, LMTP and a
+worker) with its outbox. Each signs in with the link mailed to them. The owner changes the subject tag
+and footer (the next post's copy shows both), approves a held post (its copy reaches the outbox), bans an
+address (its next post is neither held nor sent), mass-subscribes 1,000 addresses and finds one of them;
+the moderator decides held posts but is kept out of the settings; a member is kept out of /manage/."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.web.conftest import LISTHAVEN, _free_port, _wait_until_up
+from tests.web.test_members_browser import Site, body, browser  # noqa: F401  (browser: the fixture)
+
+pytestmark = pytest.mark.browser
+
+LIST = "garden@lists.example.org"
+OWNER, MODERATOR, MEMBER = "olive@example.org", "mo@example.org", "ann@example.org"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if not LISTHAVEN.exists():
+        pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
+    data = tmp_path_factory.mktemp("owners-site")
+    port, lmtp_port = _free_port(), _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("LISTHAVEN_SMTP_HOST", None)
+    setup = (["migrate"], ["list", "create", LIST], ["members", "add", "garden", OWNER, "--role", "owner"],
+             ["members", "add", "garden", MODERATOR, "--role", "moderator"], ["members", "add", "garden", MEMBER])  # fmt: skip
+    for argv in setup:
+        subprocess.run([str(LISTHAVEN), *argv], env=env, check=True, capture_output=True, timeout=120)
+    log = (data / "run.log").open("wb")
+    server = subprocess.Popen([str(LISTHAVEN), "run", "--port", str(port), "--lmtp-port", str(lmtp_port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        _wait_until_up(url, server)
+        yield Site(url, lmtp_port, data)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def signed_in(site: Site, browser, address: str):  # noqa: F811
+    """A new browser context signed in as `address` through the link mailed to it."""
+    context = browser.new_context(base_url=site.url)
+    page = context.new_page()
+    page.goto("/accounts/link/")
+    page.fill("input[name=email]", address)
+    page.click("button:has-text('Mail me a link')")
+    link = re.search(r"https?://\S+/accounts/link/\S+/", body(site.mail_to(address, "^Sign in to")))
+    assert link, "no sign-in link in the mail"
+    page.goto(link.group(0))
+    page.click("button:has-text('Sign in')")
+    return context, page
+
+
+def post(site: Site, sender: str, subject: str) -> None:
+    raw = (f"From: <{sender}>\r\nTo: {LIST}\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@example>\r\n"
+           f"Date: Mon, 30 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain\r\n\r\nHello, garden.\r\n").encode()  # fmt: skip
+    assert site.lmtp(sender, LIST, raw) == 250
+
+
+def status(page) -> str:
+    return page.locator("[role=status]").inner_text()
+
+
+def test_owner_runs_the_list_from_the_browser(site, browser):  # noqa: F811
+    context, page = signed_in(site, browser, OWNER)
+    assert page.url.endswith("/manage/")
+    page.click("a:has-text('Garden')")
+    page.click("nav.manage-nav a:has-text('Settings')")
+    page.fill("#id_subject_tag", "[Green]")
+    page.fill("#id_footer", "Tended by the garden club.")
+    page.click("button:has-text('Save the settings')")
+    assert "Settings saved" in status(page)
+    assert page.input_value("#id_subject_tag") == "[Green]"
+
+    post(site, MEMBER, "Tomatoes")
+    copy = site.mail_to(MEMBER, r"^\[Green\] Tomatoes$")
+    assert "Tended by the garden club." in body(copy)
+
+    post(site, "visitor@example.net", "Question from outside")  # a non-member: held
+    page.goto("/manage/garden/held/")
+    assert page.locator("nav.manage-nav .tabs a[href$='/held/']").count() == 1
+    page.click("a:has-text('Question from outside')")
+    assert "not a member" in page.locator(".reason").inner_text()
+    page.check("input[name=action][value=accept]")
+    page.click("button:has-text('Decide')")
+    assert "Approve" in status(page)
+    assert "No post waits" in page.locator("main").inner_text()
+    site.mail_to(MEMBER, r"^\[Green\] Question from outside$")
+
+    page.click("nav.manage-nav a:has-text('Bans')")
+    page.fill("#pattern", "spammer@example.net")
+    page.fill("#ban-reason", "sells things")
+    page.click("button:has-text('Ban')")
+    assert "Banned" in status(page)
+    assert "spammer@example.net" in page.locator("table").inner_text()
+    post(site, "spammer@example.net", "Buy now")  # without the ban: held like the visitor's
+    page.goto("/manage/garden/held/")
+    assert "Buy now" not in page.locator("main").inner_text()
+
+    page.click("nav.manage-nav a:has-text('Members')")
+    addresses = "\n".join(f"Gardener {n} <gardener{n:04d}@example.com>" for n in range(1000))
+    page.fill("#add-addresses", addresses)
+    page.click("button:has-text('Add')")
+    assert "1000 added, 0 already there, 0 not valid" in status(page)
+    page.fill("#mq", "gardener0421@")
+    page.click("button:has-text('Find')")
+    rows = page.locator("table.members tbody tr")
+    assert rows.count() == 1
+    assert "gardener0421@example.com" in rows.inner_text() and "Gardener 421" in rows.inner_text()
+    page.fill("#mq", "")
+    page.click("button:has-text('Find')")
+    assert "1003 found" in page.locator("h1").inner_text()  # the thousand, the member, moderator and owner
+    context.close()
+
+
+def test_a_moderator_decides_posts_but_not_the_settings(site, browser):  # noqa: F811
+    post(site, "stranger@example.net", "Held for the moderator")
+    context, page = signed_in(site, browser, MODERATOR)
+    page.goto("/manage/garden/")
+    assert "held" in page.locator("header").inner_text()  # the count beside the list's name
+    tabs = page.locator("nav.manage-nav .tabs").inner_text()
+    assert "Held posts" in tabs and "Settings" not in tabs and "Members" not in tabs
+    assert page.goto("/manage/garden/settings/").status == 403
+    assert page.goto("/manage/garden/members/").status == 403
+    page.goto("/manage/garden/held/")
+    page.click("a:has-text('Held for the moderator')")
+    page.check("input[name=action][value=discard]")
+    page.click("button:has-text('Decide')")
+    assert "Discard" in status(page)
+    context.close()
+
+
+def test_a_member_is_kept_out_of_manage(site, browser):  # noqa: F811
+    context, page = signed_in(site, browser, MEMBER)
+    assert page.goto("/manage/").status == 403
+    assert page.goto("/manage/garden/held/").status == 403
+    assert page.goto("/manage/garden/settings/").status == 403
+    context.close()
