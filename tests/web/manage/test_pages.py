@@ -157,6 +157,15 @@ def test_site_admin_creates_and_removes_lists(client_as, lists_with_roles):
     assert not MailingList.objects.filter(pk=herbs.pk).exists()
 
 
+def test_the_new_list_page_shows_its_form_and_its_errors(client_as, lists_with_roles):
+    client = client_as("site_admin")
+    page = client.get("/manage/lists/new/")
+    assert page.status_code == 200 and 'name="address"' in page.content.decode()
+    taken = client.post("/manage/lists/new/", {"address": "garden@lists.example.org"})
+    assert taken.status_code == 400 and 'class="error"' in taken.content.decode()
+    assert MailingList.objects.filter(address="garden@lists.example.org").count() == 1
+
+
 def test_removing_a_list_can_keep_its_archive(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     client_as("site_admin").post("/manage/garden/remove/", {"confirm": garden.address, "archive": "keep"})

@@ -12,7 +12,7 @@ from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from listhaven.archive.models import Quarantine
 from listhaven.lists.directory import create_list
@@ -57,10 +57,11 @@ def attention() -> list[dict[str, object]]:
 
 
 @manage("site")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def new_list(request: HttpRequest) -> HttpResponse:
-    form = CreateListForm(request.POST)
-    if form.is_valid():
+    """GET: the form alone (the dashboard shows it too); POST: the list created, or the form with its errors."""
+    form = CreateListForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             mlist = create_list(data["address"], display_name=data["display_name"], private=data["private"])
@@ -71,10 +72,7 @@ def new_list(request: HttpRequest) -> HttpResponse:
                 add_member(mlist, data["owner"], role=Role.OWNER)
             messages.success(request, f"List {mlist.address} created.")
             return redirect("manage-list", list_name=mlist.name)
-    mlists = access.managed_lists(request).annotate(held=Count("held_messages"), oldest=Min("held_messages__held_at"))
-    context = {"mlists": mlists, "site_admin": True, "form": form, "attention": attention(),
-               "quarantined": Quarantine.objects.count()}  # fmt: skip
-    return render(request, T + "dashboard.html", context, status=400)
+    return render(request, T + "new_list.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @manage("site")
