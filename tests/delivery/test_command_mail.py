@@ -144,3 +144,24 @@ def test_stored_but_unprocessed_mail_is_processed_once_later(mlist):
     row.refresh_from_db()
     assert row.processed and row.note.startswith("answered")
     assert sum(m["Subject"].startswith("confirm ") for _, m in answers()) == 1
+
+
+def test_an_owner_approves_or_refuses_a_request_by_replying(client, mlist):
+    add_member(mlist, "owner@example.com", role="owner")
+    mlist.subscribe_policy = "moderate"
+    mlist.save(update_fields=["subscribe_policy"])
+    for joiner in ("bob@example.net", "eve@example.net", "mallory@example.net"):
+        send(client, "garden-join@lists.example.org", mail("garden-join@lists.example.org", "join", sender=joiner), sender=joiner)
+    asks = [m for r, m in answers() if r == ["owner@example.com"] and m["Subject"].startswith("confirm ")]
+    token_of = {re.search(r"(\S+@example\.net) asks", body_of(m)).group(1): token_in(m) for m in asks}
+    assert set(token_of) == {"bob@example.net", "eve@example.net", "mallory@example.net"}
+    owner = "owner@example.com"
+    for joiner, subject in (("bob@example.net", "Re: confirm {t}"), ("eve@example.net", "Re: confirm {t} reject"),
+                            ("mallory@example.net", "Re: confirm {t} discard")):  # fmt: skip
+        to = f"garden-confirm+{token_of[joiner]}@lists.example.org"
+        send(client, to, mail(to, subject.format(t=token_of[joiner]), "> asks to join\r\n", sender=owner), sender=owner)
+    assert find_member(mlist, "bob@example.net") is not None
+    assert find_member(mlist, "eve@example.net") is None and find_member(mlist, "mallory@example.net") is None
+    refused = [m for r, m in answers() if r == ["eve@example.net"] and "refused" in m["Subject"]]
+    assert len(refused) == 1
+    assert not [m for r, m in answers() if r == ["mallory@example.net"] and "refused" in m["Subject"]]

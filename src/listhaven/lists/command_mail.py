@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.message
 import logging
+import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +35,7 @@ from listhaven.lists.subscriptions import (
     Status,
     confirm,
     find_pending,
+    refuse,
     request_subscription,
     request_unsubscription,
 )  # fmt: skip
@@ -45,6 +47,7 @@ from listhaven.mail.commands import (
     confirm_token_from_subject,
     parse_commands,
 )  # fmt: skip
+from listhaven.mail.subjects import decode_subject
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,9 @@ def _act(mlist: MailingList, role: str, recipient: str, msg: email.message.Messa
     token = token or confirm_token_from_subject(str(msg.get("Subject", "")))
     if token is not None:
         decided = decide_by_reply(mlist, token, msg)  # a reply to a held-post notice
-        return [(f"confirm {token}", decided if decided is not None else _confirm(mlist, token))], False
+        if decided is None:
+            decided = _confirm(mlist, token, refusal=_refusal(str(msg.get("Subject", "")), token))
+        return [(f"confirm {token}", decided)], False
     report = parse_commands(msg, max_commands=mlist.max_commands)
     results = [(command.line, _command(mlist, command, sender)) for command in report.commands]
     results += [(rejected.line, rejected.reason) for rejected in report.rejected]
@@ -136,10 +141,23 @@ def _command(mlist: MailingList, command: Command, sender: str) -> str:
     return "the help text follows"
 
 
-def _confirm(mlist: MailingList, token: str) -> str:
+def _refusal(subject: str, token: str) -> str:
+    """What an owner's reply to an approval request says after the token in its subject (the whole
+    subject when the token is not in it): "reject"/"refuse" (the address is told) or "discard" (it is
+    not); "" approves."""
+    text = decode_subject(subject).lower()
+    after = text.split(token.lower(), 1)[1] if token.lower() in text else text
+    found = re.search(r"\b(reject|refuse|discard)\b", after)
+    return found.group(1) if found else ""
+
+
+def _confirm(mlist: MailingList, token: str, refusal: str = "") -> str:
     pending = find_pending(token, purposes=ADDRESS_PURPOSES | OWNER_PURPOSES, mlist=mlist)
     if pending is None:
         return "that token is not valid here: expired, already used, or for another list"
+    if refusal and pending.purpose in OWNER_PURPOSES:
+        refused = refuse(pending, notify=refusal != "discard")
+        return f"the request of {refused.address}: {refusal}ed" if refused.status == Status.REFUSED else refused.detail
     outcome = confirm(pending)
     return {Status.SUBSCRIBED: f"{outcome.address} is subscribed", Status.UNSUBSCRIBED: f"{outcome.address} has left",
             Status.APPROVAL_ASKED: "confirmed; an owner of the list decides now"}.get(

@@ -175,10 +175,19 @@ register_notice(
     "approve_request", "confirm {token}",
     "{address} asks to {action} the {list_title} mailing list ({list_address}).\n\n"
     "To approve, open this page and press its button:\n\n    {confirm_url}\n\n"
-    "or reply to this message, keeping its subject. To refuse, do nothing;\n"
-    "the request expires in {expires_days} days.\n",
+    "or reply to this message, keeping its subject. To refuse, reply with the word\n"
+    "reject after the token in the subject (the address is told), or do nothing:\n"
+    "the request expires in {expires_days} days. All waiting requests: {requests_url}\n",
     "to the owners, when a subscription or departure needs their approval",
-    ("address", "action", "token", "confirm_url", "confirm_address", "expires_days"),
+    ("address", "action", "token", "confirm_url", "confirm_address", "expires_days", "requests_url"),
+)
+register_notice(
+    "request_refused", "{list_title}: your request to {action} was refused",
+    "Your request to {action} the {list_title} mailing list ({list_address}) with the address\n"
+    "{address} was refused by the list's owners: {reason}\n\n"
+    "The owners can be reached at {owner_address}.\n",
+    "to an address whose request to join or leave an owner refused",
+    ("address", "action", "reason"),
 )
 register_notice(
     "welcome", "Welcome to {list_title}",

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
@@ -59,6 +59,7 @@ class Status(enum.StrEnum):
     INVALID = "not a valid address"
     INVITED = "invited"
     LINK_SENT = "options link sent"
+    REFUSED = "refused by an owner"
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,11 @@ def _ask(mlist: MailingList, purpose: str, address: str, payload: dict[str, Any]
     values = _confirm_values(mlist, token)
     if purpose in OWNER_PURPOSES:
         action = "join" if purpose == "approve_subscribe" else "leave"
+        from listhaven.site.public_urls import site_url
+
         send_notice(mlist, "approve_request", owners(mlist), reply_to=str(values["confirm_address"]),
-                    address=address, action=action, **values)  # fmt: skip
+                    address=address, action=action, requests_url=site_url(f"/manage/{mlist.name}/requests/"),
+                    **values)  # fmt: skip
         return Status.APPROVAL_ASKED
     name = {"subscribe": "confirm_subscribe", "unsubscribe": "confirm_unsubscribe", "invite": "invitation"}[purpose]
     send_notice(mlist, name, address, reply_to=str(values["confirm_address"]), address=address, **values)
@@ -253,6 +257,39 @@ def confirm(pending: Pending) -> Outcome:
             leave(mlist, pending.address, origin=str(payload.get("origin", "confirmed")))
             return Outcome(Status.UNSUBSCRIBED, pending.address)
     return Outcome(Status.INVALID, pending.address, f"a {pending.purpose} token is not confirmed here")
+
+
+# --- owners' approvals -----------------------------------------------------------------------
+
+
+def waiting_approval(mlist: MailingList) -> QuerySet[Pending]:
+    """Requests to join or leave `mlist` that wait for an owner (unused, unexpired), oldest first."""
+    rows = Pending.objects.filter(mailing_list=mlist, purpose__in=OWNER_PURPOSES, used_at__isnull=True,
+                                  expires_at__gt=timezone.now())  # fmt: skip
+    return rows.order_by("created_at", "id")
+
+
+def approval_request(mlist: MailingList, pk: int) -> Pending | None:
+    """The waiting request `pk` of `mlist` (for the owners' page, which names rows by id: the token
+    itself went only to the owners' mailboxes)."""
+    return waiting_approval(mlist).filter(pk=pk).select_related("mailing_list").first()
+
+
+def refuse(pending: Pending, reason: str = "", *, notify: bool = True) -> Outcome:
+    """An owner refuses a request to join or leave: the request is spent and, unless `notify` is
+    False (Mailman's "discard"), the address is told, with the owner's reason when given. Exactly
+    once, as `confirm`."""
+    if pending.purpose not in OWNER_PURPOSES:
+        return Outcome(Status.INVALID, pending.address, f"a {pending.purpose} token is not refused here")
+    mlist = pending.mailing_list
+    with transaction.atomic():
+        if not use_pending(pending):
+            return Outcome(Status.INVALID, pending.address, "this request was already decided")
+        action = "join" if pending.purpose == "approve_subscribe" else "leave"
+        if notify:
+            send_notice(mlist, "request_refused", pending.address, address=pending.address, action=action,
+                        reason=reason.strip() or "no reason was given")  # fmt: skip
+    return Outcome(Status.REFUSED, pending.address)
 
 
 def _join(mlist: MailingList, address: str, payload: dict[str, Any]) -> Member:

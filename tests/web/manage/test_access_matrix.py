@@ -26,6 +26,7 @@ NEEDS = {
     "manage-members-add": "administer",
     "manage-members-remove": "administer",
     "manage-members-csv": "administer",
+    "manage-requests": "administer",
     "manage-member": "administer",
     "manage-settings": "administer",
     "manage-history": "administer",

@@ -32,6 +32,15 @@ def held_tab_count(mlist: MailingList) -> str:
     return f" ({count})" if count else ""
 
 
+@register.simple_tag
+def requests_tab_count(mlist: MailingList) -> str:
+    """` (2)` inside the Requests tab: subscriptions and departures waiting for an owner."""
+    from listhaven.lists.subscriptions import waiting_approval
+
+    count = waiting_approval(mlist).count()
+    return f" ({count})" if count else ""
+
+
 @register.filter
 def may_administer(request: Any, mlist: MailingList) -> bool:
     return access.can_administer(request, mlist)
