@@ -67,8 +67,8 @@ def test_help_and_a_query_command_import_only_what_they_need() -> None:
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "listhaven", "--help"], capture_output=True, text=True, check=True)
-    for name in COMMANDS:
-        assert f"    {name} " in out.stdout
+    for name in COMMANDS:  # a long name has its help on the next line
+        assert f"    {name} " in out.stdout or f"    {name}\n" in out.stdout, name
 
 
 def test_schema_check_answers_from_the_migration_table(tmp_path: Path) -> None:

@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "moderate": ("listhaven.lists.commands", "decide a held post: accept, reject, discard or defer"),
     "import-list": ("listhaven.lists.moving.commands",
                     "move a list from Mailman 2.1 (import-list mailman2 --config config.pck) or Mailman 3 (import-list mailman3)"),
+    "erase-address": ("listhaven.lists.erasure_commands",
+                      "erase a person's address from the lists, the queue, the outbox and their account (GDPR erasure)"),
     "digests": ("listhaven.lists.upkeep_commands", "send the digest issues that are due (digests send [LIST...])"),
     "bounces": ("listhaven.lists.upkeep_commands", "a list's members with a bounce score, and those bounces disabled"),
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),

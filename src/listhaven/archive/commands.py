@@ -253,18 +253,27 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_redact(args: argparse.Namespace) -> int:
     from listhaven.archive.models import Message
-    from listhaven.archive.redaction import purge, redact
+    from listhaven.archive.redaction import redact
+    from listhaven.delivery.outbox import remove_copies
+    from listhaven.lists.erasure import purge_message
 
     mlist = _find(args.list)
     message = Message.objects.filter(mailing_list=mlist, public_id=args.hash.strip()).first()
     if message is None:
         raise CommandError(f"no message {args.hash!r} in {mlist.address}")
-    done = (purge if args.purge else redact)(message, args.reason, by="cli")
+    if args.purge:  # the list server's copies and the outbox's too (lists/erasure.py)
+        purged = purge_message(message, args.reason, by="cli")
+        purged.counts["outbox copies"] = remove_copies(message_id=message.message_id)
+        changed, counts = purged.changed, purged.counts
+    else:
+        changed, counts = redact(message, args.reason, by="cli").changed, {}
     if args.json:
         _print_json({"list": mlist.address, "message": message.public_id, "redacted": True,
-                     "purged": done.message.is_purged, "changed": done.changed})  # fmt: skip
-    elif done.changed:
+                     "purged": args.purge, "changed": changed, "copies": counts})  # fmt: skip
+    elif changed:
         print(f"{mlist.address}: message {message.public_id} {'purged' if args.purge else 'removed'}")
+        for what, count in counts.items():
+            print(f"  {what} deleted: {count}")
     else:
         print(f"{mlist.address}: message {message.public_id} was already removed")
     return 0

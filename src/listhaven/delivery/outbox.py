@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from pathlib import Path
 
 from django.conf import settings
+
+from listhaven.mail.ids import normalise_message_id
 
 KEEP_DAYS = 30
 
@@ -58,5 +62,28 @@ def trim_outbox() -> int:
     for entry in entries():
         if entry.written < cutoff:
             (outbox_dir() / "new" / entry.key).unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+_PEOPLE = ("Delivered-To", "From", "Sender", "Reply-To", "To", "Cc")
+
+
+def remove_copies(*, message_id: str = "", address: str = "", directory: Path | None = None) -> int:
+    """Deletes the outbox's copies of a purged message (its Message-ID, normalised) or every copy
+    sent to or from an erased address; returns how many. Parses only each file's header."""
+    wanted = address.lower()
+    folder = (directory or outbox_dir()) / "new"
+    removed = 0
+    for entry in entries(directory):
+        path = folder / entry.key
+        with open(path, "rb") as handle:
+            headers = BytesHeaderParser().parse(handle)
+        fields = [str(value) for name in _PEOPLE for value in headers.get_all(name, [])]
+        people = {found.lower() for _, found in getaddresses(fields)}
+        if (message_id and normalise_message_id(str(headers.get("Message-ID", ""))) == message_id) or (
+            wanted and wanted in people
+        ):
+            path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from listhaven.archive.models import Message
-from listhaven.archive.redaction import purge, redact
+from listhaven.archive.redaction import redact
+from listhaven.delivery.outbox import remove_copies
+from listhaven.lists.erasure import purge_message
 from listhaven.lists.models import MailingList
 from listhaven.web.manage.guard import manage
 
@@ -21,9 +23,12 @@ def remove_message(request: HttpRequest, mlist: MailingList, message_hash: str) 
     if message is None:
         raise Http404("No such message in this list.")
     if request.method == "POST":
-        how = purge if request.POST.get("purge") else redact
-        done = how(message, request.POST.get("reason", "")[:2000], by=request.user.get_username())
-        verb = "purged" if how is purge else "hidden"
-        messages.success(request, f"Message {verb}." if done.changed else "The message was already removed.")
+        reason, by = request.POST.get("reason", "")[:2000], request.user.get_username()
+        if request.POST.get("purge"):  # with the list server's copies and the outbox's
+            changed, verb = purge_message(message, reason, by=by).changed, "purged"
+            remove_copies(message_id=message.message_id)
+        else:
+            changed, verb = redact(message, reason, by=by).changed, "hidden"
+        messages.success(request, f"Message {verb}." if changed else "The message was already removed.")
         return redirect("message", list_name=mlist.name, message_hash=message.public_id)
     return render(request, "listhaven/manage/remove_message.html", {"mlist": mlist, "message": message})

@@ -14,7 +14,7 @@ from listhaven.lists.moderation import HeldNotFound, moderate
 from listhaven.web.access import can_read, not_found
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
     mlist = _list(list_name)
     held = held_for_token(mlist, token, WITHDRAW)
