@@ -33,22 +33,39 @@ def test_referenced_ids_in_order_and_bare_single() -> None:
     assert referenced_ids("not an id") == []
 
 
+DOMAIN = "ids.example.invalid"
+
+
 def test_derived_ids_are_stable_and_distinct() -> None:
-    first = derived_message_id(b"From: a@b\n\nbody")
-    assert first == derived_message_id(b"From: a@b\n\nbody")
-    assert first != derived_message_id(b"From: a@b\n\nother body")
-    assert is_derived_message_id(first)
-    assert not is_derived_message_id("a@b")
+    first = derived_message_id(b"From: a@b\n\nbody", DOMAIN)
+    assert first == derived_message_id(b"From: a@b\n\nbody", DOMAIN)
+    assert first != derived_message_id(b"From: a@b\n\nother body", DOMAIN)
+    assert is_derived_message_id(first, DOMAIN)
+    assert not is_derived_message_id("a@b", DOMAIN)
 
 
-def test_derived_ids_keep_the_domain_archives_already_hold():
-    # Stored archives hold ids with this domain; a new one would make re-imports store id-less messages twice.
-    assert derived_message_id(b"From: a@b\n\nbody").endswith("@synthetic.listhaven.invalid")
+def test_derived_ids_are_made_in_the_domain_given():
+    # The store chooses the domain (the archive records it); the same bytes in two domains are two ids.
+    raw = b"From: a@b\n\nbody"
+    assert derived_message_id(raw, DOMAIN).endswith("@" + DOMAIN)
+    assert derived_message_id(raw, "other.invalid") == derived_message_id(raw, DOMAIN).replace(DOMAIN, "other.invalid")
+
+
+def test_parse_derives_in_the_domain_given_and_the_neutral_one_by_default():
+    from listhaven.mail.message import SourceMessage
+    from listhaven.mail.parse import DEFAULT_LIMITS, parse_message
+
+    source = SourceMessage(b"From: a@example.org\nSubject: no id\n\nbody\n", "t#1")
+    given = parse_message(source, DEFAULT_LIMITS, DOMAIN)
+    assert given.message_id_derived and given.message_id.endswith("@" + DOMAIN)
+    assert parse_message(source).message_id.endswith("@derived.listhaven.invalid")
+    with_id = SourceMessage(b"From: a@example.org\nMessage-ID: <m1@example.org>\n\nbody\n", "t#2")
+    assert parse_message(with_id, DEFAULT_LIMITS, DOMAIN).message_id == "m1@example.org"
 
 
 def test_derived_id_ignores_line_endings():
     from listhaven.mail.ids import derived_message_id
 
     lf = b"From: a@example.org\nSubject: x\n\nbody\n"
-    assert derived_message_id(lf) == derived_message_id(lf.replace(b"\n", b"\r\n"))
-    assert derived_message_id(lf) != derived_message_id(lf + b"more\n")
+    assert derived_message_id(lf, DOMAIN) == derived_message_id(lf.replace(b"\n", b"\r\n"), DOMAIN)
+    assert derived_message_id(lf, DOMAIN) != derived_message_id(lf + b"more\n", DOMAIN)

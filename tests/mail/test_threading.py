@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listhaven.mail.ids import (
+    DEFAULT_DERIVED_ID_DOMAIN,
     derived_message_id,
     normalise_message_id,
     referenced_ids,
@@ -241,7 +242,7 @@ def _ltp_items() -> list[ThreadItem]:
         headers = parser.parsebytes(b"\n".join(_WANTED.findall(block)) + b"\n")
         mid = normalise_message_id(
             str(headers.get("message-id") or "")
-        ) or derived_message_id(source.raw)
+        ) or derived_message_id(source.raw, DEFAULT_DERIVED_ID_DOMAIN)
         refs = referenced_ids(str(headers.get("references") or ""))
         refs += [
             r

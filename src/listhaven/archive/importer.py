@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from listhaven.archive.ingest import ImportOutcome, Parsed, Unparsed, store_batch
-from listhaven.archive.models import ImportRun
+from listhaven.archive.models import ImportRun, StoreIdentity
 from listhaven.mail.message import SourceMessage, UnparseableMessage
 from listhaven.mail.parse import ParseLimits, parse_message
 from listhaven.mail.sources import describe_source, open_source
@@ -58,10 +59,21 @@ def limits() -> ParseLimits:
     return ParseLimits(max_bytes=settings.MAX_MESSAGE_BYTES, max_parts=settings.MAX_MIME_PARTS)
 
 
-def parse_one(source: SourceMessage, parse_limits: ParseLimits | None = None) -> Parsed | Unparsed:
-    """Parses one message; never raises: what cannot be parsed carries its reason to quarantine."""
+def id_domain() -> str:
+    """The domain of the ids this store derives for messages without a Message-ID (see StoreIdentity)."""
+    return StoreIdentity.current_derived_id_domain()
+
+
+def parse_one(
+    source: SourceMessage, parse_limits: ParseLimits | None = None, derived_id_domain: str | None = None
+) -> Parsed | Unparsed:
+    """Parses one message; never raises: what cannot be parsed carries its reason to quarantine.
+
+    Callers parsing many messages pass `derived_id_domain` (asked once of `id_domain()`); without it, this asks
+    the database (so not in a parser process)."""
     try:
-        return Parsed.prepare(source, parse_message(source, parse_limits or limits()))
+        domain = derived_id_domain or id_domain()
+        return Parsed.prepare(source, parse_message(source, parse_limits or limits(), domain))
     except UnparseableMessage as exc:
         return Unparsed(source, exc.reason)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message: quarantine it with the cause
@@ -119,10 +131,11 @@ def _start_or_resume(mlist: MailingList, path: str) -> tuple[ImportRun, int]:
 
 def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iterator[Parsed | Unparsed]:
     workers = _worker_count(workers)
+    domain = id_domain()
     if workers == 0:
         parse_limits = limits()
         for source in sources:
-            yield parse_one(source, parse_limits)
+            yield parse_one(source, parse_limits, domain)
         return
     # Forked workers must not share the parent's database connection.
     close_old_connections()
@@ -143,7 +156,7 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
             yield source
 
     pool = context.Pool(workers, initializer=_worker_init)
-    results = pool.imap(_parse_in_worker, throttled(), chunksize=16)
+    results = pool.imap(partial(_parse_in_worker, domain), throttled(), chunksize=16)
     try:
         for parsed in results:
             in_flight.release()
@@ -160,10 +173,10 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
         pool.join()
 
 
-def _parse_in_worker(source: SourceMessage) -> Parsed | Unparsed:
+def _parse_in_worker(domain: str, source: SourceMessage) -> Parsed | Unparsed:
     """parse_one, minus what the writing process does not need back: a parsed message's raw
     bytes travel only compressed (the bytes of a failure stay, for the quarantine)."""
-    parsed = parse_one(source)
+    parsed = parse_one(source, derived_id_domain=domain)
     if isinstance(parsed, Unparsed):
         return parsed
     return replace(parsed, source=replace(source, raw=b""))

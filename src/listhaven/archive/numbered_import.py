@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from listhaven.archive.importer import parse_one
+from listhaven.archive.importer import id_domain, parse_one
 from listhaven.archive.ingest import Parsed, Unparsed, store_batch
 from listhaven.archive.models import Message
 from listhaven.mail.sources import open_source
@@ -44,7 +44,8 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
     numbering = _Numbering(mlist.next_archive_number, known or {})
     batch: list[Parsed | Unparsed] = []
     numbers: list[int] = []
-    for item in (parse_one(source) for source in open_source(path)):
+    domain = id_domain()
+    for item in (parse_one(source, None, domain) for source in open_source(path)):
         summary.read += 1
         number = numbering.next_for(item.message.message_id if isinstance(item, Parsed) else None)
         batch.append(item)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 
 from listhaven.archive.compression import decompress
-from listhaven.archive.importer import parse_one
+from listhaven.archive.importer import id_domain, parse_one
 from listhaven.archive.ingest import Parsed, subject_window
 from listhaven.archive.models import Attachment, Message, Thread, ThreadAlias, ThreadRef
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
@@ -51,6 +51,7 @@ def reindex_list(mlist: MailingList) -> ReindexCounts:
 def _reparse_and_reindex(mlist: MailingList, counts: ReindexCounts) -> None:
     backend = backend_for(connection)
     pks = list(Message.objects.filter(mailing_list=mlist).order_by("pk").values_list("pk", flat=True))
+    domain = id_domain()
     for start in range(0, len(pks), _CHUNK):
         chunk = list(
             Message.objects.with_hidden()
@@ -64,7 +65,7 @@ def _reparse_and_reindex(mlist: MailingList, counts: ReindexCounts) -> None:
         documents = []
         for message in chunk:
             counts.messages += 1
-            if not _reparse(message):
+            if not _reparse(message, domain):
                 counts.unparseable += 1
             if not message.hidden:
                 documents.append(document_for_message(message))
@@ -72,10 +73,10 @@ def _reparse_and_reindex(mlist: MailingList, counts: ReindexCounts) -> None:
             backend.index(cursor, documents)
 
 
-def _reparse(message: Message) -> bool:
+def _reparse(message: Message, domain: str) -> bool:
     """Refreshes the parsed fields from the raw bytes; False (fields kept) if they no longer parse."""
     raw = decompress(message.raw.data)
-    result = parse_one(SourceMessage(raw, f"message {message.pk}", message.raw.from_line or None))
+    result = parse_one(SourceMessage(raw, f"message {message.pk}", message.raw.from_line or None), None, domain)
     if not isinstance(result, Parsed):
         return False
     parsed = result.message

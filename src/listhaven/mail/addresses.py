@@ -64,7 +64,7 @@ def parse_address_list(value: str | None, limit: int = 200) -> tuple[Address, ..
 # A list's mail repeats itself: in a kernel list's 10,000 messages the 20,000 To/Cc values hold
 # 6,200 distinct values and 2,700 distinct mailboxes. Both functions are pure, their results
 # immutable; the caches are per process and bounded in entries and, for values, in size (a
-# hostile mbox of 16 KB To values must not fill memory): at most ~40 MB.
+# malicious mbox of 16 KB To values must not fill memory): at most ~40 MB.
 _CACHED_CHARS = 4096
 
 

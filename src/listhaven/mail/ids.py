@@ -14,9 +14,10 @@ import hashlib
 import re
 
 _ANGLE_ID = re.compile(r"<([^<>]*)>")
-# The domain of derived ids. Archives already hold ids (and public hashes, in links) made with it, and the
-# ingest finds duplicates by id: changing it would store every id-less message of a re-import twice.
-_DERIVED_ID_DOMAIN = "synthetic.listhaven.invalid"
+# The domain of derived ids when the caller names none. A store chooses its own and keeps it for life (the
+# archive records it): ids and the public hashes in links are made with it, and the ingest finds duplicates
+# by id, so a store that changed it would keep every id-less message of a re-import twice.
+DEFAULT_DERIVED_ID_DOMAIN = "derived.listhaven.invalid"
 
 
 def normalise_message_id(value: str | None) -> str | None:
@@ -56,12 +57,12 @@ def message_id_hash(message_id: str) -> str:
     return base64.b32encode(hashlib.sha1(normalised.encode("utf-8", "surrogateescape")).digest()).decode("ascii")
 
 
-def derived_message_id(raw: bytes) -> str:
-    """A stable id for a message that has none: the same bytes always give the same id, whatever
-    line endings carried them (LMTP and SMTP deliver CRLF, mbox files hold LF)."""
+def derived_message_id(raw: bytes, domain: str) -> str:
+    """A stable id in `domain` for a message that has none: the same bytes always give the same id,
+    whatever line endings carried them (LMTP and SMTP deliver CRLF, mbox files hold LF)."""
     digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()[:32]
-    return f"{digest}@{_DERIVED_ID_DOMAIN}"
+    return f"{digest}@{domain}"
 
 
-def is_derived_message_id(message_id: str) -> bool:
-    return message_id.endswith("@" + _DERIVED_ID_DOMAIN)
+def is_derived_message_id(message_id: str, domain: str) -> bool:
+    return message_id.endswith("@" + domain)

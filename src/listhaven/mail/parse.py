@@ -19,6 +19,7 @@ from listhaven.mail.body import Body, extract_body
 from listhaven.mail.dates import message_date
 from listhaven.mail.headers import HeaderBlock, header_text, split_message, unfold
 from listhaven.mail.ids import (
+    DEFAULT_DERIVED_ID_DOMAIN,
     derived_message_id,
     normalise_message_id,
     referenced_ids,
@@ -45,37 +46,42 @@ MAX_ID_CHARS = 995  # an RFC 5322 line; anything longer is not an id
 MAX_REFERENCES = 500
 
 
-def parse_message(source: SourceMessage, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedMessage:
-    """Parse one message. Raises only UnparseableMessage, with a reason fit for quarantine."""
+def parse_message(
+    source: SourceMessage, limits: ParseLimits = DEFAULT_LIMITS, id_domain: str = DEFAULT_DERIVED_ID_DOMAIN
+) -> ParsedMessage:
+    """Parse one message. Raises only UnparseableMessage, with a reason fit for quarantine.
+
+    A message without a usable Message-ID gets one derived from its bytes, in `id_domain` (the store's)."""
     raw = source.raw
     if not raw.strip():
         raise UnparseableMessage("empty message")
     if len(raw) > limits.max_bytes:
         raise UnparseableMessage(f"message of {len(raw)} bytes is over the limit of {limits.max_bytes} bytes")
     try:
-        return _parse(source, limits)
+        return _parse(source, limits, id_domain)
     except UnparseableMessage:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract: no other exception escapes
-        return _parse_as_text(source, limits, f"parser failure ({type(exc).__name__}): read as plain text")
+        return _parse_as_text(source, limits, id_domain, f"parser failure ({type(exc).__name__}): read as plain text")
 
 
-def _parse(source: SourceMessage, limits: ParseLimits) -> ParsedMessage:
+def _parse(source: SourceMessage, limits: ParseLimits, id_domain: str) -> ParsedMessage:
     headers, body, defects = split_message(source.raw)
     if not headers:
         raise UnparseableMessage("no header fields: not a mail message")
     leaves, mime_defects = mime_leaves(headers, body, limits)
     defects.extend(mime_defects)
-    return _record(source, headers, body, limits, extract_body(leaves), defects)
+    return _record(source, headers, body, limits, id_domain, extract_body(leaves), defects)
 
 
-def _parse_as_text(source: SourceMessage, limits: ParseLimits, reason: str) -> ParsedMessage:
+def _parse_as_text(source: SourceMessage, limits: ParseLimits, id_domain: str, reason: str) -> ParsedMessage:
     """Last resort after an unexpected failure: header fields as found, body as plain text."""
     try:
         headers, body, defects = split_message(source.raw)
         if not headers:
             raise UnparseableMessage("no header fields: not a mail message")
-        return _record(source, headers, body, limits, extract_body([_as_text_leaf(body)]), [*defects, reason])
+        leaves = [_as_text_leaf(body)]
+        return _record(source, headers, body, limits, id_domain, extract_body(leaves), [*defects, reason])
     except UnparseableMessage:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -87,9 +93,10 @@ def _as_text_leaf(body: bytes) -> Leaf:
 
 
 def _record(
-    source: SourceMessage, headers: HeaderBlock, body: bytes, limits: ParseLimits, parts: Body, defects: list[str]
+    source: SourceMessage, headers: HeaderBlock, body: bytes, limits: ParseLimits, id_domain: str, parts: Body,
+    defects: list[str],
 ) -> ParsedMessage:
-    message_id, derived = _message_id(headers, source.raw, defects)
+    message_id, derived = _message_id(headers, source.raw, id_domain, defects)
     in_reply_to, references = _ancestry(headers, message_id)
     cut = limits.max_header_chars
     sender, defect = parse_address_checked((headers.text("from") or "")[:cut] or None)
@@ -136,13 +143,13 @@ def _clean_id(value: str | None) -> str | None:
     return value if 0 < len(value) <= MAX_ID_CHARS else None
 
 
-def _message_id(headers: HeaderBlock, raw: bytes, defects: list[str]) -> tuple[str, bool]:
+def _message_id(headers: HeaderBlock, raw: bytes, id_domain: str, defects: list[str]) -> tuple[str, bool]:
     value = headers.text("message-id")
     message_id = _clean_id(normalise_message_id(value[:4 * MAX_ID_CHARS] if value else None))
     if message_id is not None:
         return message_id, False
     defects.append("no usable Message-ID: id derived from the bytes" if value else "no Message-ID: id derived from the bytes")
-    return derived_message_id(raw), True
+    return derived_message_id(raw, id_domain), True
 
 
 def _ancestry(headers: HeaderBlock, message_id: str) -> tuple[str | None, tuple[str, ...]]:

@@ -9,6 +9,7 @@ from listhaven.archive.models.message import (
     visible_through,
 )
 from listhaven.archive.models.quarantine import Quarantine
+from listhaven.archive.models.store_identity import StoreIdentity
 from listhaven.archive.models.thread import Thread, ThreadAlias, ThreadRef
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "MessageQuerySet",
     "Quarantine",
     "RawMessage",
+    "StoreIdentity",
     "Thread",
     "ThreadAlias",
     "ThreadRef",
