@@ -30,6 +30,8 @@ NEEDS = {
     "manage-member": "administer",
     "manage-settings": "administer",
     "manage-history": "administer",
+    "manage-notices": "administer",
+    "manage-notice": "administer",
     "manage-remove-message": "administer",
     "outbox": "site",
     "outbox-message": "site",
@@ -90,7 +92,7 @@ def _a_message(mlist) -> str:
 def concrete(route: str, list_name: str, data) -> str:
     values = {"list_name": list_name, "held_id": data["held"][list_name], "key": data["outbox_key"],
               "member_id": data[list_name].members.get(address="member@example.org").pk,
-              "message_hash": _a_message(data[list_name])}  # fmt: skip
+              "message_hash": _a_message(data[list_name]), "name": "welcome"}  # fmt: skip
 
     def fill(match):
         name = match.group(2)

@@ -12,12 +12,18 @@ from listhaven.lists.chain import CHAIN, RULE_NAMES
 from listhaven.lists.models import MailingList
 
 GROUPS: list[tuple[str, str, list[str]]] = [
-    ("identity", "Identity", ["display_name", "description", "subject_tag"]),
+    ("identity", "Identity", ["display_name", "description", "info", "subject_tag"]),
     ("posting", "Posting and moderation", ["emergency", "nonmember_action", "member_moderation_action",
                                            "max_message_kb", "max_recipients", "acceptable_aliases", "header_filters",
                                            "disabled_rules", "hold_days"]),
     ("decoration", "Decoration", ["footer", "reply_to", "reply_to_address", "dmarc_mitigation", "dmarc_always"]),
     ("delivery", "Delivery", ["personalised"]),
+    ("subscription", "Subscription", ["subscribe_policy", "unsubscribe_policy", "send_welcome", "send_goodbye",
+                                      "roster_visibility", "max_commands"]),
+    ("digests", "Digests", ["digest_size_kb", "digest_frequency", "digest_volume_frequency", "digest_header",
+                            "digest_footer"]),
+    ("bounces", "Bounces", ["bounce_threshold", "bounce_temporary", "bounce_stale_days", "bounce_warnings",
+                            "bounce_warning_days", "bounce_notify_owners"]),
     ("archive", "Archive", ["archive_policy", "obfuscate_addresses"]),
 ]  # fmt: skip
 FIELDS = [name for _, _, names in GROUPS for name in names]
@@ -35,6 +41,16 @@ EXTRA_HELP = {
     "disabled_rules": "one rule name a line, skipped by this list: " + ", ".join(r.name for r in CHAIN),
     "acceptable_aliases": "one a line: other addresses (or ^regex) that count as the list in To/Cc",
     "header_filters": "one regex a line over 'Name: value' header lines; a match holds the post",
+    "info": "a longer introduction shown on the list information page (Mailman's info)",
+    "subscribe_policy": "how a request to join is decided: at once; when the address confirms by mail; when an "
+                        "owner approves (on the Requests page or by replying); or both in turn",
+    "unsubscribe_policy": "the same for leaving by mail or the web form; one-click unsubscribe links in the "
+                          "list's mail always act at once (RFC 8058)",
+    "roster_visibility": "who may ask for the roster by mail (the 'who' command); the web roster is for owners",
+    "max_commands": "lines of commands read from one message to the -request address; the rest are ignored",
+    "digest_volume_frequency": "when the digest's volume number goes up (the issue number starts again at 1)",
+    "bounce_threshold": "a member's delivery is disabled when their bounce score reaches this "
+                        "(each permanent failure scores 1, at most one a day)",
 }
 
 
@@ -82,6 +98,12 @@ class SettingsForm(forms.ModelForm):
 
     def clean_acceptable_aliases(self) -> list[str]:
         return [_regex(p) if p.startswith("^") else p for p in self.cleaned_data["acceptable_aliases"]]
+
+    def clean_bounce_threshold(self) -> float:
+        threshold = float(self.cleaned_data["bounce_threshold"])
+        if threshold <= 0:
+            raise forms.ValidationError("a threshold above 0: at 0 the first bounce would disable a member")
+        return threshold
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from listhaven.web.manage import bans, held, list_settings, members, removal, requests, site
+from listhaven.web.manage import bans, held, list_settings, members, notices, removal, requests, site
 
 urlpatterns = [
     path("", site.dashboard, name="manage"),
@@ -20,6 +20,8 @@ urlpatterns = [
     path("<list:list_name>/members.csv", members.export_csv, name="manage-members-csv"),
     path("<list:list_name>/members/<int:member_id>/", members.member, name="manage-member"),
     path("<list:list_name>/settings/", list_settings.list_settings, name="manage-settings"),
+    path("<list:list_name>/notices/", notices.notices, name="manage-notices"),
+    path("<list:list_name>/notices/<slug:name>/", notices.notice, name="manage-notice"),
     path("<list:list_name>/history/", list_settings.history, name="manage-history"),
     path("<list:list_name>/message/<pid:message_hash>/remove/", removal.remove_message, name="manage-remove-message"),
 ]
