@@ -47,6 +47,8 @@ SITE_WIDE = {
     "accounts/login/": "signing in", "accounts/logout/": "signing out",
     "accounts/password_reset/": "signing in", "accounts/password_reset/done/": "signing in",
     "accounts/reset/<uidb64>/<token>/": "signing in", "accounts/reset/done/": "signing in",
+    "accounts/data.json": "the signed-in person's own data (their address; addresses proven by a mailed link)",
+    "accounts/delete/": "deletes the signed-in account, nothing else",
     "accounts/link/": "signing in by a mailed link", "accounts/link/<uidb64>/<token>/": "signing in by a mailed link",
 }  # fmt: skip
 # Per-list patterns whose answer to a reader depends on more than reading (owners' pages, links

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import re
 import smtplib
@@ -180,3 +181,42 @@ def test_the_same_by_mail_through_lmtp_and_one_click(site):
     with pytest.raises(urllib.error.HTTPError) as refused:
         OPENER.open(again, timeout=30)
     assert refused.value.code == 404
+
+
+def test_a_member_downloads_their_data_and_deletes_their_account_in_the_browser(site, browser):
+    carol = "carol@example.com"
+    join = "garden-join@lists.example.org"
+    raw = f"From: <{carol}>\r\nTo: {join}\r\nSubject: join\r\nMessage-ID: <join.carol@example>\r\n\r\n".encode()
+    assert site.lmtp(carol, join, raw) == 250
+    confirmation = site.mail_to(carol, r"^confirm [0-9a-f]+$")
+    reply = (f"From: <{carol}>\r\nTo: {confirmation['Reply-To']}\r\nSubject: Re: {confirmation['Subject']}\r\n"
+             f"Message-ID: <confirm.carol@example>\r\n\r\n").encode()  # fmt: skip
+    assert site.lmtp(carol, str(confirmation["Reply-To"]), reply) == 250
+    site.mail_to(carol, "Welcome to")
+    post_to_list(site, carol, "Carol data post")
+    site.mail_to(carol, "Carol data post")
+
+    context = browser.new_context(base_url=site.url, accept_downloads=True)
+    page = context.new_page()
+    page.goto("/accounts/link/")
+    page.fill("input[name=email]", carol)
+    page.click("button:has-text('Mail me a link')")
+    page.goto(re.search(r"https?://\S+/accounts/link/\S+/", body(site.mail_to(carol, "^Sign in to"))).group(0))
+    page.click("button:has-text('Sign in')")
+
+    page.goto("/garden/options/")
+    with page.expect_download() as download:
+        page.click("text=Download what this site holds about you")
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert [m["list"] for m in data["memberships"]] == [LIST] and data["account"]["email"] == carol
+    assert [p["subject"] for p in data["posts"]] == ["[Garden] Carol data post"]  # as archived, tag and all
+
+    page.click("text=Delete your account")
+    page.fill("#confirm-address", carol)
+    page.click("button:has-text('Delete my account')")
+    assert page.locator("h1").inner_text() == "Your account is deleted"
+    page.goto("/garden/options/")  # signed out: the page asks for an address to mail a link to
+    assert page.locator("#opt-address").is_visible() and not page.locator("input[name=delivery_mode]").count()
+    page.goto("/accounts/data.json")
+    assert "/accounts/login/" in page.url  # nobody to show data of
+    context.close()

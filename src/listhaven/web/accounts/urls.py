@@ -3,6 +3,7 @@
 from django.urls import path
 
 from listhaven.web.accounts import views
+from listhaven.web.views.members import account
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -13,4 +14,6 @@ urlpatterns = [
     path("reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("link/", views.request_link, name="signin-link-request"),
     path("link/<uidb64>/<token>/", views.use_link, name="signin-link"),
+    path("data.json", account.my_data, name="account-data"),
+    path("delete/", account.delete_account, name="account-delete"),
 ]
