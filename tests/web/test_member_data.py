@@ -37,7 +37,7 @@ def ann(db, django_user_model):
 
 
 def test_a_member_downloads_what_the_site_holds_about_them(ann):
-    client, _garden, plots = ann
+    client, garden, plots = ann
     response = client.get("/accounts/data.json")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"].startswith("attachment")
