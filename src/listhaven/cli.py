@@ -12,6 +12,10 @@ Start-up is part of every command's answer time (`listhaven search` should answe
 - Command modules import what a handler needs inside the handler (rich, the search service,
   servers), never at module level, and this module imports nothing beyond the standard library's
   argparse, os and sys.
+- The read commands (`lists`, `stats`, `threads`, `search`) answer a SQLite store without Django:
+  their parser also names a `quick_handler(args, archive)` that reads through
+  archive/sqlite_reads.py. It runs when `quick_connection` opens the store (SQLite, schema up to
+  date); otherwise, or when it answers None, the Django handler does (PostgreSQL, a new store).
 
 To add a command: one line in COMMANDS, and in that module a `register(subparsers)` that adds a
 parser of the same name with `set_defaults(handler=...)`. tests/test_cli.py checks that the table
@@ -25,6 +29,10 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 # name -> (module whose register(subparsers) adds it, help shown by `listhaven --help`), in the
 # order of `listhaven --help`.
@@ -124,12 +132,19 @@ def command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
-def setup_django(data_dir: str | None) -> None:
+def use_data_dir(data_dir: str | None) -> str:
+    """--data-dir, given to the settings through their environment variable; the settings module."""
     from pathlib import Path
 
     if data_dir:
         os.environ["LISTHAVEN_DATA"] = str(Path(data_dir).resolve())
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
+    return os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
+
+
+def setup_django(data_dir: str | None) -> None:
+    from pathlib import Path
+
+    use_data_dir(data_dir)
     import django
     from django.conf import settings
 
@@ -170,25 +185,68 @@ def every_migration_recorded() -> bool:
             applied = set(cursor.fetchall())
     except DatabaseError:
         return False
+    folders = []
     for config in apps.get_app_configs():
         module = settings.MIGRATION_MODULES.get(config.label, f"{config.name}.migrations")
         spec = find_spec(module) if module else None
-        for folder in (spec.submodule_search_locations or []) if spec else []:
-            for file_name in os.listdir(folder):
-                name, dot, extension = file_name.rpartition(".")
-                if dot and extension == "py" and not name.startswith(("_", "~")) and (config.label, name) not in applied:
-                    return False
+        folders += [(config.label, folder) for folder in ((spec.submodule_search_locations or []) if spec else [])]
+    return all_recorded(applied, folders)
+
+
+def all_recorded(applied: set[tuple[str, str]], folders: Sequence[tuple[str, str]]) -> bool:
+    """Whether each migration file in each (app label, folder) is among the `applied` (label, name)."""
+    for label, folder in folders:
+        for file_name in os.listdir(folder):
+            name, dot, extension = file_name.rpartition(".")
+            if dot and extension == "py" and not name.startswith(("_", "~")) and (label, name) not in applied:
+                return False
     return True
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def quick_connection(data_dir: str | None) -> sqlite3.Connection | None:
+    """The SQLite store opened for the quick read path, or None when Django must answer: a
+    PostgreSQL store, no store yet, or a schema that `ensure_schema` would migrate first.
+
+    Django's settings module says where the store is (it imports nothing of Django). The schema
+    check is `every_migration_recorded`'s for Listhaven's own apps, whose tables the quick path
+    reads; Django's contrib apps (accounts, sessions) change only with Django and are not read.
+    """
+    import importlib
+    import sqlite3
+    from pathlib import Path
+
+    site = importlib.import_module(use_data_dir(data_dir))
+    database = site.DATABASES["default"]
+    if not database["ENGINE"].endswith("sqlite3") or getattr(site, "MIGRATION_MODULES", None):
+        return None
+    path = Path(database["NAME"])
+    if not path.is_file():
+        return None
+    package = Path(__file__).resolve().parent
+    folders = [
+        (app.rsplit(".", 1)[1], str(package.joinpath(*app.split(".")[1:], "migrations")))
+        for app in site.INSTALLED_APPS
+        if app.startswith("listhaven.") and package.joinpath(*app.split(".")[1:], "migrations").is_dir()
+    ]
+    connection = sqlite3.connect(path, timeout=database.get("OPTIONS", {}).get("timeout", 5))
+    try:
+        connection.execute("PRAGMA query_only = ON")  # this path only reads
+        applied = set(connection.execute("SELECT app, name FROM django_migrations").fetchall())
+    except sqlite3.DatabaseError:
+        applied = set()
+    if applied and all_recorded(applied, folders):
+        return connection
+    connection.close()
+    return None
+
+
+def main(argv: Sequence[str] | None = None, *, quick: bool = True) -> int:
+    """Runs one command. `quick=False` makes the read commands answer through Django even on a
+    SQLite store (tests compare the two paths)."""
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
-    setup_django(args.data_dir)
-    if getattr(args, "needs_schema", True):
-        ensure_schema()
     try:
-        return int(args.handler(args) or 0)
+        return _run(args, quick)
     except CommandError as exc:
         print(f"listhaven {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -204,6 +262,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _run(args: argparse.Namespace, quick: bool) -> int:
+    quick_handler = getattr(args, "quick_handler", None)
+    if quick and quick_handler is not None:
+        connection = quick_connection(args.data_dir)
+        if connection is not None:
+            from listhaven.archive.sqlite_reads import SqliteArchive
+
+            try:
+                answered = quick_handler(args, SqliteArchive(connection))
+            finally:
+                connection.close()
+            if answered is not None:
+                return int(answered)
+    setup_django(args.data_dir)
+    if getattr(args, "needs_schema", True):
+        ensure_schema()
+    return int(args.handler(args) or 0)
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -1,14 +1,23 @@
-"""CLI subcommands of the archive: lists, import, quarantine, stats, reindex, redact."""
+"""CLI subcommands of the archive: lists, import, quarantine, stats, threads, reindex, redact.
+
+`lists`, `stats` and `threads` have two handlers that print the same: `cmd_*` through Django (any
+store) and `quick_*` through archive/sqlite_reads.py (a SQLite store, without Django; see cli.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from listhaven.cli import CommandError
 from listhaven.columns import print_columns
+
+if TYPE_CHECKING:
+    from listhaven.archive.figures import ListStats
+    from listhaven.archive.sqlite_reads import ListRow, SqliteArchive
 
 # Imports beyond the standard library go inside the handlers: see listhaven/cli.py.
 
@@ -30,7 +39,7 @@ def register(subparsers: Any) -> None:
 
     lists = subparsers.add_parser("lists", help="show every list")
     lists.add_argument("--json", action="store_true")
-    lists.set_defaults(handler=cmd_lists)
+    lists.set_defaults(handler=cmd_lists, quick_handler=quick_lists)
 
     imp = subparsers.add_parser("import", help="import mbox, Maildir, Pipermail .txt or '-' (stdin) into a list")
     imp.add_argument("list", help="list address or short name")
@@ -48,13 +57,13 @@ def register(subparsers: Any) -> None:
     stats = subparsers.add_parser("stats", help="messages, threads, authors, dates and months of a list")
     stats.add_argument("list")
     stats.add_argument("--json", action="store_true")
-    stats.set_defaults(handler=cmd_stats)
+    stats.set_defaults(handler=cmd_stats, quick_handler=quick_stats)
 
     threads = subparsers.add_parser("threads", help="the most recent threads of a list")
     threads.add_argument("list")
     threads.add_argument("--limit", type=int, default=20)
     threads.add_argument("--json", action="store_true")
-    threads.set_defaults(handler=cmd_threads)
+    threads.set_defaults(handler=cmd_threads, quick_handler=quick_threads)
 
     reindex = subparsers.add_parser("reindex", help="rebuild threads and the search index from the raw messages")
     reindex.add_argument("list", nargs="?", help="one list (default: all)")
@@ -83,6 +92,16 @@ def _find(name: str):
         raise CommandError(str(exc)) from exc
 
 
+def quick_find(archive: SqliteArchive, name: str) -> ListRow:
+    """`_find` on the quick path: the same rule and messages (lists/lookup.py)."""
+    from listhaven.lists.lookup import ListNotFound, list_key, pick_list
+
+    try:
+        return pick_list(name, archive.lists_named(list_key(name)), archive.lists_by_local_part)
+    except ListNotFound as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def cmd_list_create(args: argparse.Namespace) -> int:
     from listhaven.lists.directory import create_list
 
@@ -105,11 +124,26 @@ def cmd_lists(args: argparse.Namespace) -> int:
     from listhaven.lists.models import MailingList
 
     rows = MailingList.objects.annotate(n=Count("messages")).order_by("name")
-    data = [
-        {"name": m.name, "address": m.address, "messages": m.n, "private": m.is_private, "archive": m.archive_policy,
-         "description": m.description}
-        for m in rows
-    ]
+    return _print_lists([_list_entry(m.name, m.address, m.n, m.archive_policy, m.description) for m in rows], args)
+
+
+def quick_lists(args: argparse.Namespace, archive: SqliteArchive) -> int:
+    counts = archive.message_counts()
+    return _print_lists(
+        [_list_entry(m.name, m.address, counts.get(m.pk, 0), m.archive_policy, m.description)
+         for m in archive.all_lists()],
+        args,
+    )  # fmt: skip
+
+
+def _list_entry(name: str, address: str, messages: int, policy: str, description: str) -> dict[str, object]:
+    from listhaven.lists.policies import is_private
+
+    return {"name": name, "address": address, "messages": messages, "private": is_private(policy),
+            "archive": policy, "description": description}  # fmt: skip
+
+
+def _print_lists(data: list[dict[str, object]], args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
@@ -204,7 +238,14 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from listhaven.archive.stats import list_stats
 
-    stats = list_stats(_find(args.list))
+    return _print_stats(list_stats(_find(args.list)), args)
+
+
+def quick_stats(args: argparse.Namespace, archive: SqliteArchive) -> int:
+    return _print_stats(archive.list_stats(quick_find(archive, args.list)), args)
+
+
+def _print_stats(stats: ListStats, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(stats.as_dict())
         return 0
@@ -223,7 +264,15 @@ def cmd_threads(args: argparse.Namespace) -> int:
     from listhaven.archive.models import Thread
 
     mlist = _find(args.list)
-    rows = Thread.objects.filter(mailing_list=mlist).order_by("-last_date")[: max(1, args.limit)]
+    return _print_threads(Thread.objects.filter(mailing_list=mlist).order_by("-last_date")[: max(1, args.limit)], args)
+
+
+def quick_threads(args: argparse.Namespace, archive: SqliteArchive) -> int:
+    return _print_threads(archive.recent_threads(quick_find(archive, args.list), max(1, args.limit)), args)
+
+
+def _print_threads(rows: Iterable[Any], args: argparse.Namespace) -> int:
+    """Threads (Thread models or ThreadSummary rows: the same attributes) as a table or JSON."""
     data = [
         {"id": t.public_id, "subject": t.subject, "messages": t.message_count,
          "participants": t.participant_count, "last": t.last_date.isoformat() if t.last_date else None}

@@ -6,26 +6,22 @@ import re
 
 from django.db.models import Q
 
+from listhaven.lists.lookup import ListNotFound, list_key, pick_list
 from listhaven.lists.models import MailingList
+
+__all__ = ["ListNotFound", "create_list", "find_list"]
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ListNotFound(LookupError):
-    pass
-
-
 def find_list(name_or_address: str) -> MailingList:
-    """The list with this address, or this short name; a clear error otherwise."""
-    key = name_or_address.strip().lower()
-    found = list(MailingList.objects.filter(Q(address=key) | Q(name=key))[:2])
-    if not found and "@" not in key:
-        found = list(MailingList.objects.filter(address__startswith=key + "@")[:2])
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise ListNotFound(f"no list named {name_or_address!r} (see `listhaven lists`)")
-    raise ListNotFound(f"{name_or_address!r} names several lists; use the full address")
+    """The list with this address, or this short name; a clear error otherwise (lookup.py)."""
+    key = list_key(name_or_address)
+    return pick_list(
+        name_or_address,
+        MailingList.objects.filter(Q(address=key) | Q(name=key))[:2],
+        lambda key: MailingList.objects.filter(address__startswith=key + "@")[:2],
+    )
 
 
 def create_list(

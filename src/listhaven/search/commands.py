@@ -1,4 +1,8 @@
-"""CLI: ``listhaven search LIST 'query'`` (LIST may be ``all``), as a table or ``--json``."""
+"""CLI: ``listhaven search LIST 'query'`` (LIST may be ``all``), as a table or ``--json``.
+
+Two handlers print the same page: `cmd_search` through Django (any store) and `quick_search` through
+the sqlite3 module (a SQLite store; see cli.py). Both build it with archive/search_pages.py.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import argparse
 import json
 import re
 from html import unescape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from listhaven.cli import CommandError
 from listhaven.columns import print_columns
+
+if TYPE_CHECKING:
+    from listhaven.archive.sqlite_reads import SqliteArchive
 
 # Imports beyond the standard library go inside the handler: see listhaven/cli.py.
 _TAGS = re.compile(r"</?mark>")
@@ -24,7 +31,7 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--limit", type=int, default=20, help="results per page (at most 100)")
     cmd.add_argument("--page", type=int, default=1)
     cmd.add_argument("--json", action="store_true")
-    cmd.set_defaults(handler=cmd_search)
+    cmd.set_defaults(handler=cmd_search, quick_handler=quick_search)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -43,6 +50,29 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
     except QueryError as exc:
         raise CommandError(str(exc)) from exc
+    return _print_results(results, args)
+
+
+def quick_search(args: argparse.Namespace, archive: SqliteArchive) -> int | None:
+    """The same page without Django; None for --json, whose URLs come from Django's URL map."""
+    if args.json:
+        return None
+    from listhaven.archive.commands import quick_find
+    from listhaven.archive.search_pages import search_page
+    from listhaven.search.query import QueryError
+
+    lists = archive.all_lists() if args.list == "all" else [quick_find(archive, args.list)]
+    try:
+        results = search_page(
+            archive, lists, args.query, sort=args.sort, group="thread" if args.threads else None,
+            page=args.page, per_page=args.limit,
+        )
+    except QueryError as exc:
+        raise CommandError(str(exc)) from exc
+    return _print_results(results, args)
+
+
+def _print_results(results: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
         return 0

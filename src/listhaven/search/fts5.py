@@ -248,7 +248,9 @@ def _months_within(months: list[str], node: Node) -> list[str]:
     return months
 
 
-def _adapt_datetime(moment: datetime) -> Any:
-    from django.db import connection
-
-    return connection.ops.adapt_datetimefield_value(moment)
+def _adapt_datetime(moment: datetime) -> str:
+    """A datetime as the store keeps it: naive UTC text, as Django's SQLite backend writes it (the
+    store runs with USE_TZ and UTC). Without Django, so the command line's quick path can search."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return str(moment)

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.urls import reverse
-
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -30,11 +28,11 @@ class SearchHit:
 
     @property
     def url(self) -> str:
-        return reverse("message", kwargs={"list_name": self.list_name, "message_hash": self.public_id})
+        return _reverse("message", list_name=self.list_name, message_hash=self.public_id)
 
     @property
     def thread_url(self) -> str:
-        return reverse("thread", kwargs={"list_name": self.list_name, "thread_id": self.thread_id})
+        return _reverse("thread", list_name=self.list_name, thread_id=self.thread_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +67,7 @@ class ThreadHit:
 
     @property
     def url(self) -> str:
-        return reverse("thread", kwargs={"list_name": self.list_name, "thread_id": self.thread_id})
+        return _reverse("thread", list_name=self.list_name, thread_id=self.thread_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,3 +125,10 @@ class SearchResults:
             "total_exact": self.total_exact,
             "results": [t.to_dict() for t in self.threads] if self.group == "thread" else [h.to_dict() for h in self.hits],
         }
+
+
+def _reverse(name: str, **kwargs: str) -> str:
+    # Imported here: the command line's quick path builds results without Django (only JSON has URLs).
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs)

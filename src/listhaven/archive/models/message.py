@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
+from listhaven.archive.visibility import HIDDEN_FLAG, visible_sql
+
 # What a reader may see: the one rule every page, feed, export, API and search applies, through
 # `Message.objects.visible()`, `with_hidden()` or (raw SQL) `visible_sql`. A removed message keeps
 # its row (its links answer "removed", its place in the thread stays) but nothing else of it shows.
-VISIBLE = Q(redacted=False)
+VISIBLE = Q(**{HIDDEN_FLAG: False})
 
 
 def visible_through(relation: str) -> Q:
@@ -14,9 +16,7 @@ def visible_through(relation: str) -> Q:
     return Q(**{f"{relation}__{field}": value for field, value in VISIBLE.children})
 
 
-def visible_sql(alias: str) -> str:
-    """`VISIBLE` as a condition over the message table called `alias`, for hand-written SQL."""
-    return f"NOT {alias}.redacted"
+__all__ = ["VISIBLE", "Attachment", "Message", "MessageQuerySet", "RawMessage", "visible_sql", "visible_through"]
 
 
 class MessageQuerySet(models.QuerySet["Message"]):

@@ -7,8 +7,9 @@ from listhaven.lists.models.settings import (
     ModerationSettings,
     PostingSettings,
 )
+from listhaven.lists.policies import ARCHIVE_POLICIES, is_private
 
-ARCHIVE_POLICIES = [("public", "public"), ("members", "members only"), ("owners", "owners only")]
+__all__ = ["ARCHIVE_POLICIES", "MailingList"]
 
 
 class MailingList(ModerationSettings, PostingSettings, DigestSettings, MembershipSettings, BounceSettings):
@@ -38,7 +39,7 @@ class MailingList(ModerationSettings, PostingSettings, DigestSettings, Membershi
     @property
     def is_private(self) -> bool:
         """Anything but a public archive (settable: True means members only, as it always did)."""
-        return self.archive_policy != "public"
+        return is_private(self.archive_policy)
 
     @is_private.setter
     def is_private(self, private: bool) -> None:
