@@ -25,6 +25,7 @@ NEEDS = {
     "manage-members": "administer",
     "manage-members-add": "administer",
     "manage-members-remove": "administer",
+    "manage-members-invite": "administer",
     "manage-members-csv": "administer",
     "manage-requests": "administer",
     "manage-member": "administer",

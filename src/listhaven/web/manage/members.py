@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from listhaven.lists.members import add_members, read_address_file, remove_members
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES, ROLES
+from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
-from listhaven.web.accounts.mail import send_account_mail
+from listhaven.lists.subscriptions import options_url
 from listhaven.web.manage.guard import manage
 
 T = "listhaven/manage/"
@@ -108,10 +109,10 @@ def mass_subscribe(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     role = role if role in dict(ROLES) else "member"
     with transaction.atomic():
         report = add_members(mlist, _entries(request), role=Role(role))
-    if request.POST.get("welcome") and report.added:
-        for address in report.added:
-            send_account_mail(address, f"Welcome to {mlist.title}",
-                              f"You are now subscribed to {mlist.address}.\n")  # fmt: skip
+        if request.POST.get("welcome"):
+            # The list's own welcome notice (its template, the owner's edits), queued with the rows it welcomes.
+            for address in report.added:
+                send_notice(mlist, "welcome", address, address=address, options_url=options_url(mlist))
     messages.success(request, f"{len(report.added)} added, {len(report.existing)} already there, "
                      f"{len(report.invalid)} not valid.")  # fmt: skip
     for given, why in report.invalid[:20]:

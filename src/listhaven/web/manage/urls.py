@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from listhaven.web.manage import bans, held, list_settings, members, notices, removal, requests, site
+from listhaven.web.manage import bans, held, invitations, list_settings, members, notices, removal, requests, site
 
 urlpatterns = [
     path("", site.dashboard, name="manage"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("<list:list_name>/members/", members.roster, name="manage-members"),
     path("<list:list_name>/members/add/", members.mass_subscribe, name="manage-members-add"),
     path("<list:list_name>/members/remove/", members.mass_remove, name="manage-members-remove"),
+    path("<list:list_name>/members/invite/", invitations.invite_members, name="manage-members-invite"),
     path("<list:list_name>/requests/", requests.requests, name="manage-requests"),
     path("<list:list_name>/members.csv", members.export_csv, name="manage-members-csv"),
     path("<list:list_name>/members/<int:member_id>/", members.member, name="manage-member"),
