@@ -17,6 +17,7 @@ from listhaven.lists.members import add_member
 from listhaven.lists.models import DigestEntry, DigestIssueSent, MailingList, Member, Outgoing
 from listhaven.lists.pipeline import run_pipeline
 from listhaven.lists.standing import build_post
+from listhaven.mail.personalise import Template
 from tests.lists.messages import LIST, MEMBER, build
 
 DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -42,12 +43,14 @@ def accept(mlist: MailingList, n: int, body: str = "The tomatoes are ripe.\n") -
     run_pipeline(mlist, build_post(mlist, build(body, msgid=f"p{n}@example.org", subject=f"Topic {n}")))
 
 
-def digests_queued() -> dict[str, tuple[list[str], email.message.Message]]:
-    """The digest Outgoing rows, by format (multipart or plain), with their recipients."""
+def digests_queued(personalised: bool = True) -> dict[str, tuple[list[str], email.message.Message]]:
+    """The digest Outgoing rows, by format (multipart or plain), with their recipients (a personalised
+    issue's template read with its markers in place)."""
     found = {}
     for outgoing in Outgoing.objects.filter(kind="digest"):
-        message = email.message_from_bytes(decompress(outgoing.template))
-        assert not outgoing.personalised
+        assert outgoing.personalised == personalised
+        data = decompress(outgoing.template)
+        message = email.message_from_bytes(Template.from_bytes(data).data if personalised else data)
         kind = "mime" if message.is_multipart() else "plain"
         assert kind not in found, "one Outgoing per format"
         found[kind] = (outgoing.recipients, message)
@@ -209,3 +212,38 @@ def test_the_worker_sends_due_digests_on_its_schedule(mlist):
     assert scheduler.run_due() == []
     assert scheduler.run_due() == ["digests"]
     assert DigestIssueSent.objects.filter(mailing_list=mlist, reason="schedule").count() == 1
+
+
+def test_each_digest_member_gets_their_own_one_click_link_that_unsubscribes_them(mlist, client):
+    from listhaven.delivery.copies import CopyMaker
+
+    mlist.digest_footer = "Leave this list: {unsubscribe_url}\nDelivered to {member_address}\n"
+    mlist.save()
+    digests.collect(mlist, build())
+    digests.send_due(force=True)
+    assert set(digests_queued()) == {"mime", "plain"}  # still one row, one build, per format
+    outgoing = next(o for o in Outgoing.objects.filter(kind="digest") if "plain1@example.net" in o.recipients)
+    sender, data = CopyMaker(outgoing).copy("plain1@example.net")
+    assert sender.startswith("garden-bounces+plain1=example.net@")  # VERP: a digest's bounce names its member
+    copy = email.message_from_bytes(data)
+    url = copy["List-Unsubscribe"].split(">")[0].lstrip("<")
+    assert copy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    body = copy.get_payload(decode=True).decode()
+    assert f"Leave this list: {url}" in body and "Delivered to plain1@example.net" in body
+    other = email.message_from_bytes(CopyMaker(outgoing).copy("mime1@example.net")[1])
+    assert other["List-Unsubscribe"] != copy["List-Unsubscribe"]
+
+    path = url.split("://", 1)[1].partition("/")[2]
+    response = client.post("/" + path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert not Member.objects.filter(mailing_list=mlist, address="plain1@example.net").exists()
+    assert Member.objects.filter(mailing_list=mlist, address="mime1@example.net").exists()
+
+
+def test_a_list_sending_bulk_copies_sends_one_digest_for_all(mlist):
+    mlist.personalised = False
+    mlist.save()
+    digests.collect(mlist, build())
+    digests.send_due(force=True)
+    mime = digests_queued(personalised=False)["mime"][1]
+    assert mime["List-Unsubscribe-Post"] is None and "/listinfo/garden" in mime["List-Unsubscribe"]

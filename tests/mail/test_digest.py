@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email import policy as email_policy
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from listhaven.mail.digest import DigestIssue, mime_digest
+from listhaven.mail.digest import DigestIssue, issue_nonce, mime_digest
 from listhaven.mail.digest_plain import MESSAGE_SEPARATOR, PREAMBLE_SEPARATOR, plain_digest
 from listhaven.mail.identity import ListIdentity
+from listhaven.mail.personalise import MemberValues, Template, marker, personalise
 from listhaven.mail.rawedit import split_raw
 from tests.support import posts
 
@@ -124,3 +126,40 @@ def test_an_ascii_issue_is_7bit_and_a_date_must_be_aware() -> None:
     assert message.get_content_charset() == "us-ascii" and message["Content-Transfer-Encoding"] == "7bit"
     with pytest.raises(ValueError):
         DigestIssue(1, 1, datetime(2024, 3, 6, 7, 0))  # naive on purpose
+
+
+MEMBER_FOOTER = "Leave: {unsubscribe_url}\nYour options: {options_url}\nSent to {member_address}\n"
+
+
+def personal_copy(builder, member: MemberValues, posts_given: list[bytes] | None = None) -> EmailMessage:
+    given = posts_given or [posts.plain_post()]
+    issue = replace(ISSUE, footer=MEMBER_FOOTER, nonce=issue_nonce(given, ISSUE.volume, ISSUE.number))
+    template = Template(builder(given, IDENTITY, issue), issue.nonce)
+    assert template.personal
+    return parsed(personalise(template, member))
+
+
+@pytest.mark.parametrize("builder", [mime_digest, plain_digest])
+def test_a_personalised_issue_gives_each_member_their_own_one_click_and_footer(builder) -> None:
+    ann = MemberValues("https://lists.example.org/harbour-dev/unsubscribe/TOKEN-ANN",
+                       "https://lists.example.org/harbour-dev/options/", "ann@example.org")  # fmt: skip
+    zoe = MemberValues("https://lists.example.org/harbour-dev/unsubscribe/TOKEN-ZOE",
+                       "https://lists.example.org/harbour-dev/options/", "zoë@exämple.org")  # fmt: skip
+    first, second = personal_copy(builder, ann), personal_copy(builder, zoe)
+    assert first["List-Unsubscribe"].startswith(f"<{ann.unsubscribe_url}>,")
+    assert second["List-Unsubscribe"].startswith(f"<{zoe.unsubscribe_url}>,")
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    footer = list(first.iter_parts())[-1] if builder is mime_digest else first
+    assert f"Leave: {ann.unsubscribe_url}\nYour options: {ann.options_url}\nSent to ann@example.org\n" in text(footer)
+    zoe_footer = list(second.iter_parts())[-1] if builder is mime_digest else second
+    assert "Sent to zoë@exämple.org" in text(zoe_footer)  # a UTF-8 address in a part labelled UTF-8
+    assert "[[lh-" not in first.as_string() and "[[lh-" not in second.as_string()
+
+
+def test_a_poster_cannot_plant_a_marker_in_a_personalised_issue() -> None:
+    # A marker with any nonce the poster could know is left as written: the issue's nonce hashes the posts.
+    planted = marker(issue_nonce([posts.plain_post()], ISSUE.volume, ISSUE.number), "unsubscribe_url")
+    raw = posts.plain_post().replace(b"Ada\n", planted.encode() + b"\nAda\n")
+    member = MemberValues("https://lists.example.org/u/T", "https://lists.example.org/o/", "ann@example.org")
+    copy = personal_copy(plain_digest, member, [raw])
+    assert planted in text(copy)

@@ -4,8 +4,10 @@ passed it) or when the period of the list's schedule it began in is over (`send_
 worker's timed job and `listhaven digests send` call).
 
 An issue is built ONCE per format (MIME and RFC 1153 plain, `listhaven.mail.digest*`) whatever the
-number of members, and each format is queued once, as a bulk message, for the members who chose it:
-a digest holds no member's own values, so every member of a format gets the same bytes.
+number of members, and each format is queued once for the members who chose it. On a personalised list
+(the default) the build is a template with markers, like a post's: each member's copy carries their own
+one-click unsubscribe (List-Unsubscribe and List-Unsubscribe-Post, RFC 8058), options link and VERP return
+path, filled in by the worker; otherwise every member of a format gets the same bytes.
 
 Numbering: ``Vol V, Issue N``. The next numbers live on the list (`digest_volume`, `digest_issue`);
 a new volume starts with issue 1 when the volume period (a year by default) of the last issue is
@@ -26,9 +28,10 @@ from listhaven.archive.compression import compress, decompress
 from listhaven.lists.identity import DEFAULT_FOOTER, identity_for
 from listhaven.lists.models import DigestEntry, DigestIssueSent, MailingList, Member
 from listhaven.lists.queue import enqueue
-from listhaven.mail.digest import DigestIssue, mime_digest
+from listhaven.mail.digest import DigestIssue, issue_nonce, mime_digest
 from listhaven.mail.digest_plain import plain_digest
 from listhaven.mail.identity import ListIdentity
+from listhaven.mail.personalise import Template
 
 # Member.delivery_mode -> format; the builder of each format (looked up when an issue is built).
 FORMATS = {"mime_digest": "mime", "plain_digest": "plain"}
@@ -124,7 +127,9 @@ def send_issue(mlist: MailingList, reason: str, now: datetime | None = None) -> 
                                                            digest_issue=fresh.digest_issue)  # fmt: skip
             return None
         posts = [decompress(row[1]) for row in entries]
-        issue = DigestIssue(volume, number, now, header=fresh.digest_header, footer=fresh.digest_footer or DEFAULT_FOOTER)
+        nonce = issue_nonce(posts, volume, number) if fresh.personalised else ""
+        issue = DigestIssue(volume, number, now, header=fresh.digest_header,
+                            footer=fresh.digest_footer or DEFAULT_FOOTER, nonce=nonce)  # fmt: skip
         _queue_formats(fresh, posts, issue, recipients)
         return DigestIssueSent.objects.create(
             mailing_list=fresh, volume=volume, number=number, posts=len(posts), size=sum(row[2] for row in entries),
@@ -138,7 +143,10 @@ def _queue_formats(mlist: MailingList, posts: list[bytes], issue: DigestIssue, r
     for kind, addresses in recipients.items():
         if addresses:
             data = BUILDERS[kind](posts, identity, issue)
-            enqueue(mlist, data, addresses, kind="digest", personalised=False)
+            if issue.nonce:
+                enqueue(mlist, Template(data, issue.nonce).to_bytes(), addresses, kind="digest", personalised=True)
+            else:
+                enqueue(mlist, data, addresses, kind="digest", personalised=False)
 
 
 def send_due(names: Iterable[str] | None = None, *, force: bool = False, now: datetime | None = None) -> list[DigestIssueSent]:

@@ -1,8 +1,10 @@
 """Digests: a list's posts collected into one message, in MIME (RFC 2046 multipart/digest) form.
 
-Built once per format per issue, never per member: every digest member gets the same bytes (their own
-address only in the envelope), so the unsubscribe URL is the list-wide one and there is no one-click
-``List-Unsubscribe-Post``. The plain RFC 1153 form is in `listhaven.mail.digest_plain`.
+Built once per format per issue, never per member. With `DigestIssue.nonce` set (a personalised list), the
+build is a `listhaven.mail.personalise.Template`: markers stand where each member's own values go (the one-click
+``List-Unsubscribe`` with its ``List-Unsubscribe-Post``, and the footer's ``{unsubscribe_url}``, ``{options_url}``
+and ``{member_address}``), filled per copy by one ``bytes.join`` like a post's. Without it every digest member
+gets the same bytes and the list-wide pages. The plain RFC 1153 form is in `listhaven.mail.digest_plain`.
 
 MIME layout (Mailman's): ``multipart/mixed`` of a masthead text part (how to post, subscribe, reach the
 owner, then the list's digest header), a table of contents part ("Today's Topics"), a ``multipart/digest`` of
@@ -26,6 +28,7 @@ from listhaven.mail.identity import ListIdentity
 from listhaven.mail.listheaders import add_list_fields
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.parse import parse_message
+from listhaven.mail.personalise import marker, nonce_for
 from listhaven.mail.rawedit import EditableMessage, encode_unstructured, fold_tokens, mailbox_tokens, split_raw
 
 MASTHEAD = """\
@@ -48,13 +51,15 @@ than "Re: Contents of {list_name} digest..."
 @dataclass(frozen=True, slots=True)
 class DigestIssue:
     """One issue: its numbers, its date (timezone-aware), and the list's digest header and footer texts
-    (placeholders as in footers, see `listhaven.mail.footer.PLACEHOLDERS`)."""
+    (placeholders as in footers, see `listhaven.mail.footer.PLACEHOLDERS`). `nonce`: the personalisation
+    markers' nonce (`issue_nonce`), empty for one copy for every member."""
 
     volume: int
     number: int
     date: datetime
     header: str = ""
     footer: str = ""
+    nonce: str = ""
 
     def __post_init__(self) -> None:
         if self.date.tzinfo is None:
@@ -70,6 +75,11 @@ class DigestEntry:
     author: str  # display name, else address
     body_text: str
     attachments: tuple[str, ...]  # "name (type, N bytes)"
+
+
+def issue_nonce(posts: Sequence[bytes], volume: int, number: int) -> str:
+    """The markers' nonce of a personalised issue: from the posts' bytes, so no poster can write a marker."""
+    return nonce_for(b"\0".join(posts) + f"\0{volume}.{number}".encode("ascii"))
 
 
 def digest_entries(posts: Sequence[bytes]) -> list[DigestEntry]:
@@ -96,7 +106,7 @@ def digest_subject(identity: ListIdentity, issue: DigestIssue) -> str:
 
 def masthead(identity: ListIdentity, issue: DigestIssue) -> str:
     """The opening text: Mailman's masthead, then the list's digest header."""
-    values = footer_values(identity)
+    values = footer_values(identity, issue.nonce)
     text = render_footer(MASTHEAD, values)
     if issue.header.strip():
         text += "\n" + render_footer(issue.header, values).rstrip("\n") + "\n"
@@ -123,16 +133,24 @@ def digest_head(identity: ListIdentity, issue: DigestIssue, kind: str) -> Editab
     return head
 
 
-def finish(head: EditableMessage, identity: ListIdentity) -> bytes:
-    add_list_fields(head, identity, identity.unsubscribe_url or identity.listinfo_url)
+def finish(head: EditableMessage, identity: ListIdentity, nonce: str = "") -> bytes:
+    """The List-* fields: with `nonce`, each member's one-click URL (RFC 8058) goes where its marker stands."""
+    unsubscribe = marker(nonce, "unsubscribe_url") if nonce else identity.unsubscribe_url or identity.listinfo_url
+    add_list_fields(head, identity, unsubscribe, one_click=bool(nonce))
     return head.to_bytes()
 
 
-def text_part(text: str, description: str = "") -> bytes:
+def needs_utf8(data: bytes, nonce: str) -> bool:
+    """True when `data` is not ASCII or will not stay so: it holds the marker of the member's address."""
+    return not data.isascii() or (bool(nonce) and marker(nonce, "member_address").encode("ascii") in data)
+
+
+def text_part(text: str, description: str = "", nonce: str = "") -> bytes:
     """A text/plain MIME part (head and body): 7bit when ASCII, else 8bit UTF-8; CRLF lines."""
     data = footer_lines(text).encode("utf-8")
-    head = f'Content-Type: text/plain; charset="{"us-ascii" if data.isascii() else "utf-8"}"\r\n'
-    head += f"Content-Transfer-Encoding: {'7bit' if data.isascii() else '8bit'}\r\n"
+    utf8 = needs_utf8(data, nonce)
+    head = f'Content-Type: text/plain; charset="{"utf-8" if utf8 else "us-ascii"}"\r\n'
+    head += f"Content-Transfer-Encoding: {'8bit' if utf8 else '7bit'}\r\n"
     described = b""
     if description:
         described = b"Content-Description:" + encode_unstructured("Content-Description", description) + b"\r\n"
@@ -147,18 +165,18 @@ def mime_digest(posts: Sequence[bytes], identity: ListIdentity, issue: DigestIss
     inner = b"".join(b"--" + digest_boundary + b"\r\n" + m + b"\r\n" for m in messages)
     inner += b"--" + digest_boundary + b"--\r\n"
     parts = [
-        text_part(masthead(identity, issue), digest_subject(identity, issue)),
+        text_part(masthead(identity, issue), digest_subject(identity, issue), issue.nonce),
         text_part(table_of_contents(entries), f"Today's Topics ({len(entries)} messages)"),
         b'Content-Type: multipart/digest; boundary="' + digest_boundary + b'"\r\n\r\n' + inner,
     ]
-    footer = render_footer(issue.footer, footer_values(identity))
+    footer = render_footer(issue.footer, footer_values(identity, issue.nonce))
     if footer.strip():
-        parts.append(text_part(footer, "Digest Footer"))
+        parts.append(text_part(footer, "Digest Footer", issue.nonce))
     outer = _boundary(parts, "m")
     head = digest_head(identity, issue, "mime")
     head.append("Content-Type", b' multipart/mixed; boundary="' + outer + b'"')
     head.body = b"".join(b"--" + outer + b"\r\n" + p + b"\r\n" for p in parts) + b"--" + outer + b"--\r\n"
-    return finish(head, identity)
+    return finish(head, identity, issue.nonce)
 
 
 def _rfc822_part(raw: bytes) -> bytes:

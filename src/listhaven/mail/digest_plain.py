@@ -22,6 +22,7 @@ from listhaven.mail.digest import (
     digest_subject,
     finish,
     masthead,
+    needs_utf8,
     table_of_contents,
 )
 from listhaven.mail.footer import footer_lines, render_footer
@@ -39,18 +40,18 @@ def plain_digest(posts: Sequence[bytes], identity: ListIdentity, issue: DigestIs
     chunks = [masthead(identity, issue), "\n", table_of_contents(entries), "\n", PREAMBLE_SEPARATOR, "\n\n"]
     for n, entry in enumerate(entries, 1):
         chunks += [_message_text(n, entry), "\n", MESSAGE_SEPARATOR, "\n\n"]
-    footer = render_footer(issue.footer, footer_values(identity))
+    footer = render_footer(issue.footer, footer_values(identity, issue.nonce))
     if footer.strip():
         chunks += ["Subject: Digest Footer\n\n", footer.rstrip("\n"), "\n\n", MESSAGE_SEPARATOR, "\n\n"]
     end = f"End of {digest_subject(identity, issue)}"
     chunks += [end, "\n", "*" * len(end), "\n"]
     body = footer_lines("".join(chunks)).encode("utf-8")
     head = digest_head(identity, issue, "plain")
-    charset = "us-ascii" if body.isascii() else "utf-8"
-    head.append("Content-Type", f' text/plain; charset="{charset}"'.encode("ascii"))
-    head.append("Content-Transfer-Encoding", b" 7bit" if body.isascii() else b" 8bit")
+    utf8 = needs_utf8(body, issue.nonce)
+    head.append("Content-Type", f' text/plain; charset="{"utf-8" if utf8 else "us-ascii"}"'.encode("ascii"))
+    head.append("Content-Transfer-Encoding", b" 8bit" if utf8 else b" 7bit")
     head.body = body
-    return finish(head, identity)
+    return finish(head, identity, issue.nonce)
 
 
 def _message_text(number: int, entry: DigestEntry) -> str:
