@@ -7,6 +7,7 @@ from django.db import transaction
 
 from listhaven.archive import redaction
 from listhaven.archive.models import Message, Quarantine, Thread
+from listhaven.archive.versions import archive_changed
 
 admin.site.site_header = "Listhaven administration"
 admin.site.site_title = "Listhaven"
@@ -20,8 +21,29 @@ def redact(modeladmin: admin.ModelAdmin, request, queryset) -> None:
     modeladmin.message_user(request, f"{count} message(s) redacted.", messages.SUCCESS)
 
 
+class ArchiveEdits:
+    """Edits, deletions included, made in the admin change what readers see: the list's archive
+    version moves with them (archive/versions.py), so no page kept from before is served."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)  # type: ignore[misc]
+            archive_changed(obj.mailing_list_id)
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)  # type: ignore[misc]
+            archive_changed(obj.mailing_list_id)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            lists = set(queryset.values_list("mailing_list_id", flat=True))
+            super().delete_queryset(request, queryset)  # type: ignore[misc]
+            archive_changed(*lists)
+
+
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ArchiveEdits, admin.ModelAdmin):
     list_display = ("subject", "sender_name", "date", "mailing_list", "redacted", "msgid_conflict")
     list_filter = ("mailing_list", "redacted", "msgid_conflict", "date_source")
     search_fields = ("message_id", "public_id", "subject", "sender_email")
@@ -38,7 +60,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Thread)
-class ThreadAdmin(admin.ModelAdmin):
+class ThreadAdmin(ArchiveEdits, admin.ModelAdmin):
     list_display = ("subject", "mailing_list", "message_count", "last_date")
     list_filter = ("mailing_list",)
     search_fields = ("subject", "public_id")

@@ -24,6 +24,7 @@ from listhaven.archive.compression import compress
 from listhaven.archive.models import ImportRun, Message, Quarantine
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import NewMessage, assign_threads, layout_threads, write_layout
+from listhaven.archive.versions import changed_fields
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
 from listhaven.search import SearchDocument, backend_for
@@ -136,7 +137,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
     _insert_messages(mlist, pks, fresh, new, derived, flagged, layout.positions, assigned)
     write_layout(layout, skip=set(pks))
     # The list arrives as an instance; its own model is updated (the archive imports no list code).
-    type(mlist)._default_manager.filter(pk=mlist.pk).update(next_archive_number=following)
+    type(mlist)._default_manager.filter(pk=mlist.pk).update(next_archive_number=following, **changed_fields())
     _insert_raw_and_attachments(pks, fresh)
     _index(pks, fresh)
     result.stored = pks

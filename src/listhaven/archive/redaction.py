@@ -6,8 +6,9 @@ owners); readers see only that it was removed (`Message.objects.visible()` decid
 
 The search row goes in the same transaction as the flag, while the indexed text is still known,
 so the index never disagrees with the store. Pages cache nothing of a message's content under
-keys that survive this: month and overview caches hold ids and counts (a removed message keeps
-its place), and the downloads' validators (ETag, Last-Modified) take `redacted_at` into account.
+keys that survive this: the page cache's key holds the list's archive version, which both
+advance (archive/versions.py); month and overview caches hold ids and counts (a removed message
+keeps its place); the downloads' validators (ETag, Last-Modified) take `redacted_at` into account.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from listhaven.archive.ingest import subject_window
 from listhaven.archive.models import Attachment, Message, RawMessage
 from listhaven.archive.search import remove_message
 from listhaven.archive.threads import refresh_threads
+from listhaven.archive.versions import archive_changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ def redact(message: Message, reason: str = "", *, by: str = "") -> Redaction:
         locked.save(update_fields=["redacted", "redacted_at", "redaction_reason", "redacted_by"])
         # The thread's stored summary (participants, subject) must no longer name it.
         refresh_threads([locked.thread_id], subject_window())
+        archive_changed(locked.mailing_list_id)  # no page kept from before shows it any more
     return Redaction(locked, changed=True)
 
 
@@ -76,6 +79,7 @@ def purge(message: Message, reason: str = "", *, by: str = "") -> Redaction:
             setattr(locked, name, value)
         locked.purged_at = timezone.now()
         locked.save(update_fields=[*_PURGED_FIELDS, "purged_at"])
+        archive_changed(locked.mailing_list_id)
     if sqlite:
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")

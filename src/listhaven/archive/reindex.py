@@ -19,6 +19,7 @@ from listhaven.archive.ingest import Parsed, subject_window
 from listhaven.archive.models import Attachment, Message, Thread, ThreadAlias, ThreadRef
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import free_thread_public_ids, refresh_threads
+from listhaven.archive.versions import archive_changed
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.threading import thread_membership
 from listhaven.search import backend_for
@@ -45,6 +46,7 @@ def reindex_list(mlist: MailingList) -> ReindexCounts:
     with transaction.atomic():
         _reparse_and_reindex(mlist, counts)
         counts.threads = rebuild_threads(mlist)
+        archive_changed(mlist.pk)  # re-parsed text and threads: every page may differ
     return counts
 
 
@@ -124,6 +126,7 @@ def rebuild_threads(mlist: MailingList) -> int:
     ThreadRef.objects.bulk_create(ref_rows, batch_size=1000, ignore_conflicts=True)
     _alias_dropped_threads(mlist, old_threads, kept)
     refresh_threads(kept, subject_window())
+    archive_changed(mlist.pk)
     return len(kept)
 
 

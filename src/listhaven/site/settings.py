@@ -76,6 +76,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a 304 for a page the reader has (ETag, Last-Modified), then the page cache, which
+    # keeps and answers pages exactly as the rest of the stack finished them.
+    "django.middleware.http.ConditionalGetMiddleware",
+    "listhaven.web.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "listhaven.site.middleware.SecurityHeadersMiddleware",
     "listhaven.site.middleware.StaticFilesMiddleware",  # before sessions: static needs none of them
@@ -113,6 +117,13 @@ CACHE_TABLE = "listhaven_cache"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE},
+    # Rendered archive pages (web/page_cache.py): files, so every web process shares them and a
+    # write never waits for the database's lock.
+    "pages": {
+        "BACKEND": "listhaven.web.page_cache.PageFileCache",
+        "LOCATION": str(DATA_DIR / "page-cache"),
+        "OPTIONS": {"MAX_ENTRIES": _declared["PAGE_CACHE_ENTRIES"], "CULL_FREQUENCY": 4},
+    },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 

@@ -100,6 +100,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_PORT", "LISTHAVEN_PORT", "8000", integer, "port `listhaven serve` binds"),
     Setting("WEB_WORKERS", "LISTHAVEN_WEB_WORKERS", "2", integer, "gunicorn worker processes"),
     Setting("WEB_THREADS", "LISTHAVEN_WEB_THREADS", "4", integer, "threads per gunicorn worker"),
+    Setting("PAGE_CACHE_SECONDS", "LISTHAVEN_PAGE_CACHE_SECONDS", "86400", integer,
+            "how long a rendered archive page of a public list is kept for readers who are not signed in "
+            "(DATA_DIR/page-cache, shared by the web processes; any change of the list makes a new entry); 0: no page cache"),
+    Setting("PAGE_CACHE_ENTRIES", "LISTHAVEN_PAGE_CACHE_ENTRIES", "20000", integer,
+            "pages the page cache keeps before it drops some (about 5-20 kB of disk each)"),
+    Setting("IMMUTABLE_MAX_AGE", "LISTHAVEN_IMMUTABLE_MAX_AGE", "604800", integer,
+            "Cache-Control max-age (seconds) of what does not change on a public list: raw messages, attachments, a "
+            "closed month's downloads, a settled message page; browsers and shared caches may keep a removed message's "
+            "copy this long"),
     Setting("LMTP_HOST", "LISTHAVEN_LMTP_HOST", "127.0.0.1", text, "address `listhaven lmtp` binds"),
     Setting("LMTP_PORT", "LISTHAVEN_LMTP_PORT", "8024", integer, "port `listhaven lmtp` binds (Mailman's LMTP port)"),
     Setting("DNS_RESOLVER", "LISTHAVEN_DNS_RESOLVER", "", text,

@@ -123,6 +123,7 @@ def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
     mlist = MailingList.objects.filter(name=list_name).first()
     if mlist is None or not can_read(request, mlist):
         raise not_found(list_name)
+    request.__dict__["listhaven_list"] = mlist  # for web/page_cache.archive_page
     if mlist.archive_policy != "public":
         # Read by site/middleware.py: no shared cache may keep anything of this response.
         request.__dict__["listhaven_private"] = True

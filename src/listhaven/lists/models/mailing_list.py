@@ -28,6 +28,11 @@ class MailingList(ModerationSettings, PostingSettings, DigestSettings, Membershi
     obfuscate_addresses = models.BooleanField(default=True)
     # Pipermail numbered messages from 0 in archive order; the next free number.
     next_archive_number = models.PositiveIntegerField(default=0)
+    # One more on every change readers could see in the archive (a stored message, a removal, a purge,
+    # a thread rebuilt, a setting saved); the page cache's key and the pages' Last-Modified come from
+    # these two. Written by listhaven.archive.versions only, always with F() so it never goes back.
+    archive_version = models.PositiveBigIntegerField(default=0)
+    archive_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

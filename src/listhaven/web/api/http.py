@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -64,16 +65,23 @@ class Freshness:
         return cls(f'"{digest[:32]}"', last_modified)
 
 
-def not_modified(request: HttpRequest, mlist: MailingList | None, freshness: Freshness) -> HttpResponseBase | None:
+def not_modified(
+    request: HttpRequest, mlist: MailingList | None, freshness: Freshness, *, lasting: bool = False
+) -> HttpResponseBase | None:
     """A 304 (or 412) when the client's copy is current; None when the response must be built."""
     timestamp = int(freshness.last_modified.timestamp()) if freshness.last_modified else None
     response = get_conditional_response(request, etag=freshness.etag, last_modified=timestamp)
     if response is not None:
-        apply_cache_headers(response, mlist, freshness)
+        apply_cache_headers(response, mlist, freshness, lasting=lasting)
     return response
 
 
-def apply_cache_headers(response: HttpResponseBase, mlist: MailingList | None, freshness: Freshness) -> None:
+def apply_cache_headers(
+    response: HttpResponseBase, mlist: MailingList | None, freshness: Freshness, *, lasting: bool = False
+) -> None:
+    """ETag, Last-Modified and Cache-Control. `lasting`: the document does not change (raw bytes, an
+    attachment, a closed month), so a public list's copy may be kept IMMUTABLE_MAX_AGE seconds;
+    a non-public list's never goes to a shared cache, whatever it is."""
     response["ETag"] = freshness.etag
     if freshness.last_modified is not None:
         response["Last-Modified"] = http_date(freshness.last_modified.timestamp())
@@ -82,7 +90,7 @@ def apply_cache_headers(response: HttpResponseBase, mlist: MailingList | None, f
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ("Cookie",))
     else:
-        response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+        response["Cache-Control"] = f"public, max-age={settings.IMMUTABLE_MAX_AGE if lasting else PUBLIC_MAX_AGE}"
     response["X-Content-Type-Options"] = "nosniff"
 
 
@@ -91,14 +99,16 @@ def conditional(
     mlist: MailingList | None,
     freshness: Freshness,
     build: Callable[[], HttpResponseBase],
+    *,
+    lasting: bool = False,
 ) -> HttpResponseBase:
     """304 when the client's copy is current, else `build()` with the caching headers added."""
-    early = not_modified(request, mlist, freshness)
+    early = not_modified(request, mlist, freshness, lasting=lasting)
     if early is not None:
         return early
     response = build()
     if 200 <= response.status_code < 300:
-        apply_cache_headers(response, mlist, freshness)
+        apply_cache_headers(response, mlist, freshness, lasting=lasting)
     return response
 
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from listhaven.archive.versions import archive_changed
 from listhaven.lists.models import MailingList
 from listhaven.lists.moderation import set_moderator_password
 from listhaven.web.manage.guard import manage
@@ -36,7 +37,11 @@ def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponse:
 def _save(request: HttpRequest, mlist: MailingList, form: SettingsForm, before: dict[str, object]) -> None:
     who = request.user.email or request.user.get_username()
     with transaction.atomic():
-        mlist = form.save()
+        # Only the form's fields: the counters on the row (archive numbers, the archive version) may
+        # have moved since the page was read, and must not be written back.
+        mlist = form.save(commit=False)
+        mlist.save(update_fields=FIELDS)
+        archive_changed(mlist.pk)  # names, tag, obfuscation, policy show on every archive page
         changes = [SettingChange(mailing_list=mlist, changed_by=who, group=GROUP_OF[name], field=name,
                                  old_value=_shown(before[name]), new_value=_shown(getattr(mlist, name)))
                    for name in FIELDS if before[name] != getattr(mlist, name)]  # fmt: skip

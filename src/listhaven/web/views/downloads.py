@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseBase,
     StreamingHttpResponse,
 )
+from django.utils import timezone
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.http import require_safe
 
@@ -38,6 +39,7 @@ from listhaven.web.api.http import (
     not_modified,
 )
 from listhaven.web.feeds import ListMessagesFeed, ListThreadsFeed, ThreadFeed
+from listhaven.web.page_cache import SETTLED, archive_page
 
 GZIP_TYPE = "application/gzip"
 # Shown inline only when a browser cannot run them; everything else is a download.
@@ -81,6 +83,11 @@ def _version(messages: QuerySet[Message], *parts: object) -> Freshness:
     return Freshness.of(*parts, found["n"], found["last"], last_modified, last_modified=last_modified)
 
 
+def closed(end: datetime) -> bool:
+    """A month whose last day is SETTLED behind us: late mail dated in it is no longer expected."""
+    return end + SETTLED <= timezone.now()
+
+
 def _stream(chunks, filename: str, content_type: str = GZIP_TYPE) -> StreamingHttpResponse:
     response = StreamingHttpResponse(chunks, content_type=content_type)
     response["Content-Disposition"] = content_disposition(filename)
@@ -105,7 +112,7 @@ def raw_message(request: HttpRequest, list_name: str, message_hash: str) -> Http
         response["Content-Security-Policy"] = _SANDBOX
         return response
 
-    return conditional(request, mlist, freshness, build)
+    return conditional(request, mlist, freshness, build, lasting=True)
 
 
 @require_safe
@@ -116,7 +123,8 @@ def message_mbox(request: HttpRequest, list_name: str, message_hash: str) -> Htt
         return _gone()
     freshness = Freshness.of("mbox", message.pk, message.content_hash, last_modified=message.imported_at)
     return conditional(
-        request, mlist, freshness, lambda: _stream(export.mbox_chunks(export.iter_raw([message.pk])), f"{message.public_id}.mbox.gz")
+        request, mlist, freshness, lambda: _stream(export.mbox_chunks(export.iter_raw([message.pk])), f"{message.public_id}.mbox.gz"),
+        lasting=True,
     )
 
 
@@ -156,7 +164,7 @@ def month_mbox(request: HttpRequest, list_name: str, month: str) -> HttpResponse
             raise Http404(f"No messages in {month}.")
         return _stream(export.mbox_chunks(export.iter_raw(pks)), f"{mlist.name}-{month}.mbox.gz")
 
-    return conditional(request, mlist, freshness, build)
+    return conditional(request, mlist, freshness, build, lasting=closed(end))
 
 
 @require_safe
@@ -205,7 +213,7 @@ def month_pipermail_text(request: HttpRequest, list_name: str, period: str) -> H
         chunks = export.pipermail_chunks(export.iter_pipermail_text(mlist, pks))
         return _stream(chunks, f"{period}.txt.gz")
 
-    return conditional(request, mlist, freshness, build)
+    return conditional(request, mlist, freshness, build, lasting=closed(end))
 
 
 @require_safe
@@ -218,7 +226,7 @@ def attachment(request: HttpRequest, list_name: str, message_hash: str, index: i
     if listed is None:
         raise Http404("This message has no such attachment.")
     freshness = Freshness.of("attachment", message.pk, message.content_hash, index, last_modified=message.imported_at)
-    return conditional(request, mlist, freshness, lambda: _attachment_response(message, listed))
+    return conditional(request, mlist, freshness, lambda: _attachment_response(message, listed), lasting=True)
 
 
 def _attachment_response(message: Message, listed: Attachment) -> HttpResponse:
@@ -273,6 +281,6 @@ def _feed_view(feed):
     return view
 
 
-messages_feed = _feed_view(ListMessagesFeed())
-threads_feed = _feed_view(ListThreadsFeed())
-thread_feed = _feed_view(ThreadFeed())
+messages_feed = archive_page(_feed_view(ListMessagesFeed()))
+threads_feed = archive_page(_feed_view(ListThreadsFeed()))
+thread_feed = archive_page(_feed_view(ThreadFeed()))

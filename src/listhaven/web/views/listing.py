@@ -13,11 +13,13 @@ from listhaven.web.fragments import month_rows
 from listhaven.web.links import ArchiveUrls
 from listhaven.web.listings import SORTS, PageOutOfRange, month_page
 from listhaven.web.months import archive_version, month_counts, parse_month
+from listhaven.web.page_cache import archive_page
 
 RECENT_THREADS = 15
 SHOWN_PARTICIPANTS = 3
 
 
+@archive_page
 def overview(request: HttpRequest, list_name: str) -> HttpResponse:
     mlist = get_readable_list(request, list_name)
     months = month_counts(mlist)
@@ -56,6 +58,7 @@ def _page_number(request: HttpRequest) -> int:
     return int(raw)
 
 
+@archive_page
 def month(request: HttpRequest, list_name: str, month: str) -> HttpResponse:
     mlist = get_readable_list(request, list_name)
     parsed = parse_month(month)

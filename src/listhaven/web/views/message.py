@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -10,6 +11,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from listhaven.archive.models import Attachment, Message, Thread
 from listhaven.mail.ids import normalise_message_id
@@ -19,10 +21,12 @@ from listhaven.web.display import reply_mailto
 from listhaven.web.links import ArchiveUrls
 from listhaven.web.months import Month
 from listhaven.web.navigation import next_by_date, previous_by_date, thread_outline
+from listhaven.web.page_cache import SETTLED, archive_page
 
 _THREAD_FIELDS = ("id", "public_id", "subject", "message_count", "participant_count", "first_date", "last_date")
 
 
+@archive_page
 def message_page(request: HttpRequest, list_name: str, message_hash: str) -> HttpResponse:
     mlist = get_readable_list(request, list_name)
     message = Message.objects.filter(mailing_list=mlist, public_id=message_hash).defer(
@@ -56,7 +60,16 @@ def message_page(request: HttpRequest, list_name: str, message_hash: str) -> Htt
         "present": Presenter.for_list(mlist),
     }
     # A purged message's links are Gone (410); a hidden one's page says it was removed.
-    return render(request, "listhaven/message.html", context, status=410 if message.is_purged else 200)
+    response = render(request, "listhaven/message.html", context, status=410 if message.is_purged else 200)
+    if mlist.archive_policy == "public" and _settled(message, thread, after):
+        response["Cache-Control"] = f"public, max-age={settings.IMMUTABLE_MAX_AGE}"
+    return response
+
+
+def _settled(message: Message, thread: Thread, after: object) -> bool:
+    """Whether the page will stay as it is: its thread has had nothing new for SETTLED (the
+    outline is fixed) and a later message exists (the "next by date" link is fixed)."""
+    return not message.is_hidden and after is not None and thread.last_date + SETTLED <= timezone.now()
 
 
 def _candidates(raw: str) -> list[str]:

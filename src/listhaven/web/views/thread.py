@@ -20,6 +20,7 @@ from listhaven.web.display import reply_mailto
 from listhaven.web.fragments import thread_items
 from listhaven.web.links import ArchiveUrls
 from listhaven.web.navigation import MAX_INDENT
+from listhaven.web.page_cache import archive_page
 
 _FIELDS = (
     "id", "public_id", "message_id", "subject", "sender_name", "sender_email", "date", "utc_offset",
@@ -27,6 +28,7 @@ _FIELDS = (
 )  # fmt: skip
 
 
+@archive_page
 def thread_page(request: HttpRequest, list_name: str, thread_id: str) -> HttpResponse:
     mlist = get_readable_list(request, list_name)
     thread = Thread.objects.filter(mailing_list=mlist, public_id=thread_id).first()
