@@ -3,8 +3,10 @@
     LISTHAVEN_DATA=DIR .venv/bin/python bench/pages_bench.py [--list ltp] [--runs 50]
 
 Requests go through Django's test client in this process, so the figures are the server's own
-time (routing, queries, templates), without network or HTTP parsing. With wrk installed, it then
-starts `listhaven serve` on 127.0.0.1 and prints requests/s for the message page (wrk -t2 -c8 -d10s).
+time (routing, queries, templates), without network or HTTP parsing; the page cache is off for
+them (LISTHAVEN_PAGE_CACHE_SECONDS=0). With wrk installed, it then starts `listhaven serve` on
+127.0.0.1 and prints requests/s for the message page (wrk -t2 -c8 -d10s), rendered for every
+request and then from the page cache.
 The last line printed is the JSON of all figures.
 """
 
@@ -25,6 +27,7 @@ import time
 
 def setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
+    os.environ["LISTHAVEN_PAGE_CACHE_SECONDS"] = "0"  # server time of rendering; wrk_rate measures the cache
     import django
 
     django.setup()
@@ -85,13 +88,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wrk_rate(url_path: str) -> float | None:
+def wrk_rate(url_path: str, cached: bool) -> float | None:
+    """Requests/s of one page; `cached`: with the page cache (the first request fills it), else
+    every request rendered (LISTHAVEN_PAGE_CACHE_SECONDS=0)."""
     if not shutil.which("wrk"):
         return None
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "LISTHAVEN_PAGE_CACHE_SECONDS"}
+    if not cached:
+        env["LISTHAVEN_PAGE_CACHE_SECONDS"] = "0"
     server = subprocess.Popen(
         [sys.executable, "-m", "listhaven", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     try:
         for _ in range(100):
@@ -133,10 +141,12 @@ def main() -> int:
         figures[label] = measure(client, page_urls, args.runs)
         print(f"{label:<36} p50 {figures[label]['p50_ms']:7.2f} ms   p95 {figures[label]['p95_ms']:7.2f} ms")
     connection.close()
-    rate = wrk_rate(urls["message page"][0])
-    if rate is not None:
-        figures["message page requests/s (wrk -t2 -c8, gunicorn 2 workers)"] = rate
-        print(f"message page with wrk: {rate:.0f} requests/s")
+    for cached in (False, True):
+        rate = wrk_rate(urls["message page"][0], cached)
+        if rate is not None:
+            kind = "cached" if cached else "rendered"
+            figures[f"message page {kind}, requests/s (wrk -t2 -c8, gunicorn 2 workers)"] = rate
+            print(f"message page {kind}, with wrk: {rate:.0f} requests/s")
     print(json.dumps(figures))
     return 0
 

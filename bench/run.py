@@ -12,7 +12,10 @@ store   builds the large store: the ltp corpus plus N generated messages (defaul
         demo lists, >= 200,000 messages in all (reused when it exists).
 pages   server time of the message page, a ~200-message thread, a month index and the list
         overview on the large store (Django's test client in-process, so it is the server's time
-        only), and requests/s with wrk on 127.0.0.1 when wrk is installed.
+        only), and requests/s with wrk on 127.0.0.1 when wrk is installed (apt-get install wrk),
+        rendered and from the page cache.
+pages-peer  bench/peer_pages.py: the first 5,000 messages of ltp in HyperKitty (../shared/peers/hyperkitty-*.sh)
+        and in Listhaven, wrk -t2 -c8 on the same message page (cached, rendered, 304), thread, month, overview.
 search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
 members bench/members_bench.py: member pages' server time with 100,000 members.
@@ -188,7 +191,7 @@ def bench_script_argv(script: str, *args: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["import", "import-kernel", "cli", "store", "pages", "search", "export", "compose", "members", "manage",
+                        choices=["import", "import-kernel", "cli", "store", "pages", "pages-peer", "search", "export", "compose", "members", "manage",
                                  "delivery", "digests", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
@@ -216,6 +219,11 @@ def main() -> int:
             results["search"] = bench_script("search_bench.py", data)
         if args.what in ("export", "all"):
             results["export"] = bench_script("export_bench.py", data, "ltp", "--api", "200")
+    if args.what in ("pages-peer", "all"):
+        sys.path.insert(0, str(REPO / "bench"))
+        import peer_pages
+
+        results["pages-peer"] = peer_pages.main(["--dir", str(base / "peer-pages")])
     if args.what in ("compose", "all"):
         results["compose"] = bench_script("compose_bench.py", base)
     if args.what in ("delivery", "all"):
