@@ -45,6 +45,9 @@ def register(subparsers: Any) -> None:
     imp.add_argument("list", help="list address or short name")
     imp.add_argument("sources", nargs="+", metavar="SOURCE")
     imp.add_argument("--create", action="store_true", help="create the list when it does not exist")
+    imp.add_argument("--archive", choices=("public", "members", "owners"), default=None,
+                     help="with --create: who reads the new list's archive (default public); set before the first "
+                     "message is stored, so a private archive is never readable half-way")  # fmt: skip
     imp.add_argument("--workers", type=int, default=None, help="parser processes; 0 parses in the importing process (default: cores - 1, at most 4)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
     imp.set_defaults(handler=cmd_import)
@@ -163,7 +166,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ListNotFound as exc:
         if not (args.create and "@" in args.list):
             raise CommandError(f"{exc}; create it with `listhaven list create` or pass --create") from exc
-        mlist = create_list(args.list)
+        mlist = create_list(args.list, archive_policy=args.archive)
+    else:
+        if args.archive and args.archive != mlist.archive_policy:
+            raise CommandError(f"{mlist.address} exists with archive policy {mlist.archive_policy}; "
+                               "change it on its settings page, not with import")  # fmt: skip
     summaries = []
     for source in args.sources:
         try:

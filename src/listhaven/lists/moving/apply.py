@@ -13,15 +13,18 @@ from listhaven.lists.directory import create_list
 from listhaven.lists.models import Ban, MailingList, Member
 from listhaven.lists.moving.plan import ListPlan
 
-_CREATE_FIELDS = ("description", "display_name", "subject_tag", "is_private")
+_CREATE_FIELDS = ("description", "display_name", "subject_tag", "is_private", "archive_policy")
 
 
 def apply_plan(plan: ListPlan) -> MailingList:
     """The new list. Raises ValueError (the list exists, an invalid list address) with nothing created."""
     with transaction.atomic():
         fields = dict(plan.fields)
+        # The archive policy is set as the list is created, before any message arrives: an import
+        # into a private list is never readable, not even half-way.
         mlist = create_list(plan.address, description=fields["description"], display_name=fields["display_name"],
-                            subject_tag=fields["subject_tag"], private=fields["is_private"])  # fmt: skip
+                            subject_tag=fields["subject_tag"], private=fields["is_private"],
+                            archive_policy=fields.get("archive_policy"))  # fmt: skip
         for name, value in fields.items():
             if name not in _CREATE_FIELDS:
                 setattr(mlist, name, value)

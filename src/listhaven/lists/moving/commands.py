@@ -9,6 +9,9 @@ from typing import Any
 
 from listhaven.cli import CommandError
 
+POLICIES = ("public", "members", "owners")
+POLICY_HELP = ("who reads the archive here (default: as the old list: a private archive is members-only); "
+               "the list has it from the moment it exists, before any message is imported")
 HELP = "move a list from Mailman 2.1 (import-list mailman2 --config config.pck) or Mailman 3 (import-list mailman3)"
 
 
@@ -21,6 +24,7 @@ def register(subparsers: Any) -> None:
     mm2.add_argument("--pipermail", metavar="DIR",
                      help="the Pipermail HTML directory (archives/private/LIST): its pages' numbers win")  # fmt: skip
     mm2.add_argument("--address", default="", help="the list's address here (default: NAME@host_name of the config)")
+    mm2.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
     mm2.add_argument("--json", action="store_true", help="the report as JSON")
     mm3 = kinds.add_parser("mailman3", help="from Mailman 3's REST API (or the JSON saved from it) and HyperKitty's mbox")
     mm3.add_argument("list", metavar="LIST", help="the list's id (garden.example.org) or address")
@@ -31,6 +35,7 @@ def register(subparsers: Any) -> None:
     mm3.add_argument("--password", default="", help="its password (Mailman's MAILMAN_REST_API_PASS or admin_pass)")
     mm3.add_argument("--archive", metavar="FILE", help="HyperKitty's mbox export of the list (.mbox or .mbox.gz)")
     mm3.add_argument("--address", default="", help="the list's address here (default: its Mailman 3 address)")
+    mm3.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
     mm3.add_argument("--json", action="store_true", help="the report as JSON")
     parser.set_defaults(handler=cmd_import_list)
 
@@ -57,7 +62,7 @@ def _mailman2(args: argparse.Namespace) -> Any:
         plan = plan_from_config(read_config_file(Path(args.config)), args.address)
     except (UnsafePickle, Mailman2Error, ValueError) as exc:
         raise CommandError(f"{args.config}: {exc}") from exc
-    mlist = _create(plan)
+    mlist = _create(plan, args.archive_policy)
     if args.archive:
         _archive(mlist, Path(args.archive), Path(args.pipermail) if args.pipermail else None, plan.report)
     elif args.pipermail:
@@ -81,7 +86,7 @@ def _mailman3(args: argparse.Namespace) -> Any:
         plan = plan_from_api(fetch, args.list, args.address)
     except Mailman3Error as exc:
         raise CommandError(str(exc)) from exc
-    mlist = _create(plan)
+    mlist = _create(plan, args.archive_policy)
     if args.archive:
         _hyperkitty_archive(mlist, args.archive, plan.report)
     else:
@@ -101,9 +106,12 @@ def _hyperkitty_archive(mlist: Any, path: str, report: Any) -> None:
                            f"{done.quarantined} quarantined; HyperKitty's message and thread links answer 301")  # fmt: skip
 
 
-def _create(plan: Any) -> Any:
+def _create(plan: Any, archive_policy: str | None) -> Any:
     from listhaven.lists.moving.apply import apply_plan
 
+    if archive_policy:
+        plan.fields["archive_policy"] = archive_policy
+        plan.report.imported.append(f"archive policy: {archive_policy} (--archive-policy), before the first message")
     try:
         return apply_plan(plan)
     except ValueError as exc:
