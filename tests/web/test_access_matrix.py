@@ -33,6 +33,8 @@ SITE_WIDE = {
     "": "the index: lists only what the reader may read (test_listings_name_only_readable_lists)",
     "search": "site-wide search over readable lists only (test_listings_name_only_readable_lists)",
     "search/help": "static help text",
+    "robots.txt": "the same for everyone; names no list",
+    "sitemap.xml": "public lists only, whoever asks (test_the_sitemap_names_public_lists_only)",
     "api/": "the API's root: links only",
     "api/openapi.json": "the API's description",
     "api/lists": "the API's list index (test_listings_name_only_readable_lists)",
@@ -237,3 +239,28 @@ def test_lists_with_the_same_local_part_get_distinct_names_and_their_addresses_r
         assert page.status_code == 200 and f"For {mlist.address}" in page.content.decode()
     assert client.get("/LTP@Lists.Linux.IT/")["Location"] == f"/{one.name}/"
     assert client.get("/nobody@lists.linux.it/").status_code == 404
+
+
+def test_the_sitemap_names_public_lists_only(site):
+    lists, clients = site
+    for reader, client in clients.items():
+        index = _body(client.get("/sitemap.xml")).decode()
+        assert f"/{lists['public'].name}/sitemap.xml" in index, reader
+        for policy in ("members", "owners"):
+            assert f"/{lists[policy].name}/" not in index, (reader, policy)  # even for those who may read it
+    listed = _body(clients["anonymous"].get(f"/{lists['public'].name}/sitemap.xml")).decode()
+    thread = Message.objects.filter(mailing_list=lists["public"]).select_related("thread").first().thread
+    assert f"/{lists['public'].name}/thread/{thread.public_id}/" in listed and "/2019-03/" in listed
+    robots = _body(clients["anonymous"].get("/robots.txt")).decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in robots and "Disallow: /manage/" in robots
+
+
+def test_pages_of_non_public_lists_tell_search_engines_to_keep_out(site):
+    lists, clients = site
+    for policy, mlist in lists.items():
+        for url in (f"/{mlist.name}/", f"/{mlist.name}/feed.atom", f"/api/lists/{mlist.name}"):
+            response = clients["owner"].get(url)
+            assert response.status_code == 200, (policy, url)
+            assert ("noindex" in response.get("X-Robots-Tag", "")) == (policy != "public"), (policy, url)
+        page = _body(clients["owner"].get(f"/{mlist.name}/")).decode()
+        assert ('<meta name="robots" content="noindex' in page) == (policy != "public"), policy

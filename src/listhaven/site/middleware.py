@@ -53,9 +53,12 @@ class PrivateResponsesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if request.__dict__.get("listhaven_private") or (user is not None and user.is_authenticated):
+        private = request.__dict__.get("listhaven_private")
+        if private or (user is not None and user.is_authenticated):
             response["Cache-Control"] = "private, no-cache"
             patch_vary_headers(response, ["Cookie"])
+        if private:  # every response of a non-public list (feeds, mbox, JSON too): never in a search engine
+            response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
         return response
 
 
