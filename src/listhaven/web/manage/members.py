@@ -7,9 +7,8 @@ import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
@@ -22,6 +21,7 @@ from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
 from listhaven.lists.subscriptions import options_url
 from listhaven.web.manage.guard import manage
+from listhaven.web.manage.roster_search import CappedPaginator, search
 
 T = "listhaven/manage/"
 PER_PAGE = 50
@@ -29,10 +29,11 @@ FILTERS = ("q", "role", "mode", "moderated", "disabled")
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-def filtered(mlist: MailingList, params: dict[str, str]) -> QuerySet[Member]:
+def filtered(mlist: MailingList, params: dict[str, str]) -> tuple[QuerySet[Member], bool]:
+    """(the roster rows the filters keep, in address order; whether the text search fell back to
+    addresses and names containing the text, none starting with it)."""
     rows = Member.objects.filter(mailing_list=mlist)
-    if q := params.get("q", "").strip():
-        rows = rows.filter(Q(address__icontains=q) | Q(display_name__icontains=q))
+    contains = False
     if params.get("role") in dict(ROLES):
         rows = rows.filter(role=params["role"])
     if params.get("mode") in dict(DELIVERY_MODES):
@@ -43,17 +44,20 @@ def filtered(mlist: MailingList, params: dict[str, str]) -> QuerySet[Member]:
         rows = rows.filter(delivery_status="by_bounces")
     elif params.get("disabled") == "any":
         rows = rows.exclude(delivery_status="enabled")
-    return rows.order_by("address", "role")
+    if q := params.get("q", "").strip():
+        rows, contains = search(rows, q)
+    return rows.order_by("address", "role"), contains
 
 
 @manage("administer")
 @require_safe
 def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     params = {k: request.GET.get(k, "") for k in FILTERS}
-    page = Paginator(filtered(mlist, params), PER_PAGE).get_page(request.GET.get("page"))
+    rows, contains = filtered(mlist, params)
+    page = CappedPaginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"mlist": mlist, "page": page, "params": params, "query": f"{query}&" if query else "",
-               "roles": ROLES, "modes": DELIVERY_MODES}  # fmt: skip
+               "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains}  # fmt: skip
     return render(request, T + "members.html", context)
 
 
