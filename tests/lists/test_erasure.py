@@ -192,3 +192,31 @@ def test_the_command_leaves_no_byte_of_the_address_in_the_database_file(tmp_path
     assert "memberships: 1" in out and "archived posts purged: 1" in out
     assert STORED.lower().encode() not in stored().lower()
     assert MARKER.lower().encode() not in stored().lower()
+
+
+def test_anonymise_replaces_the_address_in_every_message_that_names_it_and_keeps_the_text(mlist):
+    from listhaven.archive.anonymisation import REPLACEMENT
+    from listhaven.archive.models import RawMessage
+    from listhaven.archive.search import search_message_ids
+
+    add_member(mlist, ERASED)
+    receive_post(mlist, build(body=f"Erin says {MARKER}.\n", msgid="erin@example.org", sender=f"Erin <{ERASED}>"))
+    reply = build(body=f"On Monday, {STORED.lower()} wrote:\n> Erin says\nAgreed.\n", msgid="bob@example.net",
+                  sender="Bob <bob@example.net>", headers={"Cc": f"Erin <{ERASED}>", "In-Reply-To": "<erin@example.org>"})
+    receive_post(mlist, reply)
+    assert search_message_ids(mlist, f"from:{STORED}")
+
+    report = erase_address(ERASED, posts="anonymise")
+
+    assert report.counts["archived messages with the address replaced"] == 2
+    for message in Message.objects.filter(mailing_list=mlist):
+        assert not message.is_hidden
+        fields = json.dumps([message.sender_email, message.subject, message.body_text, message.recipients]).lower()
+        assert STORED.lower() not in fields and REPLACEMENT in fields
+        raw = decompress(bytes(RawMessage.objects.get(message=message).data)).lower()
+        assert STORED.lower().encode() not in raw
+    assert "Agreed." in Message.objects.get(message_id="bob@example.net").body_text
+    assert "Erin says" in Message.objects.get(message_id="erin@example.org").body_text
+    assert len(search_message_ids(mlist, MARKER)) == 1  # the text is still found
+    assert not search_message_ids(mlist, f"from:{STORED}") and not search_message_ids(mlist, "quill")
+    assert not Member.objects.filter(address=STORED).exists()

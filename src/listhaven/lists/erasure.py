@@ -30,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 
+from listhaven.archive.anonymisation import anonymise_address
 from listhaven.archive.compression import decompress
 from listhaven.archive.models import Message
 from listhaven.archive.redaction import purge, redact
@@ -50,7 +51,9 @@ from listhaven.lists.models import (
 )
 from listhaven.mail.ids import normalise_message_id
 
-POSTS = ("keep", "hide", "purge")  # what becomes of the archived messages the address posted
+# What becomes of the archived messages: kept as they are; the address replaced in every message
+# of the lists that names it, text kept (archive/anonymisation.py); the poster's messages hidden; purged.
+POSTS = ("keep", "anonymise", "hide", "purge")
 ERASED = "erased"  # what stands in a delivery batch's answered recipients for an erased address
 
 
@@ -155,6 +158,9 @@ def _erase_from_batches(canonical: str, lists, report: ErasureReport) -> None:  
 def _treat_posts(canonical: str, lists, posts: str, by: str, report: ErasureReport) -> None:  # type: ignore[no-untyped-def]
     messages = Message.objects.filter(mailing_list__in=lists, sender_email__iexact=canonical)
     report.add("archived posts", messages.count())
+    if posts == "anonymise":
+        report.add("archived messages with the address replaced", anonymise_address(lists.values_list("pk", flat=True), canonical))
+        return
     if posts == "keep":
         return
     for message in messages.iterator():

@@ -18,8 +18,9 @@ def register(subparsers: Any) -> None:
     )
     erase.add_argument("address")
     erase.add_argument("--list", help="only this list (address or short name); the account is then kept")
-    erase.add_argument("--posts", choices=("keep", "hide", "purge"), default="hide",
-                       help="what becomes of the messages the address posted to the archive (default: hide)")  # fmt: skip
+    erase.add_argument("--posts", choices=("keep", "anonymise", "hide", "purge"), default="hide",
+                       help="the archive: hide (default) or purge the messages the address posted, or anonymise: "
+                       "replace the address in every message that names it, keeping the text")  # fmt: skip
     erase.add_argument("--json", action="store_true")
     erase.set_defaults(handler=cmd_erase_address)
 
