@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lists', '0010_archive_version'),
+        ('lists', '0011_roster_search'),
     ]
 
     operations = [
