@@ -15,6 +15,8 @@ from listhaven.lists.directory import create_list
 from listhaven.lists.members import add_member
 from listhaven.lists.models import HeldMessage, Outgoing, PostRecord
 from listhaven.lists.moderation import expire_held, moderate, send_summaries
+from listhaven.lists.moderation_mail import decide_by_reply
+from listhaven.lists.post import parse_post_bytes
 from listhaven.lists.posting import receive_post
 from tests.lists.messages import LIST, MEMBER, build, notice_text
 
@@ -112,3 +114,50 @@ def test_expired_posts_are_discarded_with_a_record(mlist):
     assert expire_held() == 1
     assert list(HeldMessage.objects.values_list("pk", flat=True)) == [fresh]
     assert PostRecord.objects.filter(rule="expired", verdict="discard").count() == 1
+
+
+def test_post_notices_come_from_the_lists_templates_and_the_held_notice_keeps_its_token(mlist):
+    from listhaven.lists.notices import NOTICES
+
+    assert {"held", "held_poster", "rejected", "acknowledgement"} <= set(NOTICES)  # editable on /manage/LIST/notices/
+    mlist.notice_templates = {
+        "held": {"subject": "Please look at {subject}", "body": "{sender} wrote; why held: {reason}. {held_url}\n"},
+        "held_poster": {"subject": "Patience", "body": "Held: {subject}. Withdraw: {withdraw_url}\n"},
+        "rejected": {"body": "No thanks ({reason}) for {subject}.\n"},
+    }
+    mlist.save()
+    held_id = held_post(mlist)
+    notices = {tuple(o.recipients): parse_post_bytes(decompress(o.template)) for o in Outgoing.objects.filter(kind="notice")}
+    to_owners = next(m for r, m in notices.items() if r != (STRANGER,))
+    assert to_owners["Subject"].startswith("confirm ") and to_owners["Subject"].endswith(" Please look at Seeds for sale")
+    token = to_owners["Subject"].split()[1]
+    assert token in to_owners["Reply-To"]  # a reply still decides the post by its token
+    text = to_owners.get_body(preferencelist=("plain",)).get_content()
+    assert text.startswith(f"{STRANGER} wrote; why held: ") and f"/manage/garden/held/{held_id}/" in text
+    to_poster = notices[(STRANGER,)]
+    assert to_poster["Subject"] == "Patience"
+    assert "Held: Seeds for sale. Withdraw: " in to_poster.get_body(preferencelist=("plain",)).get_content()
+
+    reply = build(sender="Owner <owner@example.org>", subject=f"Re: {to_owners['Subject']} reject")
+    assert decide_by_reply(mlist, token, parse_post_bytes(reply)) == f"held post #{held_id} (Seeds for sale): rejected"
+    rejected = parse_post_bytes(decompress(Outgoing.objects.filter(kind="notice").latest("id").template))
+    assert rejected["Subject"] == "Your message to Garden was rejected"  # the site's subject: none set
+    assert notice_text(decompress(Outgoing.objects.filter(kind="notice").latest("id").template)).startswith(
+        "No thanks (decided by a moderator's reply) for Seeds for sale."
+    )
+
+
+def test_words_of_the_notice_itself_in_a_reply_decide_nothing(mlist):
+    from listhaven.lists.moderation import set_moderator_password
+
+    set_moderator_password(mlist, "tomato")
+    mlist.notice_templates = {"held": {"subject": "reject or approve: {subject} from {sender}"}}
+    mlist.save()
+    outcome = receive_post(mlist, build(sender="Dee <discard@elsewhere.example>", subject="Reject nothing", msgid="d@x"))
+    notice = next(parse_post_bytes(decompress(o.template)) for o in Outgoing.objects.filter(kind="notice")
+                  if o.recipients != ["discard@elsewhere.example"])  # fmt: skip
+    token = notice["Subject"].split()[1]
+    reply = build(sender="Owner <owner@example.org>", subject="Re: " + notice["Subject"], body="tomato\n")
+    assert decide_by_reply(mlist, token, parse_post_bytes(reply)).endswith(": accepted")
+    assert not HeldMessage.objects.filter(pk=outcome.held_id).exists()
+    assert PostRecord.objects.filter(message_id="d@x", verdict="accept").exists()

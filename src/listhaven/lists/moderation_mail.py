@@ -18,6 +18,7 @@ from listhaven.lists.held_actions import act
 from listhaven.lists.held_tokens import MODERATE, held_for_token
 from listhaven.lists.models import MailingList
 from listhaven.lists.moderation import HeldNotFound
+from listhaven.lists.notices import held_subject
 from listhaven.mail.subjects import decode_subject
 
 _WORDS = re.compile(r"\b(reject|discard|approve|accept)\b", re.IGNORECASE)
@@ -32,6 +33,7 @@ def decide_by_reply(mlist: MailingList, token: str, msg: email.message.Message) 
         return None
     subject = decode_subject(str(msg.get("Subject", "")))
     after = subject.split(token, 1)[1] if token in subject else ""
+    after = " ".join(after.split()).replace(held_subject(mlist, held), " ", 1)  # the notice's own words decide nothing
     word = (_WORDS.search(after).group(1).lower() if _WORDS.search(after) else "")
     if word in ("reject", "discard"):
         action = word

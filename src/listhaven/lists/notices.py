@@ -56,58 +56,54 @@ def _site_url() -> str:
 
 
 def held_notice(mlist: MailingList, held: HeldMessage, original: bytes) -> bytes:
-    """To the owners and moderators: one post waits for them. A reply decides it (lists/moderation_mail.py)."""
+    """To the owners and moderators: one post waits for them. A reply decides it (lists/moderation_mail.py).
+
+    The subject always begins with ``confirm TOKEN``, whatever the list's template says: a reply decides
+    the post by that token."""
     from listhaven.lists.held_tokens import MODERATE, held_token
 
     token = held_token(held, MODERATE)
     local, _, domain = service_address(mlist, "confirm").rpartition("@")
-    text = (
-        f"A post to {mlist.address} waits for a moderator.\n\n"
-        f"  From:    {held.sender or '(no address)'}\n"
-        f"  Subject: {held.subject or '(no subject)'}\n"
-        f"  Reason:  {held.reason}\n"
-        f"  Expires: {held.expires_at:%Y-%m-%d %H:%M} UTC (it is discarded then)\n\n"
-        f"Decide on {_site_url()}/manage/{mlist.name}/held/{held.pk}/\n"
-        "or reply to this message, keeping the subject:\n"
-        "  approve: put the moderator password on the first line (or in an Approved: header);\n"
-        "  reject or discard: add the word reject or discard to the subject.\n"
-        f"or: listhaven moderate {mlist.name} {held.pk} accept|reject|discard|defer [--reason TEXT]\n\n"
-        "The post is attached.\n"
-    )
-    subject = f"confirm {token} {mlist.title}: post from {held.sender or 'unknown sender'} held for approval"
-    return _notice(mlist, service_address(mlist, "owner"), subject, text, original,
+    subject, text = render_notice(mlist, "held", _held_values(mlist, held))
+    return _notice(mlist, service_address(mlist, "owner"), f"confirm {token} {subject}", text, original,
                    reply_to=f"{local}+{token}@{domain}")  # fmt: skip
+
+
+def _held_values(mlist: MailingList, held: HeldMessage) -> dict[str, object]:
+    return {
+        "sender": held.sender or "(no address)", "subject": held.subject or "(no subject)", "reason": held.reason,
+        "expires": f"{held.expires_at:%Y-%m-%d %H:%M} UTC", "held_id": held.pk,
+        "held_url": f"{_site_url()}/manage/{mlist.name}/held/{held.pk}/",
+    }  # fmt: skip
+
+
+def held_subject(mlist: MailingList, held: HeldMessage) -> str:
+    """The held notice's subject after ``confirm TOKEN``: a moderator's reply quotes it, and only the words
+    they add to it decide (a sender called reject@... must not reject their own post)."""
+    return render_notice(mlist, "held", _held_values(mlist, held))[0]
 
 
 def poster_held_notice(mlist: MailingList, held: HeldMessage) -> bytes:
     """To the poster: the post waits for a moderator; a link withdraws it."""
     from listhaven.lists.held_tokens import withdraw_url
 
-    text = (
-        f"Your message to {mlist.address} with the subject\n\n    {held.subject or '(no subject)'}\n\n"
-        f"waits for a moderator's approval: {held.reason}\n\n"
-        f"To withdraw it, open:\n\n  {withdraw_url(held)}\n"
-    )
-    return _notice(mlist, held.sender, f"Your message to {mlist.title} awaits approval", text)
+    subject, text = render_notice(mlist, "held_poster", {
+        "subject": held.subject or "(no subject)", "reason": held.reason, "withdraw_url": withdraw_url(held),
+    })  # fmt: skip
+    return _notice(mlist, held.sender, subject, text)
 
 
 def rejection_notice(mlist: MailingList, to: str, subject: str, reason: str, original: bytes) -> bytes:
     """To the poster: the post was not sent to the list, and why."""
-    text = (
-        f"Your message to {mlist.address} with the subject\n\n    {subject or '(no subject)'}\n\n"
-        f"{textwrap.fill(f'was not sent to the list: {reason}', 72)}\n\n"
-        f"The list's owners can be reached at {service_address(mlist, 'owner')}.\n"
-    )
-    return _notice(mlist, to, f"Your message to {mlist.title} was rejected", text, original)
+    values = {"subject": subject or "(no subject)", "reason": textwrap.fill(reason, 72)}
+    title, text = render_notice(mlist, "rejected", values)
+    return _notice(mlist, to, title, text, original)
 
 
 def acknowledgement(mlist: MailingList, to: str, subject: str) -> bytes:
     """To a member who asked for one: the post was sent to the list."""
-    text = (
-        f"Your message to {mlist.address} with the subject\n\n    {subject or '(no subject)'}\n\n"
-        f"was received and sent to the list's members.\n"
-    )
-    return _notice(mlist, to, f"{mlist.title} post acknowledgement", text)
+    title, text = render_notice(mlist, "acknowledgement", {"subject": subject or "(no subject)"})
+    return _notice(mlist, to, title, text)
 
 
 def summary_notice(mlist: MailingList, waiting: Sequence[HeldMessage]) -> bytes:
@@ -257,6 +253,44 @@ register_notice(
     "{address} was removed from {list_address}: {reason}.\n",
     "to the owners, when bounces or a complaint remove a member (list setting bounce_notify_owners)",
     ("address", "reason"),
+)
+
+# Notices about posts. The held notice's subject is prefixed with "confirm TOKEN" by held_notice.
+register_notice(
+    "held", "{list_title}: post from {sender} held for approval",
+    "A post to {list_address} waits for a moderator.\n\n"
+    "  From:    {sender}\n  Subject: {subject}\n  Reason:  {reason}\n"
+    "  Expires: {expires} (it is discarded then)\n\n"
+    "Decide on {held_url}\n"
+    "or reply to this message, keeping the subject:\n"
+    "  approve: put the moderator password on the first line (or in an Approved: header);\n"
+    "  reject or discard: add the word reject or discard to the subject.\n"
+    "or: listhaven moderate {list_name} {held_id} accept|reject|discard|defer [--reason TEXT]\n\n"
+    "The post is attached.\n",
+    "to the owners and moderators, for each held post (the subject always begins with confirm TOKEN)",
+    ("sender", "subject", "reason", "expires", "held_id", "held_url"),
+)
+register_notice(
+    "held_poster", "Your message to {list_title} awaits approval",
+    "Your message to {list_address} with the subject\n\n    {subject}\n\n"
+    "waits for a moderator's approval: {reason}\n\nTo withdraw it, open:\n\n  {withdraw_url}\n",
+    "to the poster of a held post, with the link that withdraws it",
+    ("subject", "reason", "withdraw_url"),
+)
+register_notice(
+    "rejected", "Your message to {list_title} was rejected",
+    "Your message to {list_address} with the subject\n\n    {subject}\n\n"
+    "was not sent to the list: {reason}\n\n"
+    "The list's owners can be reached at {owner_address}.\n",
+    "to the poster of a rejected post, with the reason (the post is attached)",
+    ("subject", "reason"),
+)
+register_notice(
+    "acknowledgement", "{list_title} post acknowledgement",
+    "Your message to {list_address} with the subject\n\n    {subject}\n\n"
+    "was received and sent to the list's members.\n",
+    "to a member who asked to have their posts acknowledged",
+    ("subject",),
 )
 
 
