@@ -230,3 +230,39 @@ def test_options_link_request_says_nothing_about_the_roster(client, mlist):
     second = client.post("/garden/options/", {"address": "stranger@example.org", "shown": stamp()})
     assert first.content == second.content
     assert Outgoing.objects.count() == 1
+
+
+def test_members_of_a_list_with_a_private_archive_leave_and_reach_their_options_by_their_links(client, mlist):
+    from django.utils import timezone
+
+    from listhaven.lists.bounces import reenable_token
+    from listhaven.lists.subscriptions import request_options_link
+
+    mlist.archive_policy = "members"
+    mlist.save()
+    add_member(mlist, ANN)
+    bea = add_member(mlist, "bea@example.org")
+    missing = client.get("/nosuchlist/unsubscribe/x")
+    # Without a valid token the list stays unseen: the same 404 as a list that does not exist.
+    forged = one_click_path()[:-1] + ("0" if one_click_path()[-1] != "0" else "1")
+    for path in (forged, "/garden/reenable/nothing", "/garden/options/0123abcd", "/garden/options/"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and answer.content == missing.content.replace(b"nosuchlist", b"garden")
+
+    # A mailbox provider's one-click POST for a member works as on a public list, and is not cached.
+    response = Client(enforce_csrf_checks=True).post(one_click_path(), "List-Unsubscribe=One-Click",
+                                                     content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert response.status_code == 200 and find_member(mlist, ANN) is None
+    assert "private" in response["Cache-Control"]
+
+    # The options link mailed to a member, then the options page in that session.
+    request_options_link(mlist, "bea@example.org")
+    path = link_in_last_notice(r"/garden/options/[0-9a-f]+")
+    assert client.get(path).status_code == 200
+    assert client.post(path).status_code == 302
+    assert "For bea@example.org" in client.get("/garden/options/").content.decode()
+
+    bea.delivery_status = "by_bounces"
+    bea.save()
+    reenable = f"/garden/reenable/{reenable_token(mlist, 'bea@example.org', timezone.now())}"
+    assert Client().get(reenable).status_code == 200

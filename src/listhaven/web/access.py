@@ -10,7 +10,8 @@ either way.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest
@@ -18,6 +19,8 @@ from django.http import Http404, HttpRequest
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.post import Role
+
+T = TypeVar("T")
 
 # Highest first: an address with several rows on a list holds the first of these it has.
 ROLE_ORDER = (Role.OWNER, Role.MODERATOR, Role.MEMBER)
@@ -128,6 +131,24 @@ def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
         # Read by site/middleware.py: no shared cache may keep anything of this response.
         request.__dict__["listhaven_private"] = True
     return mlist
+
+
+def get_list_by_proof(
+    request: HttpRequest, list_name: str, proof: Callable[[MailingList], T | None]
+) -> tuple[MailingList, T | None]:
+    """The list named in the URL of a page reached through a link mailed to one address (one-click
+    unsubscribe, re-enabling delivery, the options link and page): `proof(mlist)` (a valid token, an address
+    proven by one) lets its holder in whatever the archive policy, since members of a private list must be
+    able to leave it. Without proof, a list this reader may not read answers as one that does not exist."""
+    mlist = MailingList.objects.filter(name=list_name).first()
+    if mlist is None:
+        raise not_found(list_name)
+    found = proof(mlist)
+    if found is None and not can_read(request, mlist):
+        raise not_found(list_name)
+    if mlist.archive_policy != "public":
+        request.__dict__["listhaven_private"] = True  # as get_readable_list: no shared cache keeps it
+    return mlist, found
 
 
 def readable_lists(request: HttpRequest):

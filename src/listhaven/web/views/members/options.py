@@ -17,7 +17,7 @@ from listhaven.lists.members import find_member
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES
 from listhaven.lists.subscriptions import find_pending, leave, request_options_link, use_pending
-from listhaven.web.access import get_readable_list, user_address
+from listhaven.web.access import get_list_by_proof, user_address
 from listhaven.web.views.members import guard
 
 SESSION_KEY = "listhaven_options"  # {list id: address proven by a one-time link}
@@ -31,11 +31,15 @@ def _proven_address(request: HttpRequest, mlist: MailingList) -> str:
     return str(request.session.get(SESSION_KEY, {}).get(str(mlist.pk), ""))
 
 
+def _proven_member(request: HttpRequest, mlist: MailingList) -> Member | None:
+    address = _proven_address(request, mlist)
+    return find_member(mlist, address) if address else None
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def options(request: HttpRequest, list_name: str) -> HttpResponse:
-    mlist = get_readable_list(request, list_name)
-    address = _proven_address(request, mlist)
-    member = find_member(mlist, address) if address else None
+    # A member proven by their account or a one-time link reaches their options whatever the archive policy.
+    mlist, member = get_list_by_proof(request, list_name, lambda found: _proven_member(request, found))
     if member is None:
         return _ask_for_link(request, mlist)
     saved = False
@@ -87,8 +91,9 @@ def _mail_link(request: HttpRequest, mlist: MailingList) -> str:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def options_link(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
-    mlist = get_readable_list(request, list_name)
-    pending = find_pending(token, purposes={"options"}, mlist=mlist)
+    mlist, pending = get_list_by_proof(
+        request, list_name, lambda found: find_pending(token, purposes={"options"}, mlist=found)
+    )
     if pending is None:
         return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
     if request.method != "POST":

@@ -10,13 +10,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.bounces import reenable, reenable_address
-from listhaven.web.access import get_readable_list
+from listhaven.web.access import get_list_by_proof
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def reenable_page(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
-    mlist = get_readable_list(request, list_name)
-    address = reenable_address(mlist, token)
+    mlist, address = get_list_by_proof(request, list_name, lambda found: reenable_address(found, token))
     if address is None:
         return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
     if request.method != "POST":

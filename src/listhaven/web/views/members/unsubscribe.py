@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.subscriptions import leave
 from listhaven.lists.unsubscribe import check_unsubscribe_token
-from listhaven.web.access import get_readable_list
+from listhaven.web.access import get_list_by_proof
 
 ONE_CLICK = "One-Click"
 
@@ -26,8 +26,10 @@ ONE_CLICK = "One-Click"
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def one_click(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
-    mlist = get_readable_list(request, list_name)
-    address = check_unsubscribe_token(mlist.address, token, int(time.time()))
+    # The token is the proof: a member of a list with a private archive leaves it like any other.
+    mlist, address = get_list_by_proof(
+        request, list_name, lambda found: check_unsubscribe_token(found.address, token, int(time.time()))
+    )
     if address is None:
         return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
     if request.method != "POST":
