@@ -56,6 +56,10 @@ SITE_WIDE = {
 # Per-list patterns whose answer to a reader depends on more than reading (owners' pages, links
 # carrying a token the test does not have): only the non-readers' answer is checked for them.
 NOT_FOR_EVERY_READER = ("manage/", "<str:token>")
+# A member's own subscription page: a member (here by their account) reaches it whatever the archive policy,
+# since leaving and changing delivery must not depend on reading the archive (web/access.py get_list_by_proof).
+OWN_SUBSCRIPTION = ("<list:list_name>/options/",)
+ON_THE_ROSTER = ("member",)  # find_member: the roster of members (moderators and owners hold other rows)
 # re_path patterns: the URL to try for each, {list} standing for the list's short name.
 REGEX_SAMPLES = {
     r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$": [
@@ -184,6 +188,12 @@ def test_every_per_list_url_for_every_reader_and_policy(site):
                 missing_url = url.replace(mlist.address, "nosuchlist@lists.example.org").replace(mlist.name, "nosuchlist")
                 for reader, client in clients.items():
                     where = (policy, reader, pattern, url)
+                    if reader not in MAY_READ[policy] and pattern in OWN_SUBSCRIPTION and reader in ON_THE_ROSTER:
+                        response = client.get(url)
+                        assert response.status_code == 200 and "private" in response.get("Cache-Control", ""), where
+                        assert (SECRET + mlist.name).encode() not in _body(response), where
+                        checked += 1
+                        continue
                     if reader not in MAY_READ[policy]:
                         for method in METHODS:
                             _same_as_missing(client, method, url, missing_url, mlist, where)
