@@ -36,6 +36,8 @@ JOBS: tuple[Job, ...] = (
     Job("pending-purge", 3600, "listhaven.lists.subscriptions:purge_expired"),
     Job("bounces", 60, "listhaven.lists.bounce_mail:process_bounces"),
     Job("bounce-upkeep", 3600, "listhaven.lists.bounce_mail:bounce_upkeep"),
+    # Many members bouncing the same day: the owners are told (at most once a day per list).
+    Job("bounce-spikes", 900, "listhaven.lists.bounce_spikes:alert_owners"),
 )
 
 

@@ -182,3 +182,26 @@ def test_attention_lists_posts_held_over_a_day(client_as, lists_with_roles):
     HeldMessage.objects.filter(pk=lists_with_roles["held"]["garden"]).update(held_at=timezone.now() - timedelta(days=2))
     page = client_as("site_admin").get("/manage/").content.decode()
     assert "held for more than a day" in page and "/manage/garden/held/" in page
+
+
+def test_bounce_spikes_need_attention(client_as, lists_with_roles):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from listhaven.lists.members import add_members
+    from listhaven.lists.models import BounceEvent
+
+    garden = lists_with_roles["garden"]
+    add_members(garden, [f"g{n}@example.com" for n in range(200)])
+    events = [BounceEvent(mailing_list=garden, address=f"g{n}@example.com", source="smtp", code=550) for n in range(9)]
+    BounceEvent.objects.bulk_create(events + [BounceEvent(mailing_list=garden, address="g0@example.com", source="dsn")])
+    admin = client_as("site_admin")
+    assert "bounced in the last day" not in admin.get("/manage/").content.decode()  # 9 addresses: no spike
+    BounceEvent.objects.bulk_create([BounceEvent(mailing_list=garden, address=f"g{n}@example.com", source="smtp", code=550)
+                                     for n in range(9, 12)])  # fmt: skip
+    page = admin.get("/manage/").content.decode()
+    assert "mail to 12 of its 201 members bounced in the last day" in page and "/manage/garden/members/" in page
+    assert "Bounces spike" in client_as("owner").get("/manage/garden/").content.decode()
+    BounceEvent.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert "bounced in the last day" not in admin.get("/manage/").content.decode()

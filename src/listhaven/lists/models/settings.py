@@ -136,6 +136,9 @@ class BounceSettings(models.Model):
     bounce_stale_days = models.PositiveIntegerField(default=7, help_text="a score is forgotten after this many days without bounces")
     bounce_warnings = models.PositiveIntegerField(default=3, help_text="warnings to a disabled member before removal")
     bounce_warning_days = models.PositiveIntegerField(default=7, help_text="days between two warnings, and before removal")
+    bounce_spike_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the owners were last told of a bounce spike (lists/bounce_spikes.py)"
+    )
     bounce_notify_owners = models.BooleanField(
         default=False, help_text="tell the owners when bounces disable or remove a member, or a complaint unsubscribes one"
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from listhaven.archive.models import Quarantine
+from listhaven.lists.bounce_spikes import spikes
 from listhaven.lists.directory import create_list
 from listhaven.lists.members import add_member
 from listhaven.lists.models import HeldMessage, MailingList
@@ -48,12 +49,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def attention() -> list[dict[str, object]]:
-    """Lists with posts held for more than a day."""
+    """Lists with posts held for more than a day, then lists whose bounces spike."""
     cutoff = timezone.now() - WAITING_TOO_LONG
     late = (HeldMessage.objects.filter(held_at__lt=cutoff).values("mailing_list__name")
             .annotate(n=Count("id"), oldest=Min("held_at")).order_by("oldest"))  # fmt: skip
-    return [{"list": row["mailing_list__name"], "what": f"{row['n']} post(s) held for more than a day",
-             "since": row["oldest"], "url": "held"} for row in late]  # fmt: skip
+    rows: list[dict[str, object]] = [
+        {"list": row["mailing_list__name"], "what": f"{row['n']} post(s) held for more than a day",
+         "since": row["oldest"], "url": "manage-held"} for row in late]  # fmt: skip
+    return rows + bounce_spikes()
+
+
+def bounce_spikes(mlist: MailingList | None = None) -> list[dict[str, object]]:
+    """Lists on which many members bounced in the last day (lists/bounce_spikes.py)."""
+    return [{"list": s.list_name, "since": s.first, "url": "manage-members",
+             "what": f"mail to {s.addresses} of its {s.members} members bounced in the last day"}
+            for s in spikes(mlist)]  # fmt: skip
 
 
 @manage("site")
@@ -105,6 +115,7 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 @require_safe
 def list_home(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     context = {"mlist": mlist, "held": HeldMessage.objects.filter(mailing_list=mlist).count(),
+               "spike": bounce_spikes(mlist),
                "members": mlist.members.filter(role="member").count(),
                "administer": access.can_administer(request, mlist),
                "site_admin": access.can_administer_site(request)}  # fmt: skip
