@@ -134,8 +134,8 @@ def test_a_list_made_private_answers_404_to_strangers_at_once(garden, client, dj
 
 
 def test_a_privacy_change_by_any_writer_is_seen_even_without_a_version_bump(garden, client):
-    """The key holds the list's whole row: a change made around the services (a script, SQL)
-    still makes a new key, and a list that is not public is never answered from the cache."""
+    """The policy is read with the key on every request: a change made around the services (a
+    script, SQL) still closes the list at once; a list that is not public is never answered from the cache."""
     urls = pages(garden)
     warm(client, urls.values())
     garden.archive_policy = "members"
@@ -259,3 +259,61 @@ def test_a_recent_thread_and_the_current_month_are_not_cached_long(client, setti
     assert client.get(f"/fresh/message/{first.public_id}/")["Cache-Control"] == "public, no-cache"
     month = now.strftime("%Y-%m")
     assert client.get(f"/fresh/{month}.mbox.gz")["Cache-Control"] != f"public, max-age={settings.IMMUTABLE_MAX_AGE}"
+
+
+# ---------------------------------------------------------------- the WSGI front (site/wsgi.py)
+
+
+def wsgi_get(path: str, query: str = "", method: str = "GET", **headers: str) -> tuple[str, dict[str, str], bytes]:
+    """One request through the site's real WSGI application, as gunicorn makes it."""
+    import io
+    import sys
+
+    from listhaven.site.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+        **{"HTTP_" + k.upper(): v for k, v in headers.items()},
+    }  # fmt: skip
+    answered: list = []
+    chunks = application(environ, lambda status, hdrs, exc=None: answered.append((status, dict(hdrs))))
+    body = b"".join(chunks)
+    getattr(chunks, "close", lambda: None)()
+    return answered[0][0], answered[0][1], body
+
+
+def test_the_wsgi_front_answers_kept_pages_before_django_and_304s(garden):
+    url = pages(garden)["thread"]
+    status, first, body = wsgi_get(url)
+    assert status == "200 OK" and first[CACHE] == "miss"
+    status, again, same = wsgi_get(url)
+    assert status == "200 OK" and again[CACHE] == "hit" and same == body
+    assert {k: v for k, v in again.items() if k != CACHE} == {k: v for k, v in first.items() if k != CACHE}
+    status, headers, empty = wsgi_get(url, if_none_match=first["ETag"])
+    assert status == "304 Not Modified" and empty == b"" and headers["ETag"] == first["ETag"]
+    assert "Content-Security-Policy" not in headers and headers["Cache-Control"] == "public, no-cache"
+    status, headers, empty = wsgi_get(url, method="HEAD")
+    assert status == "200 OK" and empty == b"" and headers["Content-Length"] == str(len(body))
+
+
+def test_the_wsgi_front_is_never_stale_and_never_answers_a_session(garden):
+    urls = pages(garden)
+    for url in (urls["overview"], urls["thread"]):
+        wsgi_get(url)
+        assert wsgi_get(url)[1][CACHE] == "hit"
+    store(garden, [make_message("late@example.org", "Re: Tomatoes in pots", "Buckets.\n",
+                                sender="Cid Example <cid@example.org>", date="Wed, 06 Mar 2019 10:00:00 +0000",
+                                refs=("root@example.org",))])  # fmt: skip
+    for url in (urls["overview"], urls["thread"]):
+        _, headers, body = wsgi_get(url)
+        assert headers[CACHE] == "miss" and b"Cid Example" in body
+    _, headers, _ = wsgi_get(urls["thread"], cookie="csrftoken=x; sessionid=abc")
+    assert CACHE not in headers
+    redact(Message.objects.get(message_id="late@example.org"))
+    _, headers, body = wsgi_get(urls["thread"])
+    assert headers[CACHE] == "miss" and b"Buckets." not in body
+    garden.archive_policy = "owners"
+    garden.save(update_fields=["archive_policy"])
+    assert wsgi_get(urls["thread"])[0].startswith("404")

@@ -8,12 +8,18 @@ answered to a signed-in reader (their pages carry their name and their moderatio
 response that sets a cookie, and every page not in that list (search, forms, the owners' pages).
 A request carrying a session cookie or pending messages is never answered from the cache.
 
-The key: the page's full path and query, the list's whole database row and a fingerprint of the
-site (code version, templates, static files, site name and address). The row holds the archive
-version, which every change of the archive advances (listhaven.archive.versions), and every
-setting, so a stored message, a removal, a purge, a thread change, a privacy or settings change
-each make a new key before anything is read: an old page is never served after it. Entries of
-old versions are never read again; they expire (PAGE_CACHE_SECONDS) or are culled.
+The key: the page's path and query, the list's id, creation time and archive version, and a
+fingerprint of the site (code, templates, static files, site name and address). The archive
+version grows with every change readers could see (listhaven.archive.versions: a stored message,
+a removal, a purge, a reindex, a thread rebuild, an admin edit, a settings change), in the same
+transaction, so after any of them the next request renders afresh; the list's archive policy is
+read with the key on every request, so a list that stopped being public is never answered from
+the cache whoever changed it. Entries of old versions are never read again; they expire
+(PAGE_CACHE_SECONDS) or are culled (PAGE_CACHE_ENTRIES).
+
+A hit costs one indexed SELECT and one file read. `CachedPages`, the site's WSGI front, answers it
+before Django builds a request (and a 304 when If-None-Match holds); the middleware keeps pages
+and answers hits for requests that reach Django.
 
 Storage is Django's file-based cache under DATA_DIR/page-cache, shared by every web process of
 the site (each entry is written to a temporary file and renamed into place).
@@ -22,19 +28,24 @@ the site (each entry is written to a temporary file and renamed into place).
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cache, wraps
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import set_response_etag
 from django.utils.http import http_date
 
 import listhaven
@@ -52,12 +63,29 @@ PAGE_PATH = re.compile(
 )
 QUERY_KEYS = frozenset({"sort", "page"})  # the month's orders and pages
 _CACHEABLE = "listhaven_page_cacheable"
+CACHE_HEADER = "X-Listhaven-Cache"  # "hit" or "miss": what the cache did with the response
 _SKIPPED_HEADERS = frozenset({"set-cookie"})
 
 
 class PageFileCache(FileBasedCache):
-    """The file-based cache, culling now and then instead of on every write: Django's lists the
-    whole directory before each `set`, which on thousands of pages costs more than the page."""
+    """Django's file-based cache without zlib (a page is read far more often than written, and
+    inflating it cost more than reading it), culling now and then instead of before every write
+    (Django's lists the whole directory each time, which on thousands of pages costs more than the page)."""
+
+    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
+        # Our keys are hex digests: Django's check of each character for memcached is skipped.
+        name = hashlib.md5(self.make_key(key, version).encode(), usedforsecurity=False).hexdigest()
+        try:
+            with open(os.path.join(self._dir, name + self.cache_suffix), "rb") as f:
+                if not self._is_expired(f):
+                    return pickle.loads(f.read())
+        except FileNotFoundError:
+            pass
+        return default
+
+    def _write_content(self, file: Any, timeout: Any, value: Any) -> None:
+        file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
+        file.write(pickle.dumps(value, self.pickle_protocol))
 
     def _cull(self) -> None:
         if random.random() < 1 / 32:
@@ -85,39 +113,50 @@ def _code_fingerprint() -> str:
 
 
 @cache
-def _row_query() -> tuple[str, int]:
-    """SELECT of a list's whole row by name, and the position of archive_policy in it."""
-    table = connection.ops.quote_name(MailingList._meta.db_table)
-    columns = [field.column for field in MailingList._meta.concrete_fields]
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    return f"SELECT {quoted} FROM {table} WHERE {connection.ops.quote_name('name')} = %s", columns.index("archive_policy")
+def _row_query(vendor: str) -> str:
+    """The list's identity, policy and archive version, by name, in the driver's own placeholder style."""
+    table = MailingList._meta.db_table
+    mark = "?" if vendor == "sqlite" else "%s"
+    return f'SELECT id, created_at, archive_policy, archive_version FROM "{table}" WHERE name = {mark}'
 
 
-def _public_list_row(name: str) -> tuple[Any, ...] | None:
-    """The list's row when the list exists and its archive is public; None otherwise."""
-    sql, policy_at = _row_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [name])
+def _public_list_state(name: str) -> str | None:
+    """`id|created|version` of the list when it exists and its archive is public; None otherwise.
+
+    Asked of the database driver directly (the cursor Django wraps around it costs more than
+    the query): this runs for every request the cache may answer."""
+    if connection.connection is None:
+        connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_row_query(connection.vendor), (name,))
         row = cursor.fetchone()
-    if row is None or row[policy_at] != "public":
+    finally:
+        cursor.close()
+    if row is None or row[2] != "public":
         return None
-    return tuple(row)
+    return f"{row[0]}|{row[1]}|{row[3]}"
 
 
-def page_key(request: HttpRequest) -> str | None:
-    """The cache key of this request's page, or None when the cache must not answer it."""
-    if request.method not in ("GET", "HEAD") or settings.PAGE_CACHE_SECONDS <= 0:
+def _cookie_names(header: str) -> set[str]:
+    return {part.split("=", 1)[0].strip() for part in header.split(";")}
+
+
+def page_key(environ: Mapping[str, Any]) -> str | None:
+    """The cache key of a request's page (from its WSGI environ, `request.META` in Django), or
+    None when the cache must neither answer nor keep it."""
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or settings.PAGE_CACHE_SECONDS <= 0:
         return None
-    cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+    if _cookie_names(environ.get("HTTP_COOKIE", "")) & {settings.SESSION_COOKIE_NAME, "messages"}:
         return None  # perhaps signed in, or a notice waiting to be shown: their page is their own
-    match = PAGE_PATH.match(request.path_info)
-    if match is None or not QUERY_KEYS.issuperset(request.GET):
+    path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+    match = PAGE_PATH.match(path)
+    if match is None or not QUERY_KEYS.issuperset(k for k, _ in parse_qsl(query, keep_blank_values=True)):
         return None  # any other query: not kept, so made-up parameters cannot fill the cache
-    row = _public_list_row(match["name"])
-    if row is None:
+    state = _public_list_state(match["name"])
+    if state is None:
         return None
-    state = f"{site_fingerprint()}|{row!r}|{request.get_full_path()}"
+    state = f"{site_fingerprint()}|{state}|{environ.get('SCRIPT_NAME', '')}|{path}?{query}"
     return "page:" + hashlib.sha256(state.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -133,44 +172,78 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
     return "private" not in control and "no-store" not in control
 
 
-def _entry(response: HttpResponse) -> tuple[int, list[tuple[str, str]], bytes]:
-    headers = [(k, v) for k, v in response.items() if k.lower() not in _SKIPPED_HEADERS]
-    return response.status_code, headers, response.content
+class Page(NamedTuple):
+    """A kept response: what the whole stack answered, ETag included."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    etag: str
 
 
-def _from_entry(entry: tuple[int, list[tuple[str, str]], bytes]) -> HttpResponse:
-    status, headers, body = entry
-    response = HttpResponse(body, status=status)
-    for name, value in headers:
-        response[name] = value
-    return response
+def _page(response: HttpResponse) -> Page:
+    if not response.has_header("ETag"):
+        set_response_etag(response)
+    headers = tuple((k, v) for k, v in response.items() if k.lower() not in _SKIPPED_HEADERS)
+    return Page(response.status_code, headers, response.content, response["ETag"])
 
 
 class PageCacheMiddleware:
-    """Answers a kept page from the cache, and keeps the pages views mark as cacheable.
+    """Keeps the pages views mark as cacheable, and answers kept pages to requests that reach
+    Django (the test client; a server without the WSGI front below).
 
     Placed before every other middleware but the conditional GET one, so what is kept is the
-    response exactly as the stack finished it (security headers, Cache-Control, ETag), and a hit
-    costs one SELECT of the list's row and one file read."""
+    response exactly as the stack finished it (security headers, Cache-Control, ETag)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
         self.store = caches[CACHE_ALIAS]
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        key = page_key(request)
+        key = page_key(request.META)
         if key is not None:
-            entry = self.store.get(key)
-            if entry is not None:
-                response = _from_entry(entry)
-                response["X-Listhaven-Cache"] = "hit"
+            page = self.store.get(key)
+            if page is not None:
+                response = HttpResponse(page.body, status=page.status)
+                for name, value in page.headers:
+                    response[name] = value
+                response[CACHE_HEADER] = "hit"
                 return response
         response = self.get_response(request)
         if key is not None and _storable(request, response):
             assert isinstance(response, HttpResponse)
-            self.store.set(key, _entry(response), settings.PAGE_CACHE_SECONDS)
-            response["X-Listhaven-Cache"] = "miss"
+            self.store.set(key, _page(response), settings.PAGE_CACHE_SECONDS)
+            response[CACHE_HEADER] = "miss"
         return response
+
+
+# Headers a 304 repeats (RFC 9110 15.4.5), as Django's own conditional responses do.
+_NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "date", "etag", "expires", "last-modified", "vary"})
+
+
+class CachedPages:
+    """The WSGI front of the site (site/wsgi.py): a request for a kept page is answered from the
+    cache before Django builds a request object or runs a middleware, with a 304 when its
+    If-None-Match holds; everything else, misses included, goes to Django, whose middleware
+    above keeps the page. The same `page_key` decides in both places."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            key = page_key(environ)
+            page = caches[CACHE_ALIAS].get(key) if key is not None else None
+        except Exception:  # noqa: BLE001 - a cache or database hiccup: let Django answer (and report)
+            page = None
+        if page is None:
+            return self.app(environ, start_response)
+        if environ.get("HTTP_IF_NONE_MATCH") == page.etag:
+            headers = [(k, v) for k, v in page.headers if k.lower() in _NOT_MODIFIED_HEADERS]
+            start_response("304 Not Modified", [*headers, (CACHE_HEADER, "hit")])
+            return [b""]
+        start_response(f"{page.status} {HTTPStatus(page.status).phrase}", [*page.headers, (CACHE_HEADER, "hit")])
+        return [b"" if environ["REQUEST_METHOD"] == "HEAD" else page.body]
 
 
 def archive_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
