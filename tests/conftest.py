@@ -113,3 +113,40 @@ def _site_dns():
             os.environ.pop("LISTHAVEN_DNS_RESOLVER", None)
         else:
             os.environ["LISTHAVEN_DNS_RESOLVER"] = saved
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run (tests/postgres/suite.py) a test marked `sqlite_only(reason=...)` is skipped
+    with its reason, and browser tests are skipped: they run once, on SQLite, since what they look at is
+    the page, which the web layer renders the same from either database."""
+    from tests.support.databases import on_postgres
+
+    for item in items:
+        for mark in item.iter_markers("sqlite_only"):
+            if not mark.kwargs.get("reason"):
+                raise pytest.UsageError(f"{item.nodeid}: sqlite_only needs reason=... (why not on PostgreSQL)")
+    if not on_postgres():
+        return
+    for item in items:
+        mark = item.get_closest_marker("sqlite_only")
+        if mark is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.kwargs['reason']}"))
+        elif item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.skip(reason="browser tests run once, on the SQLite run"))
+
+
+@pytest.fixture(autouse=True)
+def _processes_get_their_own_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """On the PostgreSQL run, the `listhaven` processes a test starts (any test of a module that uses
+    subprocess) find an empty database of their own through DATABASE_URL, as they find an empty data
+    directory on SQLite; the test database itself belongs to this process."""
+    from tests.support.databases import create_database, drop_database, on_postgres
+
+    if not on_postgres() or "subprocess" not in vars(request.module):
+        yield
+        return
+    cluster = os.environ["DATABASE_URL"]
+    url = create_database(cluster)
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield
+    drop_database(cluster, url)

@@ -76,6 +76,7 @@ def test_odd_mboxes_import_without_losing_anything(db, name):
 
 
 @pytest.mark.corpus
+@pytest.mark.sqlite_only(reason="counts rows in the SQLite file the command wrote (ltp on PostgreSQL: make bench)")
 def test_ltp_corpus_accounts_for_all_messages_and_reimport_stores_nothing(tmp_path):
     path = corpus_path("ltp.mbox.zst")
     cmd = [sys.executable, "-m", "listhaven", "--data-dir", str(tmp_path), "import", "ltp@lists.linux.it", str(path), "--json"]

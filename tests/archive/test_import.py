@@ -6,7 +6,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from listhaven.mail.mboxwrite import write_mboxrd
+from tests.support.databases import StoreNotReady, search_index_rows, store_env, store_rows
 
 from .conftest import make_message
 
@@ -29,6 +29,7 @@ def run(data_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.Co
         capture_output=True,
         timeout=300,
         check=False,
+        env=store_env(data_dir),
     )
 
 
@@ -50,13 +51,11 @@ def summary(result: subprocess.CompletedProcess) -> dict:
 
 
 def stored_ids(data_dir: Path) -> list[str]:
-    with sqlite3.connect(data_dir / "listhaven.sqlite3") as db:
-        return sorted(r[0] for r in db.execute("SELECT message_id FROM archive_message"))
+    return sorted(r[0] for r in store_rows(data_dir, "SELECT message_id FROM archive_message"))
 
 
 def fts_rows(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "listhaven.sqlite3") as db:
-        return db.execute("SELECT count(*) FROM search_fts").fetchone()[0]
+    return search_index_rows(data_dir)
 
 
 def test_import_counts_every_message_and_second_run_stores_nothing(tmp_path):
@@ -74,9 +73,8 @@ def _wait_for_progress(data: Path, proc: subprocess.Popen, timeout: float = 60) 
     """Until this run has committed a batch beyond what earlier runs committed (or it ended)."""
     def position() -> int:
         try:
-            with sqlite3.connect(data / "listhaven.sqlite3", timeout=5) as db:
-                return db.execute("SELECT COALESCE(MAX(position), 0) FROM archive_importrun").fetchone()[0]
-        except sqlite3.OperationalError:  # the schema is not there yet
+            return store_rows(data, "SELECT COALESCE(MAX(position), 0) FROM archive_importrun")[0][0]
+        except StoreNotReady:  # the schema is not there yet
             return -1
 
     start, deadline = position(), time.monotonic() + timeout
@@ -85,12 +83,12 @@ def _wait_for_progress(data: Path, proc: subprocess.Popen, timeout: float = 60) 
 
 
 def _completed_run(data: Path) -> dict | None:
-    with sqlite3.connect(data / "listhaven.sqlite3", timeout=5) as db:
-        row = db.execute(
-            "SELECT position, stored, duplicates, quarantined FROM archive_importrun WHERE completed ORDER BY id DESC"
-        ).fetchone()
-    if row is None:
+    rows = store_rows(
+        data, "SELECT position, stored, duplicates, quarantined FROM archive_importrun WHERE completed ORDER BY id DESC"
+    )
+    if not rows:
         return None
+    row = rows[0]
     return {"read": row[0], "stored": row[1], "duplicates": row[2], "quarantined": row[3]}
 
 
@@ -101,7 +99,7 @@ def test_kill_9_mid_import_then_rerun_equals_uninterrupted(tmp_path):
 
     data = tmp_path / "killed"
     assert run(data, "list", "create", LIST).returncode == 0
-    env = dict(os.environ, LISTHAVEN_IMPORT_BATCH="200")
+    env = store_env(data, LISTHAVEN_IMPORT_BATCH="200")
     rng = random.Random(5)
     kills, final = 0, None
     for _ in range(6):
@@ -160,13 +158,12 @@ def test_list_create_rejects_bad_addresses(tmp_path, bad):
 def test_createadmin_from_a_script_makes_a_working_admin_login(tmp_path):
     made = subprocess.run(
         [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper"],
-        input=b"a-long-passphrase\n", capture_output=True, timeout=120,
+        input=b"a-long-passphrase\n", capture_output=True, timeout=120, env=store_env(tmp_path),
     )
     assert made.returncode == 0, made.stderr
     again = subprocess.run(
         [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper"],
-        input=b"other\n", capture_output=True, timeout=120,
+        input=b"other\n", capture_output=True, timeout=120, env=store_env(tmp_path),
     )
     assert again.returncode == 1 and b"exists already" in again.stderr
-    with sqlite3.connect(tmp_path / "listhaven.sqlite3") as db:
-        assert db.execute("SELECT is_superuser, is_staff FROM auth_user WHERE username = 'keeper'").fetchone() == (1, 1)
+    assert store_rows(tmp_path, "SELECT is_superuser, is_staff FROM auth_user WHERE username = 'keeper'") == [(1, 1)]

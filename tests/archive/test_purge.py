@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from listhaven.mail.mboxwrite import write_mboxrd
 
 LISTHAVEN = [sys.executable, "-m", "listhaven"]
@@ -50,6 +52,7 @@ def _checkpoint(data: Path) -> None:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+@pytest.mark.sqlite_only(reason="scans the SQLite file and its WAL for the purged bytes")
 def test_purge_leaves_no_byte_of_the_message_in_the_database_or_its_wal(tmp_path):
     data = tmp_path / "store"
     mbox = tmp_path / "in.mbox"

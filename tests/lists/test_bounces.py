@@ -8,9 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import smtplib
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,6 +29,7 @@ from listhaven.lists.models import BounceEvent, IncomingMail, Member, Outgoing
 from listhaven.lists.post import Role
 from listhaven.lists.queue import enqueue
 from tests.support import bounce_shapes as shapes
+from tests.support.databases import store_env, store_rows
 from tests.support.smtp_sink import sink_port, smtp_sink
 
 BOB = "bob@example.com"
@@ -193,17 +192,16 @@ print(total)
 
 
 def test_each_stored_bounce_is_processed_once_by_two_workers(tmp_path):
-    # Two processes on one SQLite file, as two `listhaven worker`s would be.
-    env = {**os.environ, "LISTHAVEN_DATA": str(tmp_path)}
+    # Two processes on one store, as two `listhaven worker`s would be.
+    env = store_env(tmp_path)
     subprocess.run([sys.executable, "-c", SETUP], env=env, check=True, timeout=300)
     workers = [subprocess.Popen([sys.executable, "-c", WORK], env=env, stdout=subprocess.PIPE) for _ in range(2)]
     counts = [int(w.communicate(timeout=300)[0]) for w in workers]
     assert sum(counts) == 120 and all(w.returncode == 0 for w in workers)
-    with sqlite3.connect(tmp_path / "listhaven.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM lists_bounceevent").fetchone() == (120,)
-        assert db.execute("SELECT COUNT(*) FROM lists_incomingmail WHERE processed").fetchone() == (120,)
-        scores = db.execute("SELECT DISTINCT bounce_score FROM lists_member WHERE role = 'member'").fetchall()
-        assert scores == [(1.0,)]
+    assert store_rows(tmp_path, "SELECT COUNT(*) FROM lists_bounceevent") == [(120,)]
+    assert store_rows(tmp_path, "SELECT COUNT(*) FROM lists_incomingmail WHERE processed") == [(120,)]
+    scores = store_rows(tmp_path, "SELECT DISTINCT bounce_score FROM lists_member WHERE role = 'member'")
+    assert scores == [(1.0,)]
 
 
 def test_the_reenable_link_turns_delivery_back_on_once(mlist):

@@ -34,11 +34,26 @@ RANK_NORMALIZATION = 1
 RANK_CANDIDATES = 5000
 _CHUNK = 500
 
+# A row follows its message by triggers rather than a foreign key: a key would make PostgreSQL refuse
+# `TRUNCATE archive_message` (Django's flush, which the test suite and `django-admin flush` use) while
+# the search table, which Django does not know, keeps rows. A row is only ever written from its stored
+# message (index() copies list, date and attachment flag from it), so no row can name a missing message.
 SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-    "message_id bigint PRIMARY KEY REFERENCES archive_message(id) ON DELETE CASCADE, "
+    "message_id bigint PRIMARY KEY, "
     "list_id bigint NOT NULL, date timestamptz NOT NULL, has_attachment boolean NOT NULL, "
     "document tsvector NOT NULL)",
+    f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {TABLE}_message_id_fkey",
+    f"CREATE OR REPLACE FUNCTION {TABLE}_follow_delete() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$BEGIN DELETE FROM {TABLE} WHERE message_id = OLD.id; RETURN NULL; END$$",
+    f"CREATE OR REPLACE FUNCTION {TABLE}_follow_truncate() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$BEGIN TRUNCATE {TABLE}; RETURN NULL; END$$",
+    f"DROP TRIGGER IF EXISTS {TABLE}_follow_delete ON archive_message",
+    f"CREATE TRIGGER {TABLE}_follow_delete AFTER DELETE ON archive_message "
+    f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_follow_delete()",
+    f"DROP TRIGGER IF EXISTS {TABLE}_follow_truncate ON archive_message",
+    f"CREATE TRIGGER {TABLE}_follow_truncate AFTER TRUNCATE ON archive_message "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_follow_truncate()",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_list_date ON {TABLE} (list_id, date)",
     # "Newest first" for a common word reads this index backwards and stops after a page.
@@ -55,6 +70,9 @@ class PostgresBackend:
 
     def drop_schema(self, cursor: Any) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        for name in ("delete", "truncate"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_follow_{name} ON archive_message")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_follow_{name}()")
 
     def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
         """Inserts (or replaces) the documents' rows; list, date and attachment flag come from
