@@ -10,7 +10,7 @@ run: export LISTHAVEN_SITE_URL ?= http://$(HOST):$(PORT)
 # The commands `make run` prints name its store, so they work when pasted into another shell.
 SAME_STORE = LISTHAVEN_DATA=$(LISTHAVEN_DATA) $(BIN)/listhaven
 
-.PHONY: run setup test test-fast browser-deps bench fuzz soak lint lock clean demo
+.PHONY: run setup test test-fast browser-deps postgres-deps bench fuzz soak lint lock clean demo
 
 $(BIN)/listhaven: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,13 @@ demo: setup
 	$(BIN)/listhaven migrate
 	$(BIN)/listhaven demo-import
 
-# Every test. Browser tests need Debian's chromium: installed here when missing and we are root.
-test: setup browser-deps
+# Every test, twice: on SQLite, then again on a throwaway PostgreSQL cluster (tests/postgres/suite.py),
+# where tests marked sqlite_only(reason=...) are skipped with their reason and the browser tests (which look
+# at pages, rendered alike from either database) are left to the SQLite run. Browser tests need Debian's
+# chromium and the second run PostgreSQL's server: both installed here when missing and we are root.
+test: setup browser-deps postgres-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m tests.postgres.suite $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not browser and not slow" $(PYTEST_ARGS)
@@ -54,6 +58,17 @@ browser-deps:
 			|| echo "!!! could not install chromium: browser tests will be SKIPPED"; \
 		else \
 			echo "!!! chromium is missing and we are not root: browser tests will be SKIPPED"; \
+		fi; \
+	fi
+
+postgres-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian postgresql for the PostgreSQL test run"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+			|| echo "!!! could not install postgresql: the PostgreSQL run of make test will fail"; \
+		else \
+			echo "!!! PostgreSQL is missing and we are not root: install postgresql, or LISTHAVEN_TEST_POSTGRES=skip"; \
 		fi; \
 	fi
 

@@ -1,5 +1,5 @@
-"""The same behaviour on PostgreSQL: the archive, threading, search and migration tests run against a
-real throwaway cluster (DATABASE_URL), and the CLI imports and searches on it."""
+"""The command line on PostgreSQL: a throwaway cluster of its own, the `listhaven` command importing and
+searching there. (The whole suite runs on PostgreSQL in make test's second run: tests/postgres/suite.py.)"""
 
 from __future__ import annotations
 
@@ -22,26 +22,6 @@ pytestmark = pytest.mark.skipif(not find_binary("initdb"), reason="no PostgreSQL
 def database_url():
     with running_cluster() as url:
         yield url
-
-
-def test_archive_and_search_suites_pass_on_postgresql(database_url):
-    suites = [
-        "tests/archive/test_ingest.py", "tests/archive/test_threads.py", "tests/archive/test_redaction.py",
-        "tests/archive/test_reindex.py", "tests/lists/test_mailinglist_migration.py",
-    ]
-    suites += [str(p.relative_to(REPO)) for p in sorted((REPO / "tests" / "search").glob("test_results*.py"))]
-    suites.append("tests/postgres/test_pg_search.py")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *suites],
-        cwd=REPO,
-        env=dict(os.environ, DATABASE_URL=database_url),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout
-    assert "skipped" not in result.stdout, result.stdout[-4000:]  # the PostgreSQL-only tests did run
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
