@@ -137,11 +137,14 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
         for source in sources:
             yield parse_one(source, parse_limits, domain)
         return
-    # Forked workers must not share the parent's database connection.
-    close_old_connections()
-    from django.db import connections
+    # Forked workers must not share the parent's database connection, so it is closed before the fork;
+    # except inside a caller's transaction, which closing would roll back on PostgreSQL: there the
+    # workers leave it alone (they never touch the database and end by os._exit, which closes nothing).
+    from django.db import connection, connections
 
-    connections.close_all()
+    if not connection.in_atomic_block:
+        close_old_connections()
+        connections.close_all()
     context = multiprocessing.get_context("fork")
     # Pool.imap reads its input eagerly from a feeder thread; the semaphore bounds how far
     # reading may run ahead of storing, so memory stays flat whatever the source size.
