@@ -195,19 +195,11 @@ def test_over_size_data_is_refused_for_every_recipient(settings, server):
 
 
 def test_a_database_error_is_temporary_and_keeps_nothing(client, lists):
-    from django.db import connection
+    from tests.support.databases import failing_inserts
 
     raw = post("retry-1@example.org", "A heron waited.\r\n")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TRIGGER lmtp_test_failure BEFORE INSERT ON archive_message "
-            "BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"
-        )
-    try:
+    with failing_inserts("archive_message"):
         [(code, text)] = send(client, raw, LIST)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER lmtp_test_failure")
     assert code == 451 and text.startswith(b"4.3.0")
     assert (Message.objects.count(), Thread.objects.count(), Quarantine.objects.count()) == (0, 0, 0)
     assert (PostRecord.objects.count(), Outgoing.objects.count()) == (0, 0)  # nothing decided, nothing queued

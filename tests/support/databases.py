@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -84,3 +85,32 @@ def _store_database(data_dir: Path) -> str:
     if key not in _STORES:
         _STORES[key] = create_database(os.environ["DATABASE_URL"])
     return _STORES[key]
+
+
+@contextmanager
+def failing_inserts(table: str) -> Iterator[None]:
+    """While inside, every INSERT into `table` fails in the database itself (a trigger), as a full disk
+    or a lost server would make the commit fail; on whichever database the test runs."""
+    from django.db import connection
+
+    trigger = f"{table}_test_failure"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$BEGIN RAISE EXCEPTION 'simulated storage failure'; END$$"
+            )
+            cursor.execute(f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {trigger}()")
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"
+            )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER {trigger} ON {table}")
+                cursor.execute(f"DROP FUNCTION {trigger}()")
+            else:
+                cursor.execute(f"DROP TRIGGER {trigger}")
