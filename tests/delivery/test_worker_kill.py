@@ -8,10 +8,8 @@ member's copy and the worker's commit of it: a copy in flight at that kill, at m
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.databases import store_env, store_rows
 from tests.support.smtp_sink import sink_port, smtp_sink
 
 MEMBERS = 3000
@@ -50,18 +49,17 @@ def run_listhaven(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
 
 
-def batches(db: Path) -> list[tuple[list[str], int, str, str]]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        rows = conn.execute("SELECT recipients, done, state, claimed_by FROM lists_deliverybatch ORDER BY id")
-        return [(json.loads(r), done, state, claimed) for r, done, state, claimed in rows]
+def batches(data: Path) -> list[tuple[list[str], int, str, str]]:
+    rows = store_rows(data, "SELECT recipients, done, state, claimed_by FROM lists_deliverybatch ORDER BY id")
+    # a JSON column: text on SQLite, already decoded on PostgreSQL
+    return [(json.loads(r) if isinstance(r, str) else r, done, state, claimed) for r, done, state, claimed in rows]
 
 
 @pytest.mark.slow
 def test_kill_9_during_delivery_loses_nothing_and_doubles_only_the_copy_in_flight(tmp_path):
-    env = {**os.environ, "LISTHAVEN_DATA": str(tmp_path), "LISTHAVEN_SMTP_HOST": "127.0.0.1",
-           "LISTHAVEN_DELIVERY_BATCH": "400"}  # fmt: skip
+    env = store_env(tmp_path, LISTHAVEN_SMTP_HOST="127.0.0.1", LISTHAVEN_DELIVERY_BATCH="400")
     subprocess.run([sys.executable, "-c", SETUP, str(MEMBERS)], env=env, check=True, timeout=120)
-    db = tmp_path / "listhaven.sqlite3"
+    db = tmp_path
     rng = random.Random(SEED)
     in_flight: Counter[str] = Counter()  # member -> kills that found their copy in flight
     kills = 0
