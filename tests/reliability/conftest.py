@@ -95,6 +95,7 @@ class Server:
 
 def start_server(data_dir: Path, workers: int = 1, threads: int = 4) -> Server:
     port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)  # a PostgreSQL store leaves it to whoever writes files there
     log = data_dir / f"serve-{port}.log"
     with log.open("wb") as handle:
         process = start_cli(

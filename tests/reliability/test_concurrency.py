@@ -21,6 +21,8 @@ import pytest
 
 from .conftest import cli_env, kill_group, run_cli, snapshot, start_cli, write_generated_mbox
 
+pytestmark = pytest.mark.sqlite_only(reason="checks the store afterwards through the SQLite file (FTS5 rows, integrity_check)")
+
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 MONTH_LINK = re.compile(r'href="(/[\w.-]+/\d{4}-\d{2}/)"')
 SEARCH_WORDS = ["patch", "release", "queue", "review", "thanks", "from:a", "subject:re", "broker", "test"]

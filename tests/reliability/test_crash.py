@@ -30,6 +30,8 @@ from .conftest import (
     write_generated_mbox,
 )  # fmt: skip
 
+pytestmark = pytest.mark.sqlite_only(reason="compares stores by reading the SQLite file and running its integrity check after each kill (kill -9 on PostgreSQL: tests/archive/test_import.py, tests/delivery/test_worker_kill.py)")
+
 
 def _import_env(data_dir: Path, batch: int) -> dict[str, str]:
     # Small batches make many commits, so kills land before, inside and after them.

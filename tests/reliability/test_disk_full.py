@@ -27,6 +27,8 @@ from .conftest import (
     write_generated_mbox,
 )
 
+pytestmark = pytest.mark.sqlite_only(reason="fills the disk under the SQLite store; a PostgreSQL store lives on the server's disk")
+
 
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import zstandard
 
 from listhaven.mail.mboxwrite import write_mboxrd
 
 from .conftest import DB_NAME, cli_env, json_output, run_cli
+
+pytestmark = pytest.mark.sqlite_only(reason="reads the quarantine from the SQLite file the command wrote")
 
 LIST = "limits@lists.example.org"
 HEAD = "From: Ann <ann@example.org>\nTo: {list}\nSubject: {subject}\nDate: Mon, 04 Mar 2019 10:00:00 +0000\nMessage-ID: <{msgid}>\n"

@@ -28,6 +28,8 @@ from listhaven.mail.mboxwrite import write_mboxrd
 
 from .conftest import DB_NAME, run_cli, start_server, stop_server
 
+pytestmark = pytest.mark.sqlite_only(reason="collects the posters' addresses from the SQLite file the command wrote")
+
 MAX_PAGES = 400
 ORIGINAL_BYTES = re.compile(r"/raw$|/mbox$|\.mbox(\.gz)?$|/attachment/")
 HREF = re.compile(r"""(?:href|src)=["']([^"'#]+)""")
