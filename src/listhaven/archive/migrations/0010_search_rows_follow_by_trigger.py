@@ -13,5 +13,5 @@ def follow_by_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("archive", "0008_message_purged_at")]
+    dependencies = [("archive", "0009_store_identity")]
     operations = [migrations.RunPython(follow_by_trigger, migrations.RunPython.noop)]
