@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 LIST = "garden@lists.example.org"
 OWNER, MODERATOR, MEMBER = "olive@example.org", "mo@example.org", "ann@example.org"
+SIGN_IN_MAIL: set[str] = set()  # the sign-in mails already used (each link works once)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def signed_in(site: Site, browser, address: str):  # noqa: F811
     page.goto("/accounts/link/")
     page.fill("input[name=email]", address)
     page.click("button:has-text('Mail me a link')")
-    link = re.search(r"https?://\S+/accounts/link/\S+/", body(site.mail_to(address, "^Sign in to")))
+    link = re.search(r"https?://\S+/accounts/link/\S+/", body(site.mail_to(address, "^Sign in to", SIGN_IN_MAIL)))
     assert link, "no sign-in link in the mail"
     page.goto(link.group(0))
     page.click("button:has-text('Sign in')")
@@ -123,6 +124,27 @@ def test_owner_runs_the_list_from_the_browser(site, browser):  # noqa: F811
     page.fill("#mq", "")
     page.click("button:has-text('Find')")
     assert "1003 found" in page.locator("h1").inner_text()  # the thousand, the member, moderator and owner
+    context.close()
+
+
+def test_owner_approves_a_subscription_request(site, browser):  # noqa: F811
+    context, page = signed_in(site, browser, OWNER)
+    page.goto("/manage/garden/settings/")
+    page.select_option("#id_subscribe_policy", "moderate")
+    page.click("button:has-text('Save the settings')")
+    assert "Settings saved" in status(page)
+    joiner, join = "newcomer@example.net", "garden-join@lists.example.org"
+    raw = f"From: New Comer <{joiner}>\r\nTo: {join}\r\nSubject: join\r\nMessage-ID: <join.newcomer@example>\r\n\r\n".encode()
+    assert site.lmtp(joiner, join, raw) == 250
+    asked = site.mail_to(OWNER, r"^confirm [0-9a-f]+$")
+    assert f"{joiner} asks to join" in body(asked)
+    page.goto("/manage/garden/members/")
+    page.click("a:has-text('1 request to join or leave')")
+    row = page.locator("table.requests tbody tr")
+    assert row.count() == 1 and joiner in row.inner_text()
+    page.click("button:has-text('Approve')")
+    assert f"{joiner}: subscribed." in status(page)
+    site.mail_to(joiner, "^Welcome to")
     context.close()
 
 

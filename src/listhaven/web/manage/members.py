@@ -19,7 +19,7 @@ from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES, ROLES
 from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
-from listhaven.lists.subscriptions import options_url
+from listhaven.lists.subscriptions import options_url, waiting_approval
 from listhaven.web.manage.guard import manage
 from listhaven.web.manage.roster_search import CappedPaginator, search
 
@@ -57,7 +57,8 @@ def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     page = CappedPaginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"mlist": mlist, "page": page, "params": params, "query": f"{query}&" if query else "",
-               "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains}  # fmt: skip
+               "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains,
+               "waiting": waiting_approval(mlist).count()}  # fmt: skip
     return render(request, T + "members.html", context)
 
 
