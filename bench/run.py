@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|manage|delivery|digests|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|manage|delivery|digests|erasure|all] [--dir DIR] [--extra N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
@@ -19,6 +19,7 @@ pages-peer  bench/peer_pages.py: the first 5,000 messages of ltp in HyperKitty (
 search  bench/search_bench.py on the large store.
 export  bench/export_bench.py on the large store (whole-list mbox export, API latency).
 members bench/members_bench.py: member pages' server time with 100,000 members.
+erasure bench/erasure_bench.py: erase-address (hide, anonymise, purge) on a list of 100,000 members and 20,000 messages
 manage  bench/manage_bench.py: owners' pages (members, held queue, settings) with 100,000 members and 1,000 held
         posts; mass subscribe of 10,000 addresses.
 digests bench/digest_bench.py: one digest issue for 10,000 digest members, each format built once.
@@ -192,7 +193,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=["import", "import-kernel", "cli", "store", "pages", "pages-peer", "search", "export", "compose", "members", "manage",
-                                 "delivery", "digests", "all"])
+                                 "delivery", "digests", "erasure", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     args = parser.parse_args()
@@ -234,6 +235,9 @@ def main() -> int:
         results["members"] = bench_script("members_bench.py", base / "members")
     if args.what in ("digests", "all"):
         results["digests"] = bench_script("digest_bench.py", base / "digests")
+    if args.what in ("erasure", "all"):
+        (base / "erasure").mkdir(parents=True, exist_ok=True)
+        results["erasure"] = bench_script("erasure_bench.py", base / "erasure")
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(results, indent=2))
     print(f"results written to {target}")

@@ -60,10 +60,11 @@ _PURGED_FIELDS = {
 }  # fmt: skip
 
 
-def purge(message: Message, reason: str = "", *, by: str = "") -> Redaction:
+def purge(message: Message, reason: str = "", *, by: str = "", merge_index: bool = True) -> Redaction:
     """Removes `message` as `redact` does, then deletes its raw bytes, attachments and parsed
     fields; the tombstone row stays. On SQLite the deleted bytes are overwritten (secure_delete)
-    and the full-text index merged so no segment keeps its words."""
+    and the full-text index merged so no segment keeps its words (`merge_index=False`: the caller
+    purges many and merges once at the end, as lists/erasure.py does)."""
     sqlite = connection.vendor == "sqlite"
     if sqlite:
         with connection.cursor() as cursor:
@@ -80,7 +81,7 @@ def purge(message: Message, reason: str = "", *, by: str = "") -> Redaction:
         locked.purged_at = timezone.now()
         locked.save(update_fields=[*_PURGED_FIELDS, "purged_at"])
         archive_changed(locked.mailing_list_id)
-    if sqlite:
+    if sqlite and merge_index:
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
             if not connection.in_atomic_block:  # the old pages in the WAL go now, not at the next checkpoint

@@ -165,7 +165,7 @@ def _treat_posts(canonical: str, lists, posts: str, by: str, report: ErasureRepo
         return
     for message in messages.iterator():
         if posts == "purge":
-            purge_message(message, "erasure of the poster's address", by=by)
+            purge_message(message, "erasure of the poster's address", by=by, merge_index=False)  # merged once, at the end
         else:
             redact(message, "erasure of the poster's address", by=by)
     report.add(f"archived posts {'purged' if posts == 'purge' else 'hidden'}", report.counts["archived posts"])
@@ -183,12 +183,12 @@ class PurgeReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def purge_message(message: Message, reason: str = "", *, by: str = "") -> PurgeReport:
+def purge_message(message: Message, reason: str = "", *, by: str = "", merge_index: bool = True) -> PurgeReport:
     """The archive's purge, then the list server's copies of the same message: its queued and
     digest copies deleted, held copies and role mail carrying its Message-ID deleted, its verdict
     rows emptied of sender and subject."""
     _secure_delete()
-    done = purge(message, reason, by=by)
+    done = purge(message, reason, by=by, merge_index=merge_index)
     message_id = message.message_id
     mlist = message.mailing_list_id
     counts: dict[str, int] = {}
@@ -200,7 +200,8 @@ def purge_message(message: Message, reason: str = "", *, by: str = "") -> PurgeR
         records = PostRecord.objects.filter(Q(archived=message) | Q(mailing_list_id=mlist, message_id__in=ids))
         counts["post records emptied"] = records.update(sender="", subject="")
         counts["mail to the list's role addresses"] = _delete_incoming_with(mlist, message_id)
-    _checkpoint()
+    if merge_index:
+        _checkpoint()
     return PurgeReport(done.changed, counts)
 
 
