@@ -97,3 +97,13 @@ def test_a_query_command_leaves_the_admin_and_the_web_alone(tmp_path: Path) -> N
     assert "django.apps" in loaded  # the scan itself works
     assert not loaded & {"listhaven.archive.admin", "django.contrib.auth.admin", "listhaven.site.urls",
                          "listhaven.web.urls", "rich"}
+
+
+def test_the_command_being_run_is_the_only_one_given_a_parser() -> None:
+    """Each parser costs gettext look-ups; the others are built only for help or a mistyped command."""
+    run = build_parser(["--data-dir", "d", "stats", "ltp", "--json"])
+    assert list(_subparsers(run).choices) == ["stats"]
+    args = run.parse_args(["--data-dir", "d", "stats", "ltp", "--json"])
+    assert (args.command, args.list, args.json, args.handler.__name__) == ("stats", "ltp", True, "cmd_stats")
+    for argv in (["-h", "stats"], ["--help"], ["no-such-command"]):
+        assert sorted(_subparsers(build_parser(argv)).choices) == sorted(COMMANDS), argv

@@ -19,12 +19,16 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from listhaven.archive.figures import MONTHS_SQLITE, ListStats
-from listhaven.archive.search_pages import HitRow, ThreadRow
 from listhaven.archive.visibility import visible_sql
-from listhaven.search.fts5 import Fts5Backend
+
+if TYPE_CHECKING:
+    from listhaven.archive.search_pages import HitRow, ThreadRow
+    from listhaven.search.fts5 import Fts5Backend
+
+# The search modules are imported by the methods that search: `lists`, `stats` and `threads` need none.
 
 _FORMAT_MARK = re.compile(r"(?<!%)%s")  # Django's placeholders, as its SQLite backend converts them
 
@@ -73,7 +77,12 @@ class SqliteArchive:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
-        self.backend = Fts5Backend()
+
+    @property
+    def backend(self) -> Fts5Backend:
+        from listhaven.search.fts5 import Fts5Backend
+
+        return Fts5Backend()
 
     @contextmanager
     def cursor(self) -> Iterator[QmarkCursor]:
@@ -143,6 +152,8 @@ class SqliteArchive:
     # --- a search page (search_pages.SearchStore) ------------------------------------------------
 
     def visible_hits(self, ids: Sequence[int]) -> dict[int, HitRow]:
+        from listhaven.archive.search_pages import HitRow
+
         if not ids:
             return {}
         rows = self._rows(
@@ -167,6 +178,8 @@ class SqliteArchive:
         return {int(pk): int(tid) for pk, tid in rows}
 
     def threads(self, ids: Sequence[int]) -> dict[int, ThreadRow]:
+        from listhaven.archive.search_pages import ThreadRow
+
         if not ids:
             return {}
         rows = self._rows(
