@@ -11,14 +11,26 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection
 
+from listhaven.search.fts5 import sqlite_datetime
+
 
 def db_datetime(value: datetime | None) -> Any:
     """A datetime as this database stores it (SQLite: naive UTC text, as Django writes it)."""
+    if _on_sqlite():
+        return sqlite_datetime(value)
     return connection.ops.adapt_datetimefield_value(value)
+
+
+@cache
+def _on_sqlite() -> bool:
+    # Asked once: the ingest converts two dates per message, and each look-up through Django's
+    # connection proxy cost more than the conversion (a fifth of the writer's Python time on ltp).
+    return bool(connection.vendor == "sqlite")
 
 
 def db_json(value: object) -> str:

@@ -248,9 +248,16 @@ def _months_within(months: list[str], node: Node) -> list[str]:
     return months
 
 
-def _adapt_datetime(moment: datetime) -> str:
-    """A datetime as the store keeps it: naive UTC text, as Django's SQLite backend writes it (the
-    store runs with USE_TZ and UTC). Without Django, so the command line's quick path can search."""
+def sqlite_datetime(moment: datetime | None) -> str | None:
+    """A datetime as a SQLite store keeps it: naive UTC text, as Django's SQLite backend writes it
+    (the store runs with USE_TZ and UTC). Without Django: the command line's quick path searches
+    with it, and the ingest writes with it (Django's own adapter costs more than the conversion)."""
+    if moment is None:
+        return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return str(moment)
+
+
+def _adapt_datetime(moment: datetime) -> str | None:
+    return sqlite_datetime(moment)
