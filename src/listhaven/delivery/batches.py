@@ -5,18 +5,24 @@ Claims: SQLite has one writer (the connection begins IMMEDIATE, so the select-th
 cannot interleave with another worker's); PostgreSQL rows are taken with ``FOR UPDATE SKIP LOCKED``,
 so workers never wait on each other's batches.
 
-Answers are committed one transaction each, straight after the MTA's reply, on a connection whose
-commits survive the death of the process without waiting for the disk (SQLite ``synchronous=NORMAL``
-in WAL mode, PostgreSQL ``synchronous_commit=off``): a worker killed with -9 loses no record; a
-machine losing power may forget the last few and send those copies again (RELIABILITY.md).
+Each copy is committed as handed over just before the final dot of its message is written (`Progress`),
+on a connection whose commits survive the death of the process without waiting for the disk (SQLite
+``synchronous=NORMAL`` in WAL mode, PostgreSQL ``synchronous_commit=off``): a worker killed with -9
+neither loses nor repeats a copy, but for a kill falling between that commit and the write of the dot
+(a few microseconds per copy); a machine losing power may forget the last few commits and send those
+copies again (RELIABILITY.md).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,6 +31,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from listhaven.lists.models import BounceEvent, DeliveryBatch
+
+Answers = list[tuple[int, str]]  # one (code, text) per recipient of a transaction
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(minutes=5)
@@ -60,10 +69,13 @@ def claim(worker: str, limit: int = 1, now: datetime | None = None) -> list[Deli
         for batch in candidates[: limit + 50]:
             if batch.claimed_by and batch.lease_until and batch.lease_until >= now and _alive(batch.claimed_by):
                 continue
-            batch.claimed_by, batch.lease_until = worker, now + LEASE
+            if batch.awaiting:
+                log.info("batch %s: %s copies were handed over (their final dot written) when %s stopped; "
+                         "counted as sent", batch.pk, batch.awaiting, batch.claimed_by or "a worker")  # fmt: skip
+            batch.claimed_by, batch.lease_until, batch.awaiting = worker, now + LEASE, 0
             batch.attempts += 1
             batch.first_attempt_at = batch.first_attempt_at or now
-            batch.save(update_fields=["claimed_by", "lease_until", "attempts", "first_attempt_at"])
+            batch.save(update_fields=["claimed_by", "lease_until", "awaiting", "attempts", "first_attempt_at"])
             taken.append(batch)
             if len(taken) >= limit:
                 break
@@ -87,61 +99,147 @@ def _alive(claimed_by: str) -> bool:
 
 @dataclass
 class Progress:
-    """One claimed batch as the worker advances through it; `record` commits each answer."""
+    """One claimed batch as the worker advances through it, in recipient order. The transport calls
+    `handing_over` just before it writes a message's final dot (a commit: from then on the copy counts
+    as handed over), `final` with the MTA's answer to that dot, `answered` for a transaction that ended
+    without a message (recipients refused, or no copy could be made). Raises LeaseLost when another
+    worker took the batch; the transport must then not write the dot."""
 
     batch: DeliveryBatch
     worker: str
     renew_at: datetime
+    gate: Gate | None = None
+    awaiting: list[str] = field(default_factory=list)  # handed over, answer to the dot not read yet
 
     @classmethod
-    def start(cls, batch: DeliveryBatch) -> Progress:
-        return cls(batch, batch.claimed_by, timezone.now() + LEASE / 2)
+    def start(cls, batch: DeliveryBatch, gate: Gate | None = None) -> Progress:
+        return cls(batch, batch.claimed_by, timezone.now() + LEASE / 2, gate)
 
-    def record(self, count: int, accepted: int, deferred: list[str] | None = None,
-               bounces: list[tuple[str, int, str]] | None = None) -> None:
-        """The next `count` recipients are answered: `accepted` of them with 250, `deferred` with 4xx,
-        `bounces` (address, code, text) with 5xx. Raises LeaseLost when another worker took the batch."""
+    def waiting(self) -> AbstractContextManager[object]:
+        """Around a blocking wait for the MTA: opens the worker's gate to its other senders meanwhile."""
+        return self.gate.opened() if self.gate else nullcontext()
+
+    def handing_over(self, recipients: Sequence[str], answers: Answers) -> None:
+        """The message for `recipients` is written but for its final dot; `answers` are their RCPT
+        replies. Commits them as handed over (the 2xx ones as sent) before the dot goes out."""
+        accepted = [r for r, (code, _) in zip(recipients, answers, strict=True) if 200 <= code < 300]
+        refused = len(accepted) < len(recipients)
+        self.awaiting = []
+        self._advance(recipients, answers)
+        self.batch.awaiting = len(accepted)
+        if refused:
+            self._commit_slow(answers_bounces(recipients, answers))
+        else:
+            self._commit_fast()
+        self.awaiting = accepted
+
+    def final(self, code: int, text: str) -> None:
+        """The MTA's answer to the dot, for every recipient in `awaiting`: a 2xx confirms them (written
+        with the next commit); anything else takes them back from `sent` and is recorded at once."""
+        awaiting, self.awaiting = self.awaiting, []
+        self.batch.awaiting = 0
+        if 200 <= code < 300 or not awaiting:
+            return
         batch = self.batch
-        batch.done += count
-        batch.sent += accepted
-        fields = "done = %s, sent = %s"
-        params: list[object] = [batch.done, batch.sent]
+        batch.sent -= len(awaiting)
+        if 400 <= code < 500:
+            batch.deferred = [*batch.deferred, *awaiting]
+        self._commit_slow([(r, code, text) for r in awaiting] if code >= 500 else [])
+
+    def answered(self, recipients: Sequence[str], answers: Answers) -> None:
+        """A transaction that ended without a message: every recipient has its final answer."""
+        self._advance(recipients, answers)
+        self._commit_slow(answers_bounces(recipients, answers))
+
+    def settle_unread(self) -> None:
+        """The session broke after a dot whose answer never came: the MTA's doing, not a kill, so the
+        copies go back to be sent again (RFC 5321 6.1 prefers a duplicate to a loss)."""
+        if self.awaiting:
+            self.batch.sent -= len(self.awaiting)
+            self.batch.deferred = [*self.batch.deferred, *self.awaiting]
+            self.batch.awaiting, self.awaiting = 0, []
+
+    def _advance(self, recipients: Sequence[str], answers: Answers) -> None:
+        batch = self.batch
+        batch.done += len(recipients)
+        batch.sent += sum(1 for code, _ in answers if 200 <= code < 300)
+        deferred = [r for r, (code, _) in zip(recipients, answers, strict=True) if 400 <= code < 500]
         if deferred:
             batch.deferred = [*batch.deferred, *deferred]
-            fields += ", deferred = %s"
-            params.append(_json(batch.deferred))
+
+    def _commit_fast(self) -> None:
+        """The common commit (counts only) as one UPDATE straight on the driver's cursor in autocommit:
+        the least work between the commit and the dot that follows it."""
+        batch = self.batch
         if timezone.now() >= self.renew_at:
-            batch.lease_until = timezone.now() + LEASE
+            return self._commit_slow([])
+        cursor = connection.connection.cursor()
+        cursor.execute(_fast_sql(connection.vendor), (batch.done, batch.sent, batch.awaiting, batch.pk, self.worker))
+        if cursor.rowcount != 1:
+            raise LeaseLost(f"batch {batch.pk} is no longer claimed by {self.worker}")
+        return None
+
+    def _commit_slow(self, bounces: list[tuple[str, int, str]]) -> None:
+        """Counts, deferred recipients, the lease and bounces in one transaction."""
+        batch = self.batch
+        fields = {"done": batch.done, "sent": batch.sent, "awaiting": batch.awaiting, "deferred": batch.deferred}
+        if timezone.now() >= self.renew_at:
+            batch.lease_until = fields["lease_until"] = timezone.now() + LEASE
             self.renew_at = timezone.now() + LEASE / 2
-            fields += ", lease_until = %s"
-            params.append(connection.ops.adapt_datetimefield_value(batch.lease_until))
-        sql = f"UPDATE {DeliveryBatch._meta.db_table} SET {fields} WHERE id = %s AND claimed_by = %s"
-        if bounces:
-            with transaction.atomic():
-                self._update(sql, [*params, batch.pk, self.worker])
+        with transaction.atomic():
+            updated = DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=self.worker).update(**fields)
+            if updated != 1:
+                raise LeaseLost(f"batch {batch.pk} is no longer claimed by {self.worker}")
+            if bounces:
                 BounceEvent.objects.bulk_create(
                     BounceEvent(mailing_list_id=batch.outgoing.mailing_list_id, address=address, source="smtp",
                                 code=code, text=text[:2000], outgoing_id=batch.outgoing_id)
                     for address, code, text in bounces
                 )  # fmt: skip
-        else:
-            self._update(sql, [*params, batch.pk, self.worker])
 
-    def _update(self, sql: str, params: list[object]) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount != 1:
-                raise LeaseLost(f"batch {self.batch.pk} is no longer claimed by {self.worker}")
+
+_FAST_SQL: dict[str, str] = {}
+
+
+def _fast_sql(vendor: str) -> str:
+    if vendor not in _FAST_SQL:
+        mark = "?" if vendor == "sqlite" else "%s"
+        _FAST_SQL[vendor] = (f"UPDATE {DeliveryBatch._meta.db_table} SET done = {mark}, sent = {mark}, "
+                             f"awaiting = {mark} WHERE id = {mark} AND claimed_by = {mark}")  # fmt: skip
+    return _FAST_SQL[vendor]
+
+
+class Gate:
+    """One per worker process, shared by its sender threads: a sender holds it whenever it runs Python
+    and opens it only while it waits for the MTA or the clock. So when a commit before a dot returns,
+    no other thread of the process holds the interpreter, and the dot follows within microseconds
+    (RELIABILITY.md: the window between the two is the one a kill can still fall into)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Gate:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    @contextmanager
+    def opened(self) -> Iterator[None]:
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+
+
+def answers_bounces(recipients: Sequence[str], answers: Answers) -> list[tuple[str, int, str]]:
+    return [(r, code, text) for r, (code, text) in zip(recipients, answers, strict=True) if code >= 500]
 
 
 class LeaseLost(Exception):
     """Another worker took the batch (this one's lease lapsed): stop sending it."""
-
-
-def _json(value: object) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 def finish(progress: Progress) -> None:
@@ -152,24 +250,35 @@ def finish(progress: Progress) -> None:
         if batch.deferred:
             _retry_later(batch, batch.deferred, now, "temporary failure for some recipients")
         updated = DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=progress.worker).update(
-            state="sent", finished_at=now, claimed_by="", lease_until=None)
+            state="sent", finished_at=now, claimed_by="", lease_until=None, done=batch.done, sent=batch.sent,
+            awaiting=0, deferred=batch.deferred)
         if updated != 1:
             raise LeaseLost(f"batch {batch.pk} is no longer claimed by {progress.worker}")
+
+
+def pause(progress: Progress) -> None:
+    """The worker is stopping (SIGTERM) with recipients left: every answer read is recorded and the
+    batch is free for the next worker at once, from its first recipient not handed over."""
+    batch = progress.batch
+    DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=progress.worker).update(
+        claimed_by="", lease_until=None, done=batch.done, sent=batch.sent, awaiting=0, deferred=batch.deferred)
 
 
 def release(progress: Progress, error: str) -> None:
     """The MTA could not be reached or refused the session (4xx): the batch waits and is tried again
     from `done`, or fails when it has been trying for longer than DELIVERY_RETRY_DAYS."""
+    progress.settle_unread()
     batch = progress.batch
     now = timezone.now()
+    counts = {"done": batch.done, "sent": batch.sent, "awaiting": 0, "deferred": batch.deferred}
     with transaction.atomic():
         if _expired(batch, now):
-            expire(batch, batch.recipients[batch.done :], error)
+            expire(batch, [*batch.deferred, *batch.recipients[batch.done :]], error)
             fields = {"state": "failed", "finished_at": now}
         else:
             fields = {"next_attempt_at": now + retry_delay(batch.attempts)}
         DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=progress.worker).update(
-            claimed_by="", lease_until=None, last_error=error[:2000], **fields)
+            claimed_by="", lease_until=None, last_error=error[:2000], **counts, **fields)
 
 
 def _retry_later(batch: DeliveryBatch, recipients: list[str], now: datetime, error: str) -> None:

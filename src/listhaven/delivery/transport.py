@@ -1,16 +1,23 @@
 """Where copies go: the MTA over SMTP (`SmtpTransport`), or the outbox Maildir (`MaildirTransport`)
-when no MTA is configured. Both answer one (code, text) per recipient of a transaction, so the worker
-records every answer the same way.
+when no MTA is configured. Both report to a `Ledger` (the worker's record of the batch, batches.Progress)
+in recipient order, so the worker records every answer the same way.
+
+Exactly once against a killed worker: the MTA takes responsibility for a message when it reads the
+final "." of DATA. The transport writes the whole message but that dot, asks the ledger to commit the
+copy as handed over (`Ledger.handing_over`), and only then writes the dot. A worker killed before the
+commit never sent the dot (the MTA drops a message cut short), and one killed after it did or is about
+to: the kernel still sends what was written when the process dies. What remains is the few microseconds
+between the commit returning and the write of the dot (RELIABILITY.md).
 
 SMTP: one connection reused for many transactions; STARTTLS when the MTA offers it (opportunistic,
 as MTAs do between themselves: the certificate is not checked, the MTA is normally on loopback or the
-local network); AUTH when a user is configured; with PIPELINING (RFC 2920) a transaction's commands go
-in one write, so a copy costs two round trips instead of three or more.
+local network); AUTH when a user is configured; with PIPELINING (RFC 2920) a transaction's MAIL, RCPT
+and DATA go in one write, with the previous message's dot, so a copy costs one round trip.
 
 A failure of the session (no connection, a 421, a dropped line, a refused sender) raises
-`SessionError`: the worker keeps the batch for later. A dropped line after the message was sent
-but before the MTA's reply is read leaves it unknown whether the MTA took the copy; the copy is sent
-again (RFC 5321 §6.1 accepts a duplicate over a loss).
+`SessionError`: the worker keeps the batch for later. A dropped line after a dot but before the MTA's
+reply leaves it unknown whether the MTA took the copy; it is sent again (RFC 5321 6.1 accepts a
+duplicate over a loss): that is the MTA failing, not the worker.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -30,33 +38,51 @@ Transaction = tuple[str, Sequence[str], bytes | None]  # (envelope sender, recip
 
 _EOLS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+DOT = b".\r\n"
 
 
 class SessionError(Exception):
     """The MTA session failed as a whole: nothing of the transaction in progress counts as sent."""
 
 
-class Transport(Protocol):
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> Answers:
-        """One transaction: an answer (code, text) per recipient, in order."""
+class Ledger(Protocol):
+    """What the transport reports to, in recipient order (listhaven.delivery.batches.Progress)."""
+
+    def handing_over(self, recipients: Sequence[str], answers: Answers) -> None:
+        """Commit: the message is written but for its dot; `answers` are the RCPT replies."""
         ...
 
-    def send_many(self, transactions: Iterator[Transaction]) -> Iterator[Answers]:
-        """Each transaction's answers, in order, each yielded before the next message goes out."""
+    def final(self, code: int, text: str) -> None:
+        """The MTA's answer to the last dot: for every recipient handed over with it."""
+        ...
+
+    def answered(self, recipients: Sequence[str], answers: Answers) -> None:
+        """A transaction that ended without a message."""
+        ...
+
+    def waiting(self) -> AbstractContextManager[object]:
+        """Entered around each blocking wait for the MTA."""
+        ...
+
+
+class Transport(Protocol):
+    def deliver(self, transactions: Iterator[Transaction], ledger: Ledger) -> None:
+        """Sends each transaction in order, reporting to `ledger`; a transaction whose message is None is
+        not sent (its recipients are answered 550 with the envelope sender as the reason)."""
         ...
 
     def close(self) -> None: ...
 
 
-def smtp_data(data: bytes) -> bytes:
-    """`data` as SMTP's DATA carries it: CRLF line ends, leading dots doubled, ended by CRLF . CRLF."""
+def smtp_body(data: bytes) -> bytes:
+    """`data` as SMTP's DATA carries it, but for the final dot: CRLF line ends, leading dots doubled."""
     if b"\n" in data.replace(b"\r\n", b"") or b"\r" in data.replace(b"\r\n", b""):
         data = _EOLS.sub(b"\r\n", data)
     if data.startswith(b".") or b"\n." in data:
         data = _LEADING_DOT.sub(b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    return data + b".\r\n"
+    return data
 
 
 class SmtpTransport:
@@ -85,24 +111,10 @@ class SmtpTransport:
         self.smtp, self.pipelining = smtp, smtp.has_extn("pipelining")
         return smtp
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> Answers:
-        return next(iter(self.send_many(iter([(sender, recipients, data)]))))
-
-    def send_many(self, transactions: Iterator[Transaction]) -> Iterator[Answers]:
-        """The answers of each transaction, in order; a transaction whose `data` is None is not sent
-        (its `recipients` get `sender` as a 550 reason). Each answer is yielded as soon as the MTA gave
-        it, before the next message is sent: the caller records it in between.
-
-        With PIPELINING, a message goes in one write with the next transaction's MAIL, RCPT and DATA
-        (RFC 2920 allows message content first in a group), so a copy costs one round trip."""
+    def deliver(self, transactions: Iterator[Transaction], ledger: Ledger) -> None:
         smtp = self.connect()
         try:
-            if self.pipelining:
-                yield from self._pipelined(smtp, transactions)
-            else:
-                for sender, recipients, data in transactions:
-                    yield self._unsendable(sender, recipients) if data is None else \
-                        self._transaction(smtp, sender, recipients, data)  # fmt: skip
+            self._deliver(smtp, transactions, ledger)
         except SessionError:
             self.close()
             raise
@@ -110,35 +122,59 @@ class SmtpTransport:
             self.close()
             raise SessionError(f"the SMTP session with {self.host}:{self.port} broke: {error}") from error
 
-    def _pipelined(self, smtp: smtplib.SMTP, transactions: Iterator[Transaction]) -> Iterator[Answers]:
-        skipped, current = self._next_sendable(transactions)
-        yield from skipped
-        if current is not None:
-            smtp.send(self._envelope(smtp, current))
+    def _deliver(self, smtp: smtplib.SMTP, transactions: Iterator[Transaction], ledger: Ledger) -> None:
+        """Per transaction: its envelope (sent with the previous dot when pipelining), the answer to the
+        previous dot, the envelope's replies, the message but its dot, the next copy made, the commit,
+        then the dot (and the next envelope) in one write."""
+        current = self._next_sendable(transactions, ledger)
+        if current is not None and self.pipelining:
+            smtp.sock.sendall(self._envelope(smtp, current))
+        dot_sent = False
         while current is not None:
+            if dot_sent:
+                ledger.final(*self._final(smtp, ledger))
             _, recipients, data = current
-            replies = [smtp.getreply() for _ in range(len(recipients) + 2)]
-            answers, ready = self._check_envelope(recipients, replies)
-            skipped, following = self._next_sendable(transactions)
+            answers, ready = self._envelope_replies(smtp, current, ledger)
             if not ready:
-                self._reset(smtp, [])
-                yield answers
-            else:
-                assert data is not None
-                smtp.send(smtp_data(data) + (self._envelope(smtp, following) if following else b""))
-                yield self._final(smtp, answers)
-            if not ready and following is not None:
-                smtp.send(self._envelope(smtp, following))
-            yield from skipped
+                self._reset(smtp, ledger)
+                ledger.answered(recipients, answers)
+                current, dot_sent = self._next_sendable(transactions, ledger), False
+                if current is not None and self.pipelining:
+                    smtp.sock.sendall(self._envelope(smtp, current))
+                continue
+            assert data is not None
+            with ledger.waiting():  # a large message may wait for the MTA to read
+                smtp.sock.sendall(smtp_body(data))
+            following, skipped = self._next_with_skipped(transactions)
+            tail = DOT + (self._envelope(smtp, following) if following is not None and self.pipelining else b"")
+            ledger.handing_over(recipients, answers)
+            smtp.sock.sendall(tail)  # the dot: the MTA takes the copy
+            dot_sent = True
+            if skipped:
+                ledger.final(*self._final(smtp, ledger))
+                dot_sent = False
+                for sender, refused in skipped:
+                    ledger.answered(refused, self._unsendable(sender, refused))
             current = following
+        if dot_sent:
+            ledger.final(*self._final(smtp, ledger))
 
-    def _next_sendable(self, transactions: Iterator[Transaction]) -> tuple[list[Answers], Transaction | None]:
+    def _next_sendable(self, transactions: Iterator[Transaction], ledger: Ledger) -> Transaction | None:
+        following, skipped = self._next_with_skipped(transactions)
+        for sender, refused in skipped:
+            ledger.answered(refused, self._unsendable(sender, refused))
+        return following
+
+    @staticmethod
+    def _next_with_skipped(transactions: Iterator[Transaction]) -> tuple[Transaction | None,
+                                                                        list[tuple[str, Sequence[str]]]]:
+        """The next transaction with a message, and those without one before it (sender, recipients)."""
         skipped = []
         for sender, recipients, data in transactions:
             if data is not None:
-                return skipped, (sender, recipients, data)
-            skipped.append(self._unsendable(sender, recipients))
-        return skipped, None
+                return (sender, recipients, data), skipped
+            skipped.append((sender, recipients))
+        return None, skipped
 
     @staticmethod
     def _unsendable(reason: str, recipients: Sequence[str]) -> Answers:
@@ -153,23 +189,25 @@ class SmtpTransport:
         commands = [f"MAIL FROM:<{sender}>{options}", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
         return "".join(c + "\r\n" for c in commands).encode("utf-8" if utf8 else "ascii")
 
-    def _transaction(self, smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes) -> Answers:
-        """One transaction without PIPELINING: a round trip per command."""
-        lines = self._envelope(smtp, (sender, recipients, data)).split(b"\r\n")[:-1]
-        replies: list[tuple[int, bytes]] = []
-        for line in lines:
+    def _envelope_replies(self, smtp: smtplib.SMTP, transaction: Transaction,
+                          ledger: Ledger) -> tuple[Answers, bool]:  # fmt: skip
+        """(answers to RCPT, whether the MTA is ready for the message). Pipelined, the commands were
+        sent already; otherwise each is sent and answered in turn."""
+        recipients = transaction[1]
+        if self.pipelining:
+            with ledger.waiting():
+                replies = [smtp.getreply() for _ in range(len(recipients) + 2)]
+            return self._check_envelope(recipients, replies)
+        replies = []
+        for line in self._envelope(smtp, transaction).split(b"\r\n")[:-1]:
             if line == b"DATA" and not _any_accepted(replies[1:]):
                 break
-            smtp.send(line + b"\r\n")
-            replies.append(smtp.getreply())
+            smtp.sock.sendall(line + b"\r\n")
+            with ledger.waiting():
+                replies.append(smtp.getreply())
             if replies[0][0] != 250:
                 break
-        answers, ready = self._check_envelope(recipients, replies)
-        if not ready:
-            self._reset(smtp, [])
-            return answers
-        smtp.send(smtp_data(data))
-        return self._final(smtp, answers)
+        return self._check_envelope(recipients, replies)
 
     def _check_envelope(self, recipients: Sequence[str], replies: list[tuple[int, bytes]]) -> tuple[Answers, bool]:
         """(answers to RCPT, whether the MTA is ready for the message); SessionError when the session
@@ -178,24 +216,24 @@ class SmtpTransport:
         if mail_code == 421 or any(code == 421 for code, _ in replies):
             raise SessionError(f"the MTA is closing the session: {_text(replies[-1][1])}")
         if mail_code != 250:
-            assert self.smtp is not None
-            self._reset(self.smtp, replies)
             raise SessionError(f"the MTA refused the sender: {mail_code} {_text(mail_text)}")
         answers = [(code, _text(text)) for code, text in replies[1 : 1 + len(recipients)]]
         answers += [(451, "not tried: the transaction stopped early")] * (len(recipients) - len(answers))
         data_reply = replies[1 + len(recipients)] if len(replies) > 1 + len(recipients) else (0, b"")
         return answers, data_reply[0] == 354
 
-    def _final(self, smtp: smtplib.SMTP, answers: Answers) -> Answers:
-        """The reply to the message: it becomes the answer of every recipient RCPT accepted."""
-        code, text = smtp.getreply()
+    def _final(self, smtp: smtplib.SMTP, ledger: Ledger) -> tuple[int, str]:
+        """The reply to the message (421: the session ends, and the copy is sent again)."""
+        with ledger.waiting():
+            code, text = smtp.getreply()
         if code == 421:
             raise SessionError(f"the MTA is closing the session: {_text(text)}")
-        return [(code, _text(text)) if 200 <= c < 300 else (c, t) for c, t in answers]
+        return code, _text(text)
 
-    def _reset(self, smtp: smtplib.SMTP, replies: list[tuple[int, bytes]]) -> None:
-        smtp.send(b"RSET\r\n")
-        smtp.getreply()
+    def _reset(self, smtp: smtplib.SMTP, ledger: Ledger) -> None:
+        smtp.sock.sendall(b"RSET\r\n")
+        with ledger.waiting():
+            smtp.getreply()
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -225,26 +263,27 @@ class MaildirTransport:
         self.host = socket.gethostname().replace("/", "_").replace(":", "_")
         self.count = 0
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> Answers:
-        answers: Answers = []
-        body = _EOLS.sub(b"\n", data)
-        for recipient in recipients:
-            head = f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode()
-            self.count += 1
-            name = f"{time.time_ns()}.P{os.getpid()}Q{self.count}.{self.host}"
-            tmp = self.directory / "tmp" / name
-            try:
-                with open(tmp, "wb") as handle:
-                    handle.write(head + body)
-                os.rename(tmp, self.directory / "new" / name)
-            except OSError as error:
-                raise SessionError(f"cannot write to the outbox {self.directory}: {error}") from error
-            answers.append((250, f"written to the outbox as {name}"))
-        return answers
-
-    def send_many(self, transactions: Iterator[Transaction]) -> Iterator[Answers]:
+    def deliver(self, transactions: Iterator[Transaction], ledger: Ledger) -> None:
+        """One file per recipient: written in ``tmp``, committed as handed over, renamed into ``new``
+        (the rename is this transport's dot)."""
         for sender, recipients, data in transactions:
-            yield [(550, sender)] * len(recipients) if data is None else self.send(sender, recipients, data)
+            if data is None:
+                ledger.answered(recipients, [(550, sender)] * len(recipients))
+                continue
+            body = _EOLS.sub(b"\n", data)
+            for recipient in recipients:
+                head = f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode()
+                self.count += 1
+                name = f"{time.time_ns()}.P{os.getpid()}Q{self.count}.{self.host}"
+                tmp = self.directory / "tmp" / name
+                try:
+                    with open(tmp, "wb") as handle:
+                        handle.write(head + body)
+                    ledger.handing_over([recipient], [(250, f"written to the outbox as {name}")])
+                    os.rename(tmp, self.directory / "new" / name)
+                except OSError as error:
+                    raise SessionError(f"cannot write to the outbox {self.directory}: {error}") from error
+                ledger.final(250, f"written to the outbox as {name}")
 
     def close(self) -> None:
         pass

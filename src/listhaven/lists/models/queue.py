@@ -1,10 +1,12 @@
 """The outgoing queue: one `Outgoing` row per message the list sends (a post, a notice, a digest, a
 forward to the owners) and its `DeliveryBatch` rows, the units a worker claims and hands to the MTA.
 
-A batch's recipients are sent in order; `done` counts those the MTA has answered for (250, or a 5xx
-recorded as a bounce, or a 4xx put in `deferred`), committed right after each answer. A worker killed
-between two answers therefore resumes at the first recipient without a durable answer. The residual
-window (the MTA said 250, the commit did not happen yet) is described in RELIABILITY.md.
+A batch's recipients are sent in order; `done` counts those handed over to the MTA or answered by it
+(a 5xx recorded as a bounce, a 4xx put in `deferred`). A copy is counted in `done` (and `awaiting`) by a
+commit made BEFORE the final "." of its message is written: the MTA accepts a message when it reads that
+dot, so a worker killed at any moment after the commit has handed the copy over (the kernel still sends
+what was written), and one killed before it resumes at that copy, which the MTA never accepted.
+The residual window (between that commit and the write of the dot) is described in RELIABILITY.md.
 """
 
 from django.db import models
@@ -48,6 +50,9 @@ class DeliveryBatch(models.Model):
     recipients = models.JSONField(default=list)
     done = models.PositiveIntegerField(default=0, help_text="recipients[:done] have their answer recorded")
     sent = models.PositiveIntegerField(default=0, help_text="recipients the MTA accepted (250)")
+    awaiting = models.PositiveIntegerField(
+        default=0, help_text="recipients counted in `done` and `sent` whose copy was handed over (its final "
+                             "'.' written) but whose answer to it is not recorded yet")  # fmt: skip
     deferred = models.JSONField(default=list, blank=True,
                                 help_text="recipients answered 4xx during this attempt: retried in a new batch")  # fmt: skip
     state = models.CharField(max_length=8, choices=BATCH_STATES, default="queued")
