@@ -9,7 +9,7 @@ import dns.query as dns_query
 import pytest
 
 from listhaven.mail.decorate import decorate
-from listhaven.mail.dkim import SIGNED_FIELDS, dns_txt_value, generate_key, sign, signer, txt_lookup
+from listhaven.mail.dkim import SIGNED_FIELDS, RsaSigner, dns_txt_value, generate_key, sign, signer, txt_lookup
 from listhaven.mail.identity import ListIdentity
 from listhaven.mail.personalise import MemberValues, personalise
 from tests.support import posts
@@ -70,6 +70,34 @@ def test_a_changed_unsubscribe_field_or_body_fails_verification(key: tuple[bytes
 def test_a_key_missing_from_dns_does_not_verify(key: tuple[bytes, str], copy: bytes) -> None:
     with LocalDNS({}) as dns:
         assert not dkimpy.verify(sign(copy, DOMAIN, "gone", key[0]), dnsfunc=txt_lookup(dns.resolver()))
+
+
+SHAPES = {
+    "personalised multipart copy": None,  # the `copy` fixture
+    "LF line ends, folded and repeated fields, spaces to squeeze":
+        b"From: Ann <ann@example.org>\nTo: team@lists.example.org\nSubject:  Plans\n  for   the week \n"
+        b"List-Id: <one>\nList-Id: <two>\nDate: Fri, 01 Mar 2024 12:00:00 +0000\n\nHello  all. \t\n\n\n",
+    "empty body": b"From: a@example.org\r\nSubject: nothing\r\n\r\n",
+    "body of blank lines only": b"From: a@example.org\r\n\r\n\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_openssl_signer_writes_the_very_field_dkimpy_writes(key: tuple[bytes, str], copy: bytes, shape: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same tags, same folding, same bh= and b= (RSA PKCS#1 v1.5 is deterministic): only the arithmetic
+    moved to OpenSSL. The clock is fixed so that both write the same t=."""
+    message = SHAPES[shape] or copy
+    monkeypatch.setattr(dkimpy.time, "time", lambda: 1_796_000_000.7)
+    theirs = dkimpy.sign(message, b"sel2026", DOMAIN.encode(), key[0], canonicalize=(b"relaxed", b"relaxed"),
+                         include_headers=[f.lower().encode() for f in SIGNED_FIELDS])
+    assert RsaSigner(DOMAIN, "sel2026", key[0]).header(message) == theirs
+    assert b"t=1796000000;" in theirs
+
+
+def test_the_signer_refuses_a_signature_without_from(key: tuple[bytes, str]) -> None:
+    with pytest.raises(ValueError):
+        RsaSigner(DOMAIN, "sel2026", key[0], headers=("Subject",))
 
 
 def test_small_keys_are_refused() -> None:

@@ -30,6 +30,7 @@ class CountingHandler:
     pipelining: bool = False  # advertise PIPELINING (aiosmtpd reads commands in order, so it copes)
     messages: list[Received] = field(default_factory=list)
     per_recipient: Counter[str] = field(default_factory=Counter)
+    per_session: Counter[tuple[str, int]] = field(default_factory=Counter)  # client (host, port) -> messages
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -49,6 +50,7 @@ class CountingHandler:
         with self.lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
             self.per_recipient.update(envelope.rcpt_tos)
+            self.per_session[tuple(session.peer[:2])] += 1
         return "250 Message accepted for delivery"
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 
 from listhaven.delivery.batches import (
     Gate,
+    Journal,
     LeaseLost,
     Progress,
     claim,
@@ -31,6 +32,7 @@ from listhaven.delivery.batches import (
 from listhaven.delivery.copies import CopyMaker
 from listhaven.delivery.schedule import Scheduler
 from listhaven.delivery.transport import MaildirTransport, SessionError, SmtpTransport, Transaction, Transport
+from listhaven.lists.doorbell import Doorbell
 from listhaven.lists.models import DeliveryBatch
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,15 @@ def default_transport() -> Transport:
 
 class Worker:
     def __init__(self, transport: Transport, *, idle: float = 0.2, scheduler: Scheduler | None = None,
-                 gate: Gate | None = None, wake: threading.Event | None = None) -> None:  # fmt: skip
+                 gate: Gate | None = None, doorbell: Doorbell | None = None) -> None:  # fmt: skip
         self.transport, self.idle = transport, idle
         self.scheduler = scheduler or Scheduler()
         self.gate = gate or Gate()
-        self.wake = wake
+        self.doorbell = doorbell
         self.name = worker_name()
         self.makers: OrderedDict[int, CopyMaker] = OrderedDict()
         self.stop = threading.Event()
+        self.journal: Journal | None = None
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         """Sends until `stop` is set (or, with `until_idle`, until no batch is due). Holds the gate
@@ -63,6 +66,7 @@ class Worker:
         self.stop = stop
         with self.gate:
             prepare_connection()
+            self.journal = Journal(self.name)
             try:
                 while not stop.is_set():
                     self.scheduler.run_due()
@@ -70,14 +74,14 @@ class Worker:
                         break
             finally:
                 self.transport.close()
+                self.journal.close()
 
     def _sleep(self) -> bool:
-        """Waits for the next poll (or a wake-up); True when the worker is to stop."""
+        """Waits for the next poll, or the doorbell (lists/doorbell.py); True when the worker is to stop."""
         with self.gate.opened():
-            if self.wake is None:
+            if self.doorbell is None:
                 return self.stop.wait(self.idle)
-            if self.wake.wait(self.idle):
-                self.wake.clear()
+            self.doorbell.wait(self.idle)
             return self.stop.is_set()
 
     def step(self) -> bool:
@@ -88,7 +92,7 @@ class Worker:
         return bool(batches)
 
     def send_batch(self, batch: DeliveryBatch) -> None:
-        progress = Progress.start(batch, self.gate)
+        progress = Progress.start(batch, self.gate, self.journal)
         try:
             maker = self.maker(batch)
             self.transport.deliver(self.transactions(maker, batch), progress)
@@ -101,6 +105,8 @@ class Worker:
             release(progress, str(error))
         except LeaseLost as error:
             log.warning("%s", error)
+            if self.journal is not None:
+                self.journal.empty()
 
     def transactions(self, maker: CopyMaker, batch: DeliveryBatch) -> Iterator[Transaction]:
         """The batch's transactions from its first recipient not handed over; none once the worker is
@@ -140,27 +146,31 @@ def copies(maker: CopyMaker, addresses: Sequence[str]) -> Iterator[Transaction]:
 
 def run_worker(stop: threading.Event, transport_factory: Callable[[], Transport] = default_transport,
                *, until_idle: bool = False, connections: int | None = None,
-               wake: threading.Event | None = None) -> None:  # fmt: skip
+               idle: float = 0.2) -> None:  # fmt: skip
     """Runs `connections` senders (DELIVERY_CONNECTIONS), each a thread with its own MTA session, database
-    connection and batch claims, all behind one `Gate`; the timed jobs run in the first. Returns when
-    all have stopped."""
+    connection and batch claims, all behind one `Gate` and woken by one doorbell; the timed jobs run in
+    the first. Polls every `idle` seconds when nothing rings. Returns when all have stopped."""
     count = max(1, connections or settings.DELIVERY_CONNECTIONS)
-    gate = Gate()
-    threads = [threading.Thread(target=_sender, args=(stop, transport_factory, until_idle, gate, wake),
+    gate, doorbell = Gate(), Doorbell()
+    threads = [threading.Thread(target=_sender, args=(stop, transport_factory, until_idle, gate, doorbell, idle),
                                 daemon=True, name=f"sender-{n}") for n in range(1, count)]  # fmt: skip
-    for thread in threads:
-        thread.start()
-    Worker(transport_factory(), gate=gate, wake=wake).run(stop, until_idle=until_idle)
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        Worker(transport_factory(), gate=gate, doorbell=doorbell, idle=idle).run(stop, until_idle=until_idle)
+        for thread in threads:
+            thread.join()
+    finally:
+        doorbell.close()
 
 
 def _sender(stop: threading.Event, transport_factory: Callable[[], Transport], until_idle: bool, gate: Gate,
-            wake: threading.Event | None) -> None:  # fmt: skip
+            doorbell: Doorbell, idle: float) -> None:  # fmt: skip
     from django.db import connection
 
     try:
-        Worker(transport_factory(), scheduler=Scheduler(jobs=()), gate=gate, wake=wake).run(stop, until_idle=until_idle)
+        worker = Worker(transport_factory(), scheduler=Scheduler(jobs=()), gate=gate, doorbell=doorbell, idle=idle)
+        worker.run(stop, until_idle=until_idle)
     except Exception:
         log.exception("a sender thread stopped; the others go on")
     finally:

@@ -3,11 +3,11 @@ when no MTA is configured. Both report to a `Ledger` (the worker's record of the
 in recipient order, so the worker records every answer the same way.
 
 Exactly once against a killed worker: the MTA takes responsibility for a message when it reads the
-final "." of DATA. The transport writes the whole message but that dot, asks the ledger to commit the
-copy as handed over (`Ledger.handing_over`), and only then writes the dot. A worker killed before the
-commit never sent the dot (the MTA drops a message cut short), and one killed after it did or is about
-to: the kernel still sends what was written when the process dies. What remains is the few microseconds
-between the commit returning and the write of the dot (RELIABILITY.md).
+final "." of DATA. The transport writes the whole message but that dot, asks the ledger to record the
+copy as handed over (`Ledger.handing_over`: one line in the sender's journal), and only then writes the
+dot. A worker killed before the record never sent the dot (the MTA drops a message cut short), and one
+killed after it did or is about to: the kernel still sends what was written when the process dies. What
+remains is the return from one system call between the record and the dot (RELIABILITY.md).
 
 SMTP: one connection reused for many transactions; STARTTLS when the MTA offers it (opportunistic,
 as MTAs do between themselves: the certificate is not checked, the MTA is normally on loopback or the
@@ -22,6 +22,7 @@ duplicate over a loss): that is the MTA failing, not the worker.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import smtplib
@@ -49,7 +50,7 @@ class Ledger(Protocol):
     """What the transport reports to, in recipient order (listhaven.delivery.batches.Progress)."""
 
     def handing_over(self, recipients: Sequence[str], answers: Answers) -> None:
-        """Commit: the message is written but for its dot; `answers` are the RCPT replies."""
+        """Record (durably): the message is written but for its dot; `answers` are the RCPT replies."""
         ...
 
     def final(self, code: int, text: str) -> None:
@@ -92,6 +93,7 @@ class SmtpTransport:
         self.timeout, self.local_hostname = timeout, local_hostname
         self.smtp: smtplib.SMTP | None = None
         self.pipelining = False
+        self.received = b""  # replies read from the socket and not parsed yet
 
     def connect(self) -> smtplib.SMTP:
         if self.smtp is not None:
@@ -108,7 +110,10 @@ class SmtpTransport:
                 smtp.login(self.user, self.password)
         except (OSError, smtplib.SMTPException) as error:
             raise SessionError(f"cannot open an SMTP session with {self.host}:{self.port}: {error}") from error
-        self.smtp, self.pipelining = smtp, smtp.has_extn("pipelining")
+        # The message and its dot are two writes (the commit goes between them): without TCP_NODELAY,
+        # Nagle's algorithm would hold the dot until the MTA acknowledged the message (40 ms delayed ACK).
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.smtp, self.pipelining, self.received = smtp, smtp.has_extn("pipelining"), b""
         return smtp
 
     def deliver(self, transactions: Iterator[Transaction], ledger: Ledger) -> None:
@@ -147,8 +152,12 @@ class SmtpTransport:
                 smtp.sock.sendall(smtp_body(data))
             following, skipped = self._next_with_skipped(transactions)
             tail = DOT + (self._envelope(smtp, following) if following is not None and self.pipelining else b"")
-            ledger.handing_over(recipients, answers)
-            smtp.sock.sendall(tail)  # the dot: the MTA takes the copy
+            gc.disable()  # no collection of garbage between the commit and the dot
+            try:
+                ledger.handing_over(recipients, answers)
+                smtp.sock.sendall(tail)  # the dot: the MTA takes the copy
+            finally:
+                gc.enable()
             dot_sent = True
             if skipped:
                 ledger.final(*self._final(smtp, ledger))
@@ -195,16 +204,13 @@ class SmtpTransport:
         sent already; otherwise each is sent and answered in turn."""
         recipients = transaction[1]
         if self.pipelining:
-            with ledger.waiting():
-                replies = [smtp.getreply() for _ in range(len(recipients) + 2)]
-            return self._check_envelope(recipients, replies)
+            return self._check_envelope(recipients, self._replies(smtp, len(recipients) + 2, ledger))
         replies = []
         for line in self._envelope(smtp, transaction).split(b"\r\n")[:-1]:
             if line == b"DATA" and not _any_accepted(replies[1:]):
                 break
             smtp.sock.sendall(line + b"\r\n")
-            with ledger.waiting():
-                replies.append(smtp.getreply())
+            replies += self._replies(smtp, 1, ledger)
             if replies[0][0] != 250:
                 break
         return self._check_envelope(recipients, replies)
@@ -224,16 +230,45 @@ class SmtpTransport:
 
     def _final(self, smtp: smtplib.SMTP, ledger: Ledger) -> tuple[int, str]:
         """The reply to the message (421: the session ends, and the copy is sent again)."""
-        with ledger.waiting():
-            code, text = smtp.getreply()
+        ((code, text),) = self._replies(smtp, 1, ledger)
         if code == 421:
             raise SessionError(f"the MTA is closing the session: {_text(text)}")
         return code, _text(text)
 
     def _reset(self, smtp: smtplib.SMTP, ledger: Ledger) -> None:
         smtp.sock.sendall(b"RSET\r\n")
-        with ledger.waiting():
-            smtp.getreply()
+        self._replies(smtp, 1, ledger)
+
+    def _replies(self, smtp: smtplib.SMTP, count: int, ledger: Ledger) -> list[tuple[int, bytes]]:
+        """The next `count` replies (code, text). Only the wait for bytes opens the worker's gate; the
+        parsing keeps it, so a sender thread never holds the interpreter while it is open (batches.Gate)."""
+        replies: list[tuple[int, bytes]] = []
+        while len(replies) < count:
+            reply = self._parse_reply()
+            if reply is not None:
+                replies.append(reply)
+                continue
+            with ledger.waiting():
+                data = smtp.sock.recv(65536)
+            if not data:
+                raise SessionError(f"the MTA at {self.host}:{self.port} closed the connection")
+            self.received += data
+        return replies
+
+    def _parse_reply(self) -> tuple[int, bytes] | None:
+        """One whole reply from `received` ("250-..." lines up to "250 ..."), or None if it is not all here."""
+        lines, start = [], 0
+        while (end := self.received.find(b"\n", start)) >= 0:
+            line = self.received[start:end].rstrip(b"\r")
+            start = end + 1
+            lines.append(line[4:])
+            if line[3:4] != b"-":
+                self.received = self.received[start:]
+                try:
+                    return int(line[:3]), b"\n".join(lines)
+                except ValueError:
+                    raise SessionError(f"the MTA answered something that is not SMTP: {_text(line)}") from None
+        return None
 
     def close(self) -> None:
         if self.smtp is not None:

@@ -3,7 +3,8 @@
 `enqueue` is the one way in; callers call it inside their own transaction (a post's acceptance,
 a hold notice), so the decision and its copies commit together or not at all. It writes one
 `Outgoing` row and its `DeliveryBatch` rows (DELIVERY_BATCH_SIZE recipients each); the worker
-(`listhaven worker`, listhaven.delivery.outgoing) claims batches and hands the copies to the MTA.
+(`listhaven worker`, listhaven.delivery.outgoing) claims batches and hands the copies to the MTA; the
+commit rings the workers' doorbell (lists/doorbell.py) so they need not wait for their next poll.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from listhaven.archive.compression import compress
+from listhaven.lists.doorbell import ring
 from listhaven.lists.models import DeliveryBatch, MailingList, Outgoing
 
 KINDS = ("post", "notice", "owner", "digest", "forward")
@@ -52,4 +55,5 @@ def enqueue(
         DeliveryBatch(outgoing=outgoing, recipients=recipients[start : start + size], next_attempt_at=now)
         for start in range(0, len(recipients), size)
     )
+    transaction.on_commit(ring)  # the workers of this machine start at once, not at their next poll
     return outgoing

@@ -2,11 +2,11 @@
 forward to the owners) and its `DeliveryBatch` rows, the units a worker claims and hands to the MTA.
 
 A batch's recipients are sent in order; `done` counts those handed over to the MTA or answered by it
-(a 5xx recorded as a bounce, a 4xx put in `deferred`). A copy is counted in `done` (and `awaiting`) by a
-commit made BEFORE the final "." of its message is written: the MTA accepts a message when it reads that
-dot, so a worker killed at any moment after the commit has handed the copy over (the kernel still sends
-what was written), and one killed before it resumes at that copy, which the MTA never accepted.
-The residual window (between that commit and the write of the dot) is described in RELIABILITY.md.
+(a 5xx recorded as a bounce, a 4xx put in `deferred`). The worker records a copy as handed over in its
+journal BEFORE the final "." of the message is written (the MTA accepts a message when it reads that
+dot) and commits the counters here after the MTA's answer; a worker taking over the batch of a dead one
+reads its journal for the last copy (listhaven.delivery.batches.recover). RELIABILITY.md gives the
+residual window.
 """
 
 from django.db import models
