@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lists", "0008_archive_policy"),
+        ("lists", "0013_bounce_spike_notice"),
     ]
 
     operations = [
