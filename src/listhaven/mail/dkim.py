@@ -98,7 +98,8 @@ class RsaSigner:
         signature = self.key.sign(hasher.digest(), padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
         fields[-1] = (b"b", base64.b64encode(signature))
         value = b"; ".join(b"=".join(f) for f in fields) + b"\r\n"
-        return self.NAME + b": " + dkimpy.fold(value, namelen=len(self.NAME), linesep=b"\r\n")
+        folded: bytes = dkimpy.fold(value, namelen=len(self.NAME), linesep=b"\r\n")
+        return self.NAME + b": " + folded
 
 
 def txt_lookup(resolver: dns.resolver.Resolver) -> Callable[..., bytes | None]:
