@@ -9,10 +9,8 @@ neither).
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.databases import store_env, store_rows
 from tests.support.mta_sink import mta_sink
 
 MEMBERS = 3000
@@ -50,40 +49,32 @@ def run_listhaven(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
 
 
-def batches(db: Path) -> list[tuple[list[str], int, str, str, int]]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        rows = conn.execute("SELECT recipients, done, state, claimed_by, awaiting FROM lists_deliverybatch "
-                            "ORDER BY id")  # fmt: skip
-        return [(json.loads(r), done, state, claimed, awaiting) for r, done, state, claimed, awaiting in rows]
+def batches(data: Path) -> list[tuple[list[str], int, str, str, int]]:
+    rows = store_rows(data, "SELECT recipients, done, state, claimed_by, awaiting FROM lists_deliverybatch ORDER BY id")
+    # a JSON column: text on SQLite, already decoded on PostgreSQL
+    return [(json.loads(r) if isinstance(r, str) else r, done, state, claimed, awaiting)
+            for r, done, state, claimed, awaiting in rows]  # fmt: skip
 
 
 def journaled_ahead(data: Path) -> int:
     """Copies the dead worker's journals count as handed over beyond the database's count: those whose
     dot went out (or was about to) after the last commit, the ones a worker without a journal resends."""
-    done = {n: d for n, (_, d, *_) in enumerate(batches(data / "listhaven.sqlite3"), start=1)}
-    ids = dict(zip(sorted(done), _batch_ids(data / "listhaven.sqlite3"), strict=True))
+    done = dict(store_rows(data, "SELECT id, done FROM lists_deliverybatch"))
     ahead = 0
     for journal in (data / "run").glob("journal-*"):
         last: dict[int, int] = {}
         for line in journal.read_bytes().splitlines():
             batch, count, _ = (int(f) for f in line.split())
             last[batch] = count
-        by_id = {ids[n]: d for n, d in done.items()}
-        ahead += sum(max(0, count - by_id.get(batch, count)) for batch, count in last.items())
+        ahead += sum(max(0, count - done.get(batch, count)) for batch, count in last.items())
     return ahead
-
-
-def _batch_ids(db: Path) -> list[int]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        return [row[0] for row in conn.execute("SELECT id FROM lists_deliverybatch ORDER BY id")]
 
 
 @pytest.mark.slow
 def test_kill_9_during_delivery_loses_nothing_and_doubles_nothing(tmp_path):
-    env = {**os.environ, "LISTHAVEN_DATA": str(tmp_path), "LISTHAVEN_SMTP_HOST": "127.0.0.1",
-           "LISTHAVEN_DELIVERY_BATCH": "400"}  # fmt: skip
+    env = store_env(tmp_path, LISTHAVEN_SMTP_HOST="127.0.0.1", LISTHAVEN_DELIVERY_BATCH="400")
     subprocess.run([sys.executable, "-c", SETUP, str(MEMBERS)], env=env, check=True, timeout=120)
-    db = tmp_path / "listhaven.sqlite3"
+    db = tmp_path
     rng = random.Random(SEED)
     handed_at_kills = 0  # copies handed over (journal written, dot sent or about to be) but not in the database
     kills = 0
@@ -123,10 +114,9 @@ def test_sigterm_stops_after_the_copy_in_hand_and_leaves_the_batch_free(tmp_path
     exits 0; the batch is left unclaimed, nothing awaiting an answer, its count of copies handed over
     equal to what the sink received; the next worker sends the rest, each member once."""
     members = 2000
-    env = {**os.environ, "LISTHAVEN_DATA": str(tmp_path), "LISTHAVEN_SMTP_HOST": "127.0.0.1",
-           "LISTHAVEN_DELIVERY_BATCH": str(members)}  # fmt: skip
+    env = store_env(tmp_path, LISTHAVEN_SMTP_HOST="127.0.0.1", LISTHAVEN_DELIVERY_BATCH=str(members))
     subprocess.run([sys.executable, "-c", SETUP, str(members)], env=env, check=True, timeout=120)
-    db = tmp_path / "listhaven.sqlite3"
+    db = tmp_path
     with mta_sink() as (port, sink):
         env["LISTHAVEN_SMTP_PORT"] = str(port)
         worker = run_listhaven(env, "worker")
