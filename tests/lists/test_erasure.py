@@ -172,6 +172,7 @@ def _run(data: Path, *args: str) -> str:
     return done.stdout.decode()
 
 
+@pytest.mark.sqlite_only(reason="scans the SQLite file and its WAL for the address")
 def test_the_command_leaves_no_byte_of_the_address_in_the_database_file(tmp_path):
     """A real store, through the command line: a member who posted is erased with --posts purge;
     then neither the SQLite file nor its WAL holds the address (lower-cased, as any column might)."""
