@@ -221,3 +221,24 @@ def test_anonymise_replaces_the_address_in_every_message_that_names_it_and_keeps
     assert len(search_message_ids(mlist, MARKER)) == 1  # the text is still found
     assert not search_message_ids(mlist, f"from:{STORED}") and not search_message_ids(mlist, "quill")
     assert not Member.objects.filter(address=STORED).exists()
+
+
+def test_a_batch_a_worker_holds_keeps_its_places_and_an_idle_one_drops_the_address(mlist):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    add_member(mlist, ERASED)
+    receive_post(mlist, build(body="Bob writes.\n", msgid="bob@example.net", sender="bob@example.net"))
+    [batch] = DeliveryBatch.objects.all()
+    assert STORED in batch.recipients
+    place = batch.recipients.index(STORED)
+    idle = DeliveryBatch.objects.create(outgoing=batch.outgoing, recipients=list(batch.recipients),
+                                        next_attempt_at=timezone.now())  # fmt: skip
+    DeliveryBatch.objects.filter(pk=batch.pk).update(claimed_by="host:1:x", lease_until=timezone.now() + timedelta(minutes=5))
+
+    erase_address(ERASED, mlist=mlist)
+
+    held, idle = DeliveryBatch.objects.get(pk=batch.pk), DeliveryBatch.objects.get(pk=idle.pk)
+    assert len(held.recipients) == len(batch.recipients) and held.recipients[place] == "erased"
+    assert STORED not in idle.recipients and len(idle.recipients) == len(batch.recipients) - 1

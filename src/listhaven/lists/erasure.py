@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from listhaven.archive.anonymisation import anonymise_address
 from listhaven.archive.compression import decompress
@@ -132,12 +133,16 @@ def _erase_rows(canonical: str, lists, report: ErasureReport) -> None:  # type: 
 
 def _erase_from_batches(canonical: str, lists, report: ErasureReport) -> None:  # type: ignore[no-untyped-def]
     """Copies not yet sent to the address are not sent; an answered place keeps its index (the
-    batch's `done` counts places) under the name ERASED. Mail queued for the address alone (its
-    notices) is deleted."""
+    batch's `done` counts places) under the name ERASED. A batch a worker holds right now (its
+    lease runs) keeps every index: the worker sends from the list it read (that one copy may still
+    leave), and a worker resuming it after a crash finds ERASED, no address. Mail queued for the
+    address alone (its notices) is deleted unless a worker holds it."""
     needle = json.dumps(canonical.lower())[1:-1]
     same = canonical.lower()
+    now = timezone.now()
     outgoing = Outgoing.objects.filter(mailing_list__in=lists, recipients__icontains=needle)
-    alone = [o.pk for o in outgoing if {r.lower() for r in o.recipients} == {same}]
+    held = set(DeliveryBatch.objects.filter(outgoing__in=outgoing, lease_until__gt=now).values_list("outgoing_id", flat=True))
+    alone = [o.pk for o in outgoing if {r.lower() for r in o.recipients} == {same} and o.pk not in held]
     report.add("mail queued for the address alone", Outgoing.objects.filter(pk__in=alone).delete()[1].get(
         Outgoing._meta.label, 0))
     for row in outgoing.exclude(pk__in=alone).iterator():
@@ -146,7 +151,8 @@ def _erase_from_batches(canonical: str, lists, report: ErasureReport) -> None:  
     changed = 0
     for batch in batches.filter(Q(recipients__icontains=needle) | Q(deferred__icontains=needle)).iterator():
         hit = [i for i, r in enumerate(batch.recipients) if r.lower() == canonical.lower()]
-        answered = [i for i in hit if i < batch.done]
+        in_flight = batch.lease_until is not None and batch.lease_until > now
+        answered = hit if in_flight else [i for i in hit if i < batch.done]
         recipients = [ERASED if i in answered else r for i, r in enumerate(batch.recipients) if i not in hit or i in answered]
         deferred = [r for r in batch.deferred if r.lower() != canonical.lower()]
         if recipients != batch.recipients or deferred != batch.deferred:
