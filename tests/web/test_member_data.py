@@ -72,6 +72,9 @@ def test_deleting_an_account_needs_the_address_typed_again_and_a_csrf_token(ann)
     client, _garden, plots = ann
     page = client.get("/accounts/delete/")
     assert page.status_code == 200 and plots.address in page.content.decode()
+    assert f"You are the only owner of {plots.address}" in page.content.decode()
+    add_member(plots, "co-owner@example.org", role="owner")
+    assert "only owner" not in client.get("/accounts/delete/").content.decode()
     assert client.post("/accounts/delete/", {"confirm": "someone@else.example"}).status_code == 400
     forged = Client(enforce_csrf_checks=True)
     forged.force_login(_user())

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from listhaven.delivery.outbox import remove_copies
 from listhaven.lists.erasure import erase_address
+from listhaven.lists.models import MailingList, Member
 from listhaven.lists.personal_data import personal_data
 from listhaven.web.access import user_address
 from listhaven.web.views.members.options import SESSION_KEY
@@ -32,6 +33,15 @@ def _addresses(request: HttpRequest) -> set[str]:
     found = {str(a) for a in request.session.get(SESSION_KEY, {}).values() if a}
     signed_in = user_address(request.user)
     return found | ({signed_in} if signed_in else set())
+
+
+def _sole_owner_of(address: str) -> list[str]:
+    """The lists this address alone owns: they would be left without an owner (site administrators
+    still manage them), which the confirmation page says before anything happens."""
+    owned = Member.objects.filter(address__iexact=address, role="owner").values("mailing_list")
+    others = Member.objects.filter(mailing_list__in=owned, role="owner").exclude(address__iexact=address)
+    alone = MailingList.objects.filter(pk__in=owned).exclude(pk__in=others.values("mailing_list"))
+    return sorted(alone.values_list("address", flat=True))
 
 
 @require_safe
@@ -59,7 +69,8 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     if address is None:
         return redirect_to_login(request.get_full_path())
     data = personal_data({address})
-    context = {"address": address, "memberships": data["memberships"], "posts": len(data["posts"]), "error": ""}
+    context = {"address": address, "memberships": data["memberships"], "posts": len(data["posts"]), "error": "",
+               "sole_owner_of": _sole_owner_of(address)}  # fmt: skip
     if request.method == "POST":
         if request.POST.get("confirm", "").strip().lower() != address.lower():
             context["error"] = "Type your address exactly as shown to confirm."
