@@ -45,6 +45,7 @@ SITE_WIDE = {
     "manage/": "the lists this user moderates or owns (access.managed_lists)",
     "manage/lists/new/": "site administrators only",
     "manage/quarantine/": "site administrators only",
+    "manage/erase/": "site administrators only (erasing an address)",
     "confirm/<str:token>": "the token names the list; an unknown token is 404 whatever the list",
     "accounts/login/": "signing in", "accounts/logout/": "signing out",
     "accounts/password_reset/": "signing in", "accounts/password_reset/done/": "signing in",

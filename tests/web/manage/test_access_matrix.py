@@ -17,6 +17,7 @@ NEEDS = {
     "manage": "any",
     "manage-new-list": "site",
     "manage-quarantine": "site",
+    "manage-erase": "site",
     "manage-list": "moderate",
     "manage-remove": "site",
     "manage-held": "moderate",

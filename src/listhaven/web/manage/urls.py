@@ -2,12 +2,24 @@
 
 from django.urls import path
 
-from listhaven.web.manage import bans, held, invitations, list_settings, members, notices, removal, requests, site
+from listhaven.web.manage import (
+    bans,
+    erasure,
+    held,
+    invitations,
+    list_settings,
+    members,
+    notices,
+    removal,
+    requests,
+    site,
+)
 
 urlpatterns = [
     path("", site.dashboard, name="manage"),
     path("lists/new/", site.new_list, name="manage-new-list"),
     path("quarantine/", site.quarantine, name="manage-quarantine"),
+    path("erase/", erasure.erase, name="manage-erase"),
     path("<list:list_name>/", site.list_home, name="manage-list"),
     path("<list:list_name>/remove/", site.remove, name="manage-remove"),
     path("<list:list_name>/held/", held.held_queue, name="manage-held"),
