@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, figures printed and written to bench/results/.
 
-    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|manage|delivery|digests|erasure|all] [--dir DIR] [--extra N]
+    .venv/bin/python bench/run.py [import|import-kernel|cli|store|pages|search|export|compose|members|manage|delivery|digests|erasure|scale|all] [--dir DIR] [--extra N] [--messages N]
 
 import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin/time -v:
         messages/s (wall, including the search index), CPU seconds, peak RSS.
@@ -24,6 +24,9 @@ manage  bench/manage_bench.py: owners' pages (members, held queue, settings) wit
         posts; mass subscribe of 10,000 addresses.
 digests bench/digest_bench.py: one digest issue for 10,000 digest members, each format built once.
 compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
+scale   bench/scale_bench.py (not in `all`): --messages N (default 1,000,000) generated in 10 lists, on
+        SQLite and a throwaway PostgreSQL (--database sqlite|postgres|both): import rate, disk per message,
+        page and search latency, whole-list export.
 delivery bench/delivery_bench.py: 1,000 members x 20 posts in over LMTP, personalised and bulk, out to a
         counting SMTP sink on loopback (deliveries/s, LMTP 250 -> first/last copy, worker CPU and RSS),
         and the first copy of a post to 10,000 members. Mailman 3 beside it: BENCHMARKS.md.
@@ -193,9 +196,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=["import", "import-kernel", "cli", "store", "pages", "pages-peer", "search", "export", "compose", "members", "manage",
-                                 "delivery", "digests", "erasure", "all"])
+                                 "delivery", "digests", "erasure", "scale", "all"])
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR", "/tmp/listhaven-bench"))
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
+    parser.add_argument("--messages", type=int, default=1_000_000, help="scale: generated messages in 10 lists")
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both", help="scale: which")
     args = parser.parse_args()
     base = Path(args.dir)
     base.mkdir(parents=True, exist_ok=True)
@@ -238,6 +243,12 @@ def main() -> int:
     if args.what in ("erasure", "all"):
         (base / "erasure").mkdir(parents=True, exist_ok=True)
         results["erasure"] = bench_script("erasure_bench.py", base / "erasure")
+    if args.what == "scale":  # not in "all": hours at the full size
+        sys.path.insert(0, str(REPO / "bench"))
+        import scale_bench
+
+        results["scale"] = scale_bench.main(
+            ["--messages", str(args.messages), "--dir", str(base), "--database", args.database])
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(results, indent=2))
     print(f"results written to {target}")

@@ -40,8 +40,9 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def running_cluster() -> Iterator[str]:
-    """Starts a fresh cluster; yields a DATABASE_URL for a superuser on it; stops it after."""
+def running_cluster(durable: bool = False) -> Iterator[str]:
+    """Starts a fresh cluster; yields a DATABASE_URL for a superuser on it; stops it after. Tests run it
+    with fsync off; `durable` keeps fsync on (benchmarks, to compare with SQLite's synchronous=FULL)."""
     initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
     if not initdb or not pg_ctl:
         raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
@@ -54,7 +55,9 @@ def running_cluster() -> Iterator[str]:
         _as_postgres([initdb, "-D", str(data), "-U", "listhaven", "--auth=trust", "-E", "UTF8", "--locale=C"]),
         check=True, capture_output=True, timeout=120,
     )
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off"
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base}"
+    if not durable:
+        options += " -c fsync=off"
     subprocess.run(
         _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]),
         check=True, capture_output=True, timeout=120,
