@@ -10,7 +10,7 @@ run: export LISTHAVEN_SITE_URL ?= http://$(HOST):$(PORT)
 # The commands `make run` prints name its store, so they work when pasted into another shell.
 SAME_STORE = LISTHAVEN_DATA=$(LISTHAVEN_DATA) $(BIN)/listhaven
 
-.PHONY: run setup test test-fast browser-deps postgres-deps bench fuzz soak lint lock clean demo
+.PHONY: run setup test test-fast browser-deps postgres-deps bench bench-deps fuzz soak lint lock clean demo
 
 $(BIN)/listhaven: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -72,8 +72,20 @@ postgres-deps:
 		fi; \
 	fi
 
-bench: setup
+bench: setup bench-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# wrk (Debian) for the pages' requests/s: installed here when missing and we are root.
+bench-deps:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian wrk for the page benchmarks"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+			|| echo "!!! could not install wrk: requests/s will be SKIPPED"; \
+		else \
+			echo "!!! wrk is missing and we are not root: requests/s will be SKIPPED"; \
+		fi; \
+	fi
 
 # Parser fuzzing: hypothesis's long profile (20,000 examples for each of the three generators: header
 # soups, arbitrary bytes, mutated MIME), then atheris (coverage-guided libFuzzer, FUZZ_RUNS inputs, each
