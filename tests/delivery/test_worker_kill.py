@@ -21,7 +21,7 @@ import pytest
 from tests.support.databases import store_env, store_rows
 from tests.support.mta_sink import mta_sink
 
-MEMBERS = 3000
+MEMBERS = 6000
 KILLS = 12
 SEED = 20261130
 
