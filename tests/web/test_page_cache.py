@@ -284,6 +284,7 @@ def wsgi_get(path: str, query: str = "", method: str = "GET", **headers: str) ->
     return answered[0][0], answered[0][1], body
 
 
+@pytest.mark.django_db(transaction=True)  # each request starts as gunicorn's do: outside a test transaction
 def test_the_wsgi_front_answers_kept_pages_before_django_and_304s(garden):
     url = pages(garden)["thread"]
     status, first, body = wsgi_get(url)
@@ -298,6 +299,7 @@ def test_the_wsgi_front_answers_kept_pages_before_django_and_304s(garden):
     assert status == "200 OK" and empty == b"" and headers["Content-Length"] == str(len(body))
 
 
+@pytest.mark.django_db(transaction=True)  # each request starts as gunicorn's do: outside a test transaction
 def test_the_wsgi_front_is_never_stale_and_never_answers_a_session(garden):
     urls = pages(garden)
     for url in (urls["overview"], urls["thread"]):
