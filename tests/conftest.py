@@ -150,3 +150,18 @@ def _processes_get_their_own_database(request: pytest.FixtureRequest, monkeypatc
     monkeypatch.setenv("DATABASE_URL", url)
     yield
     drop_database(cluster, url)
+
+
+@pytest.fixture
+def wsgi_keeps_connection():
+    """For a test that calls the site's WSGI application itself inside its transaction: as Django's test
+    client does, the request's end must not close the test's database connection (on SQLite the in-memory
+    test database ignores the close; PostgreSQL loses the connection and the test's rows)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from listhaven.archive.models import Message, Thread
@@ -21,14 +19,8 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
 
 
 @pytest.fixture(autouse=True)
-def _connection_kept_across_requests():
-    """As Django's test client does: the WSGI application called here must not close the test's database
-    connection at each request's end (it would, inside the test's transaction; PostgreSQL then loses it)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+def _connection_kept_across_requests(wsgi_keeps_connection):
+    """The WSGI application is called here directly (tests/conftest.py says why this matters)."""
 
 
 @schema.parametrize()
