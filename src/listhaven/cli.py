@@ -59,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                       "erase a person's address from the lists, the queue, the outbox and their account (GDPR erasure)"),
     "digests": ("listhaven.lists.upkeep_commands", "send the digest issues that are due (digests send [LIST...])"),
     "bounces": ("listhaven.lists.upkeep_commands", "a list's members with a bounce score, and those bounces disabled"),
+    "api-token": ("listhaven.site.commands", "make (show once) or revoke the API token of an account: api-token ADDRESS [--revoke]"),
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),
     "createadmin": ("listhaven.site.commands", "create an administrator account for /admin/ (asks for a password)"),
     "serve": ("listhaven.site.commands", "serve the web archive with gunicorn"),

@@ -38,7 +38,8 @@ SITE_WIDE = {
     "api/": "the API's root: links only",
     "api/openapi.json": "the API's description",
     "api/lists": "the API's list index (test_listings_name_only_readable_lists)",
-    r"api/^(?P<rest>.*)$": "the API's 404 for unknown paths",
+    "api/manage/lists": "the lists the token's account owns or moderates (access.managed_lists; test_api_manage)",
+    r"api/^(?P<rest>(?s:.*))$": "the API's 404 for unknown paths",
     "manage/outbox/": "site administrators only (access.require_site_administrator)",
     "manage/outbox/<str:key>/": "site administrators only",
     "manage/outbox/<str:key>/raw": "site administrators only",
@@ -52,6 +53,7 @@ SITE_WIDE = {
     "accounts/reset/<uidb64>/<token>/": "signing in", "accounts/reset/done/": "signing in",
     "accounts/data.json": "the signed-in person's own data (their address; addresses proven by a mailed link)",
     "accounts/delete/": "deletes the signed-in account, nothing else",
+    "accounts/api-token/": "the signed-in account's own API token",
     "accounts/link/": "signing in by a mailed link", "accounts/link/<uidb64>/<token>/": "signing in by a mailed link",
 }  # fmt: skip
 # Per-list patterns whose answer to a reader depends on more than reading (owners' pages, links

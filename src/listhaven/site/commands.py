@@ -17,6 +17,11 @@ def register(subparsers: Any) -> None:
     admin.add_argument("--email", default=None)
     admin.set_defaults(handler=cmd_createadmin)
 
+    token = subparsers.add_parser("api-token")
+    token.add_argument("address", help="the account's address")
+    token.add_argument("--revoke", action="store_true", help="revoke the account's token instead of making one")
+    token.set_defaults(handler=cmd_api_token)
+
     serve = subparsers.add_parser("serve", help="serve the web archive with gunicorn")
     serve.add_argument("--host", default=current("WEB_HOST"))
     serve.add_argument("--port", type=int, default=current("WEB_PORT"))
@@ -29,6 +34,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=1)
+    return 0
+
+
+def cmd_api_token(args: argparse.Namespace) -> int:
+    """Prints a new token (the only time it is shown; it replaces the account's old one), or revokes it."""
+    from django.contrib.auth import get_user_model
+
+    from listhaven.cli import CommandError
+    from listhaven.web.api.tokens import create_token, revoke_token
+
+    user = get_user_model().objects.filter(email__iexact=args.address.strip()).order_by("pk").first()
+    if user is None:
+        raise CommandError(f"no account with the address {args.address}")
+    if args.revoke:
+        print("revoked" if revoke_token(user) else f"{user.email} had no token")
+        return 0
+    print(create_token(user))
     return 0
 
 

@@ -139,6 +139,10 @@ SETTINGS: tuple[Setting, ...] = (
             "a subscribe form posted sooner than this after it was shown is ignored (robots fill forms at once)"),
     Setting("SUBSCRIBE_RATE_ADDRESS", "LISTHAVEN_SUBSCRIBE_RATE_ADDRESS", "3/h", text,
             "subscription and options-link requests per address (django-ratelimit rate); more send nothing"),
+    Setting("API_TOKEN_DAYS", "LISTHAVEN_API_TOKEN_DAYS", "365", integer,
+            "an API token made on /accounts/api-token/ or by `listhaven api-token` expires after this many days"),
+    Setting("API_RATE", "LISTHAVEN_API_RATE", "600/m", text,
+            "requests to the API's owner and moderator endpoints per token and per client IP (django-ratelimit rate)"),
     Setting("SUBSCRIBE_RATE_CLIENT", "LISTHAVEN_SUBSCRIBE_RATE_CLIENT", "20/h", text,
             "subscription and options-link requests per client IP address; more send nothing"),
 )  # fmt: skip

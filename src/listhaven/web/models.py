@@ -1,5 +1,7 @@
-"""What the web layer itself stores: failed sign-ins (throttling) and the history of list settings."""
+"""What the web layer itself stores: failed sign-ins (throttling), the history of list settings and
+the API tokens of accounts."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -26,3 +28,16 @@ class SettingChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["mailing_list", "changed_at"], name="setting_change_list")]
+
+
+class ApiToken(models.Model):
+    """An account's token for the JSON API's owner and moderator endpoints (one per account; making a
+    new one replaces it). Only the SHA-256 of the token is stored: it is 256 random bits, so a hash
+    needs no salt or stretching, and a stolen database gives no usable token."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="the token's first characters, to tell tokens apart")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from listhaven.web.accounts import views
+from listhaven.web.accounts import api_token, views
 from listhaven.web.views.members import account
 
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("link/<uidb64>/<token>/", views.use_link, name="signin-link"),
     path("data.json", account.my_data, name="account-data"),
     path("delete/", account.delete_account, name="account-delete"),
+    path("api-token/", api_token.api_token, name="account-api-token"),
 ]

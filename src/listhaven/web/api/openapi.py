@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from listhaven.web.api.openapi_manage import SCHEMAS as MANAGE_SCHEMAS
+from listhaven.web.api.openapi_manage import SECURITY_SCHEMES, manage_paths
 from listhaven.web.api.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 LIST_NAME = "^[a-z0-9][a-z0-9_.-]{0,99}$"
@@ -192,16 +194,18 @@ def openapi_document() -> dict[str, Any]:
             {**_BAD_PAGE, "400": "malformed query or parameter"}, "search"),
         "/api/lists/{list_name}/stats": _get("Figures about a list", _ok("Stats", "the figures"), [LIST_PARAM],
                                              _NO_LIST, "stats"),
+        **manage_paths(),
     }
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "Listhaven archive API",
             "version": "1",
-            "description": "Read-only JSON access to mailing-list archives. Errors are "
+            "description": "JSON access to mailing-list archives (read-only, no token), and to the lists an account owns or "
+            "moderates under /api/manage/ (with the account's API token as a bearer token). Errors are "
             '{"error": code, "detail": text}. With address obfuscation on (the default), posters\' '
             "addresses appear as `user at host`.",
         },
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, **MANAGE_SCHEMAS}, "securitySchemes": SECURITY_SCHEMES},
     }

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from listhaven.web.api import views
+from listhaven.web.api import manage_views, views
 
 urlpatterns = [
     path("", views.api_root, name="api-root"),
@@ -15,5 +15,12 @@ urlpatterns = [
     path("lists/<str:list_name>/messages/<str:message_hash>", views.message, name="api-message"),
     path("lists/<str:list_name>/search", views.search, name="api-search"),
     path("lists/<str:list_name>/stats", views.stats, name="api-stats"),
-    re_path(r"^(?P<rest>.*)$", views.unknown),
+    # Owners and moderators, with an API token (web/api/manage_views.py).
+    path("manage/lists", manage_views.lists, name="api-manage-lists"),
+    path("manage/lists/<str:list_name>/members", manage_views.members, name="api-manage-members"),
+    path("manage/lists/<str:list_name>/members/<int:member_id>", manage_views.member, name="api-manage-member"),
+    path("manage/lists/<str:list_name>/held", manage_views.held, name="api-manage-held"),
+    path("manage/lists/<str:list_name>/held/<int:held_id>", manage_views.held_post, name="api-manage-held-post"),
+    path("manage/lists/<str:list_name>/settings", manage_views.list_settings, name="api-manage-settings"),
+    re_path(r"^(?P<rest>(?s:.*))$", views.unknown),  # (?s): a path with a newline is a JSON 404 too
 ]

@@ -26,7 +26,7 @@ def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     form = SettingsForm(request.POST or None, instance=mlist)
     if request.method == "POST":
         if form.is_valid():
-            _save(request, mlist, form, before)
+            save_settings(request, mlist, form, before)
             messages.success(request, "Settings saved.")
             return redirect("manage-settings", list_name=mlist.name)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
@@ -34,7 +34,8 @@ def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     return render(request, "listhaven/manage/settings.html", context, status=400 if form.errors else 200)
 
 
-def _save(request: HttpRequest, mlist: MailingList, form: SettingsForm, before: dict[str, object]) -> None:
+def save_settings(request: HttpRequest, mlist: MailingList, form: SettingsForm, before: dict[str, object]) -> None:
+    """Saves a valid form and records each change in the list's history (the page and the API)."""
     who = request.user.email or request.user.get_username()
     with transaction.atomic():
         # Only the form's fields: the counters on the row (archive numbers, the archive version) may

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from listhaven.lists.members import add_members, read_address_file, remove_members
+from listhaven.lists.members import AddReport, add_members, read_address_file, remove_members
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES, ROLES
 from listhaven.lists.notices import send_notice
@@ -107,17 +107,23 @@ def _entries(request: HttpRequest) -> list[str]:
     return read_address_file(lines)
 
 
+def subscribe(mlist: MailingList, entries: list[str], role: str, *, welcome: bool) -> AddReport:
+    """Adds `entries` in `role` (an unknown role: member), welcoming the added when asked (the page and the API)."""
+    role = role if role in dict(ROLES) else "member"
+    with transaction.atomic():
+        report = add_members(mlist, entries, role=Role(role))
+        if welcome:
+            # The list's own welcome notice (its template, the owner's edits), queued with the rows it welcomes.
+            for address in report.added:
+                send_notice(mlist, "welcome", address, address=address, options_url=options_url(mlist))
+    return report
+
+
 @manage("administer")
 @require_POST
 def mass_subscribe(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     role = request.POST.get("role", "member")
-    role = role if role in dict(ROLES) else "member"
-    with transaction.atomic():
-        report = add_members(mlist, _entries(request), role=Role(role))
-        if request.POST.get("welcome"):
-            # The list's own welcome notice (its template, the owner's edits), queued with the rows it welcomes.
-            for address in report.added:
-                send_notice(mlist, "welcome", address, address=address, options_url=options_url(mlist))
+    report = subscribe(mlist, _entries(request), role, welcome=bool(request.POST.get("welcome")))
     messages.success(request, f"{len(report.added)} added, {len(report.existing)} already there, "
                      f"{len(report.invalid)} not valid.")  # fmt: skip
     for given, why in report.invalid[:20]:

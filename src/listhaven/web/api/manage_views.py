@@ -1,0 +1,255 @@
+"""The JSON API's owner and moderator endpoints, under /api/manage/: the lists a token's account
+runs, their members, held posts and settings.
+
+Authenticated by `Authorization: Bearer TOKEN` only (web/api/tokens.py). The session cookie is never
+read here: with no cookie in play there is nothing for a cross-site request to ride on, so no CSRF
+token is asked. Each view asks web/access.py as the pages do (a list the account may not read: 404
+like one that does not exist; readable without the role: 403) and calls the pages' own services
+(lists/held_actions.act, web/manage/members.subscribe, the settings form and its history).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, Paginator
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.core import is_ratelimited
+
+from listhaven.lists.held_actions import ACTIONS, act
+from listhaven.lists.members import member_summary
+from listhaven.lists.models import HeldMessage, MailingList, Member
+from listhaven.lists.moderation import HeldNotFound, held_summary
+from listhaven.web import access
+from listhaven.web.accounts.throttle import client_of
+from listhaven.web.api.http import ApiError, bad_request, error_response, not_found
+from listhaven.web.api.pagination import page_request
+from listhaven.web.api.tokens import bearer, user_of_token
+from listhaven.web.manage.list_settings import save_settings
+from listhaven.web.manage.members import FILTERS, filtered, subscribe
+from listhaven.web.manage.settings_form import FIELDS, SettingsForm
+
+CHECKS: dict[str, Callable[[Any, MailingList], bool]] = {
+    "moderate": access.can_moderate,
+    "administer": access.can_administer,
+}
+MAX_BODY = 1024 * 1024
+View = Callable[..., HttpResponseBase]
+
+
+def token_view(methods: tuple[str, ...], need: str | None = None) -> Callable[[View], View]:
+    """Bearer token, rate limit, allowed methods, the list (when the URL names one) and the role `need`."""
+
+    def wrap(view: View) -> View:
+        @csrf_exempt  # bearer token only: no cookie is read, so a forged cross-site request carries nothing
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            try:
+                _authenticate(request)
+                if request.method not in (*methods, "HEAD" if "GET" in methods else "GET"):
+                    response = error_response(405, "method_not_allowed", f"{request.method} is not allowed here")
+                    response["Allow"] = ", ".join(methods)
+                    return response
+                if "list_name" in kwargs:
+                    kwargs["mlist"] = _list(request, kwargs.pop("list_name"), need or "moderate")
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                response = error_response(exc.status, exc.error, exc.detail)
+                if exc.status == 401:
+                    response["WWW-Authenticate"] = 'Bearer realm="listhaven"'
+                return response
+
+        wrapped.api_need = need  # type: ignore[attr-defined]
+        return wrapped
+
+    return wrap
+
+
+def _authenticate(request: HttpRequest) -> None:
+    token = bearer(request)
+    # The client's address as sign-in throttling reads it (no REMOTE_ADDR behind some servers: "unknown").
+    if is_ratelimited(request, group="api-token:client", key=lambda _g, r: client_of(r), rate=settings.API_RATE,
+                      increment=True):  # fmt: skip
+        raise ApiError(429, "too_many_requests", "too many requests from this address; wait a minute")
+    user = user_of_token(token) if token else None
+    if user is None:
+        # Never the session: a page's cookie must not open these endpoints.
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer TOKEN (made on /accounts/api-token/)"
+                       if token is None else "this token is not valid (revoked, expired or never made)")
+    if is_ratelimited(request, group="api-token:user", key=lambda _g, _r: str(user.pk), rate=settings.API_RATE,
+                      increment=True):  # fmt: skip
+        raise ApiError(429, "too_many_requests", "too many requests with this token; wait a minute")
+    request.user = user
+
+
+def _list(request: HttpRequest, list_name: str, need: str) -> MailingList:
+    mlist = MailingList.objects.filter(name=list_name).first()
+    if mlist is None or not access.can_read(request, mlist):
+        raise not_found(f"no list named {list_name[:100]!r}")
+    if not CHECKS[need](request, mlist):
+        raise ApiError(403, "forbidden", f"your role on {mlist.name} does not allow this")
+    return mlist
+
+
+def _json(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_BODY:
+        raise ApiError(413, "too_large", f"a request body of at most {MAX_BODY} bytes")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise bad_request("the body must be a JSON object")
+    return data
+
+
+def _page(request: HttpRequest, rows: Any, serialize: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    wanted = page_request(request)
+    paginator = Paginator(rows, wanted.per_page)
+    try:
+        page = paginator.page(wanted.page)
+    except EmptyPage:
+        if wanted.page > 1:
+            raise not_found(f"page {wanted.page} does not exist: there are {paginator.num_pages}") from None
+        return {"page": 1, "per_page": wanted.per_page, "total": 0, "items": []}
+    return {"page": page.number, "per_page": wanted.per_page, "total": paginator.count,
+            "items": [serialize(row) for row in page.object_list]}  # fmt: skip
+
+
+def _ok(data: Any, status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@token_view(("GET",))
+def lists(request: HttpRequest) -> HttpResponseBase:
+    rows = access.managed_lists(request).order_by("name", "pk")
+
+    def row(mlist: MailingList) -> dict[str, Any]:
+        role = access.role_of(request, mlist)
+        return {"name": mlist.name, "address": mlist.address, "role": role.value if role else None,
+                "held": HeldMessage.objects.filter(mailing_list=mlist).count(),
+                "members": Member.objects.filter(mailing_list=mlist, role="member").count()}  # fmt: skip
+
+    return _ok(_page(request, rows, row))
+
+
+def _member(row: Member) -> dict[str, Any]:
+    return {"id": row.pk, **member_summary(row)}
+
+
+@token_view(("GET", "POST"), "administer")
+def members(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
+    if request.method == "POST":
+        return _add_members(request, mlist)
+    params = {k: request.GET.get(k, "") for k in FILTERS}
+    rows, _ = filtered(mlist, params)
+    return _ok({"list": mlist.name, **_page(request, rows, _member)})
+
+
+def _add_members(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
+    data = _json(request)
+    addresses = data.get("addresses")
+    if not isinstance(addresses, list) or not addresses or not all(isinstance(a, str) for a in addresses):
+        raise bad_request('"addresses": a non-empty array of addresses ("Name <address>" or "address")')
+    role = data.get("role", "member")
+    if role not in ("member", "moderator", "owner", "nonmember"):
+        raise bad_request('"role" is one of member, moderator, owner, nonmember')
+    report = subscribe(mlist, addresses[:10000], role, welcome=bool(data.get("welcome", False)))
+    body = {"added": report.added, "existing": report.existing,
+            "invalid": [{"given": given, "reason": why} for given, why in report.invalid]}  # fmt: skip
+    return _ok(body, status=201 if report.added else 200)
+
+
+@token_view(("GET", "DELETE"), "administer")
+def member(request: HttpRequest, mlist: MailingList, member_id: int) -> HttpResponseBase:
+    row = Member.objects.filter(mailing_list=mlist, pk=member_id).first()
+    if row is None:
+        raise not_found(f"no member #{member_id} on {mlist.name}")
+    if request.method == "DELETE":
+        row.delete()
+        return _ok({"removed": row.address, "role": row.role})
+    return _ok(_member(row))
+
+
+@token_view(("GET",), "moderate")
+def held(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
+    rows = HeldMessage.objects.filter(mailing_list=mlist).defer("data").order_by("-held_at", "-id")
+    return _ok({"list": mlist.name, **_page(request, rows, held_summary)})
+
+
+@token_view(("GET", "POST"), "moderate")
+def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpResponseBase:
+    row = HeldMessage.objects.filter(mailing_list=mlist, pk=held_id).defer("data").first()
+    if row is None:
+        raise not_found(f"no held post #{held_id} on {mlist.name} (decided already?)")
+    if request.method == "GET":
+        return _ok(held_summary(row))
+    data = _json(request)
+    action, reason = data.get("action"), data.get("reason", "")
+    if action not in ACTIONS or not isinstance(reason, str):
+        raise bad_request(f'"action" is one of {", ".join(ACTIONS)}; "reason" (optional) a string')
+    try:
+        decision = act(mlist, held_id, action, reason.strip()[:1000])
+    except HeldNotFound:
+        raise not_found(f"held post #{held_id} was decided meanwhile") from None
+    return _ok({"id": held_id, "action": action, "decision": decision.action, "notified": decision.notified})
+
+
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_value(v) for v in value]
+    return str(value)
+
+
+def current_settings(mlist: MailingList) -> dict[str, Any]:
+    return {name: _value(getattr(mlist, name)) for name in FIELDS}
+
+
+def _form_data(mlist: MailingList, changes: dict[str, Any]) -> dict[str, Any]:
+    """The settings form's POST as the page would send it: every field as it is, then the changes."""
+    form = SettingsForm(instance=mlist)
+    data: dict[str, Any] = {}
+    for name in FIELDS:
+        value = changes[name] if name in changes else getattr(mlist, name)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"  # a checkbox left out is false, as in the browser
+            continue
+        if isinstance(value, list):
+            value = "\n".join(str(v) for v in value)
+        data[name] = form.fields[name].prepare_value(value) if value is not None else ""
+    if "moderator_password" in changes:
+        data["moderator_password"] = changes["moderator_password"]
+    return data
+
+
+@token_view(("GET", "PATCH"), "administer")
+def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
+    if request.method == "GET":
+        return _ok({"list": mlist.name, "settings": current_settings(mlist)})
+    changes = _json(request)
+    unknown = sorted(set(changes) - set(FIELDS) - {"moderator_password"})
+    if unknown:
+        raise bad_request(f"no setting named {', '.join(unknown)[:200]}; GET shows them all")
+    wrong = [k for k, v in changes.items() if not isinstance(v, (str, int, float, bool, list)) or
+             (isinstance(v, list) and not all(isinstance(x, str) for x in v))]  # fmt: skip
+    if wrong:
+        raise bad_request(f"{', '.join(wrong)}: a string, number, boolean or array of strings")
+    before = {name: getattr(mlist, name) for name in FIELDS}
+    form = SettingsForm(_form_data(mlist, changes), instance=mlist)
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        response = _ok({"error": "invalid", "detail": "nothing was saved", "fields": errors}, status=400)
+        return response
+    save_settings(request, mlist, form, before)
+    mlist.refresh_from_db()
+    return _ok({"list": mlist.name, "settings": current_settings(mlist)})
