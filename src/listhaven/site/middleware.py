@@ -44,7 +44,7 @@ class SecurityHeadersMiddleware:
 
 class PrivateResponsesMiddleware:
     """A response built from a list that is not public, or for a signed-in reader, is theirs
-    alone: `private, no-cache` whatever the view set (unless it set the stricter `no-store`), so no shared cache ever keeps it.
+    alone: `private, no-cache` whatever the view set (`private, no-store` when it set `no-store`), so no shared cache ever keeps it.
     web/access.py marks the request when it lets a reader into a non-public list."""
 
     def __init__(self, get_response: Handler) -> None:
@@ -55,8 +55,9 @@ class PrivateResponsesMiddleware:
         user = getattr(request, "user", None)
         private = request.__dict__.get("listhaven_private")
         if private or (user is not None and user.is_authenticated):
-            if "no-store" not in response.get("Cache-Control", ""):  # stricter already (tokens, the API's writes)
-                response["Cache-Control"] = "private, no-cache"
+            # A view's `no-store` (a token on the page, the API's answers to a token) is kept: stricter still.
+            kept = "no-store" in response.get("Cache-Control", "")
+            response["Cache-Control"] = "private, no-store" if kept else "private, no-cache"
             patch_vary_headers(response, ["Cookie"])
         if private:  # every response of a non-public list (feeds, mbox, JSON too): never in a search engine
             response["X-Robots-Tag"] = "noindex, nofollow, noarchive"

@@ -52,7 +52,7 @@ def test_lists_names_only_what_the_account_runs(api):
     for persona, lists in expected.items():
         client, _ = api(persona)
         response = client.get("/api/manage/lists")
-        assert response.status_code == 200 and response["Cache-Control"] == "no-store", persona
+        assert response.status_code == 200 and "no-store" in response["Cache-Control"], persona
         got = {row["name"]: row["role"] for row in response.json()["items"]}
         assert got == lists, persona
     owner, _ = api("owner")
@@ -61,7 +61,7 @@ def test_lists_names_only_what_the_account_runs(api):
 
 
 def test_no_token_a_revoked_or_an_expired_one_is_401(api, lists_with_roles):
-    client, token = api("owner")
+    client, _ = api("owner")
     assert client.get("/api/manage/lists/garden/held").status_code == 200
     assert Client().get("/api/manage/lists/garden/held").status_code == 401
     assert Client(HTTP_AUTHORIZATION="Bearer lh_nosuchtoken").get("/api/manage/lists/garden/held").status_code == 401

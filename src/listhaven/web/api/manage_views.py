@@ -51,12 +51,12 @@ def token_view(methods: tuple[str, ...], need: str | None = None) -> Callable[[V
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 _authenticate(request)
+                if "list_name" in kwargs:  # before the method: a list they may not see is 404 whatever the method
+                    kwargs["mlist"] = _list(request, kwargs.pop("list_name"), need or "moderate")
                 if request.method not in (*methods, "HEAD" if "GET" in methods else "GET"):
                     response = error_response(405, "method_not_allowed", f"{request.method} is not allowed here")
                     response["Allow"] = ", ".join(methods)
                     return response
-                if "list_name" in kwargs:
-                    kwargs["mlist"] = _list(request, kwargs.pop("list_name"), need or "moderate")
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(exc.status, exc.error, exc.detail)

@@ -102,9 +102,10 @@ def manage_paths() -> dict[str, Any]:
     bad = {"400": _error("malformed parameter or body")}
     invalid = {"400": _error("a setting unknown or not valid (nothing saved): why, per field", "Invalid")}
     return {
-        "/api/manage/lists": {"get": _op("The lists the token's account owns or moderates", "manage_lists", pages,
-                                         ("200", "ManagedListPage", "a page of lists"), {**_COMMON, **bad,
-                                         "404": _error("a page past the end")})},  # fmt: skip
+        "/api/manage/lists": {
+            "get": _op("The lists the token's account owns or moderates", "manage_lists", pages,
+                       ("200", "ManagedListPage", "a page of lists"), {**_COMMON, **bad, "404": _error("a page past the end")}),
+        },
         "/api/manage/lists/{list_name}/members": {
             "get": _op("The roster, filtered (owners)", "manage_members", [mlist, *pages, *filters],
                        ("200", "MemberPage", "a page of members"), {**_ON_LIST, **bad}),
