@@ -171,3 +171,43 @@ def test_a_member_is_kept_out_of_manage(site, browser):  # noqa: F811
     assert page.goto("/manage/garden/held/").status == 403
     assert page.goto("/manage/garden/settings/").status == 403
     context.close()
+
+
+def test_a_moderator_makes_an_api_token_and_decides_a_post_with_it(site, browser):  # noqa: F811
+    import json
+    import urllib.error
+    import urllib.request
+
+    post(site, "stranger@example.net", "Held for the API")
+    context, page = signed_in(site, browser, MODERATOR)
+    page.goto("/manage/")
+    page.click("a:has-text('Your API token')")
+    page.click("button:has-text('Make a token')")
+    token = page.locator("#new-token").inner_text().strip()
+    assert token.startswith("lh_")
+
+    def call(method: str, path: str, body: dict | None = None, bearer: str | None = token):
+        request = urllib.request.Request(site.url + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None)  # fmt: skip
+        request.add_header("Content-Type", "application/json")
+        if bearer:
+            request.add_header("Authorization", f"Bearer {bearer}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    code, held = call("GET", "/api/manage/lists/garden/held")
+    assert code == 200
+    mine = [h for h in held["items"] if h["subject"] == "Held for the API"]
+    assert len(mine) == 1
+    assert call("GET", "/api/manage/lists/garden/settings")[0] == 403  # a moderator, not an owner
+    code, decided = call("POST", f"/api/manage/lists/garden/held/{mine[0]['id']}", {"action": "discard"})
+    assert (code, decided["decision"]) == (200, "discard")
+    page.goto("/accounts/api-token/")
+    assert token not in page.content() and "Last used" in page.content()
+    page.click("button:has-text('Revoke the token')")
+    assert "revoked" in status(page)
+    assert call("GET", "/api/manage/lists/garden/held")[0] == 401
+    context.close()
