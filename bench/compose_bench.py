@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import dkim as dkimpy
+
 from listhaven.mail.decorate import decorate
 from listhaven.mail.digest import DigestIssue, mime_digest
 from listhaven.mail.digest_plain import plain_digest
-import dkim as dkimpy
-
 from listhaven.mail.dkim import SIGNED_FIELDS, generate_key, signer
 from listhaven.mail.identity import ListIdentity
 from listhaven.mail.personalise import MemberValues, personalise

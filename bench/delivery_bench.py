@@ -23,7 +23,6 @@ import random
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PEERS = (REPO / ".." / "shared" / "peers").resolve()
+sys.path.insert(0, str(REPO))
+
+from tests.support.ports import free_port, wait_for_port  # noqa: E402
+
 PY = sys.executable
 LIST = "bench@example.org"
 SENDER = "member0000@members.example.net"
@@ -59,23 +62,6 @@ def make_posts(count: int, seed: int = 10) -> list[EmailMessage]:
         message.set_content("\n".join(lines) + "\n")
         posts.append(message)
     return posts
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -144,10 +130,10 @@ def run_mode(base: Path, personalised: bool, members: int, posts: list[EmailMess
            "LISTHAVEN_SMTP_PORT": str(sink_port), "LISTHAVEN_LMTP_PORT": str(lmtp_port)}  # fmt: skip
     processes = [start(sink_command(sink, sink_port, status), env, data / "sink.log")]
     try:
-        wait_port(sink_port)
+        wait_for_port(sink_port)
         processes.append(start([PY, "-m", "listhaven", "lmtp", "--port", str(lmtp_port)], env, data / "lmtp.log"))
         processes.append(start([PY, "-m", "listhaven", "worker"], env, data / "worker.log"))
-        wait_port(lmtp_port)
+        wait_for_port(lmtp_port)
         time.sleep(1.0)  # the worker is up and polling
         return measure(processes, status, lmtp_port, posts, members, mode)
     finally:

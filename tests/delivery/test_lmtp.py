@@ -9,7 +9,6 @@ import os
 import select
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 
@@ -22,6 +21,7 @@ from listhaven.delivery.lmtp import serving_in_thread
 from listhaven.lists.directory import create_list
 from listhaven.lists.members import add_member
 from listhaven.lists.models import HeldMessage, IncomingMail, Outgoing, PostRecord
+from tests.support.ports import free_port
 
 SENDER = "ann@example.org"
 LIST = "test@lists.example.org"
@@ -209,12 +209,6 @@ def test_a_database_error_is_temporary_and_keeps_nothing(client, lists):
     assert len(search_message_ids([lists[LIST]], "heron")) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _read_line(proc: subprocess.Popen, timeout: float) -> str:
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     assert ready, f"no output within {timeout} s"
@@ -226,7 +220,7 @@ def test_cli_lmtp_serves_until_sigterm(tmp_path):
     env = {**os.environ, "LISTHAVEN_DATA": str(tmp_path)}
     subprocess.run([*cli, "list", "create", LIST], check=True, capture_output=True, timeout=60, env=env)
     subprocess.run([*cli, "members", "add", LIST, SENDER], check=True, capture_output=True, timeout=60, env=env)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([*cli, "lmtp", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env)  # fmt: skip
     try:

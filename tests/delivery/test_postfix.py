@@ -15,8 +15,9 @@ import time
 import pytest
 
 from listhaven.mail.verp import verp_decode
+from tests.support.ports import free_port
 from tests.support.postfix import postfix_available, private_postfix
-from tests.support.smtp_sink import free_port, sink_port, smtp_sink
+from tests.support.smtp_sink import sink_port, smtp_sink
 
 LIST = "crew@lists.example.org"
 MEMBERS = ["ann@example.org", *(f"member{n}@members.example.net" for n in range(5))]

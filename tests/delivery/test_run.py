@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.smtp_sink import free_port
+from tests.support.ports import free_port, listening
 
 POST = (b"From: Ann Archer <ann@example.org>\r\nTo: harbour-dev@lists.example.org\r\nSubject: Hello\r\n"
         b"Message-ID: <run-test@example.org>\r\n\r\nHello, list.\r\n")  # fmt: skip
@@ -40,16 +40,6 @@ def wait_for(check, timeout: float = 60) -> bool:
             return True
         time.sleep(0.2)
     return False
-
-
-def listening(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.mark.slow

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.support.ports import free_port
+
 _SEARCH_DIRS = ["/usr/local/bin", *sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))]
 
 
@@ -24,12 +26,6 @@ def find_binary(name: str) -> str | None:
         if candidate.exists():
             return str(candidate)
     return shutil.which(name)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
@@ -50,7 +46,7 @@ def running_cluster(durable: bool = False) -> Iterator[str]:
     data = base / "data"
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_postgres([initdb, "-D", str(data), "-U", "listhaven", "--auth=trust", "-E", "UTF8", "--locale=C"]),
         check=True, capture_output=True, timeout=120,

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LISTHAVEN = [sys.executable, "-m", "listhaven"]
@@ -78,12 +79,6 @@ def write_generated_mbox(path: Path, count: int, seed: int = 3) -> str:
     with path.open("wb") as handle:
         write_mboxrd([(raw, None) for raw in raws], handle)
     return spec.address
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

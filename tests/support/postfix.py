@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support.ports import free_port, wait_for_port
 
 SERVICES = """\
 {listen} inet n - n - - smtpd
@@ -55,12 +56,6 @@ def postfix_available() -> str:
     return ""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _postconf(*args: str) -> str:
     return subprocess.run(["postconf", *args], check=True, capture_output=True, text=True, timeout=30).stdout.strip()
 
@@ -75,7 +70,7 @@ def private_postfix(relay_port: int, transports: dict[str, str]) -> Iterator[tup
     for folder in (config, queue, data):
         folder.mkdir()
     shutil.chown(data, "postfix")
-    port = _free_port()
+    port = free_port()
     transport_map = ", ".join(f"{address}={hop}" for address, hop in transports.items())
     settings = {
         "compatibility_level": "3.6", "queue_directory": str(queue), "data_directory": str(data),
@@ -97,24 +92,13 @@ def private_postfix(relay_port: int, transports: dict[str, str]) -> Iterator[tup
     _postconf("-e", f"alternate_config_directories = {' '.join(filter(None, [previous, str(config)]))}")
     try:
         subprocess.run(["postfix", "-c", str(config), "start"], check=True, capture_output=True, timeout=60)
-        _wait_for(port)
+        wait_for_port(port, what="postfix's smtpd")
         yield port, base
     finally:
         _stop(queue)
         now = _postconf("-h", "alternate_config_directories").split()
         _postconf("-e", f"alternate_config_directories = {' '.join(d for d in now if d != str(config))}")
         shutil.rmtree(base, ignore_errors=True)
-
-
-def _wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"postfix's smtpd did not listen on 127.0.0.1:{port}")
 
 
 def _stop(queue: Path) -> None:

@@ -7,7 +7,6 @@ so tests can make the MTA refuse someone.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
+
+from tests.support.ports import free_port
 
 
 @dataclass
@@ -68,10 +69,3 @@ def smtp_sink(answers: dict[str, str] | None = None, *, pipelining: bool = False
 
 def sink_port(controller: Controller) -> int:
     return int(controller.port)
-
-
-def free_port() -> int:
-    """An ephemeral port the kernel just gave out (aiosmtpd's controller needs a number up front)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -9,13 +9,14 @@ into which the fixture archive (and the seed-like message) were imported with `l
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LISTHAVEN = REPO / ".venv" / "bin" / "listhaven"
@@ -103,12 +104,6 @@ def casebook(db):
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _import_fixture(data_dir: Path) -> None:
     from listhaven.demo.messages import fixture_archive, seed_like_message
     from listhaven.mail.mboxwrite import write_mboxrd
@@ -137,7 +132,7 @@ def live_server_url(tmp_path_factory):
         pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
     data_dir = tmp_path_factory.mktemp("live-archive")
     _import_fixture(data_dir)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LISTHAVEN_DATA": str(data_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (data_dir / "serve.log").open("wb")
