@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.held_actions import ACTIONS, LABELS, act
@@ -30,7 +31,9 @@ def held_queue(request: HttpRequest, mlist: MailingList) -> HttpResponse:
         return _bulk(request, mlist)
     rows = HeldMessage.objects.filter(mailing_list=mlist).defer("data").order_by("-held_at", "-id")
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    context = {"mlist": mlist, "page": page, "bulk_actions": [(a, LABELS[a]) for a in BULK_ACTIONS]}
+    # each row's link is held_url plus the post's id (/held/ID/): one reverse() a page, not fifty
+    context = {"mlist": mlist, "page": page, "bulk_actions": [(a, LABELS[a]) for a in BULK_ACTIONS],
+               "held_url": reverse("manage-held", args=[mlist.name])}  # fmt: skip
     return render(request, T + "held.html", context)
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -58,7 +59,9 @@ def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"mlist": mlist, "page": page, "params": params, "query": f"{query}&" if query else "",
                "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains,
-               "waiting": waiting_approval(mlist).count()}  # fmt: skip
+               "waiting": waiting_approval(mlist).count(),
+               # each row's link is this plus the member's id (/members/ID/): one reverse() a page, not fifty
+               "members_url": reverse("manage-members", args=[mlist.name])}  # fmt: skip
     return render(request, T + "members.html", context)
 
 

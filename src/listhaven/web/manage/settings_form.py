@@ -10,6 +10,7 @@ from django import forms
 
 from listhaven.lists.chain import CHAIN, RULE_NAMES
 from listhaven.lists.models import MailingList
+from listhaven.web.widget_html import PlainWidgets
 
 GROUPS: list[tuple[str, str, list[str]]] = [
     ("identity", "Identity", ["display_name", "description", "info", "subject_tag"]),
@@ -68,6 +69,7 @@ class LinesField(forms.CharField):
 
 
 class SettingsForm(forms.ModelForm):
+    default_renderer = PlainWidgets()  # 40 widgets: through the template engine they were most of the page
     acceptable_aliases = LinesField(required=False)
     header_filters = LinesField(required=False)
     disabled_rules = LinesField(required=False)

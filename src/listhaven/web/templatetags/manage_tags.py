@@ -13,13 +13,21 @@ from listhaven.web import access
 register = template.Library()
 
 
+def held_count(mlist: MailingList) -> int:
+    """The posts waiting on this list, counted once per page: the header's badge and the Held posts
+    tab both show it. Kept on the list object, which lives as long as the request that loaded it."""
+    if (count := getattr(mlist, "_held_waiting", None)) is None:
+        count = mlist._held_waiting = HeldMessage.objects.filter(mailing_list=mlist).count()
+    return int(count)
+
+
 @register.simple_tag(takes_context=True)
 def held_badge(context: Any, mlist: MailingList | None) -> str:
     """` (3)` after a list's name for those who moderate it: the posts waiting for them."""
     request = context.get("request")
     if mlist is None or request is None or not request.user.is_authenticated or not access.can_moderate(request, mlist):
         return ""
-    count = HeldMessage.objects.filter(mailing_list=mlist).count()
+    count = held_count(mlist)
     return format_html(' <a class="held-count" href="/manage/{}/held/" title="held posts">{} held</a>', mlist.name,
                        count) if count else ""  # fmt: skip
 
@@ -28,7 +36,7 @@ def held_badge(context: Any, mlist: MailingList | None) -> str:
 def held_tab_count(mlist: MailingList) -> str:
     """` (3)` inside the Held posts tab (plain text: the tab is already the link; the header's badge,
     a link of its own, nested inside it made two links)."""
-    count = HeldMessage.objects.filter(mailing_list=mlist).count()
+    count = held_count(mlist)
     return f" ({count})" if count else ""
 
 
