@@ -20,7 +20,8 @@ from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES, ROLES
 from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
-from listhaven.lists.subscriptions import options_url, waiting_approval
+from listhaven.lists.subscriptions import options_url
+from listhaven.web.manage.counts import requests_waiting
 from listhaven.web.manage.guard import manage
 from listhaven.web.manage.roster_search import CappedPaginator, search
 
@@ -59,7 +60,7 @@ def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"mlist": mlist, "page": page, "params": params, "query": f"{query}&" if query else "",
                "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains,
-               "waiting": waiting_approval(mlist).count(),
+               "waiting": requests_waiting(request, mlist),
                # each row's link is this plus the member's id (/members/ID/): one reverse() a page, not fifty
                "members_url": reverse("manage-members", args=[mlist.name])}  # fmt: skip
     return render(request, T + "members.html", context)
