@@ -46,3 +46,17 @@ def test_the_count_stops_at_the_cap(client_as, lists_with_roles):
     assert rows_of(last)[-1] == f"m{COUNT_CAP - 1:05d}@example.com"  # the 5,000th in address order
     few = client.get("/manage/garden/members/", {"q": "m0001"}).content.decode()
     assert "10 found" in few and "more than" not in few
+
+
+def test_each_row_shows_the_members_labels_and_links_to_the_member(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    add_members(garden, ["Quinn <quinn@example.org>"])
+    quinn = Member.objects.get(mailing_list=garden, address="quinn@example.org")
+    quinn.delivery_mode, quinn.delivery_status, quinn.role = "mime_digest", "by_bounces", "nonmember"
+    quinn.save()
+    page = client_as("owner").get("/manage/garden/members/", {"q": "quinn"}).content.decode()
+    cells = re.search(rf'<a href="/manage/garden/members/{quinn.pk}/">quinn@example.org</a></td>(.*?)</tr>', page)
+    assert cells is not None
+    assert cells.group(1) == (f"<td>Quinn</td><td>{quinn.get_role_display()}</td><td>{quinn.get_delivery_mode_display()}</td>"
+                              f"<td>{quinn.get_delivery_status_display()}</td><td>no</td>")  # fmt: skip
+    assert client_as("owner").get(f"/manage/garden/members/{quinn.pk}/").status_code == 200

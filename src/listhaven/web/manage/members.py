@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from listhaven.lists.members import AddReport, add_members, read_address_file, remove_members
 from listhaven.lists.models import MailingList, Member
-from listhaven.lists.models.member import DELIVERY_MODES, ROLES
+from listhaven.lists.models.member import DELIVERY_MODES, DELIVERY_STATUSES, ROLES
 from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
 from listhaven.lists.subscriptions import options_url
@@ -28,6 +28,7 @@ from listhaven.web.manage.roster_search import CappedPaginator, search
 T = "listhaven/manage/"
 PER_PAGE = 50
 FILTERS = ("q", "role", "mode", "moderated", "disabled")
+LABELS = {"role": dict(ROLES), "delivery_mode": dict(DELIVERY_MODES), "delivery_status": dict(DELIVERY_STATUSES)}
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
@@ -57,6 +58,8 @@ def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     params = {k: request.GET.get(k, "") for k in FILTERS}
     rows, contains = filtered(mlist, params)
     page = CappedPaginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    for row in page:  # what get_FOO_display() shows, without rebuilding the choices for each of 150 cells
+        row.labels = {field: LABELS[field].get(getattr(row, field), getattr(row, field)) for field in LABELS}
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"mlist": mlist, "page": page, "params": params, "query": f"{query}&" if query else "",
                "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains,
