@@ -61,6 +61,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bounces": ("listhaven.lists.upkeep_commands", "a list's members with a bounce score, and those bounces disabled"),
     "api-token": ("listhaven.site.commands", "make (show once) or revoke the API token of an account: api-token ADDRESS [--revoke]"),
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),
+    "migrate-store": ("listhaven.site.commands",
+                      "copy a SQLite store to PostgreSQL (migrate-store --to postgres://...), resumable and verified"),
     "createadmin": ("listhaven.site.commands", "create an administrator account for /admin/ (asks for a password)"),
     "serve": ("listhaven.site.commands", "serve the web archive with gunicorn"),
     "lmtp": ("listhaven.delivery.commands",
