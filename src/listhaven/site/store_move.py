@@ -137,10 +137,9 @@ def _claim(target: Any, identity: str) -> bool:
 def _migrate(target_url: str) -> None:
     """The target's schema, by `listhaven migrate` with the target as its store: some data migrations
     write through the default database, which here is the source."""
-    done = subprocess.run(
-        [sys.executable, "-m", "listhaven", "migrate"],
-        env={**os.environ, "DATABASE_URL": target_url}, capture_output=True, text=True, check=False,
-    )
+    # The child inherits it; this process read its settings at start and keeps the source as default.
+    os.environ["DATABASE_URL"] = target_url
+    done = subprocess.run([sys.executable, "-m", "listhaven", "migrate"], capture_output=True, text=True, check=False)
     if done.returncode:
         raise StoreMoveError(f"creating the target's schema failed: {done.stderr.strip()[-2000:]}")
 
