@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import LISTHAVEN, _free_port, _wait_until_up
+from tests.support.ports import free_port
+from tests.web.conftest import LISTHAVEN, _wait_until_up
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,7 @@ def site(tmp_path_factory):
     if not LISTHAVEN.exists():
         pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
     data = tmp_path_factory.mktemp("members-site")
-    port, lmtp_port = _free_port(), _free_port()
+    port, lmtp_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url,
            "LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS": "1"}  # fmt: skip

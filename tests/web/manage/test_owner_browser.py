@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from tests.web.conftest import LISTHAVEN, _free_port, _wait_until_up
+from tests.support.ports import free_port
+from tests.web.conftest import LISTHAVEN, _wait_until_up
 from tests.web.test_members_browser import Site, body, browser  # noqa: F401  (browser: the fixture)
 
 pytestmark = pytest.mark.browser
@@ -27,7 +28,7 @@ def site(tmp_path_factory):
     if not LISTHAVEN.exists():
         pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
     data = tmp_path_factory.mktemp("owners-site")
-    port, lmtp_port = _free_port(), _free_port()
+    port, lmtp_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url}
     env.pop("DJANGO_SETTINGS_MODULE", None)
