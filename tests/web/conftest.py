@@ -12,6 +12,9 @@ import os
 import subprocess
 import time
 import urllib.request
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,11 @@ REPO = Path(__file__).resolve().parents[2]
 LISTHAVEN = REPO / ".venv" / "bin" / "listhaven"
 SEED_LIST = "reading-circle"
 SEED_MESSAGE_ID = "20140817150509.seedlike@mail.example.com"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
 
 
 def make_message(
@@ -165,3 +173,47 @@ def _wait_until_up(url: str, server: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"listhaven serve did not answer at {url} within 30 s")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one per test module; the module is skipped (with a warning
+    that shows in the summary) when chromium is not installed."""
+    if not CHROMIUM.exists():
+        message = f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium)"
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def running_site(data: Path, setup: list[list[str]], env_extra: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """`listhaven run` (web, LMTP and a worker, mail to the outbox) on a new store in `data`, after the
+    `listhaven` commands in `setup`; yields the site's URL and its LMTP port, and stops it afterwards."""
+    if not LISTHAVEN.exists():
+        pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
+    port, lmtp_port = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url, **(env_extra or {})}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("LISTHAVEN_SMTP_HOST", None)
+    for argv in (["migrate"], *setup):
+        subprocess.run([str(LISTHAVEN), *argv], env=env, check=True, capture_output=True, timeout=120)
+    log = (data / "run.log").open("wb")
+    server = subprocess.Popen([str(LISTHAVEN), "run", "--port", str(port), "--lmtp-port", str(lmtp_port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        _wait_until_up(url, server)
+        yield url, lmtp_port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()

@@ -7,24 +7,18 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import re
 import smtplib
-import subprocess
 import time
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
 
-from tests.support.ports import free_port
-from tests.web.conftest import LISTHAVEN, _wait_until_up
+from tests.web.conftest import running_site
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 LIST = "garden@lists.example.org"
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -63,44 +57,9 @@ def body(message: email.message.EmailMessage) -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not LISTHAVEN.exists():
-        pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
     data = tmp_path_factory.mktemp("members-site")
-    port, lmtp_port = free_port(), free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url,
-           "LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS": "1"}  # fmt: skip
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("LISTHAVEN_SMTP_HOST", None)
-    for argv in (["migrate"], ["list", "create", LIST]):
-        subprocess.run([str(LISTHAVEN), *argv], env=env, check=True, capture_output=True, timeout=120)
-    log = (data / "run.log").open("wb")
-    server = subprocess.Popen([str(LISTHAVEN), "run", "--port", str(port), "--lmtp-port", str(lmtp_port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        _wait_until_up(url, server)
-        yield Site(url, lmtp_port, data)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium)"
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with running_site(data, [["list", "create", LIST]], {"LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS": "1"}) as (url, lmtp):
+        yield Site(url, lmtp, data)
 
 
 def post_to_list(site: Site, sender: str, subject: str) -> None:

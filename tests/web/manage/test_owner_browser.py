@@ -6,15 +6,12 @@ the moderator decides held posts but is kept out of the settings; a member is ke
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 
 import pytest
 
-from tests.support.ports import free_port
-from tests.web.conftest import LISTHAVEN, _wait_until_up
-from tests.web.test_members_browser import Site, body, browser  # noqa: F401  (browser: the fixture)
+from tests.web.conftest import running_site
+from tests.web.test_members_browser import Site, body
 
 pytestmark = pytest.mark.browser
 
@@ -25,34 +22,14 @@ SIGN_IN_MAIL: set[str] = set()  # the sign-in mails already used (each link work
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not LISTHAVEN.exists():
-        pytest.skip(f"{LISTHAVEN} is missing: run `make setup`")
     data = tmp_path_factory.mktemp("owners-site")
-    port, lmtp_port = free_port(), free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "LISTHAVEN_DATA": str(data), "LISTHAVEN_SITE_URL": url}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("LISTHAVEN_SMTP_HOST", None)
-    setup = (["migrate"], ["list", "create", LIST], ["members", "add", "garden", OWNER, "--role", "owner"],
-             ["members", "add", "garden", MODERATOR, "--role", "moderator"], ["members", "add", "garden", MEMBER])  # fmt: skip
-    for argv in setup:
-        subprocess.run([str(LISTHAVEN), *argv], env=env, check=True, capture_output=True, timeout=120)
-    log = (data / "run.log").open("wb")
-    server = subprocess.Popen([str(LISTHAVEN), "run", "--port", str(port), "--lmtp-port", str(lmtp_port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        _wait_until_up(url, server)
-        yield Site(url, lmtp_port, data)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    setup = [["list", "create", LIST], ["members", "add", "garden", OWNER, "--role", "owner"],
+             ["members", "add", "garden", MODERATOR, "--role", "moderator"], ["members", "add", "garden", MEMBER]]  # fmt: skip
+    with running_site(data, setup) as (url, lmtp):
+        yield Site(url, lmtp, data)
 
 
-def signed_in(site: Site, browser, address: str):  # noqa: F811
+def signed_in(site: Site, browser, address: str):
     """A new browser context signed in as `address` through the link mailed to it."""
     context = browser.new_context(base_url=site.url)
     page = context.new_page()
@@ -76,7 +53,7 @@ def status(page) -> str:
     return page.locator("[role=status]").inner_text()
 
 
-def test_owner_runs_the_list_from_the_browser(site, browser):  # noqa: F811
+def test_owner_runs_the_list_from_the_browser(site, browser):
     context, page = signed_in(site, browser, OWNER)
     assert page.url.endswith("/manage/")
     page.click("a:has-text('Garden')")
@@ -128,7 +105,7 @@ def test_owner_runs_the_list_from_the_browser(site, browser):  # noqa: F811
     context.close()
 
 
-def test_owner_approves_a_subscription_request(site, browser):  # noqa: F811
+def test_owner_approves_a_subscription_request(site, browser):
     context, page = signed_in(site, browser, OWNER)
     page.goto("/manage/garden/settings/")
     page.select_option("#id_subscribe_policy", "moderate")
@@ -149,7 +126,7 @@ def test_owner_approves_a_subscription_request(site, browser):  # noqa: F811
     context.close()
 
 
-def test_a_moderator_decides_posts_but_not_the_settings(site, browser):  # noqa: F811
+def test_a_moderator_decides_posts_but_not_the_settings(site, browser):
     post(site, "stranger@example.net", "Held for the moderator")
     context, page = signed_in(site, browser, MODERATOR)
     page.goto("/manage/garden/")
@@ -166,7 +143,7 @@ def test_a_moderator_decides_posts_but_not_the_settings(site, browser):  # noqa:
     context.close()
 
 
-def test_a_member_is_kept_out_of_manage(site, browser):  # noqa: F811
+def test_a_member_is_kept_out_of_manage(site, browser):
     context, page = signed_in(site, browser, MEMBER)
     assert page.goto("/manage/").status == 403
     assert page.goto("/manage/garden/held/").status == 403
@@ -174,7 +151,7 @@ def test_a_member_is_kept_out_of_manage(site, browser):  # noqa: F811
     context.close()
 
 
-def test_a_moderator_makes_an_api_token_and_decides_a_post_with_it(site, browser):  # noqa: F811
+def test_a_moderator_makes_an_api_token_and_decides_a_post_with_it(site, browser):
     import json
     import urllib.error
     import urllib.request
