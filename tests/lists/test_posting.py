@@ -3,6 +3,8 @@ what each verdict leaves behind (archive, queue, held post, notice), and nothing
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from listhaven.archive.compression import decompress
@@ -33,6 +35,18 @@ def test_a_members_post_is_archived_and_queued_for_every_member(mlist):
     assert b"The tomatoes are ripe." in decompress(queued.template)
     record = PostRecord.objects.get()
     assert (record.verdict, record.rule, record.archived_id, record.sender) == ("accept", "default", archived.pk, MEMBER)
+
+
+
+def test_a_post_without_a_date_is_archived_at_its_arrival_not_in_1970(mlist):
+    """No Date and no Received field (a post from a host that adds none, or `listhaven post`): the
+    archive dates it when it arrived, as an MTA writing an mbox would."""
+    raw = build(msgid="undated@example.org").replace(b"Date: Mon, 30 Nov 2026 12:00:00 +0000\n", b"")
+    assert b"Date:" not in raw
+    before = datetime.now(UTC)
+    receive_post(mlist, raw)
+    archived = Message.objects.get(message_id="undated@example.org")
+    assert before - timedelta(seconds=1) <= archived.date <= datetime.now(UTC) + timedelta(seconds=1)
 
 
 def test_members_who_get_no_copy_now(mlist):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from listhaven.archive.importer import parse_one
 from listhaven.archive.ingest import Unparsed, store_batch
@@ -27,6 +28,7 @@ from listhaven.lists.post import Post, first_header
 from listhaven.lists.queue import enqueue
 from listhaven.mail.decorate import Mitigation, decorate
 from listhaven.mail.identity import ListIdentity
+from listhaven.mail.mboxwrite import build_from_line
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.subjects import decode_subject
 
@@ -63,7 +65,10 @@ def decide_dmarc(mlist: MailingList, post: Post) -> None:
 def archive(mlist: MailingList, post: Post) -> None:
     post.archived_copy = decorate(post.pipeline_input(), archive_identity(post_identity(mlist, post)),
                                   personal=False).data  # fmt: skip
-    parsed = parse_one(SourceMessage(post.archived_copy, f"post via {post.origin}"))
+    # The arrival, as an MTA writing an mbox would record it: the date of last resort for a post with
+    # no usable Date or Received field (a post over LMTP from a host that adds none, `listhaven post`).
+    arrival = build_from_line(post.envelope_sender or "MAILER-DAEMON", datetime.now(UTC))
+    parsed = parse_one(SourceMessage(post.archived_copy, f"post via {post.origin}", arrival))
     result = store_batch(mlist, [parsed])
     if result.stored:
         post.archive_outcome, post.archived_message_pk = "stored", result.stored[0]
