@@ -183,7 +183,14 @@ def setup_django(data_dir: str | None) -> None:
 
 
 def ensure_schema() -> None:
-    """Brings the store's schema up to date; a fresh store needs no separate step."""
+    """Brings the store's schema up to date; a fresh store needs no separate step. A new SQLite
+    store starts as a copy of the schema snapshot of this code version when there is one, and
+    leaves one behind when there was not (site/schema_snapshot.py)."""
+    from listhaven.site import schema_snapshot
+
+    new_store = schema_snapshot.is_new_store()
+    if new_store and schema_snapshot.restore() and every_migration_recorded():
+        return
     if every_migration_recorded():
         return
     from django.core.management import call_command
@@ -193,6 +200,8 @@ def ensure_schema() -> None:
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         call_command("migrate", interactive=False, verbosity=0)
+    if new_store:
+        schema_snapshot.save()
 
 
 def every_migration_recorded() -> bool:

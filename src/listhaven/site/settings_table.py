@@ -46,6 +46,16 @@ def directory(value: str) -> Path:
     return Path(value).resolve()
 
 
+def cache_directory(value: str) -> Path | None:
+    """A cache's directory: unset means the user's cache directory (XDG), `off` none at all."""
+    if value.strip().lower() == "off":
+        return None
+    if value.strip():
+        return Path(value).resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).resolve() / "listhaven"
+
+
 def base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
@@ -90,6 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_MIME_PARTS", "LISTHAVEN_MAX_MIME_PARTS", "1000", integer,
             "messages with more MIME parts are quarantined"),
     Setting("IMPORT_BATCH_SIZE", "LISTHAVEN_IMPORT_BATCH", "1000", integer, "messages per import transaction"),
+    Setting("SCHEMA_CACHE_DIR", "LISTHAVEN_SCHEMA_CACHE", "", cache_directory,
+            "where a copy of a newly migrated SQLite store is kept, one per code version, so later new stores "
+            "start as that copy instead of replaying every migration; `off`: always migrate",
+            "`$XDG_CACHE_HOME/listhaven` (`~/.cache/listhaven`)"),
     Setting("IMPORT_WORKERS", "LISTHAVEN_IMPORT_WORKERS", "", optional_integer,
             "parser processes during an import; 0 parses in the importing process (`import --workers` overrides)",
             "cores − 1, at least 1, at most 4"),
