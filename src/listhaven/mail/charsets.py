@@ -56,9 +56,14 @@ def resolve_charset(name: str | None) -> str:
     return info.name
 
 
+# Charsets whose encoded bytes are all ASCII: their escape sequences (ISO-2022-JP's ESC $ B, UTF-7's
+# +...-, HZ's ~{) must go through the codec, not the ASCII shortcut.
+_SEVEN_BIT_CODECS = ("iso2022", "utf_7", "hz")
+
+
 def decode_text(data: bytes, charset: str | None) -> tuple[str, str | None]:
     """(text, defect or None). Declared charset first, then UTF-8, then cp1252 with replacement."""
-    if data.isascii():
+    if data.isascii() and not (charset and resolve_charset(charset).replace("-", "_").startswith(_SEVEN_BIT_CODECS)):
         return data.decode("ascii"), None
     codec = resolve_charset(charset)
     if codec and codec != "ascii":
