@@ -103,7 +103,8 @@ def _samples(pattern: str, mlist, message: Message, attachment: int) -> list[str
     values = {
         "list_name": mlist.name, "month": "2019-03", "message_hash": message.public_id,
         "thread_id": message.thread.public_id, "index": str(attachment), "filename": "notes.pdf",
-        "message_id": message.message_id, "held_id": "1", "member_id": "1", "token": "0" * 32, "name": "welcome",
+        "message_id": message.message_id, "held_id": "1", "member_id": "1", "request_id": "1", "ban_id": "1", "token": "0" * 32,
+        "name": "welcome",
     }  # fmt: skip
     if pattern in REGEX_SAMPLES:
         fill = {"list": mlist.name, "address": mlist.address, "number": message.archive_number,

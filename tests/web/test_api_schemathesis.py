@@ -120,10 +120,17 @@ def test_real_requests_with_a_token_match_the_document(fixture_archive, db):
         ("/api/manage/lists/{list_name}/settings", "GET", {"list_name": "harbour-dev"}, {}, None),
         ("/api/manage/lists/{list_name}/settings", "PATCH", {"list_name": "harbour-dev"}, {}, {"footer": "Be kind."}),
         ("/api/manage/lists/{list_name}/settings", "PATCH", {"list_name": "harbour-dev"}, {}, {"bounce_threshold": 0}),
+        ("/api/manage/lists/{list_name}/requests", "GET", {"list_name": "harbour-dev"}, {}, None),
+        ("/api/manage/lists/{list_name}/bans", "POST", {"list_name": "harbour-dev"}, {},
+         {"pattern": "^troll[0-9]*@", "reason": "flames"}),
+        ("/api/manage/lists/{list_name}/bans", "GET", {"list_name": "harbour-dev"}, {}, None),
     ]
     if member is not None:
         cases.append(("/api/manage/lists/{list_name}/members/{member_id}", "GET",
                       {"list_name": "harbour-dev", "member_id": member.pk}, {}, None))
+        cases.append(("/api/manage/lists/{list_name}/members/{member_id}", "PATCH",
+                      {"list_name": "harbour-dev", "member_id": member.pk}, {},
+                      {"moderated": True, "delivery_mode": "plain_digest", "enable": True}))
     statuses = []
     for path, method, path_parameters, query, body in cases:
         kwargs = {"body": body, "media_type": "application/json"} if body is not None else {}
@@ -131,3 +138,4 @@ def test_real_requests_with_a_token_match_the_document(fixture_archive, db):
         response = case.call_and_validate(headers=_bearer())
         statuses.append(response.status_code)
     assert statuses[:6] == [200, 200, 201, 200, 200, 200] and statuses[6] == 400, statuses
+    assert statuses[7:] == [200, 201, 200] + ([200, 200] if member is not None else []), statuses

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
+from listhaven.lists.members import DELIVERY_ENABLED
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.notices import send_notice
 from listhaven.lists.tokens import check_token, make_token
@@ -155,10 +156,7 @@ def reenable(mlist: MailingList, token: str, now: float | None = None) -> Member
     member = list_member(mlist, address) if address else None
     if member is None or member.delivery_status != "by_bounces":
         return None
-    Member.objects.filter(pk=member.pk).update(
-        delivery_status="enabled", disabled_reason="", bounce_score=0.0, last_bounce=None, bounce_disabled_at=None,
-        bounce_warnings_sent=0, bounce_next_step=None,
-    )  # fmt: skip
+    Member.objects.filter(pk=member.pk).update(**DELIVERY_ENABLED)
     member.refresh_from_db()
     return member
 

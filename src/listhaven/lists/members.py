@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from listhaven.lists.addresses import InvalidAddress, NamedAddress, canonical_address, parse_named_address
 from listhaven.lists.models import MailingList, Member
+from listhaven.lists.models.member import DELIVERY_MODES as MODE_CHOICES
 from listhaven.lists.post import Role
 
 NONMEMBER_ACTIONS = ("defer", "accept", "hold", "reject", "discard")
@@ -132,6 +133,48 @@ def set_nonmember_action(mlist: MailingList, address: str, action: str) -> Membe
     member.action = action
     member.save(update_fields=["action"])
     return member
+
+
+MEMBER_OPTIONS = ("moderated", "receive_own_posts", "acknowledge_posts", "hide_address")
+DELIVERY_MODES = tuple(value for value, _ in MODE_CHOICES)
+# Delivery turned back on: the bounce record starts again, as after the member's own re-enable link.
+DELIVERY_ENABLED = {"delivery_status": "enabled", "disabled_reason": "", "bounce_score": 0.0, "last_bounce": None,
+                    "bounce_disabled_at": None, "bounce_warnings_sent": 0, "bounce_next_step": None}  # fmt: skip
+
+
+class RoleTaken(ValueError):
+    """The address already holds that role on the list (one row per address and role)."""
+
+
+def change_member(row: Member, *, role: str | None = None, delivery_mode: str | None = None,
+                  options: dict[str, bool] | None = None, enable: bool = False) -> Member:  # fmt: skip
+    """Changes one roster row as an owner does (the members page and the API): its role, delivery
+    mode, flags (MEMBER_OPTIONS) and, with `enable`, delivery turned back on whatever disabled it.
+    Raises RoleTaken, or ValueError for an unknown role, mode or flag; nothing is saved then."""
+    if role is not None and role not in {r.value for r in Role}:
+        raise ValueError(f"{role!r} is not one of {', '.join(r.value for r in Role)}")
+    if delivery_mode is not None and delivery_mode not in DELIVERY_MODES:
+        raise ValueError(f"{delivery_mode!r} is not one of {', '.join(DELIVERY_MODES)}")
+    unknown = set(options or {}) - set(MEMBER_OPTIONS)
+    if unknown:
+        raise ValueError(f"no member option named {', '.join(sorted(unknown))}")
+    if enable:
+        for name, value in DELIVERY_ENABLED.items():
+            setattr(row, name, value)
+    if delivery_mode is not None:
+        row.delivery_mode = delivery_mode
+    for name, value in (options or {}).items():
+        setattr(row, name, bool(value))
+    try:
+        with transaction.atomic():
+            if role is not None and role != row.role:
+                if Member.objects.filter(mailing_list_id=row.mailing_list_id, address=row.address, role=role).exists():
+                    raise RoleTaken(f"{row.address} is already {role} of this list")
+                row.role = role
+            row.save()
+    except IntegrityError:  # the same role given to the address meanwhile
+        raise RoleTaken(f"{row.address} is already {role} of this list") from None
+    return row
 
 
 def post_recipients(mlist: MailingList, poster: str = "") -> list[str]:

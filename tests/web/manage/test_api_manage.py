@@ -95,6 +95,7 @@ def _expected(access: str, need: str) -> int:
 
 ENDPOINTS = [
     ("get", "members", "administer"), ("get", "settings", "administer"), ("get", "held", "moderate"),
+    ("get", "requests", "administer"), ("get", "bans", "moderate"),
 ]  # fmt: skip
 
 
@@ -110,7 +111,11 @@ def test_each_role_on_each_list_endpoint(api):
             for method, tail, body, need in (("post", "members", {"addresses": ["x@example.com"]}, "administer"),
                                              ("patch", "settings", {"footer": "x"}, "administer"),
                                              ("post", "held/1", {"action": "defer"}, "moderate"),
-                                             ("delete", "members/1", None, "administer")):  # fmt: skip
+                                             ("delete", "members/1", None, "administer"),
+                                             ("patch", "members/999999", {"moderated": True}, "administer"),
+                                             ("post", "requests/999999", {"action": "refuse"}, "administer"),
+                                             ("post", "bans", {"pattern": "y@example.com"}, "moderate"),
+                                             ("delete", "bans/999999", None, "moderate")):  # fmt: skip
                 response = _call(client, method, f"/api/manage/lists/{name}/{tail}", body)
                 missing = _call(client, method, f"/api/manage/lists/nosuchlist/{tail}", body)
                 expected = _expected(roles[persona], need)
@@ -125,6 +130,8 @@ def test_each_role_on_each_list_endpoint(api):
     # Only the owners and the site administrator changed anything.
     assert Member.objects.filter(address="x@example.com").count() == 2
     assert SettingChange.objects.filter(field="footer").count() == 2
+    assert set(Ban.objects.filter(pattern="y@example.com").values_list("mailing_list__name", flat=True)) == {
+        "garden", "secret"}  # by the moderators too, on their lists only
 
 
 def test_held_posts_listed_and_decided_like_the_page(api, lists_with_roles):

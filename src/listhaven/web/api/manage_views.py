@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from listhaven.lists.held_actions import ACTIONS, act
-from listhaven.lists.members import member_summary
+from listhaven.lists.members import MEMBER_OPTIONS, RoleTaken, change_member, member_summary
 from listhaven.lists.models import HeldMessage, MailingList, Member
 from listhaven.lists.moderation import HeldNotFound, held_summary
 from listhaven.web import access
@@ -53,7 +53,7 @@ def token_view(methods: tuple[str, ...], need: str | None = None) -> Callable[[V
                 _authenticate(request)
                 if "list_name" in kwargs:  # before the method: a list they may not see is 404 whatever the method
                     kwargs["mlist"] = _list(request, kwargs.pop("list_name"), need or "moderate")
-                if request.method not in (*methods, "HEAD" if "GET" in methods else "GET"):
+                if request.method not in (*methods, *(("HEAD",) if "GET" in methods else ())):
                     response = error_response(405, "method_not_allowed", f"{request.method} is not allowed here")
                     response["Allow"] = ", ".join(methods)
                     return response
@@ -96,7 +96,7 @@ def _list(request: HttpRequest, list_name: str, need: str) -> MailingList:
     return mlist
 
 
-def _json(request: HttpRequest) -> dict[str, Any]:
+def read_json(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
         raise ApiError(413, "too_large", f"a request body of at most {MAX_BODY} bytes")
     try:
@@ -108,7 +108,7 @@ def _json(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-def _page(request: HttpRequest, rows: Any, serialize: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+def paged(request: HttpRequest, rows: Any, serialize: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     wanted = page_request(request)
     paginator = Paginator(rows, wanted.per_page)
     try:
@@ -121,7 +121,7 @@ def _page(request: HttpRequest, rows: Any, serialize: Callable[[Any], dict[str, 
             "items": [serialize(row) for row in page.object_list]}  # fmt: skip
 
 
-def _ok(data: Any, status: int = 200) -> JsonResponse:
+def ok(data: Any, status: int = 200) -> JsonResponse:
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
@@ -137,7 +137,7 @@ def lists(request: HttpRequest) -> HttpResponseBase:
                 "held": HeldMessage.objects.filter(mailing_list=mlist).count(),
                 "members": Member.objects.filter(mailing_list=mlist, role="member").count()}  # fmt: skip
 
-    return _ok(_page(request, rows, row))
+    return ok(paged(request, rows, row))
 
 
 def _member(row: Member) -> dict[str, Any]:
@@ -150,11 +150,11 @@ def members(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
         return _add_members(request, mlist)
     params = {k: request.GET.get(k, "") for k in FILTERS}
     rows, _ = filtered(mlist, params)
-    return _ok({"list": mlist.name, **_page(request, rows, _member)})
+    return ok({"list": mlist.name, **paged(request, rows, _member)})
 
 
 def _add_members(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
-    data = _json(request)
+    data = read_json(request)
     addresses = data.get("addresses")
     if not isinstance(addresses, list) or not addresses or not all(isinstance(a, str) for a in addresses):
         raise bad_request('"addresses": a non-empty array of addresses ("Name <address>" or "address")')
@@ -164,24 +164,50 @@ def _add_members(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
     report = subscribe(mlist, addresses[:10000], role, welcome=bool(data.get("welcome", False)))
     body = {"added": report.added, "existing": report.existing,
             "invalid": [{"given": given, "reason": why} for given, why in report.invalid]}  # fmt: skip
-    return _ok(body, status=201 if report.added else 200)
+    return ok(body, status=201 if report.added else 200)
 
 
-@token_view(("GET", "DELETE"), "administer")
+@token_view(("GET", "PATCH", "DELETE"), "administer")
 def member(request: HttpRequest, mlist: MailingList, member_id: int) -> HttpResponseBase:
     row = Member.objects.filter(mailing_list=mlist, pk=member_id).first()
     if row is None:
         raise not_found(f"no member #{member_id} on {mlist.name}")
     if request.method == "DELETE":
         row.delete()
-        return _ok({"removed": row.address, "role": row.role})
-    return _ok(_member(row))
+        return ok({"removed": row.address, "role": row.role})
+    if request.method == "PATCH":
+        _change_member(row, read_json(request))
+    return ok(_member(row))
+
+
+MEMBER_CHANGES = ("role", "delivery_mode", "enable", *MEMBER_OPTIONS)
+
+
+def _change_member(row: Member, data: dict[str, Any]) -> None:
+    """The member page's changes (lists/members.change_member): role, delivery mode, the flags, and
+    `"enable": true` to turn delivery back on (after bounces, say) with the bounce score reset."""
+    unknown = sorted(set(data) - set(MEMBER_CHANGES))
+    if unknown:
+        raise bad_request(f"no member field named {', '.join(unknown)[:200]}; one of {', '.join(MEMBER_CHANGES)}")
+    flags = {name: data[name] for name in ("enable", *MEMBER_OPTIONS) if name in data}
+    if not all(isinstance(value, bool) for value in flags.values()):
+        raise bad_request(f"{', '.join(n for n, v in flags.items() if not isinstance(v, bool))}: true or false")
+    for name in ("role", "delivery_mode"):
+        if name in data and not isinstance(data[name], str):
+            raise bad_request(f'"{name}" is a string')
+    try:
+        change_member(row, role=data.get("role"), delivery_mode=data.get("delivery_mode"), enable=bool(data.get("enable")),
+                      options={name: data[name] for name in MEMBER_OPTIONS if name in data})  # fmt: skip
+    except RoleTaken as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except ValueError as exc:
+        raise bad_request(str(exc)[:300]) from None
 
 
 @token_view(("GET",), "moderate")
 def held(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
     rows = HeldMessage.objects.filter(mailing_list=mlist).defer("data").order_by("-held_at", "-id")
-    return _ok({"list": mlist.name, **_page(request, rows, held_summary)})
+    return ok({"list": mlist.name, **paged(request, rows, held_summary)})
 
 
 @token_view(("GET", "POST"), "moderate")
@@ -190,8 +216,8 @@ def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpRes
     if row is None:
         raise not_found(f"no held post #{held_id} on {mlist.name} (decided already?)")
     if request.method == "GET":
-        return _ok(held_summary(row))
-    data = _json(request)
+        return ok(held_summary(row))
+    data = read_json(request)
     action, reason = data.get("action"), data.get("reason", "")
     if action not in ACTIONS or not isinstance(reason, str):
         raise bad_request(f'"action" is one of {", ".join(ACTIONS)}; "reason" (optional) a string')
@@ -199,7 +225,7 @@ def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpRes
         decision = act(mlist, held_id, action, reason.strip()[:1000])
     except HeldNotFound:
         raise not_found(f"held post #{held_id} was decided meanwhile") from None
-    return _ok({"id": held_id, "action": action, "decision": decision.action, "notified": decision.notified})
+    return ok({"id": held_id, "action": action, "decision": decision.action, "notified": decision.notified})
 
 
 def _value(value: Any) -> Any:
@@ -235,8 +261,8 @@ def _form_data(mlist: MailingList, changes: dict[str, Any]) -> dict[str, Any]:
 @token_view(("GET", "PATCH"), "administer")
 def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
     if request.method == "GET":
-        return _ok({"list": mlist.name, "settings": current_settings(mlist)})
-    changes = _json(request)
+        return ok({"list": mlist.name, "settings": current_settings(mlist)})
+    changes = read_json(request)
     unknown = sorted(set(changes) - set(FIELDS) - {"moderator_password"})
     if unknown:
         raise bad_request(f"no setting named {', '.join(unknown)[:200]}; GET shows them all")
@@ -248,8 +274,8 @@ def list_settings(request: HttpRequest, mlist: MailingList) -> HttpResponseBase:
     form = SettingsForm(_form_data(mlist, changes), instance=mlist)
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-        response = _ok({"error": "invalid", "detail": "nothing was saved", "fields": errors}, status=400)
+        response = ok({"error": "invalid", "detail": "nothing was saved", "fields": errors}, status=400)
         return response
     save_settings(request, mlist, form, before)
     mlist.refresh_from_db()
-    return _ok({"list": mlist.name, "settings": current_settings(mlist)})
+    return ok({"list": mlist.name, "settings": current_settings(mlist)})

@@ -13,6 +13,7 @@ _STR = {"type": "string"}
 _INT = {"type": "integer", "minimum": 0}
 _BOOL = {"type": "boolean"}
 _ROLES = ["owner", "moderator", "member", "nonmember"]
+_MODES = ["regular", "mime_digest", "plain_digest", "nomail"]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -33,7 +34,9 @@ SCHEMAS: dict[str, Any] = {
                             "held": _INT, "members": _INT}),
     "ManagedListPage": _page_of("ManagedList"),
     "Member": _object({"id": _INT, "address": _STR, "display_name": _STR, "role": {"type": "string", "enum": _ROLES},
-                       "moderated": _BOOL, "delivery_mode": _STR, "delivery_status": _STR, "subscribed_at": _STR}),
+                       "moderated": _BOOL, "delivery_mode": _STR, "delivery_status": _STR, "subscribed_at": _STR},
+                      {"disabled_reason": _STR, "receive_own_posts": _BOOL, "acknowledge_posts": _BOOL,
+                       "hide_address": _BOOL, "bounce_score": {"type": "number", "minimum": 0}, "action": _STR}),
     "MemberPage": _page_of("Member", {"list": _STR}),
     "NewMembers": _object(
         {"addresses": {"type": "array", "minItems": 1, "maxItems": 10000, "items": _STR}},
@@ -51,6 +54,22 @@ SCHEMAS: dict[str, Any] = {
     "Settings": _object({"list": _STR, "settings": {"type": "object"}}),
     "SettingsChange": {"type": "object", "description": "the settings to change, by name (GET shows them all); "
                        "moderator_password too ('-' removes it)", "minProperties": 1},
+    "MemberChange": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+        "role": {"type": "string", "enum": _ROLES}, "delivery_mode": {"type": "string", "enum": _MODES},
+        "moderated": _BOOL, "receive_own_posts": _BOOL, "acknowledge_posts": _BOOL, "hide_address": _BOOL,
+        "enable": {"type": "boolean", "description": "true: delivery back on (after bounces too), bounce score reset"}}},
+    "Request": _object({"id": _INT, "address": _STR, "asks_to": {"type": "string", "enum": ["join", "leave"]},
+                        "display_name": _STR, "delivery_mode": _STR, "requested_at": _STR, "expires_at": _STR}),
+    "RequestPage": _page_of("Request", {"list": _STR}),
+    "RequestDecision": _object({"action": {"type": "string", "enum": ["approve", "refuse"]}},
+                               {"reason": {"type": "string", "maxLength": 500}}),
+    "RequestDecided": _object({"id": _INT, "address": _STR, "action": _STR, "outcome": _STR, "done": _BOOL}),
+    "Ban": _object({"id": _INT, "pattern": _STR, "regex": _BOOL, "reason": _STR, "created_at": _STR}),
+    "BanPage": _page_of("Ban", {"list": _STR}),
+    "NewBan": _object({"pattern": {"type": "string", "minLength": 1, "maxLength": 320,
+                                   "description": "an address, or a regular expression over the address starting with ^"}},
+                      {"reason": {"type": "string", "maxLength": 300}}),
+    "Lifted": _object({"removed": _STR}),
     "Invalid": _object({"error": _STR, "detail": _STR}, {"fields": {"type": "object", "additionalProperties": {
         "type": "array", "items": _STR}}}),
 }
@@ -95,6 +114,8 @@ def manage_paths() -> dict[str, Any]:
              _param("per_page", "query", {"type": "integer", "minimum": 1}, f"items per page (at most {MAX_PER_PAGE})")]
     member_id = _param("member_id", "path", {"type": "integer", "minimum": 0}, "the member row's id")
     held_id = _param("held_id", "path", {"type": "integer", "minimum": 0}, "the held post's id")
+    request_id = _param("request_id", "path", {"type": "integer", "minimum": 0}, "the waiting request's id")
+    ban_id = _param("ban_id", "path", {"type": "integer", "minimum": 0}, "the ban's id")
     filters = [_param("q", "query", _STR, "address or name starts with (else contains)"),
                _param("role", "query", {"type": "string", "enum": _ROLES}, "only this role"),
                _param("moderated", "query", {"type": "string", "enum": ["yes", "no"]}, "moderation flag"),
@@ -117,8 +138,37 @@ def manage_paths() -> dict[str, Any]:
         "/api/manage/lists/{list_name}/members/{member_id}": {
             "get": _op("One member row (owners)", "manage_member", [mlist, member_id],
                        ("200", "Member", "the member"), _ON_LIST),
+            "patch": _op("Change the member's role, delivery, moderation flag and options, or re-enable delivery, "
+                         "as the member page does (owners)", "manage_change_member", [mlist, member_id],
+                         ("200", "Member", "changed"), {**_ON_LIST, **bad,
+                         "409": _error("the address already holds that role on the list")}, "MemberChange"),
             "delete": _op("Remove the member row (owners)", "manage_remove_member", [mlist, member_id],
                           ("200", "Removed", "removed"), _ON_LIST),
+        },
+        "/api/manage/lists/{list_name}/requests": {
+            "get": _op("Requests to join or leave waiting for an owner's approval, oldest first (owners)",
+                       "manage_requests", [mlist, *pages], ("200", "RequestPage", "a page of requests"),
+                       {**_ON_LIST, **bad}),
+        },
+        "/api/manage/lists/{list_name}/requests/{request_id}": {
+            "get": _op("One waiting request (owners)", "manage_request", [mlist, request_id],
+                       ("200", "Request", "the request"), _ON_LIST),
+            "post": _op("Approve or refuse a request, as the requests page does (owners); refusing tells the "
+                        "address, with the reason", "manage_decide_request", [mlist, request_id],
+                        ("200", "RequestDecided", "decided"), {**_ON_LIST, **bad}, "RequestDecision"),
+        },
+        "/api/manage/lists/{list_name}/bans": {
+            "get": _op("The list's bans (moderators and owners)", "manage_bans", [mlist, *pages],
+                       ("200", "BanPage", "a page of bans"), {**_ON_LIST, **bad}),
+            "post": _op("Ban an address or a ^regex from posting and subscribing (moderators and owners)",
+                        "manage_add_ban", [mlist], ("201", "Ban", "banned"), {**_ON_LIST, **bad}, "NewBan",
+                        {"200": {"description": "banned already (the reason kept)",
+                                 "content": {"application/json": {"schema": _ref("Ban")}}}}),
+        },
+        "/api/manage/lists/{list_name}/bans/{ban_id}": {
+            "get": _op("One ban", "manage_ban", [mlist, ban_id], ("200", "Ban", "the ban"), _ON_LIST),
+            "delete": _op("Lift the ban (moderators and owners)", "manage_lift_ban", [mlist, ban_id],
+                          ("200", "Lifted", "lifted"), _ON_LIST),
         },
         "/api/manage/lists/{list_name}/held": {
             "get": _op("Held posts, newest first (moderators and owners)", "manage_held", [mlist, *pages],

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from listhaven.web.api import manage_views, views
+from listhaven.web.api import manage_bans, manage_requests, manage_views, views
 
 urlpatterns = [
     path("", views.api_root, name="api-root"),
@@ -22,5 +22,9 @@ urlpatterns = [
     path("manage/lists/<str:list_name>/held", manage_views.held, name="api-manage-held"),
     path("manage/lists/<str:list_name>/held/<int:held_id>", manage_views.held_post, name="api-manage-held-post"),
     path("manage/lists/<str:list_name>/settings", manage_views.list_settings, name="api-manage-settings"),
+    path("manage/lists/<str:list_name>/requests", manage_requests.requests, name="api-manage-requests"),
+    path("manage/lists/<str:list_name>/requests/<int:request_id>", manage_requests.decide, name="api-manage-request"),
+    path("manage/lists/<str:list_name>/bans", manage_bans.bans, name="api-manage-bans"),
+    path("manage/lists/<str:list_name>/bans/<int:ban_id>", manage_bans.ban, name="api-manage-ban"),
     re_path(r"^(?P<rest>(?s:.*))$", views.unknown),  # (?s): a path with a newline is a JSON 404 too
 ]

@@ -15,7 +15,15 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from listhaven.lists.members import AddReport, add_members, read_address_file, remove_members
+from listhaven.lists.members import (
+    MEMBER_OPTIONS,
+    AddReport,
+    RoleTaken,
+    add_members,
+    change_member,
+    read_address_file,
+    remove_members,
+)
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES, DELIVERY_STATUSES, ROLES
 from listhaven.lists.notices import send_notice
@@ -86,22 +94,14 @@ def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpRespon
         row.delete()
         messages.success(request, f"{row.address} removed ({row.role}).")
         return redirect("manage-members", list_name=mlist.name)
-    if "enable" in post:
-        row.delivery_status, row.disabled_reason, row.bounce_score = "enabled", "", 0.0
-    role = post.get("role", row.role)
-    if role in dict(ROLES) and role != row.role:
-        if Member.objects.filter(mailing_list=mlist, address=row.address, role=role).exists():
-            messages.error(request, f"{row.address} is already {role} of this list.")
-            return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
-        row.role = role
-    if post.get("mode") in dict(DELIVERY_MODES):
-        row.delivery_mode = post["mode"]
-    if "options" in post:
-        row.moderated = "moderated" in post
-        row.receive_own_posts = "receive_own_posts" in post
-        row.acknowledge_posts = "acknowledge_posts" in post
-        row.hide_address = "hide_address" in post
-    row.save()
+    role = post.get("role")
+    options = {name: name in post for name in MEMBER_OPTIONS} if "options" in post else None
+    try:
+        change_member(row, role=role if role in dict(ROLES) else None, options=options, enable="enable" in post,
+                      delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None)  # fmt: skip
+    except RoleTaken as exc:
+        messages.error(request, f"{exc}.")
+        return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
     messages.success(request, f"{row.address} saved.")
     return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
 
