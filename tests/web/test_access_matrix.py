@@ -40,6 +40,9 @@ SITE_WIDE = {
     "api/lists": "the API's list index (test_listings_name_only_readable_lists)",
     "api/manage/lists": "the lists the token's account owns or moderates (access.managed_lists; test_api_manage)",
     r"api/^(?P<rest>(?s:.*))$": "the API's 404 for unknown paths",
+    "pipermail/": "301 to the index (Pipermail's own list of archives)",
+    "^mailman/listinfo/?$": "301 to the index (Mailman 2's list of lists)",
+    "^mailman/admin/?$": "301 to /manage/ (Mailman 2's list of lists to administer)",
     "manage/outbox/": "site administrators only (access.require_site_administrator)",
     "manage/outbox/<str:key>/": "site administrators only",
     "manage/outbox/<str:key>/raw": "site administrators only",
@@ -69,6 +72,16 @@ REGEX_SAMPLES = {
         "/pipermail/{list}/2019-March/", "/pipermail/{list}/2019-March/{number}.html",
     ],
     r"^pipermail/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$": ["/pipermail/{list}/2019-March.txt.gz"],
+    r"^mailman/private/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$": [
+        "/mailman/private/{list}/2019-March/", "/mailman/private/{list}/2019-March/{number}.html",
+    ],
+    r"^mailman/private/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$": [
+        "/mailman/private/{list}/2019-March.txt.gz",
+    ],
+    r"^mailman/(?:listinfo|subscribe)/(?P<list_name>[\w.-]+)/?$": ["/mailman/listinfo/{list}", "/mailman/subscribe/{list}"],
+    r"^mailman/options/(?P<list_name>[\w.-]+)(?:/[^/]*)?/?$": ["/mailman/options/{list}", "/mailman/options/{list}/ann--at--example.org"],
+    r"^mailman/admin/(?P<list_name>[\w.-]+)(?:/[\w/]*)?$": ["/mailman/admin/{list}", "/mailman/admin/{list}/members/list"],
+    r"^mailman/admindb/(?P<list_name>[\w.-]+)/?$": ["/mailman/admindb/{list}"],
     r"^(?P<list_name>[\w.-]+)/(?P<period>\d{4}-[A-Za-z]+)\.txt\.gz$": ["/{list}/2019-March.txt.gz"],
     r"^(?P<address>[^/@]+@[^/@]+)/(?P<rest>.*)$": ["/{address}/", "/{address}/2019-03/"],
     **{

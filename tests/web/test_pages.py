@@ -323,6 +323,31 @@ def test_pipermail_redirects(client, casebook):
         assert response["Location"] == new, old
 
 
+def test_mailman_2_links_redirect(client, casebook):
+    """What a Mailman 2 list's footers, List-* fields, private archive and bookmarks point at."""
+    seed = casebook["seed"]
+    cases = {
+        "/mailman/listinfo/cases": "/listinfo/cases",
+        "/mailman/listinfo/Cases/": "/listinfo/cases",  # Mailman 2 ignored the case of list names
+        "/mailman/subscribe/cases": "/listinfo/cases",
+        "/mailman/options/cases": "/cases/options/",
+        "/mailman/options/cases/ann--at--example.org": "/cases/options/",
+        "/mailman/admin/cases": "/manage/cases/",
+        "/mailman/admin/cases/members/list": "/manage/cases/",
+        "/mailman/admindb/cases": "/manage/cases/held/",
+        "/mailman/private/cases/": "/cases/",
+        "/mailman/private/cases/2019-March/date.html": "/cases/2019-03/?sort=date",
+        f"/mailman/private/cases/2014-August/{seed.archive_number:06d}.html": f"/cases/message/{seed.public_id}/",
+        "/mailman/listinfo": "/", "/mailman/listinfo/": "/", "/pipermail/": "/", "/mailman/admin/": "/manage/",
+    }  # fmt: skip
+    for old, new in cases.items():
+        response = client.get(old)
+        assert (response.status_code, response["Location"]) == (301, new), old
+    for url in ("/mailman/listinfo/nosuchlist", "/mailman/options/nosuchlist", "/mailman/admin/nosuchlist",
+                "/mailman/private/nosuchlist/2019-March/000001.html"):  # fmt: skip
+        assert_404(client, url)
+
+
 @pytest.mark.parametrize(
     "url",
     [

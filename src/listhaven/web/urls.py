@@ -10,6 +10,7 @@ from listhaven.web.views import (
     hyperkitty,
     index,
     listing,
+    mailman_cgi,
     message,
     outbox,
     pipermail,
@@ -41,10 +42,25 @@ urlpatterns = [
     path("manage/outbox/<str:key>/raw", manage("site")(outbox.outbox_raw), name="outbox-raw"),
     # Owners, moderators and site administrators (web/manage/guard.py guards each page)
     path("manage/", include("listhaven.web.manage.urls")),
-    # Pipermail's links, answered with 301 to the pages below
+    # Pipermail's links (public, and Mailman 2's private archive under /mailman/private/), answered with 301
+    path("pipermail/", mailman_cgi.site_root),
     path("pipermail/<list:list_name>/", pipermail.list_root, name="pipermail-list"),
-    re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),
-    re_path(r"^pipermail/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$", pipermail.text_archive),
+    *(
+        pattern
+        for prefix in ("pipermail", "mailman/private")
+        for pattern in (
+            re_path(rf"^{prefix}/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),
+            re_path(rf"^{prefix}/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$", pipermail.text_archive),
+        )
+    ),
+    path("mailman/private/<list:list_name>/", pipermail.list_root),
+    # Mailman 2's other pages (listinfo, options, admin), answered with 301 (web/views/mailman_cgi.py)
+    re_path(r"^mailman/listinfo/?$", mailman_cgi.site_root),
+    re_path(r"^mailman/(?:listinfo|subscribe)/(?P<list_name>[\w.-]+)/?$", mailman_cgi.listinfo),
+    re_path(r"^mailman/options/(?P<list_name>[\w.-]+)(?:/[^/]*)?/?$", mailman_cgi.options),
+    re_path(r"^mailman/admin/?$", mailman_cgi.admin),
+    re_path(r"^mailman/admin/(?P<list_name>[\w.-]+)(?:/[\w/]*)?$", mailman_cgi.admin),
+    re_path(r"^mailman/admindb/(?P<list_name>[\w.-]+)/?$", mailman_cgi.admin, {"held": True}),
     # HyperKitty's links (Mailman 3), under /hyperkitty/ and /archives/, answered with 301
     *(
         pattern
