@@ -96,11 +96,13 @@ def import_path(
     stream = _parse_stream(sources, workers)
     try:
         for parsed_batch in _batched(stream, batch_size):
+            _batch_commits(durable=False)  # the parser pool's start closes the connection: asked each batch
             store_batch(mlist, parsed_batch, progress=run)
             if on_progress:
                 on_progress(len(parsed_batch))
     finally:
         stream.close()  # stops the parser processes now, not at interpreter exit, when a batch fails
+        _batch_commits(durable=True)
     run.refresh_from_db()
     run.completed = True
     run.seconds += time.monotonic() - started
@@ -114,6 +116,33 @@ def import_path(
         seconds=time.monotonic() - started,
         resumed_from=skip,
     )
+
+
+def _batch_commits(durable: bool) -> None:
+    """Whether a commit waits for the disk. An import's batches do not; the commit that completes
+    the import, made after this is called again with `durable=True`, waits for itself and every
+    batch before it (SQLite: a WAL sync covers every frame before it; PostgreSQL: a synchronous
+    commit waits for the log up to its own record).
+
+    An import acknowledges nothing per message: each batch commits with the import's position, so a
+    killed process loses nothing (the operating system has its writes), and a machine losing power
+    keeps a consistent store (SQLite in WAL mode with synchronous=NORMAL, PostgreSQL with
+    synchronous_commit off) that lacks at most the last batches, which a rerun imports again. Measured
+    on ltp under load, a per-batch fsync cost about a tenth of the import's wall time."""
+    from django.db import DatabaseError, connection
+
+    if connection.in_atomic_block:
+        return  # a caller's transaction: its commit is the caller's business
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+            elif connection.vendor == "postgresql":
+                cursor.execute("SET synchronous_commit TO on" if durable else "SET synchronous_commit TO off")
+    except DatabaseError:
+        if not durable:
+            raise
+        connection.close()  # after a failed batch: the next connection starts durable (settings.py)
 
 
 def _start_or_resume(mlist: MailingList, path: str) -> tuple[ImportRun, int]:

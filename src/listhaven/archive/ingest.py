@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows
+from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows, rows_for_ids
 from listhaven.archive.compression import compress
 from listhaven.archive.models import ImportRun, Message, Quarantine
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
@@ -33,7 +33,6 @@ from listhaven.search.documents import build_document
 if TYPE_CHECKING:
     from listhaven.lists.models import MailingList
 
-_CHUNK = 900
 
 
 class ImportOutcome(Enum):
@@ -54,6 +53,7 @@ class Parsed:
     # that writes the database does as little as possible per message.
     compressed_raw: bytes
     document: SearchDocument
+    id_hash: str  # message_id_hash(message.message_id): the public id unless the Message-ID is taken
 
     @classmethod
     def prepare(cls, source: SourceMessage, message: ParsedMessage) -> Parsed:
@@ -62,7 +62,7 @@ class Parsed:
             0, message.subject, message.sender.name, message.sender.email, recipients, message.body_text,
             [a.filename for a in message.attachments],
         )
-        return cls(source, message, compress(source.raw), document)
+        return cls(source, message, compress(source.raw), document, message_id_hash(message.message_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +121,9 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
     mlist.refresh_from_db(fields=["next_archive_number"])
     window = subject_window()
     new = [
-        NewMessage(i, m.message_id, m.references, m.subject, m.subject_normalised, m.date)
-        for i, m in enumerate(p.message for p in fresh)
+        NewMessage(i, p.message.message_id, p.message.references, p.message.subject, p.message.subject_normalised,
+                   p.message.date, id_hash=p.id_hash)
+        for i, p in enumerate(fresh)
     ]
     assignment = assign_threads(mlist, new, window)
     pks = allocate_ids("archive_message", len(fresh))
@@ -156,11 +157,11 @@ def _drop_duplicates(
     copy earlier in the batch, which keeps the Message-ID's own hash)."""
     ids = list({p.message.message_id for p in parsed})
     seen: dict[str, set[str]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        for msgid, chash in Message.objects.filter(
-            mailing_list=mlist, message_id__in=ids[start : start + _CHUNK]
-        ).values_list("message_id", "content_hash"):
-            seen.setdefault(msgid, set()).add(chash)
+    for msgid, chash in rows_for_ids(
+        "SELECT message_id, content_hash FROM archive_message WHERE mailing_list_id = %s AND message_id IN ",
+        mlist.pk, ids,
+    ):
+        seen.setdefault(msgid, set()).add(chash)
     fresh: list[Parsed] = []
     derived: set[int] = set()
     flagged: set[int] = set()
@@ -183,10 +184,10 @@ def _drop_duplicates(
     return fresh, derived, flagged
 
 
-def _public_id(m: ParsedMessage, taken: bool) -> str:
+def _public_id(p: Parsed, taken: bool) -> str:
     if taken:  # the Message-ID hash is taken: derive a distinct, stable one from the content
-        return message_id_hash(f"{m.message_id}#{m.content_hash}")
-    return message_id_hash(m.message_id)
+        return message_id_hash(f"{p.message.message_id}#{p.message.content_hash}")
+    return p.id_hash
 
 
 # archive_message's columns as the ingest writes them: identity and place, then what parsing gave.
@@ -222,7 +223,7 @@ def _insert_messages(
         m = p.message
         fields = message_row(m)._replace(date=db_datetime(m.date))
         rows.append((
-            pk, mlist.pk, n.thread_id, _public_id(m, i in derived), m.message_id, m.message_id_derived,
+            pk, mlist.pk, n.thread_id, _public_id(p, i in derived), m.message_id, m.message_id_derived,
             i in flagged, m.content_hash, m.size, *fields._replace(recipients=db_json(fields.recipients)),
             *positions.get(pk, (None, 0, 0)), numbers[i], now, False,
         ))
