@@ -6,6 +6,7 @@ import  imports ../shared/corpora/ltp.mbox.zst into a fresh store under /usr/bin
         messages/s (wall, including the search index), CPU seconds, peak RSS.
 import-kernel  bench/peers_import.py: the kernel list (linux-pm-10k.mbox.zst) and ltp imported by
         Listhaven and indexed by mu, back to back, 3 rounds each; medians and the mu/Listhaven ratio.
+        --corpus ltp.mbox.zst: one corpus only; --rounds N.
 cli     bench/cli_bench.py: whole-process times of `listhaven lists|stats|threads|search` and --help
         beside `mu find`, on the ltp store and mu index that import-kernel keeps.
 store   builds the large store: the ltp corpus plus N generated messages (default 165,000) in the
@@ -201,6 +202,9 @@ def main() -> int:
     parser.add_argument("--extra", type=int, default=165_000, help="generated messages added to the large store")
     parser.add_argument("--messages", type=int, default=1_000_000, help="scale: generated messages in 10 lists")
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both", help="scale: which")
+    parser.add_argument("--corpus", action="append", default=[],
+                        help="import-kernel: only this corpus (linux-pm-10k.mbox.zst or ltp.mbox.zst; repeatable)")
+    parser.add_argument("--rounds", type=int, default=3, help="import-kernel: rounds per corpus")
     args = parser.parse_args()
     base = Path(args.dir)
     base.mkdir(parents=True, exist_ok=True)
@@ -212,7 +216,8 @@ def main() -> int:
         sys.path.insert(0, str(REPO / "bench"))
         import peers_import
 
-        results["import-kernel"] = peers_import.main(["--dir", str(base), "--keep"])
+        chosen = [arg for name in args.corpus for arg in ("--corpus", name)]
+        results["import-kernel"] = peers_import.main(["--dir", str(base), "--keep", "--rounds", str(args.rounds), *chosen])
     if args.what in ("cli", "all"):
         kept = base / "import-kernel"
         results["cli"] = bench_script_argv(
