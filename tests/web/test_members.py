@@ -60,6 +60,9 @@ def test_listinfo_shows_the_form_with_its_guards(client, mlist):
     assert 'class="honeypot"' in html and f'name="{guard.HONEYPOT}"' in html
     assert 'name="shown"' in html
     assert "/garden/options/" in html and "/garden/" in html
+    text = re.sub(r"<[^>]+>|\s+", " ", html)
+    for role in ("join", "leave", "request", "owner"):  # shown as the list shows addresses (obfuscated)
+        assert f"garden-{role} at lists.example.org" in text, role
 
 
 def test_subscribe_sends_a_confirmation_and_confirm_needs_a_post(client, mlist):

@@ -34,10 +34,16 @@ def listinfo(request: HttpRequest, list_name: str) -> HttpResponse:
     activity = list_activity([mlist])[mlist.pk]
     context = {
         "mlist": mlist, "activity": activity, "present": Presenter.for_list(mlist), "error": error,
-        "stamp": guard.form_stamp(), "honeypot": guard.HONEYPOT,
+        "stamp": guard.form_stamp(), "honeypot": guard.HONEYPOT, "by_mail": _service_addresses(mlist.address),
         "address": request.POST.get("address", "")[:320], "display_name": request.POST.get("name", "")[:200],
     }  # fmt: skip
     return render(request, "listhaven/listinfo.html", context, status=400 if error else 200)
+
+
+def _service_addresses(address: str) -> dict[str, str]:
+    """The addresses that take subscribing and leaving by mail (lists/routing.py routes them)."""
+    local, _, domain = address.rpartition("@")
+    return {role: f"{local}-{role}@{domain}" for role in ("request", "join", "leave", "owner")}
 
 
 def _subscribe(request: HttpRequest, mlist) -> str:  # type: ignore[no-untyped-def]
