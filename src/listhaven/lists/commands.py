@@ -153,10 +153,14 @@ def _remove_members(mlist: Any, addresses: list[str], args: argparse.Namespace) 
 
 
 def cmd_post(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from listhaven.lists.posting import receive_post
+    from listhaven.mail.submission import complete_submission
 
     mlist = _find_list(args.list)
     raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    raw = complete_submission(raw, mlist.address.rpartition("@")[2], datetime.now(UTC))  # as the MTA would
     outcome = receive_post(mlist, raw, envelope_sender=args.sender, origin="cli")
     verdict = outcome.verdict
     summary = {
