@@ -145,6 +145,14 @@ def test_every_setting_is_documented_on_the_page(client_as, lists_with_roles):
     assert not undocumented
 
 
+def test_settings_read_as_words_not_field_names(client_as, lists_with_roles):
+    html = client_as("owner").get("/manage/garden/settings/").content.decode()
+    for label in ("DMARC mitigation", "Largest post (KB)", "Digest size (KB)", "Replies go to", "the address below"):
+        assert label in html, label
+    for raw_name in ("Dmarc", " kb<", "Max message kb", ">reply_to_address<"):
+        assert raw_name not in html, raw_name
+
+
 def test_site_admin_creates_and_removes_lists(client_as, lists_with_roles):
     client = client_as("site_admin")
     response = client.post("/manage/lists/new/", {"address": "herbs@lists.example.org", "owner": "ann@example.org"})

@@ -54,6 +54,19 @@ EXTRA_HELP = {
                         "(each permanent failure scores 1, at most one a day)",
 }
 
+# Labels where the field's name does not read well: Django makes "Max message kb" and "Dmarc always" of them.
+LABELS = {
+    "max_message_kb": "Largest post (KB)", "max_recipients": "Most recipients", "hold_days": "Held posts expire (days)",
+    "reply_to_address": "Reply-To address", "dmarc_mitigation": "DMARC mitigation",
+    "dmarc_always": "DMARC mitigation for every post", "personalised": "Personalised copies",
+    "max_commands": "Most commands in one mail", "digest_size_kb": "Digest size (KB)",
+    "bounce_threshold": "Bounce score threshold", "bounce_temporary": "Count temporary failures",
+    "bounce_stale_days": "Bounce score forgotten after (days)", "bounce_warning_days": "Days between warnings",
+    "bounce_notify_owners": "Tell the owners about bounces", "send_welcome": "Send a welcome notice",
+    "send_goodbye": "Send a goodbye notice", "subject_tag": "Subject tag", "reply_to": "Replies go to",
+}  # fmt: skip
+REPLY_TO_CHOICES = [("none", "leave as sent"), ("list", "the list"), ("explicit", "the address below")]
+
 
 class LinesField(forms.CharField):
     """A list of strings edited one a line."""
@@ -87,6 +100,8 @@ class SettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.help_text = EXTRA_HELP.get(name) or field.help_text or ""
+            field.label = LABELS.get(name, field.label)
+        self.fields["reply_to"].choices = REPLY_TO_CHOICES  # the model's third choice reads "reply_to_address"
 
     def clean_disabled_rules(self) -> list[str]:
         names = self.cleaned_data["disabled_rules"]
