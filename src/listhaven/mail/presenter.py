@@ -13,8 +13,7 @@ them reads the setting itself. (How an address is obfuscated is listhaven.mail.o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from listhaven.mail.obfuscation import obfuscate_address, obfuscate_text
 
@@ -26,16 +25,36 @@ class ObfuscationSetting(Protocol):
     def obfuscate_addresses(self) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
 class Presenter:
-    """Shows addresses as written, or Pipermail's way (``user at example.com``). Hashable, so
-    caches of rendered text can key on it."""
+    """Shows addresses as written, or Pipermail's way (``user at example.com``). There is one
+    instance per way, so equal presenters are the same object: hashed and compared by identity,
+    which costs a cache of rendered text keyed on it (web/bodies.py) no Python call per look-up,
+    where a dataclass's generated ``__hash__`` and ``__eq__`` cost two per body shown."""
 
-    obfuscates: bool = True
+    __slots__ = ("obfuscates",)
+    obfuscates: bool
+    _ways: ClassVar[dict[bool, Presenter]] = {}
+
+    def __new__(cls, obfuscates: bool = True) -> Presenter:
+        way = cls._ways.get(bool(obfuscates))
+        if way is None:
+            way = super().__new__(cls)
+            object.__setattr__(way, "obfuscates", bool(obfuscates))
+            cls._ways[way.obfuscates] = way
+        return way
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Presenter does not change")
+
+    def __repr__(self) -> str:
+        return f"Presenter(obfuscates={self.obfuscates})"
+
+    def __reduce__(self) -> tuple[type[Presenter], tuple[bool]]:
+        return (Presenter, (self.obfuscates,))
 
     @classmethod
     def for_list(cls, mlist: ObfuscationSetting) -> Presenter:
-        return cls(obfuscates=bool(mlist.obfuscate_addresses))
+        return cls._ways[bool(mlist.obfuscate_addresses)]
 
     def address(self, email: str) -> str:
         """One address (a header's), not escaped."""
@@ -46,8 +65,12 @@ class Presenter:
         return obfuscate_text(text) if self.obfuscates else text
 
     def author(self, name: str, email: str) -> str:
-        """Who wrote a message, as lists of messages show it: the name, else the address ('' if neither)."""
-        return self.text(name.strip()) or self.address(email.strip())
+        """Who wrote a message, as lists of messages show it: the name, else the address ('' if neither).
+        (`text` and `address` written out: lists of messages call this once a row.)"""
+        if self.obfuscates:
+            return obfuscate_text(name.strip()) or obfuscate_address(email.strip())
+        return name.strip() or email.strip()
 
 
 OBFUSCATING = Presenter(obfuscates=True)  # the default where no list is at hand: the safe choice
+AS_WRITTEN = Presenter(obfuscates=False)

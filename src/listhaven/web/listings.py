@@ -105,7 +105,7 @@ def month_page(mlist: MailingList, month: Month, sort: str, page: int) -> MonthP
     if not lines or not 1 <= page <= pages:
         raise PageOutOfRange(page)
     shown = lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    by_id = {row["id"]: row for row in Message.objects.with_hidden().filter(id__in=[line[0] for line in shown]).values(*ROW_FIELDS)}
+    by_id = {row["id"]: row for row in Message.objects.filter(id__in=[line[0] for line in shown]).rows(*ROW_FIELDS)}
     rows = []
     for message_pk, indent, new_thread, same_subject in shown:
         row = by_id[message_pk]

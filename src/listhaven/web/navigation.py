@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from listhaven.archive.models import Message, Thread
 
-# What a line in a list of messages needs (month pages, thread outlines, neighbours); "hidden"
-# comes from `Message.objects.with_hidden()`, which every query reading these fields uses.
+# What a line in a list of messages needs (month pages, thread outlines, neighbours), read with
+# `Message.objects.rows(*ROW_FIELDS)`, which adds "hidden".
 ROW_FIELDS = (
     "id", "public_id", "subject", "sender_name", "sender_email", "date", "utc_offset",
-    "thread_id", "thread_depth", "thread_order", "hidden",
+    "thread_id", "thread_depth", "thread_order",
 )  # fmt: skip
 THREAD_CONTEXT = 6  # messages shown before and after this one in the thread outline
 MAX_INDENT = 10
@@ -27,20 +27,20 @@ MAX_INDENT = 10
 
 def previous_by_date(message: Message) -> dict | None:
     rows = (
-        Message.objects.with_hidden().filter(mailing_list_id=message.mailing_list_id, date__lte=message.date)
+        Message.objects.filter(mailing_list_id=message.mailing_list_id, date__lte=message.date)
         .exclude(date=message.date, id__gte=message.pk)
         .order_by("-date", "-id")
-        .values(*ROW_FIELDS)[:1]
+        .rows(*ROW_FIELDS)[:1]
     )
     return next(iter(rows), None)
 
 
 def next_by_date(message: Message) -> dict | None:
     rows = (
-        Message.objects.with_hidden().filter(mailing_list_id=message.mailing_list_id, date__gte=message.date)
+        Message.objects.filter(mailing_list_id=message.mailing_list_id, date__gte=message.date)
         .exclude(date=message.date, id__lte=message.pk)
         .order_by("date", "id")
-        .values(*ROW_FIELDS)[:1]
+        .rows(*ROW_FIELDS)[:1]
     )
     return next(iter(rows), None)
 
@@ -62,11 +62,11 @@ def thread_outline(message: Message, thread: Thread) -> ThreadOutline:
     to the shallowest one shown."""
     order = message.thread_order
     rows = list(
-        Message.objects.with_hidden().filter(
+        Message.objects.filter(
             thread_id=thread.pk, thread_order__gte=order - THREAD_CONTEXT, thread_order__lte=order + THREAD_CONTEXT
         )
         .order_by("thread_order", "id")
-        .values(*ROW_FIELDS)
+        .rows(*ROW_FIELDS)
     )
     outline = ThreadOutline(thread=thread, rows=rows)
     if not rows:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.query import ValuesIterable
 
 from listhaven.archive.visibility import HIDDEN_FLAG, visible_sql
 
@@ -33,6 +36,23 @@ class MessageQuerySet(models.QuerySet["Message"]):
         `hidden` is the negation of `VISIBLE`, which tests one flag: that flag itself, read as a column
         (the wrapped `~VISIBLE` cost each page ~0.2 ms of query compiling per listing)."""
         return self.annotate(hidden=F(HIDDEN_FLAG))
+
+    def rows(self, *fields: str) -> MessageQuerySet:
+        """`with_hidden().values(*fields, "hidden")` for the pages' listings, built cheaper: the flag
+        is selected as its own column and renamed `hidden` as each row is made. The annotation cost
+        each listing some 250 function calls of query building (three listings on a message page)."""
+        rows = self.values(*fields, HIDDEN_FLAG)
+        rows._iterable_class = _HiddenRows
+        return rows
+
+
+class _HiddenRows(ValuesIterable):
+    """Rows of `MessageQuerySet.rows`: the hiding column read as `hidden`."""
+
+    def __iter__(self) -> Iterator[dict]:
+        for row in super().__iter__():
+            row["hidden"] = row.pop(HIDDEN_FLAG)
+            yield row
 
 
 class Message(models.Model):

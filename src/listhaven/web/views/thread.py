@@ -24,7 +24,7 @@ from listhaven.web.page_cache import archive_page
 
 _FIELDS = (
     "id", "public_id", "message_id", "subject", "sender_name", "sender_email", "date", "utc_offset",
-    "body_text", "has_attachments", "thread_depth", "thread_order", "hidden", "msgid_conflict",
+    "body_text", "has_attachments", "thread_depth", "thread_order", "msgid_conflict",
 )  # fmt: skip
 
 
@@ -37,7 +37,7 @@ def thread_page(request: HttpRequest, list_name: str, thread_id: str) -> HttpRes
         if alias is None:
             raise Http404(f"No thread {thread_id} in the {mlist.title} archive.")
         return HttpResponsePermanentRedirect(reverse("thread", args=[mlist.name, alias.thread.public_id]))
-    messages = list(Message.objects.with_hidden().filter(thread=thread).order_by("thread_order", "id").values(*_FIELDS))
+    messages = list(Message.objects.filter(thread=thread).order_by("thread_order", "id").rows(*_FIELDS))
     attachments = _attachments([m["id"] for m in messages if m["has_attachments"] and not m["hidden"]])
     base = min((m["thread_depth"] for m in messages), default=0)
     previous_subject = None
