@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.utils.cache import patch_vary_headers
 
+from listhaven.web.access import signed_in
 from listhaven.web.assets import find_asset
 
 CONTENT_SECURITY_POLICY = (
@@ -52,9 +53,8 @@ class PrivateResponsesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         private = request.__dict__.get("listhaven_private")
-        if private or (user is not None and user.is_authenticated):
+        if private or signed_in(request):
             # A view's `no-store` (a token on the page, the API's answers to a token) is kept: stricter still.
             kept = "no-store" in response.get("Cache-Control", "")
             response["Cache-Control"] = "private, no-store" if kept else "private, no-cache"

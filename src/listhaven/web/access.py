@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.post import Role
+from listhaven.web.prepared import Prepared
 
 T = TypeVar("T")
 
@@ -43,8 +45,25 @@ ARCHIVE_FIELDS = (
 )  # fmt: skip
 
 
+def signed_in(request: HttpRequest) -> bool:
+    """Whether someone is signed in on this request. While the user is still the lazy one the
+    authentication middleware set and the session is empty (no session cookie, nothing stored
+    during this request), nobody is: answered without loading the session and the user, some 40
+    Python calls on each page an anonymous reader asks for. A user a view set itself (signing in,
+    an API token) is asked."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return False
+    session = getattr(request, "session", None)
+    if type(user) is SimpleLazyObject and session is not None and session.is_empty():
+        return False
+    return bool(user.is_authenticated)
+
+
 def _user(who: Any) -> Any:
-    """A request's user, or the user itself."""
+    """A request's user (None when nobody is signed in on it), or the user itself."""
+    if isinstance(who, HttpRequest):
+        return who.user if signed_in(who) else None
     return getattr(who, "user", who)
 
 
@@ -130,28 +149,15 @@ def not_found(list_name: str) -> Http404:
     return Http404(f"No list named “{list_name}” here.")
 
 
-# The SQL of `_archive_list`'s query, compiled once per database alias: building the query through
-# the ORM on each page (the only() mask checked against the list's 59 columns) was about 900 Python
-# function calls, a twentieth of a rendered message page.
-_ARCHIVE_LIST_SQL: dict[str, str] = {}
-
-
-def _archive_list(list_name: str) -> MailingList | None:
-    """`MailingList.objects.filter(name=list_name).only(*ARCHIVE_FIELDS).first()`, the same SQL
-    (the name is unique) run as a raw query: the same deferred instance, with converters applied."""
-    alias = MailingList.objects.db
-    sql = _ARCHIVE_LIST_SQL.get(alias)
-    if sql is None:
-        query = MailingList.objects.using(alias).filter(name="").only(*ARCHIVE_FIELDS)[:1].query
-        sql, params = query.get_compiler(alias).as_sql()
-        assert params == ("",), params  # the name is the one parameter
-        _ARCHIVE_LIST_SQL[alias] = sql
-    return next(iter(MailingList.objects.db_manager(alias).raw(sql, [list_name])), None)
+# The list row of every archive page, compiled once (web/prepared.py): building this query through
+# the ORM on each page cost about 900 Python function calls, a twentieth of a rendered message page.
+_LIST_BY_NAME = Prepared(lambda name: MailingList.objects.filter(name=name).only(*ARCHIVE_FIELDS)[:1], "")
 
 
 def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
     """The list named in the URL when this reader may see it; Http404 otherwise."""
-    mlist = _archive_list(list_name)
+    found = _LIST_BY_NAME.rows(list_name)
+    mlist = found[0] if found else None
     if mlist is None or not can_read(request, mlist):
         raise not_found(list_name)
     request.__dict__["listhaven_list"] = mlist  # for web/page_cache.archive_page
@@ -177,6 +183,19 @@ def get_list_by_proof(
     if mlist.archive_policy != "public":
         request.__dict__["listhaven_private"] = True  # as get_readable_list: no shared cache keeps it
     return mlist, found
+
+
+# The columns the front page shows of each list.
+INDEX_FIELDS = ("id", "name", "address", "display_name", "description", "archive_policy", "next_archive_number", "created_at")
+_LISTS_BY_POLICY = Prepared(lambda policy: MailingList.objects.filter(archive_policy=policy).only(*INDEX_FIELDS), "public")
+
+
+def readable_lists_for_index(request: HttpRequest) -> list[MailingList]:
+    """`readable_lists(request)` with INDEX_FIELDS loaded; for a reader nobody is signed in as (the
+    public lists), by a query compiled once."""
+    if _user(request) is None:
+        return _LISTS_BY_POLICY.rows("public")
+    return list(readable_lists(request).only(*INDEX_FIELDS))
 
 
 def readable_lists(request: HttpRequest):

@@ -50,6 +50,7 @@ from django.utils.http import http_date
 
 import listhaven
 from listhaven.lists.models import MailingList
+from listhaven.web.access import signed_in
 
 CACHE_ALIAS = "pages"
 # A thread or month with nothing new for this long is taken as settled: its message pages and
@@ -165,8 +166,7 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
         return False
     if not request.__dict__.get(_CACHEABLE) or request.__dict__.get("listhaven_private"):
         return False
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    if signed_in(request):
         return False
     control = response.headers.get("Cache-Control", "")
     return "private" not in control and "no-store" not in control

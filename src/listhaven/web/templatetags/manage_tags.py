@@ -18,7 +18,7 @@ register = template.Library()
 def held_badge(context: Any, mlist: MailingList | None) -> str:
     """` (3)` after a list's name for those who moderate it: the posts waiting for them."""
     request = context.get("request")
-    if mlist is None or request is None or not request.user.is_authenticated or not access.can_moderate(request, mlist):
+    if mlist is None or request is None or not access.signed_in(request) or not access.can_moderate(request, mlist):
         return ""
     count = held_waiting(request, mlist)
     return format_html(' <a class="held-count" href="/manage/{}/held/" title="held posts">{} held</a>', mlist.name,
