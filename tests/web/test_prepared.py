@@ -47,11 +47,15 @@ def test_the_list_of_a_page_is_the_instance_the_orm_makes(lists):
 
 def test_a_prepared_query_runs_with_each_calls_parameters_in_the_querysets_order(lists):
     by_policy = Prepared(lambda policy: MailingList.objects.filter(archive_policy=policy).only("name"), "public")
-    assert [m.name for m in by_policy.rows("public")] == ["ant", "zebra"]  # the model's ordering
-    assert [m.name for m in by_policy.rows("members")] == ["club"]
-    assert by_policy.rows("owners") == []
+
+    def names(policy: str) -> list[str]:  # other tests' lists may be in the store too
+        return [m.name for m in by_policy.rows(policy) if m.name in lists]
+
+    assert names("public") == ["ant", "zebra"]  # the model's ordering
+    assert names("members") == ["club"]
+    assert names("owners") == []
     MailingList.objects.filter(name="zebra").update(archive_policy="members")
-    assert [m.name for m in by_policy.rows("members")] == ["club", "zebra"]  # run afresh, not kept
+    assert names("members") == ["club", "zebra"]  # run afresh, not kept
 
 
 def test_prepared_refuses_what_it_cannot_run_alike(lists):
@@ -66,10 +70,11 @@ def test_prepared_refuses_what_it_cannot_run_alike(lists):
 def test_the_index_lists_what_readable_lists_gives(lists, django_user_model):
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    anonymous = access.readable_lists_for_index(request)
-    assert [m.name for m in anonymous] == [m.name for m in access.readable_lists(request)] == ["ant", "zebra"]
+    anonymous = [m.name for m in access.readable_lists_for_index(request)]
+    assert anonymous == [m.name for m in access.readable_lists(request)]
+    assert [name for name in anonymous if name in lists] == ["ant", "zebra"]
     request.user = django_user_model.objects.create_user("admin", "admin@example.org", is_staff=True)
-    assert [m.name for m in access.readable_lists_for_index(request)] == ["ant", "club", "zebra"]
+    assert [m.name for m in access.readable_lists_for_index(request) if m.name in lists] == ["ant", "club", "zebra"]
 
 
 def test_signed_in_without_loading_a_user_for_a_request_without_a_session(lists, django_user_model):
