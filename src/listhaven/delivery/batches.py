@@ -217,7 +217,7 @@ class Progress:
             updated = DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=self.worker).update(**fields)
             if updated != 1:
                 raise LeaseLost(f"batch {batch.pk} is no longer claimed by {self.worker}")
-            if bounces:
+            if bounces and batch.outgoing.mailing_list_id is not None:  # the site's own mail: no list to score
                 BounceEvent.objects.bulk_create(
                     BounceEvent(mailing_list_id=batch.outgoing.mailing_list_id, address=address, source="smtp",
                                 code=code, text=text[:2000], outgoing_id=batch.outgoing_id)
@@ -383,6 +383,8 @@ def _expired(batch: DeliveryBatch, now: datetime) -> bool:
 
 
 def expire(batch: DeliveryBatch, recipients: list[str], error: str) -> None:
+    if batch.outgoing.mailing_list_id is None:  # the site's own mail: no list scores its bounces
+        return
     BounceEvent.objects.bulk_create(
         BounceEvent(mailing_list_id=batch.outgoing.mailing_list_id, address=address, source="expired",
                     text=error[:2000], outgoing_id=batch.outgoing_id)

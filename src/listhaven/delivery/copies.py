@@ -2,7 +2,8 @@
 
 Personalised: the decorated template filled with the member's own unsubscribe URL (an HMAC token),
 options URL and address, sent from ``LIST-bounces+member=domain@DOMAIN`` (VERP), so a bounce names
-the member. Otherwise: the template's bytes as they are, from ``LIST-bounces@DOMAIN``.
+the member. Otherwise: the template's bytes as they are, from ``LIST-bounces@DOMAIN`` (the site's
+own mail, which has no list: from the site's address).
 When the list's domain has a DKIM key, every copy is signed (listhaven.mail.dkim).
 """
 
@@ -17,7 +18,7 @@ from listhaven.lists.unsubscribe import token_keys, unsubscribe_token, unsubscri
 from listhaven.mail import dkim
 from listhaven.mail.personalise import MemberValues, Template, personalise
 from listhaven.mail.verp import verp_encode
-from listhaven.site.public_urls import site_url
+from listhaven.site.public_urls import site_address, site_url
 
 
 class CopyMaker:
@@ -25,13 +26,17 @@ class CopyMaker:
 
     def __init__(self, outgoing: Outgoing) -> None:
         mlist = outgoing.mailing_list
-        local, _, domain = mlist.address.rpartition("@")
-        self.list_address, self.list_name = mlist.address, mlist.name
-        self.bounces = f"{local}-bounces@{domain}"
-        self.personalised = outgoing.personalised
+        if mlist is None:  # the site's own mail (enqueue keeps it bulk): from and back to the site's address
+            self.list_address, self.list_name, self.bounces = "", "", site_address()
+            domain = self.bounces.rpartition("@")[2]
+        else:
+            local, _, domain = mlist.address.rpartition("@")
+            self.list_address, self.list_name = mlist.address, mlist.name
+            self.bounces = f"{local}-bounces@{domain}"
+        self.personalised = outgoing.personalised and mlist is not None
         data = decompress(outgoing.template)
         self.template = Template.from_bytes(data) if self.personalised else Template(data)
-        self.options_url = site_url(f"/{mlist.name}/options/")
+        self.options_url = site_url(f"/{self.list_name}/options/")
         self.keys = token_keys()
         self.sign = dkim_signer(domain)
         self._bulk: bytes | None = None

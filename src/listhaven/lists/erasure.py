@@ -88,7 +88,7 @@ def erase_address(address: str, *, mlist: MailingList | None = None, posts: str 
     _secure_delete()
     with transaction.atomic():
         _erase_rows(canonical, lists, report)
-        _erase_from_batches(canonical, lists, report)
+        _erase_from_batches(canonical, lists, report, site_mail=mlist is None)
         _treat_posts(canonical, lists, posts, by, report)
         if mlist is None:
             accounts = get_user_model().objects.filter(email__iexact=canonical)
@@ -131,23 +131,25 @@ def _erase_rows(canonical: str, lists, report: ErasureReport) -> None:  # type: 
     report.add("post records emptied", records.update(sender="", subject=""))
 
 
-def _erase_from_batches(canonical: str, lists, report: ErasureReport) -> None:  # type: ignore[no-untyped-def]
+def _erase_from_batches(canonical: str, lists, report: ErasureReport, *, site_mail: bool) -> None:  # type: ignore[no-untyped-def]
     """Copies not yet sent to the address are not sent; an answered place keeps its index (the
     batch's `done` counts places) under the name ERASED. A batch a worker holds right now (its
     lease runs) keeps every index: the worker sends from the list it read (that one copy may still
     leave), and a worker resuming it after a crash finds ERASED, no address. Mail queued for the
-    address alone (its notices) is deleted unless a worker holds it."""
+    address alone (its notices) is deleted unless a worker holds it. `site_mail`: the site's own mail
+    too (sign-in links, password resets: no list's), when the address is erased from the whole site."""
     needle = json.dumps(canonical.lower())[1:-1]
     same = canonical.lower()
     now = timezone.now()
-    outgoing = Outgoing.objects.filter(mailing_list__in=lists, recipients__icontains=needle)
+    queued = Q(mailing_list__in=lists) | Q(mailing_list__isnull=True) if site_mail else Q(mailing_list__in=lists)
+    outgoing = Outgoing.objects.filter(queued, recipients__icontains=needle)
     held = set(DeliveryBatch.objects.filter(outgoing__in=outgoing, lease_until__gt=now).values_list("outgoing_id", flat=True))
     alone = [o.pk for o in outgoing if {r.lower() for r in o.recipients} == {same} and o.pk not in held]
     report.add("mail queued for the address alone", Outgoing.objects.filter(pk__in=alone).delete()[1].get(
         Outgoing._meta.label, 0))
     for row in outgoing.exclude(pk__in=alone).iterator():
         Outgoing.objects.filter(pk=row.pk).update(recipients=[r for r in row.recipients if r.lower() != same])
-    batches = DeliveryBatch.objects.filter(outgoing__mailing_list__in=lists)
+    batches = DeliveryBatch.objects.filter(outgoing__in=Outgoing.objects.filter(queued))
     changed = 0
     for batch in batches.filter(Q(recipients__icontains=needle) | Q(deferred__icontains=needle)).iterator():
         hit = [i for i, r in enumerate(batch.recipients) if r.lower() == canonical.lower()]

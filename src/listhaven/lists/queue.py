@@ -24,7 +24,7 @@ KINDS = ("post", "notice", "owner", "digest", "forward")
 
 
 def enqueue(
-    mlist: MailingList,
+    mlist: MailingList | None,
     template: bytes,
     recipients: Sequence[str],
     *,
@@ -37,9 +37,14 @@ def enqueue(
 
     `personalised`: `template` is a packed `listhaven.mail.personalise.Template` (`Template.to_bytes()`),
     each copy filled with its member's values and sent with a VERP return path; otherwise `template`
-    is the message every recipient gets, many recipients per SMTP transaction."""
+    is the message every recipient gets, many recipients per SMTP transaction.
+
+    `mlist` None: the site's own mail (sign-in links, password resets), sent from the site's address;
+    it is a notice, never personalised (the personal links are a list's)."""
     if kind not in KINDS:
         raise ValueError(f"unknown outgoing kind {kind!r}")
+    if mlist is None and (kind != "notice" or personalised):
+        raise ValueError("mail without a list is a notice, not personalised")
     recipients = list(dict.fromkeys(recipients))  # one copy per address, in the order given
     outgoing = Outgoing.objects.create(
         mailing_list=mlist,

@@ -7,6 +7,9 @@ a Host header is the client's to choose, and a mail is composed with no request 
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -28,3 +31,16 @@ def message_url(list_name: str, public_id: str) -> str:
 
 def thread_url(list_name: str, public_id: str) -> str:
     return site_url(reverse("thread", kwargs={"list_name": list_name, "thread_id": public_id}))
+
+
+def site_address() -> str:
+    """The address of the site's own mail, which belongs to no list (sign-in links, password resets):
+    SITE_EMAIL, else ``listhaven@`` SITE_URL's host (``localhost`` when that is an IP address)."""
+    if settings.SITE_EMAIL:
+        return str(settings.SITE_EMAIL)
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return f"listhaven@{host}"
+    return "listhaven@localhost"

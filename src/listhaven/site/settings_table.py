@@ -95,6 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_NAME", "LISTHAVEN_SITE_NAME", "Listhaven", text, "name shown in page headers and feeds"),
     Setting("SITE_URL", "LISTHAVEN_SITE_URL", "http://127.0.0.1:8000", base_url,
             "public address of the site: the links in feeds and in mail start with it"),
+    Setting("SITE_EMAIL", "LISTHAVEN_SITE_EMAIL", "", text,
+            "the address the site's own mail (sign-in links, password resets) comes from, and its return path; "
+            "it belongs to no list", "unset: `listhaven@` the host of LISTHAVEN_SITE_URL (`localhost` for an IP address)"),
     Setting("MAX_MESSAGE_BYTES", "LISTHAVEN_MAX_MESSAGE_BYTES", "26214400", integer,
             "larger messages are quarantined with the reason", "`26214400` (25 MiB)"),
     Setting("MAX_MIME_PARTS", "LISTHAVEN_MAX_MIME_PARTS", "1000", integer,

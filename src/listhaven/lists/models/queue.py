@@ -24,9 +24,12 @@ class Outgoing(models.Model):
     """Mail waiting to leave: one message (`template`) for `recipients`. Created inside the
     transaction that decided to send it, so a post is never acknowledged without its copies.
     `personalised`: one copy per recipient with the personalisation markers filled in; otherwise
-    the template goes out as it is, many recipients per SMTP transaction."""
+    the template goes out as it is, many recipients per SMTP transaction. `mailing_list` is null for
+    the site's own mail (sign-in links, password resets): it goes out from the site's address
+    (site/public_urls.site_address), never personalised, and no list scores its bounces."""
 
-    mailing_list = models.ForeignKey(LIST_MODEL, on_delete=models.CASCADE, related_name="outgoing")
+    mailing_list = models.ForeignKey(LIST_MODEL, on_delete=models.CASCADE, related_name="outgoing", null=True,
+                                     blank=True)  # fmt: skip
     kind = models.CharField(max_length=10, choices=OUTGOING_KINDS)
     template = models.BinaryField(help_text="the message, zstd-compressed")
     recipients = models.JSONField(default=list)
