@@ -4,8 +4,9 @@ mass subscribe of 10,000 addresses through the members page.
 
     LISTHAVEN_DATA=/tmp/lh-manage .venv/bin/python bench/manage_bench.py [--members N] [--held N] [--requests N]
 
-Members page (first page, a search, a filter), held queue, one held post, settings page GET; p50/p95 in ms
-of wall time and of the process's CPU time (what the request cost, whatever else runs on the machine).
+Members page (first page, a search, a filter), held queue, one held post, settings page GET, and the
+token API's roster search, one member's change, waiting requests (100), bans (100) and held queue; p50/p95
+in ms of wall time and of the process's CPU time (what the request cost, whatever else runs on the machine).
 """
 
 from __future__ import annotations
@@ -45,6 +46,55 @@ def _setup(members: int, held: int):  # type: ignore[no-untyped-def]
         rule="nonmember", reason="not a member", held_at=now - timedelta(minutes=n), expires_at=now + timedelta(days=14))
         for n in range(waiting, held)], batch_size=1000)  # fmt: skip
     return mlist
+
+
+def _api_calls(mlist, user):  # type: ignore[no-untyped-def]
+    """The token API's roster, requests and bans endpoints: 100 waiting requests and 100 bans on the list."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from listhaven.lists.models import Ban, Member, Pending
+    from listhaven.lists.subscriptions import token_hash
+
+    later = timezone.now() + timedelta(days=3)
+    if not Pending.objects.filter(mailing_list=mlist, purpose="approve_subscribe").exists():
+        Pending.objects.bulk_create([Pending(mailing_list=mlist, purpose="approve_subscribe", address=f"asks{n}@example.net",
+                                             token_hash=token_hash(f"bench-{mlist.pk}-{n}"), expires_at=later)
+                                     for n in range(100)])  # fmt: skip
+        Ban.objects.bulk_create([Ban(mailing_list=mlist, pattern=f"troll{n}@example.net") for n in range(100)])
+    member = Member.objects.filter(mailing_list=mlist, address="member4242@example.org").values_list("pk", flat=True).first()
+    base = "/api/manage/lists/bench-manage"
+    return {
+        "api members q": ("get", f"{base}/members?q=member4242", None),
+        "api member PATCH": ("patch", f"{base}/members/{member}", {"moderated": True, "delivery_mode": "regular"}),
+        "api requests": ("get", f"{base}/requests", None),
+        "api bans": ("get", f"{base}/bans", None),
+        "api held": ("get", f"{base}/held", None),
+    }
+
+
+def _time_api(method: str, url: str, body: object, requests: int, user) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    import json
+
+    from django.conf import settings
+    from django.test import Client
+
+    from listhaven.web.api.tokens import create_token
+
+    settings.API_RATE = "1000000/m"  # the rate limit is not what is measured
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user)}")
+    walls, cpus = [], []
+    for _ in range(requests):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        if body is None:
+            response = getattr(client, method)(url)
+        else:
+            response = getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - start_cpu) * 1000)
+        assert response.status_code == 200, (url, response.status_code, response.content[:200])
+    return sorted(walls), sorted(cpus)
 
 
 def main() -> int:
@@ -93,6 +143,8 @@ def main() -> int:
             cpus.append((time.process_time() - start_cpu) * 1000)
             assert response.status_code == 200, (name, response.status_code)
         timings[name] = (sorted(walls), sorted(cpus))
+    for name, (method, url, body) in _api_calls(mlist, user).items():
+        timings[name] = _time_api(method, url, body, args.requests, user)
     addresses = "\n".join(f"mass{int(time.time())}-{n}@example.com" for n in range(args.mass))
     start = time.perf_counter()
     response = client.post("/manage/bench-manage/members/add/", {"addresses": addresses, "role": "member"})

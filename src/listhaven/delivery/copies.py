@@ -36,7 +36,7 @@ class CopyMaker:
         self.personalised = outgoing.personalised and mlist is not None
         data = decompress(outgoing.template)
         self.template = Template.from_bytes(data) if self.personalised else Template(data)
-        self.options_url = site_url(f"/{self.list_name}/options/")
+        self.options_url = site_url(f"/{self.list_name}/options/") if mlist is not None else ""
         self.keys = token_keys()
         self.sign = dkim_signer(domain)
         self._bulk: bytes | None = None
