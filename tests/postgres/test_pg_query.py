@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from listhaven.search.base import SearchDocument
-from listhaven.search.pg_document import MAX_LEXEME_BYTES, tsvector_literal, words
+from listhaven.search.pg_document import (
+    MAX_LEXEME_BYTES,
+    MAX_POSITIONS_PER_LEXEME,
+    RANK_RECIPIENT_WORDS,
+    RANK_TEXT_WORDS,
+    tsvector_literal,
+    vectors,
+    words,
+)
 from listhaven.search.pg_query import NEVER, Compiler, text_tsquery, tsquery
 from listhaven.search.query import Text, parse_query
 
@@ -65,3 +73,22 @@ def test_filters_are_sql_beside_the_words():
     assert 7 in params and "a@b" in params
     unknown, _ = Compiler({}, lambda d: d).where(parse_query("list:nope patch"))
     assert "FALSE" in unknown
+
+
+def test_the_head_keeps_short_fields_whole_and_the_first_words_of_the_rest():
+    recipients = " ".join(f"r{i}" for i in range(RANK_RECIPIENT_WORDS + 5))
+    body = " ".join(f"b{i}" for i in range(RANK_TEXT_WORDS - 2))
+    built = vectors(_document(subject="Hello there", sender="Ann", recipients=recipients, body=body, quoted="> q1 q2 q3"))
+    head = {entry.split(":")[0].strip("'") for entry in built.head.split(" ")}
+    assert {"hello", "there", "~thello", "~tthere", "ann", "~sann"} <= head
+    assert {f"~rr{i}" for i in range(RANK_RECIPIENT_WORDS)} <= head and f"~rr{RANK_RECIPIENT_WORDS}" not in head
+    assert {f"b{i}" for i in range(RANK_TEXT_WORDS - 2)} | {"q1", "q2"} <= head and "q3" not in head  # text, quoted after it
+    assert built.document.startswith("'hello':1A") and "'q3':" in built.document
+    assert built.words == 2 * 2 + 2 * 1 + RANK_RECIPIENT_WORDS + 5 + RANK_TEXT_WORDS - 2 + 3  # every position, head or not
+
+
+def test_a_word_repeated_past_the_last_position_counts_once():
+    built = vectors(_document(body="word " * 16500))
+    assert built.words == MAX_POSITIONS_PER_LEXEME
+    far = vectors(_document(body=" ".join(f"w{i}" for i in range(16390)) + " tail tail"))
+    assert far.document.endswith("'tail':16383C")  # PostgreSQL keeps one entry per position

@@ -3,7 +3,9 @@ to a PostgreSQL server (test_postgres.py starts one and runs them); on SQLite th
 
 from __future__ import annotations
 
+import importlib
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.admin.sites import site
@@ -172,3 +174,57 @@ def test_punctuation_in_queries_cannot_break_the_tsquery(mlist):
             search([mlist], query)
         except QueryError:
             pass
+
+
+def _rank_rows() -> dict[int, tuple[str, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT message_id, head::text, words FROM search_rank")
+        return {pk: (head, words) for pk, head, words in cursor.fetchall()}
+
+
+def test_the_migration_computes_the_heads_the_ingest_writes(mlist):
+    """Stores from before the rank table get it from their stored vectors, in SQL; it must equal
+    what pg_document.vectors writes for new messages."""
+    recipients = ", ".join(f"Person {i} <p{i}@example.org>" for i in range(12))
+    long_body = " ".join(f"word{i % 150}" for i in range(400))
+    pks = _store(
+        mlist,
+        make_message("h1@x", "Short", "just a line\n"),
+        make_message("h2@x", "Long one", f"{long_body}\n> quoted {long_body}\n", extra_headers=f"Cc: {recipients}"),
+        make_message("h3@x", "Only quoting", "> " + long_body + "\n", sender="Zoë Ünal <zoe@example.org>"),
+        _with_attachment("h4@x", "trace-2024.log", "see the log\n"),
+    )
+    written = _rank_rows()
+    assert set(written) == set(pks)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_rank")
+    migration = importlib.import_module("listhaven.archive.migrations.0011_search_rank")
+    migration.add_rank_head(None, SimpleNamespace(connection=connection))
+    assert _rank_rows() == written
+
+
+def test_a_word_past_the_head_still_matches_and_the_subject_ranks_first(mlist):
+    filler = " ".join(f"filler{i}" for i in range(300))
+    late, early, titled = _store(
+        mlist,
+        make_message("r1@x", "Report", f"{filler} pangolin\n", minutes=3),
+        make_message("r2@x", "Report", "pangolin sighted\n", minutes=2),
+        make_message("r3@x", "Pangolin", "sighted\n", minutes=1),
+    )
+    assert [h.pk for h in search([mlist], "pangolin").hits] == [titled, early, late]
+    assert search([mlist], "pangolin").total == 3
+
+
+def test_removing_a_message_removes_its_rank_row(mlist):
+    keep, gone = _store(mlist, make_message("k@x", "Keep", "ocelot\n"), make_message("g@x", "Gone", "ocelot\n"))
+    Message.objects.filter(pk=gone).delete()
+    assert set(_rank_rows()) == {keep}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_truncating_the_messages_empties_both_search_tables(mlist):
+    _store(mlist, make_message("t@x", "Soon gone", "tapir\n"))
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE archive_message CASCADE")
+        cursor.execute("SELECT (SELECT count(*) FROM search_document), (SELECT count(*) FROM search_rank)")
+        assert cursor.fetchone() == (0, 0)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 from listhaven.search.base import SearchDocument
 
@@ -82,15 +82,46 @@ def quote_lexeme(lexeme: str) -> str:
 
 # "1A", "2A", ... for every position and weight, made once: the hot loop below only looks them up.
 _LABELS = {w: [f"{p}{w}" for p in range(MAX_POSITION + 1)] for w in "ABCD"}
+_LAST = {w: labels[MAX_POSITION] for w, labels in _LABELS.items()}
 
 
-def tsvector_literal(document: SearchDocument) -> str:
-    """The document's tsvector in PostgreSQL's input syntax (``'word':1A,7C 'other':2A``)."""
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    """A document's two vectors in PostgreSQL's input syntax, and its length as PostgreSQL counts it.
+
+    `document` holds every field and answers matching. `head` is the part ranking reads: each of the
+    document's positions in the subject, sender and file names, the first RANK_RECIPIENT_WORDS of the
+    recipients, the first RANK_TEXT_WORDS of the text (own lines, then quoted ones). A message's
+    vector is ~3 KB on a list of patches, kept out of line (TOAST): ranking 5,000 candidates on it
+    read 5,000 of them again; a head (~1.4 KB) stays in its row. `words` is the document's number
+    of positions (a lexeme without one counts 1), which ranking divides by as ts_rank's
+    normalization 1 would on the whole document. postgres.HEAD_SQL computes the same head from a
+    stored vector (the migration that added it; tests/postgres compare the two)."""
+
+    document: str
+    head: str
+    words: int
+
+
+RANK_RECIPIENT_WORDS = 16
+RANK_TEXT_WORDS = 96
+# Which part of the head a field's positions belong to: short fields whole, the others counted.
+_HEAD_GROUP = {"subject": 0, "sender": 0, "filenames": 0, "recipients": 1, "body": 2, "quoted": 2}
+_HEAD_LIMIT = (MAX_POSITION + 1, RANK_RECIPIENT_WORDS, RANK_TEXT_WORDS)
+
+
+def vectors(document: SearchDocument) -> Vectors:
+    """The document's vectors (``'word':1A,7C 'other':2A``). Positions are kept in position order,
+    so the head's "first N words" are the first N kept."""
     positions: dict[str, list[str]] = {}
+    head: dict[str, list[str]] = {}
+    taken = [0, 0, 0]
+    count = 0
     budget = MAX_VECTOR_BYTES
     position = 0
     for field, prefix, weight in FIELDS:
         labels = _LABELS[weight]
+        group = _HEAD_GROUP[field]
         for word in words(getattr(document, field)):
             position += 1
             lexeme = prefix + word if prefix else word
@@ -100,12 +131,28 @@ def tsvector_literal(document: SearchDocument) -> str:
                 if budget < 0:
                     continue
                 positions[lexeme] = seen = []
-            if len(seen) < MAX_POSITIONS_PER_LEXEME:
-                seen.append(labels[position if position < MAX_POSITION else MAX_POSITION])
+            if len(seen) >= MAX_POSITIONS_PER_LEXEME:
+                continue
+            if position < MAX_POSITION:
+                label = labels[position]
+            elif seen and seen[-1] in _LAST.values():
+                continue  # PostgreSQL keeps one entry per position: past the last one, one label
+            else:
+                label = labels[MAX_POSITION]
+            seen.append(label)
+            count += 1
+            if taken[group] < _HEAD_LIMIT[group]:
+                taken[group] += 1
+                head.setdefault(lexeme, []).append(label)
         position += 1  # a gap, so no phrase runs from one field into the next
+    return Vectors(_literal(positions), _literal(head), count)
+
+
+def _literal(positions: dict[str, list[str]]) -> str:
     # Lexemes are letters and digits (WORD) behind a "~" prefix at most: nothing to escape.
     return " ".join(f"'{lexeme}':{','.join(ps)}" for lexeme, ps in positions.items())
 
 
-def literals(documents: Iterable[SearchDocument]) -> list[str]:
-    return [tsvector_literal(d) for d in documents]
+def tsvector_literal(document: SearchDocument) -> str:
+    """The document's whole tsvector in PostgreSQL's input syntax."""
+    return vectors(document).document
