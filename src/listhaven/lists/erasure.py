@@ -71,6 +71,9 @@ class ErasureReport:
     lists: list[str]
     posts: str
     counts: dict[str, int] = field(default_factory=dict)
+    # --posts anonymise: messages (LIST/message/HASH/) whose non-text attachments still hold the
+    # address, left byte for byte (archive/anonymisation.py): to be hidden or purged by hand
+    kept: list[str] = field(default_factory=list)
 
     def add(self, what: str, count: int) -> None:
         self.counts[what] = self.counts.get(what, 0) + count
@@ -167,7 +170,11 @@ def _treat_posts(canonical: str, lists, posts: str, by: str, report: ErasureRepo
     messages = Message.objects.filter(mailing_list__in=lists, sender_email__iexact=canonical)
     report.add("archived posts", messages.count())
     if posts == "anonymise":
-        report.add("archived messages with the address replaced", anonymise_address(lists.values_list("pk", flat=True), canonical))
+        done = anonymise_address(lists.values_list("pk", flat=True), canonical)
+        report.add("archived messages with the address replaced", done.changed)
+        report.add("archived messages whose attachments still hold it", len(done.kept))
+        kept = Message.objects.filter(pk__in=done.kept).select_related("mailing_list").order_by("pk")
+        report.kept = [f"{m.mailing_list.name}/message/{m.public_id}/" for m in kept]
         return
     if posts == "keep":
         return

@@ -45,9 +45,13 @@ def cmd_erase_address(args: argparse.Namespace) -> int:
     report.counts["outbox copies"] = remove_copies(address=args.address.strip())
     if args.json:
         print(json.dumps({"address_hash": report.address_hash, "lists": report.lists, "posts": report.posts,
-                          "counts": report.counts}, indent=2))  # fmt: skip
+                          "counts": report.counts, "kept_in_attachments": report.kept}, indent=2))  # fmt: skip
         return 0
     print(f"erased from {', '.join(report.lists) or 'no list'} (audit: {report.address_hash[:16]}…)")
     for what, count in report.counts.items():
         print(f"  {what}: {count}")
+    if report.kept:
+        print("the address is still in attachments that are not text (left as they are) of:")
+        for path in report.kept:
+            print(f"  /{path}  (remove it with: listhaven redact {path.split('/')[0]} {path.split('/')[2]})")
     return 0

@@ -71,7 +71,15 @@ def mime_leaves(headers: HeaderBlock, body: bytes, limits: ParseLimits) -> tuple
 
 
 def split_multipart(payload: bytes, boundary: str) -> tuple[list[bytes], bool] | None:
-    """(the parts between boundary lines, whether the closing line was seen); None if no boundary.
+    """(the parts between boundary lines, whether the closing line was seen); None if no boundary."""
+    found = multipart_spans(payload, boundary)
+    if found is None:
+        return None
+    return [payload[start:end] for start, end in found[0]], found[1]
+
+
+def multipart_spans(payload: bytes, boundary: str) -> tuple[list[tuple[int, int]], bool] | None:
+    """(each part's (start, end) in `payload`, whether the closing line was seen); None if no boundary.
 
     A boundary line is ``--boundary`` or ``--boundary--`` at the start of a line with only
     whitespace after it (so an inner boundary that extends the outer one is not confused).
@@ -80,7 +88,7 @@ def split_multipart(payload: bytes, boundary: str) -> tuple[list[bytes], bool] |
     if not boundary or len(boundary) > 200:
         return None
     marker = b"--" + boundary.encode("utf-8", "surrogateescape")
-    parts: list[bytes] = []
+    spans: list[tuple[int, int]] = []
     start = -1
     position = 0
     while (found := payload.find(marker, position)) >= 0:
@@ -97,14 +105,14 @@ def split_multipart(payload: bytes, boundary: str) -> tuple[list[bytes], bool] |
             end = found - 1  # the line break before the boundary belongs to it
             if end > start and payload[end - 1] == 0x0D:
                 end -= 1
-            parts.append(payload[start : max(start, end)])
+            spans.append((start, max(start, end)))
         if closing:
-            return parts, True
+            return spans, True
         start = position = line_end + 1
     if start < 0:
         return None
-    parts.append(payload[start:])
-    return parts, False
+    spans.append((min(start, len(payload)), len(payload)))
+    return spans, False
 
 
 def _leaf(headers: HeaderBlock, payload: bytes, ctype: str, params: dict[str, str]) -> Leaf:
