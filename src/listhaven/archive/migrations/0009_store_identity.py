@@ -12,10 +12,11 @@ DEFAULT_DOMAIN = "derived.listhaven.invalid"
 
 
 def record_domain(apps, schema_editor):
-    message = apps.get_model("archive", "Message")
-    holds_legacy = message.objects.filter(message_id_synthetic=True, message_id__endswith="@" + LEGACY_DOMAIN).exists()
-    identity = apps.get_model("archive", "StoreIdentity")
-    identity.objects.create(pk=1, derived_id_domain=LEGACY_DOMAIN if holds_legacy else DEFAULT_DOMAIN)
+    db = schema_editor.connection.alias  # the database being migrated (`migrate --database`), not always the default
+    messages = apps.get_model("archive", "Message").objects.using(db)
+    holds_legacy = messages.filter(message_id_synthetic=True, message_id__endswith="@" + LEGACY_DOMAIN).exists()
+    identity = apps.get_model("archive", "StoreIdentity").objects.using(db)
+    identity.create(pk=1, derived_id_domain=LEGACY_DOMAIN if holds_legacy else DEFAULT_DOMAIN)
 
 
 class Migration(migrations.Migration):

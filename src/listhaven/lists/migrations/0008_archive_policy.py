@@ -5,13 +5,14 @@ from django.db import migrations, models
 
 
 def from_is_private(apps, schema_editor):
-    MailingList = apps.get_model("lists", "MailingList")
-    MailingList.objects.filter(is_private=True).update(archive_policy="members")
+    # The database being migrated, which is not always the default one (`migrate --database`).
+    lists = apps.get_model("lists", "MailingList").objects.using(schema_editor.connection.alias)
+    lists.filter(is_private=True).update(archive_policy="members")
 
 
 def to_is_private(apps, schema_editor):
-    MailingList = apps.get_model("lists", "MailingList")
-    MailingList.objects.exclude(archive_policy="public").update(is_private=True)
+    lists = apps.get_model("lists", "MailingList").objects.using(schema_editor.connection.alias)
+    lists.exclude(archive_policy="public").update(is_private=True)
 
 
 class Migration(migrations.Migration):
