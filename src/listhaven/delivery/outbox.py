@@ -69,9 +69,13 @@ def trim_outbox() -> int:
 _PEOPLE = ("Delivered-To", "From", "Sender", "Reply-To", "To", "Cc")
 
 
-def remove_copies(*, message_id: str = "", address: str = "", directory: Path | None = None) -> int:
+def remove_copies(*, message_id: str = "", address: str = "", of_list: str = "", directory: Path | None = None) -> int:
     """Deletes the outbox's copies of a purged message (its Message-ID, normalised) or every copy
-    sent to or from an erased address; returns how many. Parses only each file's header."""
+    sent to or from an erased address; returns how many. Parses only each file's header.
+
+    `of_list` (a list's posting address): only the copies that list sent, known by their return
+    path (the list's own address or one of its role addresses, VERP included): an owner's erasure
+    on their list reaches no other list's mail."""
     wanted = address.lower()
     folder = (directory or outbox_dir()) / "new"
     removed = 0
@@ -79,6 +83,8 @@ def remove_copies(*, message_id: str = "", address: str = "", directory: Path | 
         path = folder / entry.key
         with open(path, "rb") as handle:
             headers = BytesHeaderParser().parse(handle)
+        if of_list and not _sent_by(str(headers.get("Return-Path", "")), of_list):
+            continue
         fields = [str(value) for name in _PEOPLE for value in headers.get_all(name, [])]
         people = {found.lower() for _, found in getaddresses(fields)}
         if (message_id and normalise_message_id(str(headers.get("Message-ID", ""))) == message_id) or (
@@ -87,3 +93,11 @@ def remove_copies(*, message_id: str = "", address: str = "", directory: Path | 
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _sent_by(return_path: str, list_address: str) -> bool:
+    """Whether a copy's return path is the list's: LIST@domain, LIST-bounces+VERP@domain, LIST-owner@…"""
+    sender = getaddresses([return_path])[0][1].lower() if return_path else ""
+    local, _, domain = list_address.lower().rpartition("@")
+    found_local, _, found_domain = sender.rpartition("@")
+    return found_domain == domain and (found_local == local or found_local.startswith(local + "-"))

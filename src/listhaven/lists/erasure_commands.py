@@ -42,7 +42,7 @@ def cmd_erase_address(args: argparse.Namespace) -> int:
         report = erase_address(args.address, mlist=mlist, posts=args.posts, by="cli")
     except InvalidAddress as exc:
         raise CommandError(f"{args.address!r} is not an address: {exc}") from None
-    report.counts["outbox copies"] = remove_copies(address=args.address.strip())
+    report.counts["outbox copies"] = remove_copies(address=args.address.strip(), of_list=mlist.address if mlist else "")
     if args.json:
         print(json.dumps({"address_hash": report.address_hash, "lists": report.lists, "posts": report.posts,
                           "counts": report.counts, "kept_in_attachments": report.kept}, indent=2))  # fmt: skip

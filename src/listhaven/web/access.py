@@ -121,6 +121,14 @@ def can_administer(request: HttpRequest | Any, mlist: MailingList) -> bool:
     return role_of(request, mlist) == Role.OWNER
 
 
+def can_erase(request: HttpRequest | Any, mlist: MailingList) -> bool:
+    """Erasing a person's address from this list (its roster, held posts, queue and the address in
+    its archive; lists/erasure.py with the list as scope): owners and site administrators, not
+    moderators, who decide posts but not what the list keeps. Every list at once (and the account)
+    is the site administrators' (`can_administer_site`)."""
+    return role_of(request, mlist) == Role.OWNER
+
+
 def can_administer_site(request: HttpRequest | Any) -> bool:
     """Creating and removing lists, the outbox, the quarantine: site administrators."""
     return is_site_admin(_user(request))

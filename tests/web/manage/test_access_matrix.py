@@ -23,6 +23,7 @@ NEEDS = {
     "manage-held": "moderate",
     "manage-held-post": "moderate",
     "manage-bans": "moderate",
+    "manage-list-erase": "erase",
     "manage-members": "administer",
     "manage-members-add": "administer",
     "manage-members-remove": "administer",
@@ -45,6 +46,7 @@ ALLOWED = {
     "any": {"moderator", "other_owner", "owner", "site_admin"},
     "moderate": {"moderator", "owner", "site_admin"},
     "administer": {"owner", "site_admin"},
+    "erase": {"owner", "site_admin"},  # access.can_erase: not moderators
     "site": {"site_admin"},
 }
 READERS_OF_PRIVATE = {"member", "moderator", "owner", "site_admin"}

@@ -50,3 +50,60 @@ def test_owners_and_strangers_may_not(garden, django_user_model):
     assert owner.post("/manage/erase/", {"address": ERIN, "again": ERIN, "posts": "purge"}).status_code == 403
     assert Client().post("/manage/erase/", {"address": ERIN, "again": ERIN}).status_code == 302  # sign in first
     assert Member.objects.filter(address=ERIN).exists() and not Erasure.objects.exists()
+
+
+@pytest.fixture
+def orchard(garden):
+    """A second list where Erin is a member and posted too: an owner of garden does not reach it."""
+    mlist = create_list("orchard@lists.example.org")
+    add_member(mlist, ERIN)
+    store(mlist, [make_message("erin-2@example.org", sender=f"Erin <{ERIN}>", to=mlist.address)])
+    return mlist
+
+
+def _outbox_copy(folder, name: str, return_path: str) -> None:
+    (folder / "new").mkdir(parents=True, exist_ok=True)
+    (folder / "new" / name).write_bytes(
+        f"Return-Path: <{return_path}>\nDelivered-To: {ERIN}\nFrom: list@lists.example.org\nTo: {ERIN}\n"
+        f"Subject: a copy\n\nbody\n".encode()
+    )
+
+
+def test_an_owner_erases_an_address_from_their_list_only(garden, orchard, django_user_model, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    _outbox_copy(tmp_path / "outbox", "1.garden", "garden-bounces+erin=example.org@lists.example.org")
+    _outbox_copy(tmp_path / "outbox", "2.orchard", "orchard-bounces+erin=example.org@lists.example.org")
+    account = django_user_model.objects.create_user(ERIN, email=ERIN)
+    owner = _client(django_user_model, "owner@example.org")
+    assert 'href="/manage/garden/erase/"' in owner.get("/manage/garden/").content.decode()
+    page = owner.get("/manage/garden/erase/").content.decode()
+    assert 'name="list"' not in page  # no choice of list: this one
+    refused = owner.post("/manage/garden/erase/", {"address": ERIN, "again": "erin@example.net", "posts": "hide"})
+    assert refused.status_code == 400 and Member.objects.filter(mailing_list=garden, address=ERIN).exists()
+
+    done = owner.post("/manage/garden/erase/", {"address": ERIN, "again": ERIN, "posts": "hide", "list": "orchard"})
+
+    assert done.status_code == 200 and "memberships: 1" in done.content.decode()
+    assert not Member.objects.filter(mailing_list=garden, address=ERIN).exists()
+    assert Member.objects.filter(mailing_list=orchard, address=ERIN).exists()  # the form's "list" is not read
+    assert Message.objects.get(message_id="erin-1@example.org").is_hidden
+    assert not Message.objects.get(message_id="erin-2@example.org").is_hidden
+    assert django_user_model.objects.filter(pk=account.pk).exists()  # the account is the site's
+    assert sorted(p.name for p in (tmp_path / "outbox" / "new").iterdir()) == ["2.orchard"]
+    audit = Erasure.objects.get()
+    assert (audit.scope, audit.erased_by, audit.posts) == ("garden", "owner@example.org", "hide")
+    assert ERIN not in done.content.decode().split("Recent erasures")[1]
+
+
+def test_an_owner_sees_only_their_lists_erasures_and_moderators_may_not_erase(garden, orchard, django_user_model):
+    from listhaven.lists.erasure import erase_address
+
+    erase_address(ERIN, mlist=orchard, posts="keep", by="someone-else")
+    add_member(garden, "mod@example.org", role="moderator")
+    owner = _client(django_user_model, "owner@example.org")
+    page = owner.get("/manage/garden/erase/").content.decode()
+    assert "someone-else" not in page and "None yet." in page
+    moderator = _client(django_user_model, "mod@example.org")
+    assert 'href="/manage/garden/erase/"' not in moderator.get("/manage/garden/").content.decode()
+    assert moderator.post("/manage/garden/erase/", {"address": ERIN, "again": ERIN, "posts": "purge"}).status_code == 403
+    assert Member.objects.filter(mailing_list=garden, address=ERIN).exists() and Erasure.objects.count() == 1

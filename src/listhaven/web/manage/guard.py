@@ -5,6 +5,7 @@ NEED is one of:
   "any"        someone who moderates or owns at least one list (or a site administrator)
   "moderate"   owners, moderators and site administrators of the list in the URL
   "administer" owners and site administrators of the list
+  "erase"      who may erase an address from the list (access.can_erase: owners, site administrators)
   "site"       site administrators
 
 Answers: anonymous → the sign-in page; a list the user may not read (or that does not exist) →
@@ -24,11 +25,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from listhaven.lists.models import MailingList
 from listhaven.web import access
 
-NEEDS = ("any", "moderate", "administer", "site")
+NEEDS = ("any", "moderate", "administer", "erase", "site")
 
 _LIST_CHECKS: dict[str, Callable[[HttpRequest, MailingList], bool]] = {
     "moderate": access.can_moderate,
     "administer": access.can_administer,
+    "erase": access.can_erase,
     "site": lambda request, mlist: access.can_administer_site(request),
 }
 

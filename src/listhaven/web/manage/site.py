@@ -117,6 +117,6 @@ def list_home(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     context = {"mlist": mlist, "held": HeldMessage.objects.filter(mailing_list=mlist).count(),
                "spike": bounce_spikes(mlist),
                "members": mlist.members.filter(role="member").count(),
-               "administer": access.can_administer(request, mlist),
+               "administer": access.can_administer(request, mlist), "erase": access.can_erase(request, mlist),
                "site_admin": access.can_administer_site(request)}  # fmt: skip
     return render(request, T + "list_home.html", context)

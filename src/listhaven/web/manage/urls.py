@@ -25,6 +25,7 @@ urlpatterns = [
     path("<list:list_name>/held/", held.held_queue, name="manage-held"),
     path("<list:list_name>/held/<int:held_id>/", held.held_post, name="manage-held-post"),
     path("<list:list_name>/bans/", bans.bans, name="manage-bans"),
+    path("<list:list_name>/erase/", erasure.erase_on_list, name="manage-list-erase"),
     path("<list:list_name>/members/", members.roster, name="manage-members"),
     path("<list:list_name>/members/add/", members.mass_subscribe, name="manage-members-add"),
     path("<list:list_name>/members/remove/", members.mass_remove, name="manage-members-remove"),
