@@ -18,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
 os.environ.setdefault("LISTHAVEN_DATA", "/tmp/listhaven-bench-digests")
 
+from bench_store import list_with_members, open_store  # beside this script
+
 
 def post(n: int) -> bytes:
     body = f"Post {n}: the harvest, the weather and the tools we share.\n" * 16
@@ -33,27 +35,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    import django
-
-    Path(os.environ["LISTHAVEN_DATA"]).mkdir(parents=True, exist_ok=True)
-    django.setup()
-    from django.core.management import call_command
-
+    open_store()
     from listhaven.lists import digests
-    from listhaven.lists.directory import create_list
-    from listhaven.lists.models import DeliveryBatch, MailingList, Member, Outgoing
+    from listhaven.lists.models import DeliveryBatch, MailingList, Outgoing
 
-    call_command("migrate", interactive=False, verbosity=0)
-    mlist = MailingList.objects.filter(name="bench-digests").first() or create_list("bench-digests@lists.example.org")
+    mlist = list_with_members("bench-digests@lists.example.org", args.members, lambda n: {
+        "address": f"reader{n}@example.org", "delivery_mode": "mime_digest" if n % 2 else "plain_digest"})  # fmt: skip
     MailingList.objects.filter(pk=mlist.pk).update(digest_size_kb=0)  # issues sent here only
     mlist.refresh_from_db()
-    have = Member.objects.filter(mailing_list=mlist).count()
-    if have < args.members:
-        Member.objects.bulk_create(
-            (Member(mailing_list=mlist, address=f"reader{n}@example.org",
-                    delivery_mode="mime_digest" if n % 2 else "plain_digest") for n in range(have, args.members)),
-            batch_size=5000,
-        )  # fmt: skip
     calls = {"mime": 0, "plain": 0}
     for kind, real in list(digests.BUILDERS.items()):
         def counted(*a, _kind=kind, _real=real):  # type: ignore[no-untyped-def]

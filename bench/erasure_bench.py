@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
 os.environ.setdefault("LISTHAVEN_DATA", "/tmp/listhaven-bench-erasure")
 
+from bench_store import open_store  # beside this script
+
 MODES = ("hide", "anonymise", "purge")
 LIST = "bench-erasure@lists.example.org"
 
@@ -71,12 +73,7 @@ def main() -> int:
     parser.add_argument("--posts-each", type=int, default=100)
     parser.add_argument("--queued", type=int, default=5)
     args = parser.parse_args()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    open_store()
     from listhaven.lists.erasure import erase_address
 
     started = time.perf_counter()

@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
 os.environ.setdefault("LISTHAVEN_DATA", "/tmp/listhaven-bench-manage")
 
+from bench_store import list_with_members, open_store  # beside this script
+
 
 def _setup(members: int, held: int):  # type: ignore[no-untyped-def]
     from datetime import timedelta
@@ -29,14 +31,10 @@ def _setup(members: int, held: int):  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
     from listhaven.archive.compression import compress
-    from listhaven.lists.directory import create_list
-    from listhaven.lists.models import HeldMessage, MailingList, Member
+    from listhaven.lists.models import HeldMessage, Member
 
-    mlist = MailingList.objects.filter(name="bench-manage").first() or create_list("bench-manage@lists.example.org")
-    have = Member.objects.filter(mailing_list=mlist).count()
-    if have < members:
-        Member.objects.bulk_create([Member(mailing_list=mlist, address=f"member{n}@example.org", display_name=f"Member {n}")
-                                    for n in range(have, members)], batch_size=5000)  # fmt: skip
+    mlist = list_with_members("bench-manage@lists.example.org", members,
+                              lambda n: {"address": f"member{n}@example.org", "display_name": f"Member {n}"})  # fmt: skip
     Member.objects.get_or_create(mailing_list=mlist, address="owner@example.org", role="owner")
     waiting = HeldMessage.objects.filter(mailing_list=mlist).count()
     now = timezone.now()
@@ -105,19 +103,12 @@ def main() -> int:
     parser.add_argument("--mass", type=int, default=10_000)
     args = parser.parse_args()
 
-    import django
-
-    Path(os.environ["LISTHAVEN_DATA"]).mkdir(parents=True, exist_ok=True)
-    django.setup()
-    from django.conf import settings
+    open_store()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
 
     from listhaven.lists.models import HeldMessage, Member
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", interactive=False, verbosity=0)
     mlist = _setup(args.members, args.held)
     print(f"members: {Member.objects.filter(mailing_list=mlist).count()}, held: "
           f"{HeldMessage.objects.filter(mailing_list=mlist).count()}")  # fmt: skip

@@ -26,6 +26,8 @@ os.environ["LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS"] = "0"
 os.environ["LISTHAVEN_SUBSCRIBE_RATE_ADDRESS"] = "1000000/h"
 os.environ["LISTHAVEN_SUBSCRIBE_RATE_CLIENT"] = "1000000/h"
 
+from bench_store import list_with_members, open_store  # beside this script
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -33,28 +35,16 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
 
-    import django
-
-    Path(os.environ["LISTHAVEN_DATA"]).mkdir(parents=True, exist_ok=True)
-    django.setup()
-    from django.conf import settings
+    open_store()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
 
     from listhaven.archive.compression import decompress
-    from listhaven.lists.directory import create_list
-    from listhaven.lists.models import MailingList, Member, Outgoing
+    from listhaven.lists.models import Member, Outgoing
     from listhaven.lists.unsubscribe import unsubscribe_token
     from listhaven.web.views.members import guard
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", interactive=False, verbosity=0)
-    mlist = MailingList.objects.filter(name="bench-members").first() or create_list("bench-members@lists.example.org")
-    have = Member.objects.filter(mailing_list=mlist).count()
-    if have < args.members:
-        rows = [Member(mailing_list=mlist, address=f"member{n}@example.org") for n in range(have, args.members)]
-        Member.objects.bulk_create(rows, batch_size=5000)
+    mlist = list_with_members("bench-members@lists.example.org", args.members)
     print(f"members on the list: {Member.objects.filter(mailing_list=mlist).count()}")
     client = Client()
     run = f"{int(time.time())}"
