@@ -59,6 +59,15 @@ def store(mlist, raws: list[bytes]) -> None:
 LONG_QUOTE = "\n".join(f"> quoted line number {n} of the earlier message" for n in range(1, 13))
 
 
+def settings_post(mlist, **changes: str) -> dict[str, str]:
+    """The owners' settings page's form as a browser posts it unchanged (each list's lines joined,
+    unticked boxes absent), with `changes` on top."""
+    from listhaven.web.manage.settings_form import SettingsForm
+
+    data = {k: v for k, v in SettingsForm(instance=mlist).initial.items() if v is not None and v is not False}
+    return {**{k: ("\n".join(v) if isinstance(v, list) else v) for k, v in data.items()}, **changes}
+
+
 def attachment_message() -> bytes:
     return (
         b"From: Ann Example <ann@example.org>\nTo: cases@lists.example.org\nSubject: Notes\n"

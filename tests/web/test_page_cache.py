@@ -21,7 +21,7 @@ from listhaven.archive.reindex import reindex_list
 from listhaven.lists.directory import create_list
 from listhaven.lists.members import add_member
 from listhaven.lists.post import Role
-from tests.web.conftest import make_message, store
+from tests.web.conftest import make_message, settings_post, store
 
 pytestmark = pytest.mark.django_db
 CACHE = "X-Listhaven-Cache"
@@ -118,17 +118,19 @@ def test_a_purged_message_is_gone_not_served_from_the_cache(garden, client):
     assert "at least 30 cm" not in client.get(pages(garden)["thread"]).content.decode()
 
 
+def _owner(mlist, django_user_model) -> Client:
+    """A browser signed in as an owner of the list."""
+    add_member(mlist, "owner@example.org", role=Role.OWNER)
+    owner = Client()
+    owner.force_login(django_user_model.objects.create_user(username="owner@example.org", email="owner@example.org"))
+    return owner
+
+
 def test_a_list_made_private_answers_404_to_strangers_at_once(garden, client, django_user_model):
     urls = pages(garden)
     warm(client, urls.values())
-    add_member(garden, "owner@example.org", role=Role.OWNER)
-    owner = Client()
-    owner.force_login(django_user_model.objects.create_user(username="owner@example.org", email="owner@example.org"))
-    from listhaven.web.manage.settings_form import SettingsForm
-
-    data = {k: v for k, v in SettingsForm(instance=garden).initial.items() if v is not None}
-    data = {k: ("\n".join(v) if isinstance(v, list) else v) for k, v in data.items() if v is not False}
-    assert owner.post("/manage/garden/settings/", {**data, "archive_policy": "members"}).status_code == 302
+    owner = _owner(garden, django_user_model)
+    assert owner.post("/manage/garden/settings/", settings_post(garden, archive_policy="members")).status_code == 302
     for name, url in urls.items():
         assert client.get(url).status_code == 404, name
 
@@ -147,14 +149,8 @@ def test_a_privacy_change_by_any_writer_is_seen_even_without_a_version_bump(gard
 def test_a_settings_change_shows_on_the_pages(garden, client, django_user_model):
     urls = pages(garden)
     warm(client, urls.values())
-    add_member(garden, "owner@example.org", role=Role.OWNER)
-    owner = Client()
-    owner.force_login(django_user_model.objects.create_user(username="owner@example.org", email="owner@example.org"))
-    from listhaven.web.manage.settings_form import SettingsForm
-
-    data = {k: v for k, v in SettingsForm(instance=garden).initial.items() if v is not None}
-    data = {k: ("\n".join(v) if isinstance(v, list) else v) for k, v in data.items() if v is not False}
-    data.update(display_name="Allotment Friends", obfuscate_addresses="on")
+    owner = _owner(garden, django_user_model)
+    data = settings_post(garden, display_name="Allotment Friends", obfuscate_addresses="on")
     assert owner.post("/manage/garden/settings/", data).status_code == 302
     for name in ("overview", "month", "thread", "message"):
         assert "Allotment Friends" in client.get(urls[name]).content.decode(), name

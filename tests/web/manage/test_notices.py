@@ -11,6 +11,7 @@ from listhaven.archive.compression import decompress
 from listhaven.lists.models import MailingList, Outgoing
 from listhaven.lists.subscriptions import request_subscription
 from listhaven.web.models import SettingChange
+from tests.web.conftest import settings_post
 
 
 def last_notice_to(address: str) -> email.message.EmailMessage:
@@ -63,16 +64,12 @@ def test_unknown_placeholders_and_two_line_subjects_are_refused(client_as, lists
 
 
 def test_subscription_digest_and_bounce_settings_on_the_settings_page(client_as, lists_with_roles):
-    from listhaven.web.manage.settings_form import FIELDS, SettingsForm
-
     garden = lists_with_roles["garden"]
     client = client_as("owner")
     page = client.get("/manage/garden/settings/").content.decode()
     for group in ('id="subscription"', 'id="digests"', 'id="bounces"', "/manage/garden/notices/"):
         assert group in page
-    data = {k: v for k, v in SettingsForm(instance=garden).initial.items() if k in FIELDS and v is not None}
-    data = {k: ("\n".join(v) if isinstance(v, list) else v) for k, v in data.items() if v is not False}
-    data |= {"subscribe_policy": "moderate", "digest_frequency": "weekly", "bounce_threshold": "0"}
+    data = settings_post(garden, subscribe_policy="moderate", digest_frequency="weekly", bounce_threshold="0")
     refused = client.post("/manage/garden/settings/", data)
     assert refused.status_code == 400 and "a threshold above 0" in refused.content.decode()
     data["bounce_threshold"] = "3.5"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from listhaven.archive.compression import decompress
 from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing, PostRecord
 from listhaven.web.models import SettingChange
+from tests.web.conftest import settings_post
 from tests.web.manage.conftest import held_post_bytes
 
 
@@ -115,12 +116,9 @@ def test_member_changes(client_as, lists_with_roles):
 
 
 def test_settings_validated_and_history_kept(client_as, lists_with_roles):
-    from listhaven.web.manage.settings_form import SettingsForm
-
     garden = lists_with_roles["garden"]
     client = client_as("owner")
-    data = {k: v for k, v in SettingsForm(instance=garden).initial.items() if v is not None}
-    data = {k: ("\n".join(v) if isinstance(v, list) else v) for k, v in data.items() if v is not False}
+    data = settings_post(garden)
     bad = client.post("/manage/garden/settings/", {**data, "header_filters": "([unclosed", "disabled_rules": "nosuch"})
     assert bad.status_code == 400
     text = bad.content.decode()
