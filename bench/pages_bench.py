@@ -128,6 +128,7 @@ def main() -> int:
     parser.add_argument("--cpu", action="store_true",
                         help="time each request's CPU (time.process_time), not the wall clock; no wrk: on a loaded "
                              "machine the server's own work is what compares")  # fmt: skip
+    parser.add_argument("--no-wrk", action="store_true", help="server time only, no requests/s")
     args = parser.parse_args()
     clock = time.process_time if args.cpu else time.perf_counter
     setup()
@@ -145,7 +146,7 @@ def main() -> int:
         figures[label] = measure(client, page_urls, args.runs, clock)
         print(f"{label:<36} p50 {figures[label]['p50_ms']:7.2f} ms   p95 {figures[label]['p95_ms']:7.2f} ms")
     connection.close()
-    for cached in () if args.cpu else (False, True):
+    for cached in () if args.cpu or args.no_wrk else (False, True):
         rate = wrk_rate(urls["message page"][0], cached)
         if rate is not None:
             kind = "cached" if cached else "rendered"

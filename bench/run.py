@@ -26,8 +26,9 @@ manage  bench/manage_bench.py: owners' pages (members, held queue, settings) wit
 digests bench/digest_bench.py: one digest issue for 10,000 digest members, each format built once.
 compose bench/compose_bench.py: decoration, personalisation, DKIM signing and digests per CPU second.
 scale   bench/scale_bench.py (not in `all`): --messages N (default 1,000,000) generated in 10 lists, on
-        SQLite and a throwaway PostgreSQL (--database sqlite|postgres|both): import rate, disk per message,
-        page and search latency, whole-list export.
+        SQLite and PostgreSQL (--database sqlite|postgres|both): import rate, disk per message, page and
+        search latency, whole-list export; --step generate|import|measure|all to build once and measure
+        again (the stores stay in DIR/scale).
 delivery bench/delivery_bench.py: 1,000 members x 20 posts in over LMTP, personalised and bulk, out to a
         counting SMTP sink on loopback (deliveries/s, LMTP 250 -> first/last copy, worker CPU and RSS),
         and the first copy of a post to 10,000 members. Mailman 3 beside it: BENCHMARKS.md.
@@ -205,6 +206,8 @@ def main() -> int:
     parser.add_argument("--corpus", action="append", default=[],
                         help="import-kernel: only this corpus (linux-pm-10k.mbox.zst or ltp.mbox.zst; repeatable)")
     parser.add_argument("--rounds", type=int, default=3, help="import-kernel: rounds per corpus")
+    parser.add_argument("--step", choices=("generate", "import", "measure", "all"), default="all",
+                        help="scale: one step on what an earlier run left in DIR/scale (see bench/scale_bench.py)")
     args = parser.parse_args()
     base = Path(args.dir)
     base.mkdir(parents=True, exist_ok=True)
@@ -253,7 +256,8 @@ def main() -> int:
         import scale_bench
 
         results["scale"] = scale_bench.main(
-            ["--messages", str(args.messages), "--dir", str(base), "--database", args.database])
+            ["--messages", str(args.messages), "--dir", str(base / "scale"), "--database", args.database,
+             "--step", args.step])
     target = RESULTS / f"{args.what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.write_text(json.dumps(results, indent=2))
     print(f"results written to {target}")

@@ -39,21 +39,36 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 def running_cluster(durable: bool = False) -> Iterator[str]:
     """Starts a fresh cluster; yields a DATABASE_URL for a superuser on it; stops it after. Tests run it
     with fsync off; `durable` keeps fsync on (benchmarks, to compare with SQLite's synchronous=FULL)."""
+    base = Path(tempfile.mkdtemp(prefix="listhaven-pg-"))
+    try:
+        with persistent_cluster(base, durable) as url:
+            yield url
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def persistent_cluster(base: Path, durable: bool = False, settings: tuple[str, ...] = ()) -> Iterator[str]:
+    """A cluster kept in `base` (made there on first use, reused after): started on a free port, a
+    DATABASE_URL yielded, stopped after. The scale benchmark keeps its million-message store in one.
+    `settings`: extra "name=value" server settings."""
     initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
     if not initdb or not pg_ctl:
         raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    base = Path(tempfile.mkdtemp(prefix="listhaven-pg-"))
     data = base / "data"
+    base.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(
+            _as_postgres([initdb, "-D", str(data), "-U", "listhaven", "--auth=trust", "-E", "UTF8", "--locale=C"]),
+            check=True, capture_output=True, timeout=120,
+        )
     port = free_port()
-    subprocess.run(
-        _as_postgres([initdb, "-D", str(data), "-U", "listhaven", "--auth=trust", "-E", "UTF8", "--locale=C"]),
-        check=True, capture_output=True, timeout=120,
-    )
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base}"
     if not durable:
         options += " -c fsync=off"
+    options += "".join(f" -c {setting}" for setting in settings)
     subprocess.run(
         _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]),
         check=True, capture_output=True, timeout=120,
@@ -68,5 +83,4 @@ def running_cluster(durable: bool = False) -> Iterator[str]:
                 time.sleep(0.2)
         yield f"postgres://listhaven@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True, timeout=300)
