@@ -38,12 +38,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(client, urls: list[str], runs: int, clock=time.perf_counter) -> dict[str, float]:
+def measure(client, urls: list[str], runs: int, clock=time.perf_counter, cold: bool = False) -> dict[str, float]:
+    from django.core.cache import cache
+
     for url in urls[:3]:
         client.get(url)  # warm-up: templates compiled, caches filled
     times = []
     for i in range(runs):
         url = urls[i % len(urls)]
+        if cold:
+            cache.clear()  # as after a new post: the month counts and list figures are counted again
         started = clock()
         response = client.get(url)
         times.append((clock() - started) * 1000)
@@ -129,6 +133,8 @@ def main() -> int:
                         help="time each request's CPU (time.process_time), not the wall clock; no wrk: on a loaded "
                              "machine the server's own work is what compares")  # fmt: skip
     parser.add_argument("--no-wrk", action="store_true", help="server time only, no requests/s")
+    parser.add_argument("--cold", action="store_true",
+                        help="clear Django's cache before each request: a page's cost just after a new post")
     args = parser.parse_args()
     clock = time.process_time if args.cpu else time.perf_counter
     setup()
@@ -143,7 +149,7 @@ def main() -> int:
     figures = {}
     urls = pick_urls(args.list, rng)
     for label, page_urls in urls.items():
-        figures[label] = measure(client, page_urls, args.runs, clock)
+        figures[label] = measure(client, page_urls, args.runs, clock, args.cold)
         print(f"{label:<36} p50 {figures[label]['p50_ms']:7.2f} ms   p95 {figures[label]['p95_ms']:7.2f} ms")
     connection.close()
     for cached in () if args.cpu or args.no_wrk else (False, True):
