@@ -5,10 +5,10 @@ store: more than importing several thousand messages, and paid by every `listhav
 on a new data directory. So the first new store of a code version is migrated as before, and a copy
 of it (`VACUUM INTO`, a consistent copy of every table, index, trigger and FTS5 setting) is kept in
 the schema cache (SCHEMA_CACHE_DIR) under a key made of everything that schema depends on: Django's
-and SQLite's versions and the bytes of every Listhaven migration file. A later new store with the
+and SQLite's versions and the bytes of Listhaven's code (`snapshot_key`). A later new store with the
 same key starts as a copy of that file, i.e. exactly what the migrations made, rows included
 (migration records, content types, permissions, the store's identity); nothing in it is a secret
-or differs between stores. A changed migration changes the key, so a stale snapshot is never used;
+or differs between stores. Changed code changes the key, so a stale snapshot is never used;
 any doubt (PostgreSQL, test settings that replace migrations, a store file already there, a cache
 that cannot be read or written) falls back to running the migrations.
 """
@@ -44,21 +44,20 @@ def _cache_dir() -> Path | None:
 
 
 def snapshot_key() -> str:
-    """What the schema of a new store depends on, hashed: the versions and every migration file."""
+    """What the schema of a new store depends on, hashed: Django's and SQLite's versions, the
+    installed apps and every source file of Listhaven. Not only the migration files: some migrations
+    call the code of the day (the search index's schema comes from search/fts5.py), so any change
+    of the code is a new version with its own snapshot (hashing the 1.2 MB of source takes ~20 ms,
+    and only when a store is new)."""
     from django.conf import settings
 
     digest = hashlib.sha256()
     digest.update(f"django {django.get_version()} sqlite {sqlite3.sqlite_version}\n".encode())
+    digest.update(("\n".join(settings.INSTALLED_APPS) + "\n").encode())
     package = Path(__file__).resolve().parents[1]
-    for app in settings.INSTALLED_APPS:
-        if not app.startswith("listhaven."):
-            continue  # Django's own apps' migrations change only with Django's version
-        folder = package.joinpath(*app.split(".")[1:], "migrations")
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.py")):
-            digest.update(f"{app}/{path.name}\n".encode())
-            digest.update(path.read_bytes())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(f"{path.relative_to(package)}\n".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
 
 
@@ -110,10 +109,20 @@ def save() -> None:
         source.close()
         _fsync(temporary)
         os.replace(temporary, snapshot)
+        _prune(snapshot.parent)
     except (OSError, sqlite3.Error):
         pass  # no cache: the next new store is migrated, as this one was
     finally:
         temporary.unlink(missing_ok=True)
+
+
+KEPT = 8  # snapshots of the most recent code versions kept; older ones are deleted
+
+
+def _prune(cache: Path) -> None:
+    snapshots = sorted(cache.glob("schema-*.sqlite3"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in snapshots[KEPT:]:
+        old.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:
