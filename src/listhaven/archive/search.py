@@ -87,6 +87,13 @@ class OrmStore:
         }
 
     def thread_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        if connection.vendor == "postgresql":
+            # Up to 1,001 ids (thread grouping): one array parameter, where the ORM's IN (%s, ...)
+            # made psycopg rewrite a thousand placeholders (a third of that search's Python time).
+            table = Message._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id, thread_id FROM {table} WHERE id = ANY(%s::bigint[])", [list(ids)])
+                return {int(pk): int(tid) for pk, tid in cursor.fetchall()}
         return dict(Message.objects.filter(pk__in=ids).values_list("pk", "thread_id"))
 
     def threads(self, ids: Sequence[int]) -> dict[int, ThreadRow]:
