@@ -102,3 +102,25 @@ def test_erasing_an_address_from_the_site_drops_its_queued_site_mail(transaction
     assert report.counts["mail queued for the address alone"] == 1
     assert list(Outgoing.objects.values_list("recipients", flat=True)) == [["stays@example.net"]]
     assert list(DeliveryBatch.objects.values_list("recipients", flat=True)) == [["stays@example.net"]]
+
+
+@pytest.mark.parametrize("keep_archive", [True, False])
+def test_removing_a_list_leaves_the_site_mail_queued(transactional_db, keep_archive):
+    from listhaven.lists.removal import remove_list
+
+    team = create_list("team@lists.example.org")
+    send_notice(team, "welcome", "ann@example.net", address="ann@example.net", options_url="https://x/")
+    send_account_mail("ann@example.net", "Sign in", "A link.\n")
+    remove_list(team, keep_archive=keep_archive)
+    [row] = Outgoing.objects.all()
+    assert row.mailing_list is None and row.batches.count() == 1
+
+
+def test_deleting_ones_account_drops_ones_queued_site_mail(transactional_db, client, django_user_model):
+    user = django_user_model.objects.create_user("ann@example.net", email="ann@example.net")
+    send_account_mail("ann@example.net", "Reset your password", "A link.\n")
+    send_account_mail("bob@example.net", "Reset your password", "A link.\n")
+    client.force_login(user)
+    response = client.post("/accounts/delete/", {"confirm": "ann@example.net"})
+    assert response.status_code == 200 and not django_user_model.objects.filter(pk=user.pk).exists()
+    assert list(Outgoing.objects.values_list("recipients", flat=True)) == [["bob@example.net"]]
