@@ -128,3 +128,17 @@ def test_a_utf16_part() -> None:
     )
     done = replace_address(raw, ADDRESS, NEW)
     assert _parts(done.raw)[0].get_content() == f"Ask {NEW}.\n"
+
+
+def test_encoded_words_in_header_fields() -> None:
+    raw = (
+        "From: =?utf-8?b?" + base64.b64encode(f"Erin ({WRITTEN}) Grüße".encode()).decode() + "?= <bob@example.net>\n"
+        "Subject: =?iso-8859-1?q?Graines_=E0_demander_=E0_erin=2Equill=40example=2Eorg_=3F?=\n"
+        "To: =?utf-8?q?Garden?= <garden@lists.example.org>\n\nBody.\n"
+    ).encode()
+    done = replace_address(raw, ADDRESS, NEW)
+    parsed = message_from_bytes(done.raw, policy=policy.default)
+    assert parsed["From"].addresses[0].display_name == f"Erin ({NEW}) Grüße"
+    assert str(parsed["Subject"]) == f"Graines à demander à {NEW} ?"
+    assert b"=?iso-8859-1?q?" in done.raw and b"=?utf-8?b?" in done.raw  # their own charset and encoding
+    assert done.raw.split(b"\n")[2:] == raw.split(b"\n")[2:]  # the other fields and the body as they were

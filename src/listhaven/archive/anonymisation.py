@@ -9,13 +9,13 @@ transaction per message; thread summaries are refreshed and the list's archive v
 to show, like their signature); `--posts hide` or `purge` remove a message wholly.
 
 Found by the parsed fields (poster, To, Cc, subject, text), then replaced everywhere in the raw
-bytes (mail/address_replace.py): header fields (Reply-To, Sender, Received…), text parts sent as
-they are, and text parts sent base64 or quoted-printable, decoded and encoded again; every other
-byte is kept. The stored content hash and size follow the new bytes, so the raw download's and
-the mbox export's validators change with what they serve. Not reached: parts that are not text
+bytes (mail/address_replace.py): header fields (Reply-To, Sender, Received…, RFC 2047 encoded
+words too), text parts sent as they are, and text parts sent base64 or quoted-printable, decoded
+and encoded again; every other byte is kept. The stored content hash and size follow the new
+bytes, so the raw download's and the mbox export's validators change with what they serve. Not reached: parts that are not text
 (a PDF, an image: left byte for byte, and the messages whose such parts still hold the address
-are reported), an address only in an RFC 2047 encoded word of a header, or only in headers the
-parsed fields do not keep.
+are reported); a message naming the address only in headers the parsed fields do not keep is
+not found.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 other byte kept as it was (the erasure of an address that keeps the messages' text).
 
 A plain byte replacement reaches the header fields and the parts sent as they are (7bit, 8bit),
-but not a text part sent base64 or quoted-printable, where the address's bytes do not appear.
+but not a text part sent base64 or quoted-printable, where the address's bytes do not appear, nor
+an RFC 2047 encoded word of a header field (``=?utf-8?q?…?=``): such a word is decoded, the
+address replaced, and the word encoded again with its charset and encoding.
 Such a part is decoded, the address replaced in its text (under the part's own charset), and the
 text encoded again with the same transfer encoding, charset, line length and line endings; a
 quoted-printable part is rewritten one logical line at a time, so only the lines that named the
@@ -30,6 +32,8 @@ from listhaven.mail.mime import Leaf, decode_payload, multipart_spans
 _ENCODED = ("base64", "quoted-printable")
 _IDENTITY = ("", "7bit", "8bit", "binary")
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+\Z")
+_WORD = re.compile(rb"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=")  # an RFC 2047 encoded word
+_Q_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!*+-/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,7 @@ def replace_address(raw: bytes, address: str, replacement: str, limits: ParseLim
     position = rewritten = 0
     kept: list[str] = []
     for part in parts:
-        out.append(byte_pattern.sub(new, raw[position : part.start]))  # headers, boundaries, preambles
+        out.append(_in_headers(raw[position : part.start], byte_pattern, text_pattern, replacement))
         payload = raw[part.start : part.end]
         if part.is_text and part.encoding in _ENCODED:
             encoded = _rewrite_encoded(payload, part, text_pattern, replacement)
@@ -82,8 +86,42 @@ def replace_address(raw: bytes, address: str, replacement: str, limits: ParseLim
             kept.append(part.content_type)
         out.append(payload)
         position = part.end
-    out.append(byte_pattern.sub(new, raw[position:]))
+    out.append(_in_headers(raw[position:], byte_pattern, text_pattern, replacement))
     return Replaced(b"".join(out), rewritten, tuple(kept))
+
+
+def _in_headers(chunk: bytes, byte_pattern: re.Pattern[bytes], text_pattern: re.Pattern[str], replacement: str) -> bytes:
+    """Header blocks, boundaries and preambles: the address as written, and inside an RFC 2047
+    encoded word (a subject or display name sent as ``=?utf-8?q?…?=``), which is encoded again
+    with its own charset and encoding."""
+    chunk = byte_pattern.sub(replacement.encode("utf-8"), chunk)
+    if b"=?" not in chunk:
+        return chunk
+
+    def word(match: re.Match[bytes]) -> bytes:
+        charset, kind, payload = match.groups()
+        codec = resolve_charset(charset.decode("ascii", "replace").split("*")[0]) or "utf-8"
+        try:
+            if kind in b"Bb":
+                data = binascii.a2b_base64(payload + b"=" * (-len(payload) % 4))
+            else:
+                data = binascii.a2b_qp(payload.replace(b"_", b" "))
+        except (binascii.Error, ValueError):
+            return match.group(0)
+        text = _replaced_text(data, codec, text_pattern, replacement)
+        if text is None:
+            return match.group(0)
+        encoded = binascii.b2a_base64(text, newline=False) if kind in b"Bb" else _q_word(text)
+        return b"=?" + charset + b"?" + kind + b"?" + encoded + b"?="
+
+    return _WORD.sub(word, chunk)
+
+
+def _q_word(data: bytes) -> bytes:
+    """RFC 2047's Q encoding: letters, digits and !*+-/ as they are, space as _, the rest =XX."""
+    return b"".join(
+        bytes([c]) if c in _Q_SAFE else b"_" if c == 0x20 else b"=%02X" % c for c in data
+    )
 
 
 def _leaf_parts(raw: bytes, limits: ParseLimits) -> list[_Part]:
