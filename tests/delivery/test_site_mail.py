@@ -124,3 +124,20 @@ def test_deleting_ones_account_drops_ones_queued_site_mail(transactional_db, cli
     response = client.post("/accounts/delete/", {"confirm": "ann@example.net"})
     assert response.status_code == 200 and not django_user_model.objects.filter(pk=user.pk).exists()
     assert list(Outgoing.objects.values_list("recipients", flat=True)) == [["bob@example.net"]]
+
+
+def test_site_mail_is_dkim_signed_with_the_site_domains_key(transactional_db, settings, local_dns):
+    import dkim as dkimpy
+
+    from listhaven.delivery.dkim_keys import generate_key
+    from listhaven.mail import dkim
+
+    settings.SITE_EMAIL = "listhaven@site.example"
+    key = generate_key("site.example", "s1", bits=1024)
+    local_dns.set("s1._domainkey.site.example", [dkim.dns_txt_value(key.private_key.encode())])
+    send_account_mail("ann@example.net", "Sign in", "A link.\n")
+    with smtp_sink() as (controller, sink):
+        drain(SmtpTransport("127.0.0.1", sink_port(controller)))
+    [received] = sink.messages
+    assert received.data.startswith(b"DKIM-Signature:") and b"d=site.example" in received.data
+    assert dkimpy.verify(received.data, dnsfunc=dkim.txt_lookup(local_dns.resolver()))
