@@ -107,3 +107,15 @@ def test_the_command_being_run_is_the_only_one_given_a_parser() -> None:
     assert (args.command, args.list, args.json, args.handler.__name__) == ("stats", "ltp", True, "cmd_stats")
     for argv in (["-h", "stats"], ["--help"], ["no-such-command"]):
         assert sorted(_subparsers(build_parser(argv)).choices) == sorted(COMMANDS), argv
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`listhaven lists --json | head -1`: the pipe closes before the command writes; no traceback."""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"}
+    command = [sys.executable, "-m", "listhaven", "--data-dir", str(tmp_path / "store"), "lists", "--json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # no reader left: the command's first write meets a broken pipe
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors

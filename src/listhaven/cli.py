@@ -291,6 +291,11 @@ def main(argv: Sequence[str] | None = None, *, quick: bool = True) -> int:
     except KeyboardInterrupt:
         print("interrupted: everything committed so far is kept; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`listhaven members LIST --json | head`): stop quietly, as other tools do,
+        # instead of a traceback; what was committed stays. Python's flush at exit would fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if not is_disk_full(exc):
             raise
