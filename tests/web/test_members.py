@@ -76,7 +76,8 @@ def test_subscribe_sends_a_confirmation_and_confirm_needs_a_post(client, mlist):
     assert client.post(path).status_code == 200
     assert find_member(mlist, ANN) is not None
     assert client.post(path).status_code == 404  # used
-    assert client.get(path).status_code == 404
+    used = client.get(path)
+    assert used.status_code == 404 and "<title>Link not valid — Listhaven</title>" in used.content.decode()
 
 
 def test_the_answer_is_the_same_whatever_the_address(client, mlist):

@@ -50,6 +50,7 @@ def test_index_lists_public_lists_with_activity(client, fixture_archive):
     for name, mlist in fixture_archive.items():
         assert reverse("list", args=[name]) in html
         assert f"{mlist.messages.count()} messages" in html
+        assert f'<a href="/listinfo/{name}">about and subscribe</a>' in html  # where a newcomer joins
     assert "last post" in html
     assert_clean(html)
 
