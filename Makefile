@@ -33,7 +33,8 @@ run: setup
 	@echo "Web:  http://$(HOST):$(PORT)/"
 	@echo "Mail the lists send (no MTA set): the Maildir $(LISTHAVEN_DATA)/outbox/new/, or http://$(HOST):$(PORT)/manage/outbox/ signed in with an account from: $(SAME_STORE) createadmin"
 	@echo "LMTP: $(HOST):$(LMTP_PORT)   (give it to Postfix as lmtp:[$(HOST)]:$(LMTP_PORT); docs/operations.md)"
-	@printf '%s\n' "Post to the demo list: printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\n\nHello, list.\n' | $(SAME_STORE) post harbour-dev@lists.example.org -"
+	@printf '%s\n' "Post to the demo list (each run a new Message-ID; the same bytes twice would be taken for a retry):" \
+		"printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\nMessage-ID: <%s@example.org>\n\nHello, list.\n' \"\$$(date +%s.%N)\" | $(SAME_STORE) post harbour-dev@lists.example.org -"
 	$(BIN)/listhaven run --host $(HOST) --port $(PORT) --lmtp-host $(HOST) --lmtp-port $(LMTP_PORT)
 
 demo: setup

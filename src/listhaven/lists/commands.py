@@ -159,9 +159,9 @@ def cmd_post(args: argparse.Namespace) -> int:
     from listhaven.mail.submission import complete_submission
 
     mlist = _find_list(args.list)
-    raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    raw = complete_submission(raw, mlist.address.rpartition("@")[2], datetime.now(UTC))  # as the MTA would
-    outcome = receive_post(mlist, raw, envelope_sender=args.sender, origin="cli")
+    received = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    raw = complete_submission(received, mlist.address.rpartition("@")[2], datetime.now(UTC))  # as the MTA would
+    outcome = receive_post(mlist, raw, envelope_sender=args.sender, origin="cli", received=received)
     verdict = outcome.verdict
     summary = {
         "verdict": verdict.action.value, "rule": verdict.rule, "reason": verdict.reason,

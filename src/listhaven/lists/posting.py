@@ -39,11 +39,14 @@ class PostOutcome:
 
 
 def receive_post(
-    mlist: MailingList, raw: bytes, *, envelope_sender: str | None = None, origin: str = "lmtp"
+    mlist: MailingList, raw: bytes, *, envelope_sender: str | None = None, origin: str = "lmtp",
+    received: bytes | None = None,
 ) -> PostOutcome:
     """Decides `raw` (sent to `mlist`'s posting address) and stores the outcome durably.
-    `envelope_sender`: the SMTP MAIL FROM when known ("" is the null sender of a bounce)."""
-    digest = hashlib.sha256(raw).hexdigest()
+    `envelope_sender`: the SMTP MAIL FROM when known ("" is the null sender of a bounce). `received`: the
+    bytes as they arrived when `raw` is them completed (`listhaven post` adds a missing Date and Message-ID):
+    a retry is recognised by what arrived, which is the same each time, not by what was added."""
+    digest = hashlib.sha256(raw if received is None else received).hexdigest()
     post = build_post(mlist, raw, envelope_sender, origin)
     verdict = run_chain(post)
     with transaction.atomic():

@@ -2,8 +2,9 @@
 
 Postfix's cleanup (and sendmail) give locally submitted mail a Date and a Message-ID when it has none.
 `listhaven post` is such a submission: without them a post written by hand (the README's example) would
-go to every member with neither field, which RFC 5322 requires and spam filters score, and the same text
-posted twice would count as a retry of the first. Mail arriving over LMTP has been through the MTA already.
+go to every member with neither field, which RFC 5322 requires and spam filters score, and the archive
+and the members' replies would not share a Message-ID. Mail arriving over LMTP has been through the MTA.
+Retries are still recognised by the bytes that arrived (lists/posting.py `receive_post(received=)`).
 """
 
 from __future__ import annotations
