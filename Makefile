@@ -29,7 +29,10 @@ run: setup
 	@if [ ! -f "$(LISTHAVEN_DATA)/.demo-imported" ]; then \
 		$(BIN)/listhaven demo-import && touch "$(LISTHAVEN_DATA)/.demo-imported"; \
 	fi
-	@$(BIN)/listhaven demo-members
+	@# Once: a demo member who left (one-click unsubscribe) stays gone when make run starts again.
+	@if [ ! -f "$(LISTHAVEN_DATA)/.demo-members" ]; then \
+		$(BIN)/listhaven demo-members && touch "$(LISTHAVEN_DATA)/.demo-members"; \
+	fi
 	@echo "Web:  http://$(HOST):$(PORT)/"
 	@echo "Mail the lists send (no MTA set): the Maildir $(LISTHAVEN_DATA)/outbox/new/, or http://$(HOST):$(PORT)/manage/outbox/ signed in with an account from: $(SAME_STORE) createadmin"
 	@echo "LMTP: $(HOST):$(LMTP_PORT)   (give it to Postfix as lmtp:[$(HOST)]:$(LMTP_PORT); docs/operations.md)"
