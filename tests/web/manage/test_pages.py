@@ -4,6 +4,8 @@ created and removed."""
 
 from __future__ import annotations
 
+import re
+
 from listhaven.archive.compression import decompress
 from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing, PostRecord
 from listhaven.web.models import SettingChange
@@ -133,6 +135,10 @@ def test_settings_validated_and_history_kept(client_as, lists_with_roles):
     assert set(changes) == {"subject_tag", "footer"}
     assert changes["subject_tag"].old_value == "[Garden]" and changes["subject_tag"].changed_by == "owner@example.org"
     assert "[Green]" in client.get("/manage/garden/history/").content.decode()
+    client.post("/manage/garden/settings/", {**settings_post(garden), "reply_to": "list"})
+    history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/manage/garden/history/").content.decode()))
+    assert "Decoration: Replies go to leave as sent the list" in history  # as the settings page words them
+    assert "Identity: Subject tag [Garden] [Green]" in history
 
 
 def test_every_setting_is_documented_on_the_page(client_as, lists_with_roles):

@@ -17,6 +17,7 @@ from listhaven.web.manage.settings_form import FIELDS, GROUPS, SettingsForm
 from listhaven.web.models import SettingChange
 
 GROUP_OF = {name: key for key, _, names in GROUPS for name in names}
+GROUP_TITLES = {key: title for key, title, _ in GROUPS}
 
 
 @manage("administer")
@@ -65,4 +66,18 @@ def _shown(value: object) -> str:
 def history(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     rows = SettingChange.objects.filter(mailing_list=mlist).order_by("-changed_at", "-id")
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    form = SettingsForm(instance=mlist)
+    for change in page:
+        _as_read_on_the_settings_page(change, form)
     return render(request, "listhaven/manage/history.html", {"mlist": mlist, "page": page})
+
+
+def _as_read_on_the_settings_page(change: SettingChange, form: SettingsForm) -> None:
+    """The change with the setting's label, its group's title and choices as their words ("Replies go to:
+    leave as sent → the list"), as the settings page shows them; other rows (notices) keep their names."""
+    field = form.fields.get(change.field)
+    change.label = str(field.label) if field is not None and field.label else change.field  # type: ignore[attr-defined]
+    change.group_title = GROUP_TITLES.get(change.group, change.group)  # type: ignore[attr-defined]
+    words = dict(getattr(field, "choices", None) or [])
+    change.old_shown = str(words.get(change.old_value, change.old_value))  # type: ignore[attr-defined]
+    change.new_shown = str(words.get(change.new_value, change.new_value))  # type: ignore[attr-defined]
