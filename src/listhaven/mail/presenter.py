@@ -67,9 +67,12 @@ class Presenter:
     def author(self, name: str, email: str) -> str:
         """Who wrote a message, as lists of messages show it: the name, else the address ('' if neither).
         (`text` and `address` written out: lists of messages call this once a row.)"""
-        if self.obfuscates:
-            return obfuscate_text(name.strip()) or obfuscate_address(email.strip())
-        return name.strip() or email.strip()
+        name = name.strip()
+        if not self.obfuscates:
+            return name or email.strip()
+        if name:
+            return obfuscate_text(name) if "@" in name else name  # most names hold no address
+        return obfuscate_address(email.strip())
 
 
 OBFUSCATING = Presenter(obfuscates=True)  # the default where no list is at hand: the safe choice
