@@ -16,6 +16,7 @@ from listhaven.archive.admin import redact
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message
 from listhaven.archive.search import QueryError, search, search_message_ids
+from listhaven.search.pg_document import ID_BLOCK, ID_BLOCK_SIZE
 from tests.archive.conftest import make_message, parsed
 
 pytestmark = [
@@ -229,3 +230,65 @@ def test_truncating_the_messages_empties_both_search_tables(mlist):
         cursor.execute("TRUNCATE archive_message CASCADE")
         cursor.execute("SELECT (SELECT count(*) FROM search_document), (SELECT count(*) FROM search_rank)")
         assert cursor.fetchone() == (0, 0)
+
+
+def _documents(pks: list[int]) -> dict[int, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT message_id, document::text FROM search_document WHERE message_id = ANY(%s)", [pks])
+        return dict(cursor.fetchall())
+
+
+def test_the_migration_adds_the_id_block_the_ingest_writes(mlist):
+    pks = _store(mlist, make_message("b1@x", "Blocks", "one\n"), make_message("b2@x", "Blocks", "two\n"))
+    written = _documents(pks)
+    assert all(f"'{ID_BLOCK}{pk // ID_BLOCK_SIZE}'" in written[pk] for pk in pks)
+    with connection.cursor() as cursor:  # as a store from before the blocks: vectors without them
+        cursor.execute(
+            "UPDATE search_document SET document = ts_delete(document, %s || (message_id / %s)::text) "
+            "WHERE message_id = ANY(%s)",
+            [ID_BLOCK, ID_BLOCK_SIZE, pks],
+        )
+    assert _documents(pks) != written
+    migration = importlib.import_module("listhaven.archive.migrations.0012_search_id_blocks")
+    migration.add_id_blocks(None, SimpleNamespace(connection=connection))
+    assert _documents(pks) == written
+
+
+@pytest.mark.parametrize("matching", ["every message", "the oldest messages only", "every third message"])
+def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching):
+    """Small blocks and few candidates, so that the window of the newest blocks is tried: the
+    results must be those found without it, whether the window holds enough matches or not."""
+    from listhaven.search import pg_document, postgres
+
+    monkeypatch.setattr(pg_document, "ID_BLOCK_SIZE", 2)
+    monkeypatch.setattr(postgres, "ID_BLOCK_SIZE", 2)
+    monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
+    has_word = {
+        "every message": lambda i: True,
+        "the oldest messages only": lambda i: i < 4,
+        "every third message": lambda i: i % 3 == 0,
+    }[matching]
+    raws = [
+        make_message(
+            f"w{i}@x", "Gnu" if i % 4 == 0 and has_word(i) else "Notes", ("gnu " * (i % 5 + 1) if has_word(i) else "yak") + "\n",
+            minutes=i,
+        )
+        for i in range(24)
+    ]
+    pks = _store(mlist, *raws)
+    assert pks == sorted(pks) and pks[-1] - pks[0] == 23
+    tried: list[str | None] = []
+    newest_blocks = postgres._newest_blocks
+
+    def spy(cursor):
+        tried.append(newest_blocks(cursor))
+        return tried[-1]
+
+    monkeypatch.setattr(postgres, "_newest_blocks", spy)
+    windowed = [(h.pk, h.score) for h in search([mlist], "gnu", per_page=50).hits]
+    monkeypatch.setattr(postgres, "_newest_blocks", lambda cursor: None)
+    everything = [(h.pk, h.score) for h in search([mlist], "gnu", per_page=50).hits]
+    assert tried and tried[0] is not None  # the window was asked for
+    assert windowed == everything
+    newest = sorted((pk for i, pk in enumerate(pks) if has_word(i)), reverse=True)[:3]
+    assert sorted(pk for pk, _ in windowed) == sorted(newest)

@@ -103,6 +103,11 @@ class Vectors:
     words: int
 
 
+# Each vector also holds one lexeme without a position naming its block of message ids: "~i3" for
+# ids 12,288-16,383. Ranking a common word takes its newest matches; asking the GIN index for the
+# word and the newest blocks together visits only those (postgres.py, _candidates).
+ID_BLOCK = "~i"
+ID_BLOCK_SIZE = 4096
 RANK_RECIPIENT_WORDS = 16
 RANK_TEXT_WORDS = 96
 # Which part of the head a field's positions belong to: short fields whole, the others counted.
@@ -145,7 +150,8 @@ def vectors(document: SearchDocument) -> Vectors:
                 taken[group] += 1
                 head.setdefault(lexeme, []).append(label)
         position += 1  # a gap, so no phrase runs from one field into the next
-    return Vectors(_literal(positions), _literal(head), count)
+    block = f"'{ID_BLOCK}{document.rowid // ID_BLOCK_SIZE}'"
+    return Vectors(_literal(positions) + " " + block if positions else block, _literal(head), count)
 
 
 def _literal(positions: dict[str, list[str]]) -> str:

@@ -23,7 +23,14 @@ from typing import Any
 from django.db import DatabaseError
 
 from listhaven.search.base import Order, Scope, SearchDocument
-from listhaven.search.pg_document import RANK_RECIPIENT_WORDS, RANK_TEXT_WORDS, RECIPIENT, vectors
+from listhaven.search.pg_document import (
+    ID_BLOCK,
+    ID_BLOCK_SIZE,
+    RANK_RECIPIENT_WORDS,
+    RANK_TEXT_WORDS,
+    RECIPIENT,
+    vectors,
+)
 from listhaven.search.pg_query import Compiler, rank_tsquery
 from listhaven.search.predicates import Values, has_text, predicate
 from listhaven.search.query import Node
@@ -82,7 +89,8 @@ HEAD_SQL = (
     f") x WHERE x.part = 0 OR (x.part = 1 AND x.n <= {RANK_RECIPIENT_WORDS}) OR (x.part = 2 AND x.n <= {RANK_TEXT_WORDS}) "
     "GROUP BY x.lexeme) h"
 )
-WORDS_SQL = "SELECT coalesce(sum(greatest(cardinality(u.positions), 1)), 0) FROM unnest({vector}) u"
+# Positions only: the id block's lexeme has none (every other lexeme has at least one).
+WORDS_SQL = "SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest({vector}) u"
 
 
 class PostgresBackend:
@@ -148,17 +156,13 @@ class PostgresBackend:
             )
             cursor.execute(sql, [*params, limit, offset])
             return [(int(r), None) for (r,) in cursor.fetchall()]
-        # The candidates' ids come from the GIN index's bitmap, sorted by id alone ("+ 0" keeps the
-        # planner from walking the primary key instead, testing each out-of-line vector on the way);
-        # only then are their heads read, by key, to rank them.
-        sql = (
-            f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
-            f"WHERE h.message_id = ANY(ARRAY(SELECT d.message_id FROM {TABLE} d WHERE {where} "
-            "ORDER BY d.message_id + 0 DESC LIMIT %s)) "
-            "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
-        )
         with _without_seq_scan(cursor):
-            cursor.execute(sql, [ranking, *params, RANK_CANDIDATES, limit, offset])
+            candidates = _candidates(cursor, where, params)
+            sql = (
+                f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
+                "WHERE h.message_id = ANY(%s::bigint[]) ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
+            )
+            cursor.execute(sql, [ranking, candidates, limit, offset])
             return [(int(r), float(s)) for r, s in cursor.fetchall()]
 
     def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
@@ -189,6 +193,34 @@ def _without_seq_scan(cursor: Any) -> Iterator[None]:
     finally:
         with suppress(DatabaseError):
             cursor.execute("RESET enable_seqscan")
+
+
+def _candidates(cursor: Any, where: str, params: list[object]) -> list[int]:
+    """The ids of the newest RANK_CANDIDATES matches. They come from the GIN index's bitmap sorted
+    by id alone ("+ 0" keeps the planner from walking the primary key instead, testing each
+    out-of-line vector on the way), first among the newest id blocks only (pg_document.ID_BLOCK):
+    if those hold enough matches, they hold the newest ones, and a common word's older matches are
+    never visited; otherwise among all."""
+    select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
+    window = _newest_blocks(cursor)
+    if window is not None:
+        cursor.execute(select + " AND d.document @@ %s::tsquery" + newest, [*params, window, RANK_CANDIDATES])
+        found = [int(r) for (r,) in cursor.fetchall()]
+        if len(found) == RANK_CANDIDATES:
+            return found
+    cursor.execute(select + newest, [*params, RANK_CANDIDATES])
+    return [int(r) for (r,) in cursor.fetchall()]
+
+
+def _newest_blocks(cursor: Any) -> str | None:
+    """A tsquery of the id blocks holding the newest 2 x RANK_CANDIDATES ids, or None where they
+    would be every block."""
+    cursor.execute(f"SELECT max(message_id) FROM {TABLE}")
+    (newest,) = cursor.fetchone()
+    if newest is None or newest < 2 * RANK_CANDIDATES + ID_BLOCK_SIZE:
+        return None
+    first, last = (newest - 2 * RANK_CANDIDATES) // ID_BLOCK_SIZE, newest // ID_BLOCK_SIZE
+    return " | ".join(f"'{ID_BLOCK}{block}'" for block in range(first, last + 1))
 
 
 def _text_where(node: Node, scope: Scope) -> tuple[str, list[object]]:
