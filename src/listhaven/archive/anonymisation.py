@@ -106,7 +106,8 @@ def _anonymise_raw(message: Message, needle: str) -> bool:
         headers, body, _ = split_message(done.raw)
         message.content_hash = content_hash("" if message.message_id_synthetic else message.message_id, headers, body)
         message.size = len(done.raw)
-        _attachment_sizes(message, done.raw, stored.from_line)
+        if message.has_attachments:  # parsed again only then: most list mail has none
+            _attachment_sizes(message, done.raw, stored.from_line)
     return bool(done.kept)
 
 
