@@ -156,13 +156,14 @@ class PostgresBackend:
             )
             cursor.execute(sql, [*params, limit, offset])
             return [(int(r), None) for (r,) in cursor.fetchall()]
+        candidates, candidate_params = _candidates(cursor, where, params)
+        sql = (
+            f"{candidates} SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
+            "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
+            "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
+        )
         with _without_seq_scan(cursor):
-            candidates = _candidates(cursor, where, params)
-            sql = (
-                f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
-                "WHERE h.message_id = ANY(%s::bigint[]) ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
-            )
-            cursor.execute(sql, [ranking, candidates, limit, offset])
+            cursor.execute(sql, [*candidate_params, ranking, limit, offset])
             return [(int(r), float(s)) for r, s in cursor.fetchall()]
 
     def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
@@ -195,21 +196,23 @@ def _without_seq_scan(cursor: Any) -> Iterator[None]:
             cursor.execute("RESET enable_seqscan")
 
 
-def _candidates(cursor: Any, where: str, params: list[object]) -> list[int]:
-    """The ids of the newest RANK_CANDIDATES matches. They come from the GIN index's bitmap sorted
-    by id alone ("+ 0" keeps the planner from walking the primary key instead, testing each
-    out-of-line vector on the way), first among the newest id blocks only (pg_document.ID_BLOCK):
-    if those hold enough matches, they hold the newest ones, and a common word's older matches are
-    never visited; otherwise among all."""
+def _candidates(cursor: Any, where: str, params: list[object]) -> tuple[str, list[object]]:
+    """A WITH clause naming ``candidates``: the ids of the newest RANK_CANDIDATES matches. They come
+    from the GIN index's bitmap sorted by id alone ("+ 0" keeps the planner from walking the primary
+    key instead, testing each out-of-line vector on the way), first among the newest id blocks only
+    (pg_document.ID_BLOCK): if those hold enough matches they hold the newest ones, and a common
+    word's older matches are never visited; otherwise (a one-time condition: the second branch runs
+    only then) among all. The ids stay in the server."""
     select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
     window = _newest_blocks(cursor)
-    if window is not None:
-        cursor.execute(select + " AND d.document @@ %s::tsquery" + newest, [*params, window, RANK_CANDIDATES])
-        found = [int(r) for (r,) in cursor.fetchall()]
-        if len(found) == RANK_CANDIDATES:
-            return found
-    cursor.execute(select + newest, [*params, RANK_CANDIDATES])
-    return [int(r) for (r,) in cursor.fetchall()]
+    if window is None:
+        return f"WITH candidates AS ({select}{newest})", [*params, RANK_CANDIDATES]
+    sql = (
+        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ %s::tsquery{newest}), "
+        "candidates AS (SELECT message_id FROM windowed WHERE (SELECT count(*) FROM windowed) = %s "
+        f"UNION ALL ({select} AND (SELECT count(*) FROM windowed) < %s{newest}))"
+    )
+    return sql, [*params, window, RANK_CANDIDATES, RANK_CANDIDATES, *params, RANK_CANDIDATES, RANK_CANDIDATES]
 
 
 def _newest_blocks(cursor: Any) -> str | None:
