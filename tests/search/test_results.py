@@ -226,6 +226,23 @@ def test_date_with_words(corpus):
                                                                          utc(mid.year + (mid.month == 12), mid.month % 12 + 1, 1))))
 
 
+def test_date_range_over_the_whole_archive(corpus):
+    # Such a range restricts nothing, and the index may leave it out; one day less must still count.
+    word, _ = corpus.word_counts("body").most_common(1)[0]
+    dates = sorted(m.date for m in corpus.messages)
+    first, last = dates[0], dates[-1]
+    whole = f"date:{first:%Y-%m-%d}..{last:%Y-%m-%d}"
+    check(f"{word} {whole}", corpus.where(word))
+    check(f"{word} date:{first.year}..{last.year}", corpus.where(word))
+    assert found(f"{word} -{whole}") == set()
+    later = utc(first.year, first.month, first.day) + timedelta(days=1)
+    earlier = utc(last.year, last.month, last.day)
+    assert corpus.by(_in(None, later)) and corpus.by(_in(earlier, None)), "the fixture spans one day"
+    check(f"{word} date:{later:%Y-%m-%d}..", corpus.where(word) & corpus.by(_in(later, None)))
+    check(f"{word} date:..{earlier - timedelta(days=1):%Y-%m-%d}", corpus.where(word) & corpus.by(_in(None, earlier)))
+    check(f"{word} -date:{later:%Y-%m-%d}..", corpus.where(word) - corpus.by(_in(later, None)))
+
+
 def test_message_id_and_thread(corpus):
     m = corpus.messages[7]
     check(f"id:<{m.message_id}>", {m.pk})

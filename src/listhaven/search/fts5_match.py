@@ -58,17 +58,27 @@ def quote(text: str) -> str:
 
 @dataclass
 class MatchContext:
-    """What compiling needs from the store: list ids by name and the years that hold messages."""
+    """What compiling needs from the store: list ids by name, and the dates of the first and last
+    messages of the searched lists (UTC; None when they hold none), asked for once and only when a
+    date: needs them."""
 
     list_ids: dict[str, int]
-    years: Callable[[], tuple[int, int] | None]
-    _years: tuple[int, int] | None = field(default=None, init=False)
-    _years_known: bool = field(default=False, init=False)
+    dates: Callable[[], tuple[datetime, datetime] | None]
+    _span: tuple[datetime, datetime] | None = field(default=None, init=False)
+    _span_known: bool = field(default=False, init=False)
 
-    def year_span(self) -> tuple[int, int] | None:
-        if not self._years_known:
-            self._years, self._years_known = self.years(), True
-        return self._years
+    def date_span(self) -> tuple[datetime, datetime] | None:
+        if not self._span_known:
+            self._span, self._span_known = self.dates(), True
+        return self._span
+
+    def covers_all(self, node: DateIn) -> bool:
+        """True when the range holds every searched message, so that it restricts nothing: as
+        tokens it would be the years of the whole archive, whose posting lists name every message."""
+        span = self.date_span()
+        if span is None:
+            return False
+        return (node.start is None or node.start <= span[0]) and (node.end is None or node.end > span[1])
 
 
 def is_fts(node: Node) -> bool:
@@ -103,6 +113,11 @@ def compile_match(node: Node, context: MatchContext) -> str:
 def compile_conjunction(parts: Iterable[Node], context: MatchContext) -> str:
     """Positive parts joined by AND, then the exclusions: (a AND b) NOT (c OR d)."""
     parts = list(parts)
+    if any(isinstance(p, Not) and isinstance(p.child, DateIn) and context.covers_all(p.child) for p in parts):
+        return NEVER
+    kept = [p for p in parts if not (isinstance(p, DateIn) and context.covers_all(p))]
+    if any(not isinstance(p, Not) for p in kept):
+        parts = kept  # a range over the whole archive restricts nothing beside another condition
     positive = [compile_match(p, context) for p in parts if not isinstance(p, Not)]
     negative = [compile_match(p.child, context) for p in parts if isinstance(p, Not)]
     if not positive:
@@ -123,11 +138,11 @@ def _text(node: Text) -> str:
 
 
 def _dates(node: DateIn, context: MatchContext) -> str:
-    span = context.year_span()
+    span = context.date_span()
     if span is None:
         return NEVER
-    first = date(span[0], 1, 1)
-    after = date(span[1] + 1, 1, 1)
+    first = date(span[0].year, 1, 1)
+    after = date(span[1].year + 1, 1, 1)
     start = max(node.start.date(), first) if node.start else first
     end = min(_ceil_day(node.end), after) if node.end else after
     tokens = period_tokens(start, end)
