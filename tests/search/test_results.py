@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from listhaven.archive.models import Message, Thread
 from listhaven.archive.search import search, search_message_ids
@@ -262,19 +263,48 @@ def test_relevance_puts_subject_matches_first(corpus):
     assert all(h.pk in in_subject for h in results.hits)
 
 
-@pytest.mark.parametrize("walk_months", [False, True])
-def test_date_sort_is_newest_first(corpus, monkeypatch, walk_months):
+@pytest.mark.parametrize("walk_back", [False, True])
+def test_date_sort_is_newest_first(corpus, monkeypatch, walk_back):
     from listhaven.search import fts5
 
-    if walk_months:  # the path large result sets take: month by month, newest first
+    if walk_back:  # the path large result sets take: periods back in time, newest first
         monkeypatch.setattr(fts5, "DIRECT_DATE_SORT", 0)
     word, _ = corpus.word_counts("body").most_common(1)[0]
     lists = list(MailingList.objects.all())
-    expected = sorted(corpus.where(word), key=lambda pk: next(m.date for m in corpus.messages if m.pk == pk), reverse=True)
-    hits = search(lists, word, sort="date", per_page=30).hits + search(lists, word, sort="date", per_page=30, page=2).hits
-    assert [h.date for h in hits] == sorted((h.date for h in hits), reverse=True)
     dates = {m.pk: m.date for m in corpus.messages}
-    assert [dates[h.pk] for h in hits] == [dates[pk] for pk in expected[:60]]
+    mid = sorted(dates.values())[len(dates) // 2]
+    for query, wanted in ((word, corpus.where(word)),
+                          (f"{word} date:..{mid:%Y-%m-%d}", corpus.where(word) & corpus.by(_in(None, utc(mid.year, mid.month, mid.day) + timedelta(days=1))))):
+        expected = sorted(wanted, key=lambda pk: (dates[pk], pk), reverse=True)
+        hits = search(lists, query, sort="date", per_page=30).hits + search(lists, query, sort="date", per_page=30, page=2).hits
+        assert [h.date for h in hits] == sorted((h.date for h in hits), reverse=True), query
+        assert [dates[h.pk] for h in hits] == [dates[pk] for pk in expected[:60]], query
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite index's two ways of ranking")
+def test_ranking_the_candidates_by_their_words_gives_the_whole_expression_scores(corpus):
+    # Facet tokens and exclusions add nothing to bm25, so ranking the newest matches by the wanted
+    # words alone must give the scores and the order of ranking them by the whole expression.
+    from listhaven.archive.search import scope_of
+    from listhaven.search.fts5 import RANK_CANDIDATES, TABLE, Fts5Backend
+    from listhaven.search.query import parse_query
+
+    (word, _), (other, _) = corpus.word_counts("body").most_common(12)[10:12]
+    mlist = max(MailingList.objects.all(), key=lambda m: sum(1 for x in corpus.messages if x.mailing_list_id == m.pk))
+    first = min(dates.date() for dates in (m.date for m in corpus.messages))
+    for query, lists in ((f"{word} -{other}", None), (f"{word} OR {other}", [mlist]),
+                         (f'"{word}" date:{first:%Y}', None)):
+        lists = list(MailingList.objects.all()) if lists is None else lists
+        got = search(lists, query, per_page=50)
+        assert len(got.hits) > 1, query
+        with connection.cursor() as cursor:
+            match, _, _ = Fts5Backend()._plan(cursor, parse_query(query, now=NOW), scope_of(lists))
+            cursor.execute(
+                f"SELECT rowid, rank FROM (SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH %s "
+                "ORDER BY rowid DESC LIMIT %s) ORDER BY rank, rowid DESC LIMIT 50", [match, RANK_CANDIDATES])
+            whole = cursor.fetchall()
+        visible = {h.pk for h in got.hits}
+        assert [(h.pk, h.score) for h in got.hits] == [(pk, score) for pk, score in whole if pk in visible], query
 
 
 def test_group_by_thread(corpus):

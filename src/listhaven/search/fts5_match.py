@@ -21,6 +21,7 @@ from listhaven.search.query import (
     Not,
     Or,
     Text,
+    positive_texts,
 )
 
 # Columns searched by a word without a field: not recipients (every message is "to" its list).
@@ -110,6 +111,23 @@ def compile_match(node: Node, context: MatchContext) -> str:
     raise ValueError(f"cannot compile {node!r} on its own")
 
 
+def ranking_expression(node: Node) -> str | None:
+    """The wanted words of an FTS-answerable query as one OR (None when it has none): ranking by
+    it gives a message that matches the query the score the whole expression would, since bm25
+    adds a score per phrase and the others (facets, weight 0; exclusions, absent) add nothing."""
+    texts = positive_texts(node)
+    return " OR ".join(_text(t) for t in texts) if texts else None
+
+
+def words_only(node: Node) -> bool:
+    """True when the expression is made of wanted words alone (AND, OR; nothing excluded)."""
+    if isinstance(node, Text):
+        return True
+    if isinstance(node, (And, Or)):
+        return all(words_only(c) for c in node.children)
+    return False
+
+
 def compile_conjunction(parts: Iterable[Node], context: MatchContext) -> str:
     """Positive parts joined by AND, then the exclusions: (a AND b) NOT (c OR d)."""
     parts = list(parts)
@@ -144,14 +162,14 @@ def _dates(node: DateIn, context: MatchContext) -> str:
     first = date(span[0].year, 1, 1)
     after = date(span[1].year + 1, 1, 1)
     start = max(node.start.date(), first) if node.start else first
-    end = min(_ceil_day(node.end), after) if node.end else after
+    end = min(ceil_day(node.end), after) if node.end else after
     tokens = period_tokens(start, end)
     if not tokens:
         return NEVER
     return "{facets} : (" + " OR ".join(quote(t) for t in tokens) + ")"
 
 
-def _ceil_day(moment: datetime) -> date:
+def ceil_day(moment: datetime) -> date:
     day = moment.date()
     return day if moment == datetime.combine(day, datetime.min.time(), moment.tzinfo) else day + timedelta(days=1)
 
