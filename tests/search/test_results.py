@@ -282,19 +282,31 @@ def test_date_sort_is_newest_first(corpus, monkeypatch, walk_back):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite index's two ways of ranking")
-def test_ranking_the_candidates_by_their_words_gives_the_whole_expression_scores(corpus):
+@pytest.mark.parametrize("by_words", [True, False])
+def test_ranking_the_candidates_by_their_words_gives_the_whole_expression_scores(corpus, monkeypatch, by_words):
     # Facet tokens and exclusions add nothing to bm25, so ranking the newest matches by the wanted
-    # words alone must give the scores and the order of ranking them by the whole expression.
+    # words alone must give the scores and the order of ranking them by the whole expression
+    # (by_words=False: the words are too many over the candidates' span, the whole expression ranks).
     from listhaven.archive.search import scope_of
+    from listhaven.search import fts5
     from listhaven.search.fts5 import RANK_CANDIDATES, TABLE, Fts5Backend
     from listhaven.search.query import parse_query
 
+    ranked_by_words = []
+    original = Fts5Backend._ranked_by_words
+    monkeypatch.setattr(Fts5Backend, "_ranked_by_words",
+                        lambda self, *a: ranked_by_words.append(r := original(self, *a)) or r)
+    if not by_words:
+        monkeypatch.setattr(fts5, "SPAN_PER_CANDIDATE", 0)
+        monkeypatch.setattr(fts5, "SPAN_SLACK", 0)
+
     (word, _), (other, _) = corpus.word_counts("body").most_common(12)[10:12]
     mlist = max(MailingList.objects.all(), key=lambda m: sum(1 for x in corpus.messages if x.mailing_list_id == m.pk))
-    first = min(dates.date() for dates in (m.date for m in corpus.messages))
+    first = min(m.date for m in corpus.messages)
     for query, lists in ((f"{word} -{other}", None), (f"{word} OR {other}", [mlist]),
                          (f'"{word}" date:{first:%Y}', None)):
         lists = list(MailingList.objects.all()) if lists is None else lists
+        ranked_by_words.clear()
         got = search(lists, query, per_page=50)
         assert len(got.hits) > 1, query
         with connection.cursor() as cursor:
@@ -305,6 +317,7 @@ def test_ranking_the_candidates_by_their_words_gives_the_whole_expression_scores
             whole = cursor.fetchall()
         visible = {h.pk for h in got.hits}
         assert [(h.pk, h.score) for h in got.hits] == [(pk, score) for pk, score in whole if pk in visible], query
+        assert len(ranked_by_words) == 1 and (ranked_by_words[0] is not None) == by_words, query
 
 
 def test_group_by_thread(corpus):
