@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -162,12 +163,17 @@ def live_server_url(tmp_path_factory):
         _wait_until_up(url, server)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        _stop(server, log, timeout=10)
+
+
+def _stop(server: subprocess.Popen, log: IO[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL if the server has not exited within `timeout` seconds; its log closed."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
 
 
 def _wait_until_up(url: str, server: subprocess.Popen) -> None:
@@ -220,9 +226,4 @@ def running_site(data: Path, setup: list[list[str]], env_extra: dict[str, str] |
         _wait_until_up(url, server)
         yield url, lmtp_port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        _stop(server, log, timeout=15)

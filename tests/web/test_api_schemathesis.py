@@ -23,13 +23,17 @@ def _connection_kept_across_requests(wsgi_keeps_connection):
     """The WSGI application is called here directly (tests/conftest.py says why this matters)."""
 
 
-@schema.parametrize()
-@settings(
+# Few examples each, the same every run: the suite's time, and a failure that reproduces.
+generated = settings(
     max_examples=12,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+@schema.parametrize()
+@generated
 def test_generated_requests_match_the_document(case, fixture_archive, db):
     case.call_and_validate()
 
@@ -97,12 +101,7 @@ manage_schema = schema.include(path_regex="^/api/manage/")
 
 
 @manage_schema.parametrize()
-@settings(
-    max_examples=12,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@generated
 def test_generated_requests_with_a_token_match_the_document(case, fixture_archive, db):
     case.call_and_validate(headers=_bearer())
 

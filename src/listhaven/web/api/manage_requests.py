@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponseBase
 
 from listhaven.lists.models import MailingList, Pending
 from listhaven.lists.subscriptions import Status, approval_request, confirm, refuse, waiting_approval
-from listhaven.web.api.http import bad_request, not_found
-from listhaven.web.api.manage_views import ok, paged, read_json, token_view
+from listhaven.web.api.http import not_found
+from listhaven.web.api.manage_views import ok, paged, read_decision, token_view
 
 DECISIONS = ("approve", "refuse")
 MAX_REASON = 500  # as the page's field
@@ -38,11 +38,8 @@ def decide(request: HttpRequest, mlist: MailingList, request_id: int) -> HttpRes
         raise not_found(f"no request #{request_id} waits on {mlist.name} (decided already, or expired?)")
     if request.method == "GET":
         return ok(request_summary(pending))
-    data = read_json(request)
-    action, reason = data.get("action"), data.get("reason", "")
-    if action not in DECISIONS or not isinstance(reason, str):
-        raise bad_request(f'"action" is one of {", ".join(DECISIONS)}; "reason" (optional, sent when refusing) a string')
-    outcome = confirm(pending) if action == "approve" else refuse(pending, reason.strip()[:MAX_REASON])
+    action, reason = read_decision(request, DECISIONS, "optional, sent when refusing")
+    outcome = confirm(pending) if action == "approve" else refuse(pending, reason[:MAX_REASON])
     if outcome.status == Status.INVALID:  # used by someone else between the look-up and the decision
         raise not_found(f"request #{request_id} was decided meanwhile")
     return ok({"id": request_id, "address": pending.address, "action": action, "outcome": outcome.status.value,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -106,6 +106,15 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise bad_request("the body must be a JSON object")
     return data
+
+
+def read_decision(request: HttpRequest, actions: Iterable[str], reason_note: str) -> tuple[str, str]:
+    """The body's "action" (one of `actions`) and its optional "reason", stripped; a clear 400 otherwise."""
+    data = read_json(request)
+    action, reason = data.get("action"), data.get("reason", "")
+    if action not in actions or not isinstance(reason, str):
+        raise bad_request(f'"action" is one of {", ".join(actions)}; "reason" ({reason_note}) a string')
+    return action, reason.strip()
 
 
 def paged(request: HttpRequest, rows: Any, serialize: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -217,12 +226,9 @@ def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpRes
         raise not_found(f"no held post #{held_id} on {mlist.name} (decided already?)")
     if request.method == "GET":
         return ok(held_summary(row))
-    data = read_json(request)
-    action, reason = data.get("action"), data.get("reason", "")
-    if action not in ACTIONS or not isinstance(reason, str):
-        raise bad_request(f'"action" is one of {", ".join(ACTIONS)}; "reason" (optional) a string')
+    action, reason = read_decision(request, ACTIONS, "optional")
     try:
-        decision = act(mlist, held_id, action, reason.strip()[:1000])
+        decision = act(mlist, held_id, action, reason[:1000])
     except HeldNotFound:
         raise not_found(f"held post #{held_id} was decided meanwhile") from None
     return ok({"id": held_id, "action": action, "decision": decision.action, "notified": decision.notified})
