@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils.functional import SimpleLazyObject
@@ -125,8 +126,34 @@ def can_erase(request: HttpRequest | Any, mlist: MailingList) -> bool:
     """Erasing a person's address from this list (its roster, held posts, queue and the address in
     its archive; lists/erasure.py with the list as scope): owners and site administrators, not
     moderators, who decide posts but not what the list keeps. Every list at once (and the account)
-    is the site administrators' (`can_administer_site`)."""
+    is the site administrators' (`can_administer_site`); whose address an owner may erase,
+    `erasure_refusal`."""
     return role_of(request, mlist) == Role.OWNER
+
+
+def erasure_refusal(request: HttpRequest | Any, mlist: MailingList, address: str) -> str:
+    """Why this user may not erase `address` from `mlist` ("" when they may). An erasure cannot be
+    undone (memberships deleted, posts anonymised, hidden or purged), so a list owner erases only
+    the list's members and outsiders: an owner or moderator of the list (the owner themselves
+    included) and the address of a site administrator's account are for a site administrator,
+    who may erase anyone (on the list's page as on /manage/erase/)."""
+    if not can_erase(request, mlist):
+        return "Only the list's owners and the site administrators may erase an address from it."
+    if is_site_admin(_user(request)):
+        return ""
+    try:
+        canonical = canonical_address(address)
+    except InvalidAddress:
+        return ""  # not an address: the form says so
+    role = Member.objects.filter(mailing_list=mlist, address__iexact=canonical, role__in=list(MODERATORS))
+    if role.exists():
+        return (f"{canonical} is an owner or moderator of this list. Only a site administrator may erase the address "
+                "of someone who runs the list: ask one to do it on the site's erasure page.")  # fmt: skip
+    staff = get_user_model().objects.filter(Q(is_staff=True) | Q(is_superuser=True), email__iexact=canonical)
+    if staff.exists():
+        return (f"{canonical} is the address of a site administrator's account. Only a site administrator may erase "
+                "it: ask one to do it on the site's erasure page.")  # fmt: skip
+    return ""
 
 
 def can_administer_site(request: HttpRequest | Any) -> bool:

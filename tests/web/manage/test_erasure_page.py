@@ -107,3 +107,37 @@ def test_an_owner_sees_only_their_lists_erasures_and_moderators_may_not_erase(ga
     assert 'href="/manage/garden/erase/"' not in moderator.get("/manage/garden/").content.decode()
     assert moderator.post("/manage/garden/erase/", {"address": ERIN, "again": ERIN, "posts": "purge"}).status_code == 403
     assert Member.objects.filter(mailing_list=garden, address=ERIN).exists() and Erasure.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["co-owner@example.org", "Mod@Example.org", "owner@example.org", "root@example.org"])
+def test_an_owner_may_not_erase_who_runs_the_list_or_the_site(garden, django_user_model, who):
+    """A co-owner, a moderator, the owner themselves, a site administrator's account: refused with the
+    reason, nothing erased, no audit row; a site administrator erases the same address on the same page."""
+    add_member(garden, "co-owner@example.org", role="owner")
+    add_member(garden, "mod@example.org", role="moderator")
+    django_user_model.objects.create_user("root@example.org", email="root@example.org", is_staff=True)
+    store(garden, [make_message("runner-1@example.org", sender=f"<{who}>", to=garden.address)])
+    owner = _client(django_user_model, "owner@example.org")
+
+    refused = owner.post("/manage/garden/erase/", {"address": who, "again": who, "posts": "anonymise"})
+
+    assert refused.status_code == 403
+    text = refused.content.decode()
+    assert "Only a site administrator may erase" in text and 'role="alert"' in text
+    assert Member.objects.filter(mailing_list=garden, role__in=["owner", "moderator"]).count() == 3
+    assert not Erasure.objects.exists()
+    assert Message.objects.get(message_id="runner-1@example.org").sender_email.lower() == who.lower()
+
+    admin = Client()
+    admin.force_login(django_user_model.objects.get(username="root@example.org"))
+    done = admin.post("/manage/garden/erase/", {"address": who, "again": who, "posts": "anonymise"})
+    assert done.status_code == 200 and Erasure.objects.get().erased_by == "root@example.org"
+    assert not Member.objects.filter(mailing_list=garden, address__iexact=who).exists()
+    assert Message.objects.get(message_id="runner-1@example.org").sender_email == "address.removed@erased.invalid"
+
+
+def test_an_owner_still_erases_a_member_with_an_account(garden, django_user_model):
+    django_user_model.objects.create_user(ERIN, email=ERIN)  # an ordinary account: not protected
+    owner = _client(django_user_model, "owner@example.org")
+    done = owner.post("/manage/garden/erase/", {"address": ERIN, "again": ERIN, "posts": "keep"})
+    assert done.status_code == 200 and not Member.objects.filter(mailing_list=garden, address=ERIN).exists()

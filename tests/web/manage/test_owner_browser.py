@@ -189,3 +189,19 @@ def test_a_moderator_makes_an_api_token_and_decides_a_post_with_it(site, browser
     assert "revoked" in status(page)
     assert call("GET", "/api/manage/lists/garden/held")[0] == 401
     context.close()
+
+
+def test_an_owner_is_told_why_a_moderators_address_is_not_erased(site, browser):
+    context, page = signed_in(site, browser, OWNER)
+    page.goto("/manage/garden/")
+    page.click("a[href='/manage/garden/erase/']")
+    page.fill("#erase-address", MODERATOR)
+    page.fill("#erase-again", MODERATOR)
+    page.check("input[name=posts][value=anonymise]")
+    page.click("button:has-text('Erase')")
+    alert = page.locator("[role=alert]").inner_text()
+    assert f"{MODERATOR} is an owner or moderator of this list" in alert and "site administrator" in alert
+    assert "None yet." in page.locator("table.grid").inner_text()  # no erasure recorded
+    page.goto("/manage/garden/members/")
+    assert MODERATOR in page.locator("main").inner_text()
+    context.close()

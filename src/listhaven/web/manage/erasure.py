@@ -1,8 +1,10 @@
 """Erasing a person's address (a GDPR request), the same service as `listhaven erase-address`
 (lists/erasure.py): /manage/erase/ for a site administrator (every list and the account, or one
-list), /manage/LIST/erase/ for the list's owners (that list only: access.can_erase). Both ask what
-becomes of the archive and the address typed twice; the page then shows what was removed, and the
-audit row (lists_erasure) keeps it with the address as a keyed hash only."""
+list), /manage/LIST/erase/ for the list's owners (that list only: access.can_erase; the address of
+an owner or moderator of the list or of a site administrator is refused to them with the reason,
+access.erasure_refusal). Both ask what becomes of the archive and the address typed twice; the page
+then shows what was removed, and the audit row (lists_erasure) keeps it with the address as a keyed
+hash only."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from listhaven.delivery.outbox import remove_copies
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.erasure import POSTS, erase_address
 from listhaven.lists.models import Erasure, MailingList
+from listhaven.web import access
 from listhaven.web.manage.guard import manage
 
 T = "listhaven/manage/erase.html"
@@ -56,6 +59,10 @@ def _erase(request: HttpRequest, fixed: MailingList | None, lists: object, recen
         context["error"] = "Choose what becomes of the archived messages, and a list or every list."
     if context["error"]:
         return render(request, T, context, status=400)
+    refusal = access.erasure_refusal(request, fixed, address) if fixed else ""
+    if refusal:  # an owner asking to erase a co-owner, a moderator or a site administrator
+        context["error"] = refusal
+        return render(request, T, context, status=403)
     report = erase_address(address, mlist=mlist, posts=form["posts"], by=request.user.get_username())
     report.counts["outbox copies"] = remove_copies(address=address, of_list=mlist.address if mlist else "")
     context.update(report=report, form={"address": "", "list": "", "posts": "hide"})
