@@ -96,3 +96,41 @@ def test_a_message_that_does_not_name_the_address_is_not_touched(mlist):
     stored = bytes(RawMessage.objects.get(message=message).data)
     assert anonymise_address([mlist.pk], ADDRESS).changed == 0
     assert bytes(RawMessage.objects.get(message=message).data) == stored
+
+
+def test_after_anonymising_every_download_answers_a_conditional_request_with_the_new_bytes(mlist, client):
+    """A cache revalidating by date (If-Modified-Since) or by ETag gets the anonymised bytes, not a 304;
+    once it holds them, a 304 again. Raw message, message mbox, attachment, thread and month mbox, the
+    message's JSON."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django.utils.http import http_date
+
+    store_batch(mlist, [parsed(_post())])
+    imported = timezone.now() - timedelta(days=3)
+    Message.objects.filter(mailing_list=mlist).update(imported_at=imported)  # imported days ago
+    message = Message.objects.get(mailing_list=mlist)
+    diff = Attachment.objects.get(message=message, filename="seeds.diff")
+    urls = [f"/test/message/{message.public_id}/raw", f"/test/message/{message.public_id}/mbox",
+            f"/test/message/{message.public_id}/attachment/{diff.index}/seeds.diff",
+            f"/test/thread/{message.thread.public_id}/mbox", "/test/2026-11.mbox.gz",
+            f"/api/lists/test/messages/{message.public_id}"]  # fmt: skip
+    before = {url: client.get(url) for url in urls}
+    for url, response in before.items():
+        assert response.status_code == 200 and response["Last-Modified"] == http_date(imported.timestamp()), url
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"]).status_code == 304, url
+
+    anonymise_address([mlist.pk], ADDRESS)
+
+    for url, response in before.items():
+        by_date = client.get(url, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
+        by_etag = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"])
+        for fresh in (by_date, by_etag):
+            assert fresh.status_code == 200, url
+            body = b"".join(fresh.streaming_content) if fresh.streaming else fresh.content
+            body = gzip.decompress(body) if url.endswith(("mbox", ".gz")) else body
+            assert WRITTEN not in body.decode("utf-8", "replace").lower(), url
+        assert fresh["Last-Modified"] != response["Last-Modified"] and fresh["ETag"] != response["ETag"], url
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=fresh["Last-Modified"]).status_code == 304, url
+        assert client.get(url, HTTP_IF_NONE_MATCH=fresh["ETag"]).status_code == 304, url

@@ -12,7 +12,8 @@ Found by the parsed fields (poster, To, Cc, subject, text), then replaced everyw
 bytes (mail/address_replace.py): header fields (Reply-To, Sender, Received…, RFC 2047 encoded
 words too), text parts sent as they are, and text parts sent base64 or quoted-printable, decoded
 and encoded again; every other byte is kept. The stored content hash and size follow the new
-bytes, so the raw download's and the mbox export's validators change with what they serve. Not reached: parts that are not text
+bytes, and its change time (`changed_at`) is set, so the downloads' validators (ETag and
+Last-Modified) change with what they serve. Not reached: parts that are not text
 (a PDF, an image: left byte for byte, and the messages whose such parts still hold the address
 are reported); a message naming the address only in headers the parsed fields do not keep is
 not found.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from listhaven.archive.compression import compress, decompress
 from listhaven.archive.ingest import subject_window
@@ -77,12 +79,13 @@ def _anonymise_one(pk: int, needle: str, text: re.Pattern[str]) -> bool:
         kept = _anonymise_raw(message, needle)
         for name in ("sender_email", "sender_name", "subject", "body_text"):
             setattr(message, name, text.sub(REPLACEMENT, getattr(message, name)))
+        message.changed_at = timezone.now()  # the downloads' Last-Modified
         message.recipients = {
             kind: [[text.sub(REPLACEMENT, part) for part in pair] for pair in pairs]
             for kind, pairs in (message.recipients or {}).items()
         }
         message.save(update_fields=["sender_email", "sender_name", "subject", "body_text", "recipients",
-                                    "content_hash", "size"])  # fmt: skip
+                                    "content_hash", "size", "changed_at"])  # fmt: skip
         for attachment in Attachment.objects.filter(message=message, filename__icontains=needle):
             Attachment.objects.filter(pk=attachment.pk).update(filename=text.sub(REPLACEMENT, attachment.filename))
         if not message.is_hidden:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.db import models
 from django.db.models import F, Q
@@ -101,6 +102,9 @@ class Message(models.Model):
     # Purged (a removal that also deleted the raw bytes, attachments and every parsed field): the
     # row is a tombstone keeping the message's place and its links, which answer 410 Gone.
     purged_at = models.DateTimeField(null=True, blank=True)
+    # When its stored bytes and parsed fields were last rewritten after the import (an address
+    # anonymised: archive/anonymisation.py); None when never. The downloads' Last-Modified follows it.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -124,6 +128,12 @@ class Message(models.Model):
     def is_hidden(self) -> bool:
         """What `VISIBLE` says of this one message (kept beside it so the two cannot drift)."""
         return self.redacted
+
+    @property
+    def last_changed(self) -> datetime:
+        """When what is served of it last changed: its import, a rewrite of its bytes, its removal
+        (the Last-Modified of its raw bytes, mbox, attachments and JSON)."""
+        return max(d for d in (self.imported_at, self.changed_at, self.redacted_at) if d is not None)
 
     @property
     def is_purged(self) -> bool:

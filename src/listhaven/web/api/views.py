@@ -51,7 +51,8 @@ THREAD_SORTS = {
 _THREAD_FIELDS = ("pk", "public_id", "subject", "message_count", "participant_count", "participants",
                   "first_date", "last_date")  # fmt: skip
 _TREE_FIELDS = ("pk", "public_id", "parent_id", "thread_depth", "thread_order", "date", "subject",
-                "sender_name", "sender_email", "has_attachments", "redacted", "imported_at")  # fmt: skip
+                "sender_name", "sender_email", "has_attachments", "redacted", "imported_at",
+                "changed_at", "redacted_at")  # fmt: skip
 
 View = Callable[..., HttpResponseBase]
 
@@ -162,7 +163,7 @@ def thread(request: HttpRequest, list_name: str, thread_id: str) -> HttpResponse
     public = {m.pk: m.public_id for m in rows}
     data = serializers.thread_summary(mlist, found)
     data["messages"] = [serializers.thread_entry(mlist, m, public.get(m.parent_id)) for m in rows]
-    last = max((m.imported_at for m in rows), default=None)
+    last = max((m.last_changed for m in rows), default=None)
     return json_response(request, mlist, data, last)
 
 
@@ -180,7 +181,7 @@ def message(request: HttpRequest, list_name: str, message_hash: str) -> HttpResp
         parent = Message.objects.filter(pk=found.parent_id).values_list("public_id", flat=True).first()
     attachments = list(Attachment.objects.filter(message=found).order_by("index"))
     data = serializers.message_detail(mlist, found, parent, attachments)
-    return json_response(request, mlist, data, found.imported_at)
+    return json_response(request, mlist, data, found.last_changed)
 
 
 @api_view

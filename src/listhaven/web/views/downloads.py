@@ -76,10 +76,12 @@ def _version(messages: QuerySet[Message], *parts: object) -> Freshness:
     """A validator for a set of messages (hidden ones included): it changes when one is added or redacted."""
     found = messages.aggregate(
         n=Count("pk", filter=VISIBLE), last=Max("pk", filter=VISIBLE),
-        changed=Max("imported_at"), removed=Max("redacted_at"),
+        changed=Max("imported_at"), removed=Max("redacted_at"), rewritten=Max("changed_at"),
     )  # fmt: skip
-    # A removal changes the file as much as an arrival does: a client holding it must not get a 304.
-    last_modified: datetime | None = max((d for d in (found["changed"], found["removed"]) if d), default=None)
+    # A removal or a rewrite (an address anonymised) changes the file as much as an arrival does:
+    # a client holding it must get no 304, whether it asks by ETag or by date.
+    dates = (found["changed"], found["removed"], found["rewritten"])
+    last_modified: datetime | None = max((d for d in dates if d), default=None)
     return Freshness.of(*parts, found["n"], found["last"], last_modified, last_modified=last_modified)
 
 
@@ -102,7 +104,7 @@ def raw_message(request: HttpRequest, list_name: str, message_hash: str) -> Http
     # A hidden message's bytes are kept for its owners (to review a removal); a purged one has none.
     if message.is_hidden and (message.is_purged or not can_administer(request, mlist)):
         return _gone()
-    freshness = Freshness.of("raw", message.pk, message.content_hash, last_modified=message.imported_at)
+    freshness = Freshness.of("raw", message.pk, message.content_hash, last_modified=message.last_changed)
 
     def build() -> HttpResponse:
         data = RawMessage.objects.filter(pk=message.pk).values_list("data", flat=True).first()
@@ -121,7 +123,7 @@ def message_mbox(request: HttpRequest, list_name: str, message_hash: str) -> Htt
     message = _message(mlist, message_hash)
     if message.is_hidden:
         return _gone()
-    freshness = Freshness.of("mbox", message.pk, message.content_hash, last_modified=message.imported_at)
+    freshness = Freshness.of("mbox", message.pk, message.content_hash, last_modified=message.last_changed)
     return conditional(
         request, mlist, freshness, lambda: _stream(export.mbox_chunks(export.iter_raw([message.pk])), f"{message.public_id}.mbox.gz"),
         lasting=True,
@@ -225,7 +227,7 @@ def attachment(request: HttpRequest, list_name: str, message_hash: str, index: i
     listed = Attachment.objects.filter(message=message, index=index).first()
     if listed is None:
         raise Http404("This message has no such attachment.")
-    freshness = Freshness.of("attachment", message.pk, message.content_hash, index, last_modified=message.imported_at)
+    freshness = Freshness.of("attachment", message.pk, message.content_hash, index, last_modified=message.last_changed)
     return conditional(request, mlist, freshness, lambda: _attachment_response(message, listed), lasting=True)
 
 
