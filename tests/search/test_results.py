@@ -140,9 +140,41 @@ def test_or_and_not(corpus):
     check(f"{a} {b} OR {c}", (corpus.where(a) & corpus.where(b)) | corpus.where(c))
 
 
-def test_prefix(corpus):
-    word = next(w for w, n in corpus.word_counts("body").most_common() if len(w) >= 7)
+@pytest.mark.parametrize("as_words", [True, False])
+def test_prefix(corpus, monkeypatch, as_words):
+    from listhaven.search import fts5
+
+    if not as_words:  # too many words to list: the prefix is left to FTS5 (SQLite)
+        monkeypatch.setattr(fts5, "PREFIX_WORDS", 0)
+    # a prefix of several words: the matches of any of them
+    word = next(w for w, n in corpus.word_counts("body").most_common()
+                if len(w) >= 7 and corpus.where(w[:4], prefix=True) - corpus.where(w))
     check(word[:4] + "*", corpus.where(word[:4], prefix=True))
+    subject = next(c["subject"] for c in corpus.cols.values() if len(c["subject"]) >= 3 and len(c["subject"][1]) >= 4)
+    head, last = subject[0], subject[1][:3]
+    check(f'"{head} {last}"*', corpus.where(f"{head} {last}", prefix=True))
+    check(f"{word[:4]}* -{word}", corpus.where(word[:4], prefix=True) - corpus.where(word))
+    assert found("qzxjw*") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite index's list of words")
+def test_a_prefix_is_searched_as_the_words_it_starts(corpus):
+    from listhaven.search.fts5 import PREFIX_WORDS, words_starting
+
+    indexed = {w for m in Message.objects.prefetch_related("attachments") for col in columns(m).values() for w in col}
+    starting = {p: sorted(w for w in indexed if w.startswith(p)) for p in {w[:4] for w in indexed if w.isalpha()}}
+    one = next(p for p, words in sorted(starting.items()) if len(words) == 1)
+    several = next(p for p, words in sorted(starting.items()) if 1 < len(words) <= PREFIX_WORDS)
+    with connection.cursor() as cursor:
+        assert words_starting(cursor, one) == starting[one]
+        assert words_starting(cursor, several) == starting[several]
+        assert words_starting(cursor, "qzxjw") == []
+    # One word: the prefix's matches and scores are the word's own.
+    lists = list(MailingList.objects.all())
+    by_prefix = search(lists, one + "*", per_page=100)
+    by_word = search(lists, starting[one][0], per_page=100)
+    assert by_prefix.total == by_word.total > 0
+    assert [(h.pk, h.score) for h in by_prefix.hits] == [(h.pk, h.score) for h in by_word.hits]
 
 
 @pytest.mark.parametrize(("field", "cols"), [("from", ("sender",)), ("subject", ("subject",)), ("s", ("subject",)),

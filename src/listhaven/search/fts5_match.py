@@ -65,8 +65,12 @@ class MatchContext:
 
     list_ids: dict[str, int]
     dates: Callable[[], tuple[datetime, datetime] | None]
+    # The indexed words starting with a prefix (lower-case ASCII), or None when there are too many
+    # to list (the prefix is then left to FTS5, which merges their posting lists on each reading).
+    words_starting: Callable[[str], list[str] | None] | None = None
     _span: tuple[datetime, datetime] | None = field(default=None, init=False)
     _span_known: bool = field(default=False, init=False)
+    _expanded: dict[str, list[str] | None] = field(default_factory=dict, init=False)
 
     def date_span(self) -> tuple[datetime, datetime] | None:
         if not self._span_known:
@@ -80,6 +84,17 @@ class MatchContext:
         if span is None:
             return False
         return (node.start is None or node.start <= span[0]) and (node.end is None or node.end > span[1])
+
+    def expansion(self, node: Text) -> list[str] | None:
+        """The words a prefix stands for, asked for once per prefix; None when it stays a prefix
+        (too many words, a non-ASCII prefix whose folding only the tokenizer knows, no lookup)."""
+        words = node.words()
+        last = words[-1].lower() if words else ""
+        if not node.prefix or self.words_starting is None or not last.isascii():
+            return None
+        if last not in self._expanded:
+            self._expanded[last] = self.words_starting(last)
+        return self._expanded[last]
 
 
 def is_fts(node: Node) -> bool:
@@ -96,7 +111,7 @@ def is_fts(node: Node) -> bool:
 def compile_match(node: Node, context: MatchContext) -> str:
     """The MATCH expression of an FTS-answerable subtree whose top is positive."""
     if isinstance(node, Text):
-        return _text(node)
+        return _text(node, context)
     if isinstance(node, ListIs):
         list_id = context.list_ids.get(node.name)
         return NEVER if list_id is None else "{facets} : " + quote(list_token(list_id))
@@ -111,12 +126,12 @@ def compile_match(node: Node, context: MatchContext) -> str:
     raise ValueError(f"cannot compile {node!r} on its own")
 
 
-def ranking_expression(node: Node) -> str | None:
+def ranking_expression(node: Node, context: MatchContext) -> str | None:
     """The wanted words of an FTS-answerable query as one OR (None when it has none): ranking by
     it gives a message that matches the query the score the whole expression would, since bm25
     adds a score per phrase and the others (facets, weight 0; exclusions, absent) add nothing."""
     texts = positive_texts(node)
-    return " OR ".join(_text(t) for t in texts) if texts else None
+    return " OR ".join(_text(t, context) for t in texts) if texts else None
 
 
 def words_only(node: Node) -> bool:
@@ -146,13 +161,23 @@ def compile_conjunction(parts: Iterable[Node], context: MatchContext) -> str:
     return expression
 
 
-def _text(node: Text) -> str:
-    columns = FIELD_COLUMNS[node.field] if node.field else FREE_COLUMNS
+def _text(node: Text, context: MatchContext | None = None) -> str:
+    columns = "{" + " ".join(FIELD_COLUMNS[node.field] if node.field else FREE_COLUMNS) + "} : "
+    words = node.words()
+    expansion = context.expansion(node) if context is not None else None
+    if expansion is not None:
+        # A prefix as the words it stands for: FTS5 reads their posting lists as it goes, where
+        # a prefix query (no prefix index) first merges them whole, on every reading of it. One
+        # word gives the prefix's matches and bm25 scores exactly; several, the same matches.
+        if not expansion:
+            return NEVER
+        phrases = [quote(" ".join([*words[:-1], word])) for word in expansion]
+        return columns + (phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
     # The words joined by spaces: a phrase of the tokens, as the tokenizer will split them.
-    phrase = quote(" ".join(node.words()))
+    phrase = quote(" ".join(words))
     if node.prefix:
         phrase += " *"
-    return "{" + " ".join(columns) + "} : " + phrase
+    return columns + phrase
 
 
 def _dates(node: DateIn, context: MatchContext) -> str:
