@@ -24,5 +24,5 @@ def drop_words_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("archive", "0012_search_id_blocks")]
+    dependencies = [("archive", "0013_message_changed_at")]
     operations = [migrations.RunPython(create_words_table, drop_words_table)]
