@@ -134,3 +134,28 @@ def test_after_anonymising_every_download_answers_a_conditional_request_with_the
         assert fresh["Last-Modified"] != response["Last-Modified"] and fresh["ETag"] != response["ETag"], url
         assert client.get(url, HTTP_IF_MODIFIED_SINCE=fresh["Last-Modified"]).status_code == 304, url
         assert client.get(url, HTTP_IF_NONE_MATCH=fresh["ETag"]).status_code == 304, url
+
+
+def test_an_rfc2231_file_name_loses_the_address_in_the_stored_bytes(mlist, client):
+    raw = (
+        f"From: Erin <{WRITTEN}>\r\nTo: test@lists.example.org\r\nSubject: Notes\r\n"
+        "Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <notes-1@example.net>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+        "Notes attached.\r\n--b1\r\nContent-Type: text/plain; charset=utf-8;\r\n name*0*=UTF-8''%C3%A9t%C3%A9-erin.quill;\r\n"
+        " name*1*=%40example.org.txt\r\nContent-Disposition: attachment;\r\n filename*0*=UTF-8''%C3%A9t%C3%A9-erin.quill;\r\n"
+        " filename*1*=%40example.org.txt\r\n\r\nRows.\r\n--b1--\r\n"
+    ).encode()  # fmt: skip
+    store_batch(mlist, [parsed(raw)])
+    message = Message.objects.get(mailing_list=mlist)
+    assert Attachment.objects.get(message=message).filename == f"été-{WRITTEN}.txt"
+
+    anonymise_address([mlist.pk], ADDRESS)
+
+    served, _ = _served(client, message, "raw")
+    assert b"%40example.org" not in served and WRITTEN.encode() not in served.lower()
+    # continuations no wider than the widest original piece, the charset kept
+    assert b" filename*0*=UTF-8''%C3%A9t%C3%A9-address.re;\r\n filename*1*=moved%40erased.invalid.t;\r\n" in served
+    listed = Attachment.objects.get(message=message)
+    assert listed.filename == f"été-{REPLACEMENT}.txt"
+    names = [p.get_filename() for p in message_from_bytes(served, policy=policy.default).walk() if p.get_filename()]
+    assert names == [listed.filename]

@@ -142,3 +142,71 @@ def test_encoded_words_in_header_fields() -> None:
     assert str(parsed["Subject"]) == f"Graines à demander à {NEW} ?"
     assert b"=?iso-8859-1?q?" in done.raw and b"=?utf-8?b?" in done.raw  # their own charset and encoding
     assert done.raw.split(b"\n")[2:] == raw.split(b"\n")[2:]  # the other fields and the body as they were
+
+
+# A file name holding the address, as mail programs write it under RFC 2231: Thunderbird splits a long
+# non-ASCII name into encoded continuations, folded, with CRLF; others write one encoded value, or
+# plain quoted continuations; a Latin-1 name with a language tag.
+THUNDERBIRD_PART = (
+    b"Content-Type: text/x-patch; charset=UTF-8;\r\n"
+    b" name*0*=UTF-8''%C3%A9t%C3%A9%2D%70%6F%74%61%67%65%72%2D%45%72%69%6E%2E%51%75;\r\n"
+    b" name*1*=%69%6C%6C%40%65%78%61%6D%70%6C%65%2E%6F%72%67%2E%70%61%74%63%68\r\n"
+    b"Content-Disposition: attachment;\r\n"
+    b" filename*0*=UTF-8''%C3%A9t%C3%A9%2D%70%6F%74%61%67%65%72%2D%45%72%69%6E%2E%51%75;\r\n"
+    b" filename*1*=%69%6C%6C%40%65%78%61%6D%70%6C%65%2E%6F%72%67%2E%70%61%74%63%68\r\n"
+    b"Content-Transfer-Encoding: 7bit\r\n\r\n+tomatoes\r\n"
+)
+ONE_VALUE_PART = (
+    b"Content-Type: application/pdf\r\n"
+    b"Content-Disposition: attachment; filename*=utf-8''plan%20de%20Erin.Quill%40Example.ORG.pdf\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"%PDF-1.4 empty") + b"\r\n"
+)
+LATIN1_PART = (
+    b"Content-Type: text/plain; charset=iso-8859-1\r\n"
+    b"Content-Disposition: inline;\r\n\tfilename*=iso-8859-1'fr'r%E9sum%E9%20erin.quill%40example.org.txt\r\n\r\n"
+    b"Bonjour.\r\n"
+)
+QUOTED_PARTS = (
+    b"Content-Type: text/plain; charset=us-ascii\r\n"
+    b'Content-Disposition: attachment;\r\n\tfilename*0="notes-erin.quill@exa";\r\n\tfilename*1="mple.org-2026.txt"\r\n\r\n'
+    b"Notes.\r\n"
+)
+
+
+def _with_parts(*parts: bytes) -> bytes:
+    head = (b"From: Bob <bob@example.net>\r\nTo: garden@lists.example.org\r\nSubject: Files\r\n"
+            b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="=-b"\r\n\r\n')  # fmt: skip
+    return head + b"".join(b"--=-b\r\n" + part for part in parts) + b"--=-b--\r\n"
+
+
+def test_rfc2231_file_names_are_written_again_in_their_own_form() -> None:
+    raw = _with_parts(THUNDERBIRD_PART, ONE_VALUE_PART, LATIN1_PART, QUOTED_PARTS)
+    done = replace_address(raw, ADDRESS, NEW)
+
+    patch, pdf, latin1, quoted = _parts(done.raw)
+    assert patch.get_filename() == patch.get_param("name") == f"été-potager-{NEW}.patch"
+    assert pdf.get_filename() == f"plan de {NEW}.pdf"
+    assert latin1.get_filename() == f"résumé {NEW}.txt"
+    assert quoted.get_filename() == f"notes-{NEW}-2026.txt"
+    # the same forms: charset and language, encoded or quoted pieces, folding and CRLF
+    assert b"\r\n filename*0*=UTF-8''%C3%A9t%C3%A9-potager-address.removed%40erased.invalid.patch\r\n" in done.raw
+    assert b"\r\n name*0*=UTF-8''%C3%A9t%C3%A9-potager-" in done.raw  # shorter once plain ASCII is not %XX: one piece
+    assert b"filename*=iso-8859-1'fr'r%E9sum%E9%20address.removed%40erased.invalid.txt" in done.raw
+    assert b'\tfilename*0="notes-address.remove";\r\n\tfilename*1="d@erased.invalid-202";\r\n\tfilename*2="6.txt"' in done.raw
+    assert b"\n" not in done.raw.replace(b"\r\n", b"")
+    assert b"%40example.org" not in done.raw.lower() and WRITTEN.encode() not in done.raw.lower()
+    # the bodies, the other fields and the boundaries as they were
+    assert done.raw.count(b"--=-b") == raw.count(b"--=-b") and b"+tomatoes\r\n" in done.raw
+    assert done.raw.split(b"\r\n\r\n")[0] == raw.split(b"\r\n\r\n")[0]
+    assert replace_address(_with_parts(ONE_VALUE_PART.replace(b"Erin.Quill", b"Someone")), ADDRESS, NEW).raw == (
+        _with_parts(ONE_VALUE_PART.replace(b"Erin.Quill", b"Someone"))
+    )
+
+
+def test_rfc2231_file_names_read_by_the_archive_parser() -> None:
+    from listhaven.mail.message import SourceMessage
+    from listhaven.mail.parse import parse_message
+
+    done = replace_address(_with_parts(THUNDERBIRD_PART, LATIN1_PART), ADDRESS, NEW)
+    names = [a.filename for a in parse_message(SourceMessage(done.raw, "test")).attachments]
+    assert f"été-potager-{NEW}.patch" in names and all(WRITTEN not in n.lower() for n in names)

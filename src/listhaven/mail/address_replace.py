@@ -4,7 +4,9 @@ other byte kept as it was (the erasure of an address that keeps the messages' te
 A plain byte replacement reaches the header fields and the parts sent as they are (7bit, 8bit),
 but not a text part sent base64 or quoted-printable, where the address's bytes do not appear, nor
 an RFC 2047 encoded word of a header field (``=?utf-8?q?…?=``): such a word is decoded, the
-address replaced, and the word encoded again with its charset and encoding.
+address replaced, and the word encoded again with its charset and encoding; nor an RFC 2231
+parameter (``filename*=utf-8''erin%40example.org``, continuations ``filename*0*=``), written
+again in its own form by mail/parameter_replace.py.
 Such a part is decoded, the address replaced in its text (under the part's own charset), and the
 text encoded again with the same transfer encoding, charset, line length and line endings; a
 quoted-printable part is rewritten one logical line at a time, so only the lines that named the
@@ -28,6 +30,7 @@ from listhaven.mail.headers import parse_content_type, split_message
 from listhaven.mail.limits import DEFAULT_LIMITS, ParseLimits
 from listhaven.mail.message import UnparseableMessage
 from listhaven.mail.mime import Leaf, decode_payload, multipart_spans
+from listhaven.mail.parameter_replace import replace_in_parameters
 
 _ENCODED = ("base64", "quoted-printable")
 _IDENTITY = ("", "7bit", "8bit", "binary")
@@ -91,10 +94,10 @@ def replace_address(raw: bytes, address: str, replacement: str, limits: ParseLim
 
 
 def _in_headers(chunk: bytes, byte_pattern: re.Pattern[bytes], text_pattern: re.Pattern[str], replacement: str) -> bytes:
-    """Header blocks, boundaries and preambles: the address as written, and inside an RFC 2047
-    encoded word (a subject or display name sent as ``=?utf-8?q?…?=``), which is encoded again
-    with its own charset and encoding."""
-    chunk = byte_pattern.sub(replacement.encode("utf-8"), chunk)
+    """Header blocks, boundaries and preambles: the address as written, inside an RFC 2231
+    parameter (a file name), and inside an RFC 2047 encoded word (a subject or display name sent
+    as ``=?utf-8?q?…?=``), which is encoded again with its own charset and encoding."""
+    chunk = replace_in_parameters(byte_pattern.sub(replacement.encode("utf-8"), chunk), text_pattern, replacement)
     if b"=?" not in chunk:
         return chunk
 
