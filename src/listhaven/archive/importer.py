@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from listhaven.archive.ingest import ImportOutcome, Parsed, Unparsed, store_batch
 from listhaven.archive.models import ImportRun, StoreIdentity
+from listhaven.archive.wire import Wire, pack, unpack
 from listhaven.mail.message import SourceMessage, UnparseableMessage
 from listhaven.mail.parse import ParseLimits, parse_message
 from listhaven.mail.sources import describe_source, open_source
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
     from listhaven.lists.models import MailingList
 
 ProgressCallback = Callable[[int], None]
-_READ_AHEAD = 2000
+_READ_AHEAD = 2000  # parsed messages that may wait for the importing process, over all parsers
+_CHUNK = 16  # messages a parser sends at a time
 
 
 @dataclass
@@ -159,6 +163,11 @@ def _start_or_resume(mlist: MailingList, path: str) -> tuple[ImportRun, int]:
 
 
 def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iterator[Parsed | Unparsed]:
+    """The parsed messages of `sources`, in order.
+
+    With workers, each parser process reads the source itself (it is forked with the unstarted reader)
+    and parses every `workers`-th message; the results cross back as flat tuples (`archive.wire`), so
+    this process, which writes the database, neither reads the source nor pickles messages to send."""
     workers = _worker_count(workers)
     domain = id_domain()
     if workers == 0:
@@ -175,49 +184,101 @@ def _parse_stream(sources: Iterator[SourceMessage], workers: int | None) -> Iter
         close_old_connections()
         connections.close_all()
     context = multiprocessing.get_context("fork")
-    # Pool.imap reads its input eagerly from a feeder thread; the semaphore bounds how far
-    # reading may run ahead of storing, so memory stays flat whatever the source size.
-    in_flight = threading.Semaphore(_READ_AHEAD)
-    stop = threading.Event()
-
-    def throttled() -> Iterator[SourceMessage]:
-        for source in sources:
-            in_flight.acquire()
-            if stop.is_set():
-                return
-            yield source
-
-    pool = context.Pool(workers, initializer=_worker_init)
-    results = pool.imap(partial(_parse_in_worker, domain), throttled(), chunksize=16)
+    parsers: list[tuple[Any, Any]] = []
     try:
-        for parsed in results:
-            in_flight.release()
-            yield parsed
+        for share in range(workers):
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_parse_share, args=(sources, domain, share, workers, sending), daemon=True,
+                name=f"listhaven-parser-{share}",
+            )
+            process.start()
+            sending.close()
+            parsers.append((process, receiving))
+        waiting: list[deque[Wire]] = [deque() for _ in parsers]
+        index = 0
+        while True:
+            share = index % workers
+            ready = waiting[share]
+            if not ready:
+                chunk = _receive(*parsers[share])
+                if chunk is None:
+                    # This parser has no message at `index`, so no parser has: all were read.
+                    return
+                ready.extend(chunk)
+            yield unpack(ready.popleft())
+            index += 1
     finally:
-        # Also when the consumer stops early (a failed commit, a full disk): Pool.terminate()
-        # would wait forever for the feeder thread blocked on the semaphore, so the feeder is
-        # stopped and the parses already in flight (at most _READ_AHEAD) are drained instead.
-        stop.set()
-        in_flight.release()
-        pool.close()
-        for _ in results:
-            pass
-        pool.join()
+        # Also when the consumer stops early (a failed commit, a full disk): the parsers are
+        # stopped now, whatever they hold, rather than at interpreter exit.
+        for process, _ in parsers:
+            if process.is_alive():
+                process.terminate()
+        for process, receiving in parsers:
+            process.join()
+            receiving.close()
 
 
-def _parse_in_worker(domain: str, source: SourceMessage) -> Parsed | Unparsed:
-    """parse_one, minus what the writing process does not need back: a parsed message's raw
-    bytes travel only compressed (the bytes of a failure stay, for the quarantine)."""
-    parsed = parse_one(source, derived_id_domain=domain)
-    if isinstance(parsed, Unparsed):
-        return parsed
-    return replace(parsed, source=replace(source, raw=b""))
+def _receive(process: Any, receiving: Any) -> list[Wire] | None:
+    """The next chunk of one parser; None at its end. An error in reading the source is raised here,
+    in the order of the messages."""
+    try:
+        sent = pickle.loads(receiving.recv_bytes())
+    except EOFError:
+        process.join(5)
+        raise RuntimeError(f"a parser process ended without finishing (exit code {process.exitcode})") from None
+    if isinstance(sent, BaseException):
+        raise sent
+    return cast("list[Wire] | None", sent)
+
+
+def _parse_share(sources: Iterator[SourceMessage], domain: str, share: int, shares: int, sending: Any) -> None:
+    """In a parser process: reads every message of `sources` and parses every `shares`-th one from
+    `share`, sending them in chunks, then None, or the exception that stopped the reading.
+
+    A thread sends, so parsing goes on while the importing process stores a batch, up to
+    _READ_AHEAD messages ahead of it in all; then the bounded queue makes the parser wait."""
+    _worker_init()
+    parse_limits = limits()
+    outgoing: queue.Queue[bytes | None] = queue.Queue(maxsize=max(2, _READ_AHEAD // (_CHUNK * shares)))
+
+    def send() -> None:
+        try:
+            while (data := outgoing.get()) is not None:
+                sending.send_bytes(data)
+        except OSError:  # the importing process is gone or stopped reading: nothing to send to
+            os._exit(1)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    chunk: list[Wire] = []
+    end: object = None
+    try:
+        for index, source in enumerate(sources):
+            if index % shares != share:
+                continue
+            chunk.append(pack(parse_one(source, parse_limits, domain)))  # the raw bytes stay here
+            if len(chunk) >= _CHUNK:
+                outgoing.put(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+                chunk = []
+    except Exception as exc:  # noqa: BLE001 - the reading failed: the importing process raises it in turn
+        end = exc
+    if chunk:
+        outgoing.put(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+    try:
+        last = pickle.dumps(end, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an exception that cannot be pickled is sent as its text
+        last = pickle.dumps(RuntimeError(f"{type(end).__name__}: {end}"), pickle.HIGHEST_PROTOCOL)
+    outgoing.put(last)
+    outgoing.put(None)
+    sender.join()
+    sending.close()
 
 
 def _worker_init() -> None:
     import signal
 
-    # Ctrl-C goes to the parent, which stops the pool; workers must not print tracebacks.
+    # Ctrl-C goes to the parent, which stops the parsers; they must not print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
