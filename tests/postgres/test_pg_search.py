@@ -81,6 +81,9 @@ def test_redaction_removes_the_row_and_keeps_the_rest(mlist, admin_user):
     assert _rows_matching("wombat") == []
     assert _rows_matching("quokka") == [keep]
     assert _ids(mlist, "quokka") == {keep}
+    # A query without words reads this table too: the removed message is neither found nor counted.
+    assert _ids(mlist, "date:2000..") == {keep}
+    assert search([mlist], "date:2000..").total == 1
 
 
 def test_deleting_a_message_deletes_its_row(mlist):
@@ -292,3 +295,33 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
     assert windowed == everything
     newest = sorted((pk for i, pk in enumerate(pks) if has_word(i)), reverse=True)[:3]
     assert sorted(pk for pk, _ in windowed) == sorted(newest)
+
+
+def test_the_count_and_the_page_come_in_one_round_trip_and_sequential_scans_come_back_on(mlist):
+    _store(mlist, *(make_message(f"o{i}@x", "Okapi" if i % 2 else "Notes", "okapi\n", minutes=i) for i in range(7)))
+    sent: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        results = search([mlist], "okapi", per_page=3, page=2)
+    counted_and_found = [sql for sql in sent if "count(*)" in sql and "ts_rank" in sql]
+    assert len(counted_and_found) == 1 and counted_and_found[0].startswith("SET enable_seqscan = off")
+    assert results.total == 7 and len(results.hits) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
+
+
+def test_a_failing_statement_leaves_sequential_scans_on(mlist):
+    from django.db import DatabaseError, transaction
+
+    from listhaven.search import postgres
+
+    with connection.cursor() as cursor:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            postgres._run(cursor, [postgres._Statement("SELECT 1 / 0", [], True, postgres._number)])
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)

@@ -109,9 +109,10 @@ def search_page(
             threads, total, exact = _thread_page(store, cursor, node, scope, order, terms, page, per_page)
             hits: list[SearchHit] = []
         else:
-            total = store.backend.count(cursor, node, scope, COUNT_CAP)
+            total, found = store.backend.count_and_find(
+                cursor, node, scope, order, COUNT_CAP, per_page, (page - 1) * per_page
+            )
             exact = total <= COUNT_CAP
-            found = store.backend.find(cursor, node, scope, order, per_page, (page - 1) * per_page)
             hits = _hits(store, found, terms)
             threads = []
     return SearchResults(

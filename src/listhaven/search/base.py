@@ -48,7 +48,8 @@ class SearchBackend(Protocol):
 
     Writing: `index` and `remove` (in the transaction that stores or removes the messages).
     Reading: `find` returns (message id, score) pairs, best first for "rank" (lower score is
-    better), newest first for "date"; `count` counts exactly up to `cap` and answers cap + 1 beyond.
+    better), newest first for "date"; `count` counts exactly up to `cap` and answers cap + 1 beyond;
+    `count_and_find` answers both (a page of results shows both), in one go where it can.
     """
 
     vendor: str
@@ -66,3 +67,7 @@ class SearchBackend(Protocol):
     ) -> list[tuple[int, float | None]]: ...
 
     def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int: ...
+
+    def count_and_find(
+        self, cursor: Any, node: Node, scope: Scope, order: Order, cap: int, limit: int, offset: int = 0
+    ) -> tuple[int, list[tuple[int, float | None]]]: ...

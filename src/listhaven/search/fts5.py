@@ -227,6 +227,11 @@ class Fts5Backend:
             cursor.execute(sql, [*params, cap + 1])
         return int(cursor.fetchone()[0])
 
+    def count_and_find(
+        self, cursor: Any, node: Node, scope: Scope, order: Order, cap: int, limit: int, offset: int = 0
+    ) -> tuple[int, list[tuple[int, float | None]]]:
+        return self.count(cursor, node, scope, cap), self.find(cursor, node, scope, order, limit, offset)
+
     def _context(self, cursor: Any, scope: Scope) -> MatchContext:
         return MatchContext(
             scope.names, lambda: _date_span(cursor, scope.list_ids), lambda prefix: words_starting(cursor, prefix)
