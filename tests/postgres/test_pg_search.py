@@ -325,3 +325,23 @@ def test_a_failing_statement_leaves_sequential_scans_on(mlist):
             postgres._run(cursor, [postgres._Statement("SELECT 1 / 0", [], True, postgres._number)])
         cursor.execute("SHOW enable_seqscan")
         assert cursor.fetchone() == ("on",)
+
+
+def _pending_pages_merged() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('search_document_document'::regclass)")
+        return int(cursor.fetchone()[0])
+
+
+def test_an_import_leaves_no_pending_entries_in_the_gin_index(mlist, tmp_path):
+    from listhaven.archive.importer import import_path
+
+    _store(mlist, *(make_message(f"p{i}@x", "Pending", f"entry{i} kinkajou\n", minutes=i) for i in range(5)))
+    assert _pending_pages_merged() > 0  # small writes go to the pending list first
+    _store(mlist, make_message("p5@x", "Pending", "kinkajou\n", minutes=5))
+    mbox = tmp_path / "some.mbox"
+    mbox.write_bytes(b"".join(b"From x@y Thu Jan  1 00:00:00 2024\n" + make_message(f"i{i}@x", "Imported", f"serval{i}\n", minutes=10 + i) + b"\n" for i in range(3)))
+    summary = import_path(mlist, str(mbox), workers=0)
+    assert summary.stored == 3
+    assert _pending_pages_merged() == 0
+    assert _ids(mlist, "kinkajou") and len(_ids(mlist, "serval0")) == 1

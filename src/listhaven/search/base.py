@@ -62,6 +62,10 @@ class SearchBackend(Protocol):
 
     def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None: ...
 
+    def settle(self, cursor: Any) -> None:
+        """After a bulk load (an import): whatever makes the index quick to search again."""
+        ...
+
     def find(
         self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
     ) -> list[tuple[int, float | None]]: ...

@@ -227,6 +227,9 @@ class Fts5Backend:
             cursor.execute(sql, [*params, cap + 1])
         return int(cursor.fetchone()[0])
 
+    def settle(self, cursor: Any) -> None:
+        """Nothing: FTS5 merges its segments as it writes ('automerge')."""
+
     def count_and_find(
         self, cursor: Any, node: Node, scope: Scope, order: Order, cap: int, limit: int, offset: int = 0
     ) -> tuple[int, list[tuple[int, float | None]]]:
