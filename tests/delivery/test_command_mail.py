@@ -17,7 +17,7 @@ from listhaven.lists.command_mail import process_waiting
 from listhaven.lists.directory import create_list
 from listhaven.lists.incoming import store_incoming
 from listhaven.lists.members import add_member, find_member
-from listhaven.lists.models import IncomingMail, Outgoing
+from listhaven.lists.models import IncomingMail, Outgoing, RequestDecision
 from listhaven.lists.routing import resolve
 
 LIST = "garden@lists.example.org"
@@ -165,3 +165,8 @@ def test_an_owner_approves_or_refuses_a_request_by_replying(client, mlist):
     refused = [m for r, m in answers() if r == ["eve@example.net"] and "refused" in m["Subject"]]
     assert len(refused) == 1
     assert not [m for r, m in answers() if r == ["mallory@example.net"] and "refused" in m["Subject"]]
+    decisions = RequestDecision.objects.filter(mailing_list=mlist).order_by("id")
+    assert [(d.address, d.decision, d.outcome) for d in decisions] == [
+        ("bob@example.net", "approve", "subscribed"), ("eve@example.net", "refuse", "refused by an owner"),
+        ("mallory@example.net", "discard", "discarded by an owner")]  # fmt: skip
+    assert {d.decided_by for d in decisions} == {"a reply to the approval notice"}

@@ -35,6 +35,7 @@ from listhaven.lists.models import (
     Outgoing,
     Pending,
     PostRecord,
+    RequestDecision,
 )
 from listhaven.lists.posting import receive_post
 from listhaven.lists.subscriptions import request_subscription
@@ -138,6 +139,9 @@ def test_erase_address_on_one_list_keeps_the_rest_and_hides_by_default(mlist):
     other = create_list("plots@lists.example.org")
     _erin_everywhere(mlist, other)
     add_member(other, ERASED)
+    for where in (mlist, other):  # an owner's decision on a request of hers, on each list
+        RequestDecision.objects.create(mailing_list=where, address=STORED, asks_to="join", decision="discard",
+                                       outcome="discarded by an owner", decided_by="owner@example.org")  # fmt: skip
 
     report = erase_address(ERASED, mlist=mlist)
 
@@ -145,6 +149,8 @@ def test_erase_address_on_one_list_keeps_the_rest_and_hides_by_default(mlist):
     assert not Member.objects.filter(mailing_list=mlist, address=STORED).exists()
     assert Member.objects.filter(mailing_list=other, address=STORED).exists()
     assert Pending.objects.filter(mailing_list=other, address=STORED).exists()
+    assert list(RequestDecision.objects.values_list("mailing_list", flat=True)) == [other.pk]
+    assert report.counts["owners' decisions on its requests"] == 1
     assert get_user_model().objects.filter(email=STORED).exists()
     erin = Message.objects.get(message_id="erin@example.org")
     assert erin.is_hidden and not erin.is_purged  # hidden: the raw bytes stay for the owners

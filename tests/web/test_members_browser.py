@@ -43,6 +43,16 @@ class Site:
             time.sleep(0.3)
         raise AssertionError(f"no mail to {address} matching {subject_pattern!r} in the outbox")
 
+    def sent_to(self, address: str, subject_pattern: str) -> list[email.message.EmailMessage]:
+        """The outbox's messages to `address` whose Subject matches, now (no waiting)."""
+        found = []
+        for path in sorted(self.outbox.glob("*/*")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            to = f"{message.get('Delivered-To', '')} {message.get('To', '')}"
+            if address in to and re.search(subject_pattern, str(message["Subject"])):
+                found.append(message)
+        return found
+
     def lmtp(self, sender: str, recipient: str, raw: bytes) -> int:
         with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=30) as client:
             client.ehlo("mta.example.org")

@@ -34,8 +34,8 @@ from listhaven.lists.subscriptions import (
     OWNER_PURPOSES,
     Status,
     confirm,
+    decide_request,
     find_pending,
-    refuse,
     request_subscription,
     request_unsubscription,
 )  # fmt: skip
@@ -151,14 +151,20 @@ def _refusal(subject: str, token: str) -> str:
     return found.group(1) if found else ""
 
 
+REFUSALS = frozenset({Status.REFUSED, Status.DISCARDED})
+
+
 def _confirm(mlist: MailingList, token: str, refusal: str = "") -> str:
     pending = find_pending(token, purposes=ADDRESS_PURPOSES | OWNER_PURPOSES, mlist=mlist)
     if pending is None:
         return "that token is not valid here: expired, already used, or for another list"
-    if refusal and pending.purpose in OWNER_PURPOSES:
-        refused = refuse(pending, notify=refusal != "discard")
-        return f"the request of {refused.address}: {refusal}ed" if refused.status == Status.REFUSED else refused.detail
-    outcome = confirm(pending)
+    if pending.purpose in OWNER_PURPOSES:  # an owner's reply to the approval notice: recorded as the page's
+        decision = "discard" if refusal == "discard" else "refuse" if refusal else "approve"
+        outcome = decide_request(pending, decision, by="a reply to the approval notice")
+        if refusal:
+            return f"the request of {outcome.address}: {refusal}ed" if outcome.status in REFUSALS else outcome.detail
+    else:
+        outcome = confirm(pending)
     return {Status.SUBSCRIBED: f"{outcome.address} is subscribed", Status.UNSUBSCRIBED: f"{outcome.address} has left",
             Status.APPROVAL_ASKED: "confirmed; an owner of the list decides now"}.get(
         outcome.status, "confirmed; nothing needed doing")  # fmt: skip

@@ -49,6 +49,7 @@ from listhaven.lists.models import (
     Outgoing,
     Pending,
     PostRecord,
+    RequestDecision,
 )
 from listhaven.mail.ids import normalise_message_id
 
@@ -125,6 +126,8 @@ def _erase_rows(canonical: str, lists, report: ErasureReport) -> None:  # type: 
     mine = {"mailing_list__in": lists}
     report.add("memberships", Member.objects.filter(address__iexact=canonical, **mine).delete()[0])
     report.add("pending confirmations", Pending.objects.filter(address__iexact=canonical, **mine).delete()[0])
+    decisions = RequestDecision.objects.filter(address__iexact=canonical, **mine)
+    report.add("owners' decisions on its requests", decisions.delete()[0])
     report.add("bounce records", BounceEvent.objects.filter(address__iexact=canonical, **mine).delete()[0])
     held = HeldMessage.objects.filter(Q(sender__iexact=canonical) | Q(envelope_sender__iexact=canonical), **mine)
     report.add("held posts", held.delete()[0])

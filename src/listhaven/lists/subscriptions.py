@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.members import add_member, find_member
-from listhaven.lists.models import Ban, MailingList, Member, Pending
+from listhaven.lists.models import Ban, MailingList, Member, Pending, RequestDecision
 from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
 from listhaven.lists.routing import service_address
@@ -60,6 +60,7 @@ class Status(enum.StrEnum):
     INVITED = "invited"
     LINK_SENT = "options link sent"
     REFUSED = "refused by an owner"
+    DISCARDED = "discarded by an owner"
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,34 @@ def refuse(pending: Pending, reason: str = "", *, notify: bool = True) -> Outcom
         if notify:
             send_notice(mlist, "request_refused", pending.address, address=pending.address, action=action,
                         reason=reason.strip() or "no reason was given")  # fmt: skip
-    return Outcome(Status.REFUSED, pending.address)
+    return Outcome(Status.REFUSED if notify else Status.DISCARDED, pending.address)
+
+
+# An owner's decisions on a request to join or leave: "refuse" tells the address (with the reason),
+# "discard" does not (Mailman's discard: for sign-ups by spammers, or forged on someone's behalf).
+REQUEST_DECISIONS = ("approve", "refuse", "discard")
+
+
+def decide_request(pending: Pending, decision: str, reason: str = "", *, by: str = "") -> Outcome:
+    """An owner's `decision` (one of REQUEST_DECISIONS) on an approval request, recorded with who
+    made it (RequestDecision) in the same transaction. INVALID, and nothing recorded, when the
+    request was decided meanwhile. The requests page, the token API and a reply by mail call it."""
+    if decision not in REQUEST_DECISIONS:
+        raise ValueError(f"{decision!r} is not one of {', '.join(REQUEST_DECISIONS)}")
+    if pending.purpose not in OWNER_PURPOSES:
+        return Outcome(Status.INVALID, pending.address, f"a {pending.purpose} token is not decided by an owner")
+    with transaction.atomic():
+        if decision == "approve":
+            outcome = confirm(pending)
+        else:
+            outcome = refuse(pending, reason, notify=decision == "refuse")
+        if outcome.status != Status.INVALID:
+            RequestDecision.objects.create(
+                mailing_list_id=pending.mailing_list_id, address=pending.address, decision=decision,
+                asks_to="join" if pending.purpose == "approve_subscribe" else "leave", outcome=outcome.status.value,
+                reason="" if decision == "approve" else reason.strip(), decided_by=by[:320],
+            )  # fmt: skip
+    return outcome
 
 
 def _join(mlist: MailingList, address: str, payload: dict[str, Any]) -> Member:

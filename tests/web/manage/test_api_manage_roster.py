@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from listhaven.lists.members import find_member
-from listhaven.lists.models import Ban, Member, Pending
+from listhaven.lists.models import Ban, Member, Pending, RequestDecision
 from listhaven.lists.posting import receive_post
 from listhaven.lists.subscriptions import Status, is_banned, request_subscription, request_unsubscription
 from listhaven.web.api.tokens import create_token
@@ -168,6 +168,20 @@ def test_a_request_refused_with_a_reason_tells_the_address(api, lists_with_roles
     assert refused.json()["outcome"] == "refused by an owner" and refused.json()["done"] is True
     assert find_member(garden, "spammy@example.net") is None
     assert any("Members of the club only." in m.get_content() for m in notices_to("spammy@example.net"))
+
+
+def test_a_request_discarded_through_the_api_tells_nobody_and_is_recorded(api, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    pk = _ask_to_join(garden, "bot@spam.example")
+    decided = _send(api("owner"), "post", f"/api/manage/lists/garden/requests/{pk}", {"action": "discard"})
+    assert decided.status_code == 200
+    assert decided.json() == {"id": pk, "address": "bot@spam.example", "action": "discard",
+                              "outcome": "discarded by an owner", "done": True}  # fmt: skip
+    assert find_member(garden, "bot@spam.example") is None and notices_to("bot@spam.example") == []
+    record = RequestDecision.objects.get(mailing_list=garden)
+    assert (record.address, record.decision, record.decided_by) == ("bot@spam.example", "discard", "owner@example.org")
+    again = _send(api("owner"), "post", f"/api/manage/lists/garden/requests/{pk}", {"action": "discard"})
+    assert again.status_code == 404 and RequestDecision.objects.count() == 1
 
 
 def test_a_request_to_leave_approved(api, lists_with_roles):

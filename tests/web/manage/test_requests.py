@@ -8,7 +8,7 @@ import email.policy
 
 from listhaven.archive.compression import decompress
 from listhaven.lists.members import find_member
-from listhaven.lists.models import Outgoing, Pending
+from listhaven.lists.models import Outgoing, Pending, RequestDecision
 from listhaven.lists.subscriptions import Status, request_subscription, request_unsubscription
 
 
@@ -74,3 +74,37 @@ def test_another_lists_request_cannot_be_decided_here(client_as, lists_with_role
     client_as("owner").post("/manage/garden/requests/", {"approve": str(pk)})
     assert find_member(secret, "someone@example.net") is None
     assert Pending.objects.get(pk=pk).used_at is None
+
+
+def test_discarded_without_a_word_to_the_address_and_recorded(client_as, lists_with_roles):
+    """Mailman's discard (spam sign-ups): the request is spent, the address gets no mail; the decision
+    is recorded with who made it, as approvals and refusals are, and listed under the requests."""
+    garden = lists_with_roles["garden"]
+    spam = ask(garden, "bot1@spam.example")
+    bulk = [ask(garden, f"bot{n}@spam.example") for n in (2, 3)]
+    kept = ask(garden, "friend@example.net")
+    client = client_as("owner")
+    assert f'name="discard" value="{spam}"' in client.get("/manage/garden/requests/").content.decode()
+
+    one = client.post("/manage/garden/requests/", {"discard": str(spam)}, follow=True).content.decode()
+    several = client.post("/manage/garden/requests/", {"action": "discard", "request": [str(i) for i in bulk],
+                                                       "reason": "sign-up spam"}, follow=True).content.decode()  # fmt: skip
+    client.post("/manage/garden/requests/", {"refuse": str(kept), "reason": "Club members only."})
+
+    assert "bot1@spam.example: discarded (not told)." in one and "bot3@spam.example: discarded (not told)." in several
+    assert all(find_member(garden, f"bot{n}@spam.example") is None for n in (1, 2, 3))
+    assert all(notices_to(f"bot{n}@spam.example") == [] for n in (1, 2, 3))  # no mail at all
+    assert len(notices_to("friend@example.net")) == 1  # a refusal is told
+    assert Pending.objects.filter(pk__in=[spam, *bulk], used_at__isnull=False).count() == 3  # spent
+    rows = RequestDecision.objects.filter(mailing_list=garden).order_by("id")
+    assert [(r.address, r.decision, r.outcome, r.reason, r.decided_by) for r in rows] == [
+        ("bot1@spam.example", "discard", "discarded by an owner", "", "owner@example.org"),
+        ("bot2@spam.example", "discard", "discarded by an owner", "sign-up spam", "owner@example.org"),
+        ("bot3@spam.example", "discard", "discarded by an owner", "sign-up spam", "owner@example.org"),
+        ("friend@example.net", "refuse", "refused by an owner", "Club members only.", "owner@example.org")]  # fmt: skip
+    page = client.get("/manage/garden/requests/").content.decode()
+    recent = page.split("Recent decisions")[1]
+    assert "bot2@spam.example" in recent and "discarded, the address not told" in recent and "sign-up spam" in recent
+    assert "bot2@spam.example" not in client.get("/manage/secret/requests/").content.decode()
+    again = client.post("/manage/garden/requests/", {"discard": str(spam)}, follow=True).content.decode()
+    assert "decided meanwhile" in again and RequestDecision.objects.count() == 4  # decided once, recorded once

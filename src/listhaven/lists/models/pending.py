@@ -35,3 +35,33 @@ class Pending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.address} on list {self.mailing_list_id}"
+
+
+DECISIONS = [
+    ("approve", "approved"),
+    ("refuse", "refused, the address told"),
+    ("discard", "discarded, the address not told"),
+]
+
+
+class RequestDecision(models.Model):
+    """An owner's decision on a request to join or leave (the requests page, the token API, a reply
+    to the approval notice): who decided what, when and why, and what came of it. The Pending row
+    it decided is deleted a day later; this stays, as the list's record of who was let in or turned
+    away, until the address is erased (lists/erasure.py deletes its rows)."""
+
+    mailing_list = models.ForeignKey(LIST_MODEL, on_delete=models.CASCADE, related_name="request_decisions")
+    address = models.CharField(max_length=320, help_text="the address that asked (canonical)")
+    asks_to = models.CharField(max_length=5, help_text="join or leave")
+    decision = models.CharField(max_length=10, choices=DECISIONS)
+    outcome = models.CharField(max_length=40, help_text="what came of it: subscribed, refused, banned meanwhile…")
+    reason = models.TextField(blank=True)
+    decided_by = models.CharField(max_length=320, help_text="the account's address, or how it came (a reply by mail)")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["mailing_list", "decided_at"], name="request_decision_list")]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.asks_to} {self.address} on list {self.mailing_list_id}"

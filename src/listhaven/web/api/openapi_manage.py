@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from listhaven.lists.held_actions import ACTIONS
+from listhaven.lists.subscriptions import REQUEST_DECISIONS
 from listhaven.web.api.pagination import MAX_PAGE, MAX_PER_PAGE
 
 LIST_NAME = "^[a-z0-9][a-z0-9_.-]{0,99}$"
@@ -61,7 +62,7 @@ SCHEMAS: dict[str, Any] = {
     "Request": _object({"id": _INT, "address": _STR, "asks_to": {"type": "string", "enum": ["join", "leave"]},
                         "display_name": _STR, "delivery_mode": _STR, "requested_at": _STR, "expires_at": _STR}),
     "RequestPage": _page_of("Request", {"list": _STR}),
-    "RequestDecision": _object({"action": {"type": "string", "enum": ["approve", "refuse"]}},
+    "RequestDecision": _object({"action": {"type": "string", "enum": list(REQUEST_DECISIONS)}},
                                {"reason": {"type": "string", "maxLength": 500}}),
     "RequestDecided": _object({"id": _INT, "address": _STR, "action": _STR, "outcome": _STR, "done": _BOOL}),
     "Ban": _object({"id": _INT, "pattern": _STR, "regex": _BOOL, "reason": _STR, "created_at": _STR}),
@@ -153,8 +154,9 @@ def manage_paths() -> dict[str, Any]:
         "/api/manage/lists/{list_name}/requests/{request_id}": {
             "get": _op("One waiting request (owners)", "manage_request", [mlist, request_id],
                        ("200", "Request", "the request"), _ON_LIST),
-            "post": _op("Approve or refuse a request, as the requests page does (owners); refusing tells the "
-                        "address, with the reason", "manage_decide_request", [mlist, request_id],
+            "post": _op("Approve, refuse or discard a request, as the requests page does (owners); refusing tells "
+                        "the address, with the reason; discarding does not (spam sign-ups); each decision is "
+                        "recorded with the token's account", "manage_decide_request", [mlist, request_id],
                         ("200", "RequestDecided", "decided"), {**_ON_LIST, **bad}, "RequestDecision"),
         },
         "/api/manage/lists/{list_name}/bans": {
