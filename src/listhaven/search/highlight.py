@@ -8,6 +8,7 @@ case and accents are ignored, ``*`` matches the rest of a word.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -56,6 +57,12 @@ def fold(text: str) -> str:
 
 def term_pattern(terms: Sequence[Text]) -> re.Pattern[str] | None:
     """One regex for all the terms, over folded text."""
+    return _pattern(tuple(terms))
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(terms: tuple[Text, ...]) -> re.Pattern[str] | None:
+    # Once per search, not twice per hit (a page of threads shows up to 60 hits).
     alternatives = []
     for term in terms:
         words = [fold(w) for w in term.words()]
