@@ -11,7 +11,7 @@ from django.test import Client
 from listhaven.archive.models import Message
 from listhaven.lists.directory import create_list
 from listhaven.lists.members import add_member
-from listhaven.lists.models import BounceEvent, Erasure, Member
+from listhaven.lists.models import BounceEvent, Erasure, Member, RequestDecision
 from listhaven.lists.subscriptions import create_pending
 from tests.web.conftest import make_message, store
 
@@ -30,6 +30,9 @@ def ann(db, django_user_model):
                    make_message("bob-1@example.org", subject="Bob's answer", sender="Bob <bob@example.net>",
                                 to=garden.address)])  # fmt: skip
     BounceEvent.objects.create(mailing_list=garden, address=ANN, source="dsn", code=550, text="mailbox full")
+    RequestDecision.objects.create(mailing_list=plots, address=ANN, asks_to="join", decision="refuse",
+                                   outcome="refused by an owner", reason="members of the plots only",
+                                   decided_by="bob@example.net")  # fmt: skip
     user = django_user_model.objects.create_user(ANN, email=ANN)
     client = Client()
     client.force_login(user)
@@ -51,6 +54,8 @@ def test_a_member_downloads_what_the_site_holds_about_them(ann):
     assert post["subject"] == "Ann's question" and post["url"].endswith(f"/{garden.name}/message/{post['message_hash']}/")
     assert client.get(post["url"]).status_code == 200
     assert [b["text"] for b in data["bounce_records"]] == ["mailbox full"]
+    [decision] = data["request_decisions"]  # who decided is the owner's, not hers
+    assert (decision["list"], decision["decision"], decision["reason"]) == (plots.address, "refuse", "members of the plots only")
     assert "bob@example.net" not in response.content.decode() and "Bob's answer" not in response.content.decode()
 
 

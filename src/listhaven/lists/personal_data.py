@@ -1,6 +1,6 @@
 """What the site holds about an address, for the person it belongs to (GDPR access): their
-memberships with every option, confirmations waiting, bounce records, held posts and the archived
-messages they posted. Rows, not pages: the web layer adds the links and serves it as JSON."""
+memberships with every option, confirmations waiting, bounce records, held posts, the owners'
+decisions on their requests to join or leave (not who decided) and the archived messages they posted. Rows, not pages: the web layer adds the links and serves it as JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q
 
 from listhaven.archive.models import Message
-from listhaven.lists.models import BounceEvent, HeldMessage, Member, Pending
+from listhaven.lists.models import BounceEvent, HeldMessage, Member, Pending, RequestDecision
 
 MEMBER_FIELDS = (
     "role", "display_name", "moderated", "delivery_mode", "delivery_status", "disabled_reason",
@@ -48,6 +48,11 @@ def personal_data(addresses: Iterable[str]) -> dict[str, Any]:
         "held_posts": [
             {"list": h.mailing_list.address, "subject": h.subject, "reason": h.reason, "held_at": h.held_at}
             for h in HeldMessage.objects.filter(_any_of("sender", addresses)).select_related("mailing_list")
+        ],
+        "request_decisions": [
+            {"list": d.mailing_list.address, "asked_to": d.asks_to, "decision": d.decision, "outcome": d.outcome,
+             "reason": d.reason, "decided_at": d.decided_at}
+            for d in RequestDecision.objects.filter(_any_of("address", addresses)).select_related("mailing_list")
         ],
         "posts": [
             {"list": m.mailing_list.address, "list_name": m.mailing_list.name, "message_hash": m.public_id,
