@@ -96,15 +96,10 @@ class OrmStore:
             return {int(pk): int(tid) for pk, tid in cursor.fetchall()}
 
     def threads(self, ids: Sequence[int]) -> dict[int, ThreadRow]:
-        found = (
-            Thread.objects.select_related("mailing_list")
-            .only("pk", "public_id", "subject", "message_count", "first_date", "last_date", "mailing_list__name")
-            .in_bulk(ids)
+        rows = Thread.objects.filter(pk__in=ids).values_list(
+            "pk", "mailing_list__name", "public_id", "subject", "message_count", "first_date", "last_date"
         )
-        return {
-            tid: ThreadRow(t.mailing_list.name, t.public_id, t.subject, t.message_count, t.first_date, t.last_date)
-            for tid, t in found.items()
-        }
+        return {row[0]: ThreadRow(*row[1:]) for row in rows}
 
 
 def _as_list(lists: Lists) -> list[MailingList]:
