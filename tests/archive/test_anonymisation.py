@@ -159,3 +159,30 @@ def test_an_rfc2231_file_name_loses_the_address_in_the_stored_bytes(mlist, clien
     assert listed.filename == f"été-{REPLACEMENT}.txt"
     names = [p.get_filename() for p in message_from_bytes(served, policy=policy.default).walk() if p.get_filename()]
     assert names == [listed.filename]
+
+
+def test_the_apis_list_documents_are_new_by_date_after_an_anonymise(mlist, client):
+    """A search document names the poster's address: once it is replaced, a client revalidating the
+    document with If-Modified-Since gets the new one, not a 304 (its date is the list's last change,
+    not the newest import)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .conftest import make_message
+
+    store_batch(mlist, [parsed(make_message("erin-1@example.org", sender=f"Erin <{WRITTEN}>", subject="Seeds"))])
+    earlier = timezone.now() - timedelta(days=3)
+    Message.objects.filter(mailing_list=mlist).update(imported_at=earlier)
+    type(mlist).objects.filter(pk=mlist.pk).update(archive_changed_at=earlier)
+    urls = ["/api/lists/test/search?q=seeds"]
+    before = {url: client.get(url) for url in urls}
+    for url, response in before.items():
+        assert response.status_code == 200 and "erin.quill at example.org" in response.content.decode().lower(), url
+
+    anonymise_address([mlist.pk], ADDRESS)
+
+    for url, response in before.items():
+        fresh = client.get(url, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
+        assert fresh.status_code == 200 and "erin.quill" not in fresh.content.decode().lower(), url
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=fresh["Last-Modified"]).status_code == 304, url

@@ -93,7 +93,12 @@ def _public_id(value: str, what: str) -> str:
 
 
 def _last_change(mlist: MailingList) -> datetime | None:
-    """When the list's archive last grew: the newest stored message's import time."""
+    """When the list's archive last changed (archive/versions.py: a message stored, removed or
+    rewritten by an erasure, the list's settings); for a list whose row never recorded one, the
+    newest stored message's import time. Not the import time alone: after a removal or an
+    anonymised address a client revalidating with If-Modified-Since must get the new document."""
+    if mlist.archive_changed_at is not None:
+        return mlist.archive_changed_at
     return Message.objects.filter(mailing_list=mlist).order_by("-pk").values_list("imported_at", flat=True).first()
 
 
