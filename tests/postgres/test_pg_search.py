@@ -15,8 +15,9 @@ from django.test import RequestFactory
 from listhaven.archive.admin import redact
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message
-from listhaven.archive.search import QueryError, search, search_message_ids
+from listhaven.archive.search import QueryError, scope_of, search, search_message_ids
 from listhaven.search.pg_document import ID_BLOCK, ID_BLOCK_SIZE
+from listhaven.search.query import parse_query
 from tests.archive.conftest import make_message, parsed
 
 pytestmark = [
@@ -257,11 +258,16 @@ def test_the_migration_adds_the_id_block_the_ingest_writes(mlist):
     assert _documents(pks) == written
 
 
+@pytest.mark.parametrize("cap", [100, 4, 8])
 @pytest.mark.parametrize("matching", ["every message", "the oldest messages only", "every third message"])
-def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching):
+def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching, cap):
     """Small blocks and few candidates, so that the window of the newest blocks is tried: the
-    results must be those found without it, whether the window holds enough matches or not."""
+    results must be those found without it, whether the window holds enough matches or not, and the
+    count (made from the same scans) that of a plain count, whether the window reaches the cap or not."""
+    from listhaven.archive import search_pages
     from listhaven.search import pg_document, postgres
+
+    monkeypatch.setattr(search_pages, "COUNT_CAP", cap)
 
     monkeypatch.setattr(pg_document, "ID_BLOCK_SIZE", 2)
     monkeypatch.setattr(postgres, "ID_BLOCK_SIZE", 2)
@@ -288,11 +294,17 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
         return tried[-1]
 
     monkeypatch.setattr(postgres, "_newest_blocks", spy)
-    windowed = [(h.pk, h.score) for h in search([mlist], "gnu", per_page=50).hits]
+    found = search([mlist], "gnu", per_page=50)
+    windowed = [(h.pk, h.score) for h in found.hits]
+    assert [(h.pk, h.score) for h in search([mlist], "gnu", per_page=2, page=2).hits] == windowed[2:4]
     monkeypatch.setattr(postgres, "_newest_blocks", lambda cursor: None)
     everything = [(h.pk, h.score) for h in search([mlist], "gnu", per_page=50).hits]
     assert tried and tried[0] is not None  # the window was asked for
     assert windowed == everything
+    matches = sum(1 for i in range(24) if has_word(i))
+    assert (found.total, found.total_exact) == (min(matches, cap), matches <= cap)
+    with connection.cursor() as cursor:
+        assert postgres.PostgresBackend().count(cursor, parse_query("gnu"), scope_of([mlist]), cap) == min(matches, cap + 1)
     newest = sorted((pk for i, pk in enumerate(pks) if has_word(i)), reverse=True)[:3]
     assert sorted(pk for pk, _ in windowed) == sorted(newest)
 

@@ -162,6 +162,11 @@ class PostgresBackend:
         """The count and the page sent together, in one round trip to the server."""
         if not scope.list_ids:
             return 0, []
+        ranking = rank_tsquery(node) if order == "rank" and has_text(node) else None
+        if ranking is not None:
+            where, params = _where(node, scope)
+            (counted,) = _run(cursor, [_ranked_statement(cursor, where, params, ranking, limit, offset, cap)])
+            return counted
         statements = [_count_statement(node, scope, cap), _find_statement(cursor, node, scope, order, limit, offset)]
         total, found = _run(cursor, statements)
         return total, found
@@ -233,13 +238,74 @@ def _find_statement(cursor: Any, node: Node, scope: Scope, order: Order, limit: 
     if ranking is None:
         sql = f"SELECT d.message_id FROM {TABLE} d WHERE {where} ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s"
         return _Statement(sql, [*params, limit, offset], False, _ids)
-    candidates, candidate_params = _candidates(cursor, where, params)
-    sql = (
-        f"{candidates} SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
+    return _ranked_statement(cursor, where, params, ranking, limit, offset, None)
+
+
+def _ranked_statement(
+    cursor: Any, where: str, params: list[object], ranking: str, limit: int, offset: int, cap: int | None
+) -> _Statement:
+    """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
+    same visits of the heap rows: (total, [(id, score)])."""
+    ranked = (
+        f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
         "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
         "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
     )
-    return _Statement(sql, [*candidate_params, ranking, limit, offset], True, _scored)
+    if cap is None:
+        candidates, candidate_params = _candidates(cursor, where, params)
+        return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
+    candidates, candidate_params = _counted_candidates(cursor, where, params, cap)
+    sql = (
+        f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
+        "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
+        "FROM ranked"
+    )
+    return _Statement(sql, [*candidate_params, ranking, limit, offset], True, _total_and_scored)
+
+
+def _total_and_scored(rows: list[tuple[Any, ...]]) -> tuple[int, list[tuple[int, float | None]]]:
+    ((total, ids, scores),) = rows
+    return int(total), [(int(r), float(s)) for r, s in zip(ids or [], scores or [], strict=True)]
+
+
+def _counted_candidates(cursor: Any, where: str, params: list[object], cap: int) -> tuple[str, list[object]]:
+    """_candidates' WITH clause, which also names ``total``: the matches counted up to cap + 1 from
+    the heap rows the candidates' scans visit, instead of a count visiting them again. The newest
+    blocks' matches are all visited to find their newest ones: if they reach the cap, that is the
+    count; if they hold enough candidates but fewer than the cap, the older matches are counted as
+    far as the cap (their ids compared in the rows visited: "+ 0", no walk of the primary key); if
+    they hold too few, all matches are visited and counted."""
+    select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
+    top = " ORDER BY message_id DESC LIMIT %s"
+    rc, kept = RANK_CANDIDATES, cap + 1
+    window = _newest_blocks(cursor)
+    if window is None:
+        sql = (
+            f"WITH matches AS MATERIALIZED ({select}{newest}), candidates AS (SELECT message_id FROM matches{top}), "
+            "total AS (SELECT count(*) AS n FROM matches)"
+        )
+        return sql, [*params, kept, rc]
+    blocks, first_id = window
+    in_window = "(SELECT n FROM in_window)"
+    older = (
+        f"(SELECT count(*) FROM (SELECT FROM {TABLE} d WHERE ({where}) AND d.message_id + 0 < %s "
+        f"AND {in_window} BETWEEN %s AND %s LIMIT greatest(%s - {in_window}, 0)) s)"
+    )
+    sql = (
+        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ %s::tsquery{newest}), "
+        "in_window AS MATERIALIZED (SELECT count(*) AS n FROM windowed), "
+        f"everywhere AS MATERIALIZED ({select} AND {in_window} < %s{newest}), "
+        f"candidates AS ((SELECT message_id FROM windowed WHERE {in_window} >= %s{top}) "
+        f"UNION ALL (SELECT message_id FROM everywhere{top})), "
+        f"total AS (SELECT CASE WHEN n >= %s THEN least(n + {older}, %s) "
+        "ELSE (SELECT count(*) FROM everywhere) END AS n FROM in_window)"
+    )
+    return sql, [
+        *[*params, blocks, kept],
+        *[*params, rc, kept],
+        *[rc, rc, rc],
+        *[rc, *params, first_id, rc, cap, kept, kept],
+    ]
 
 
 def _candidates(cursor: Any, where: str, params: list[object]) -> tuple[str, list[object]]:
@@ -253,23 +319,24 @@ def _candidates(cursor: Any, where: str, params: list[object]) -> tuple[str, lis
     window = _newest_blocks(cursor)
     if window is None:
         return f"WITH candidates AS ({select}{newest})", [*params, RANK_CANDIDATES]
+    blocks, _ = window
     sql = (
         f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ %s::tsquery{newest}), "
         "candidates AS (SELECT message_id FROM windowed WHERE (SELECT count(*) FROM windowed) = %s "
         f"UNION ALL ({select} AND (SELECT count(*) FROM windowed) < %s{newest}))"
     )
-    return sql, [*params, window, RANK_CANDIDATES, RANK_CANDIDATES, *params, RANK_CANDIDATES, RANK_CANDIDATES]
+    return sql, [*params, blocks, RANK_CANDIDATES, RANK_CANDIDATES, *params, RANK_CANDIDATES, RANK_CANDIDATES]
 
 
-def _newest_blocks(cursor: Any) -> str | None:
-    """A tsquery of the id blocks holding the newest 2 x RANK_CANDIDATES ids, or None where they
-    would be every block."""
+def _newest_blocks(cursor: Any) -> tuple[str, int] | None:
+    """A tsquery of the id blocks holding the newest 2 x RANK_CANDIDATES ids and the first id of
+    those blocks, or None where they would be every block."""
     cursor.execute(f"SELECT max(message_id) FROM {TABLE}")
     (newest,) = cursor.fetchone()
     if newest is None or newest < 2 * RANK_CANDIDATES + ID_BLOCK_SIZE:
         return None
     first, last = (newest - 2 * RANK_CANDIDATES) // ID_BLOCK_SIZE, newest // ID_BLOCK_SIZE
-    return " | ".join(f"'{ID_BLOCK}{block}'" for block in range(first, last + 1))
+    return " | ".join(f"'{ID_BLOCK}{block}'" for block in range(first, last + 1)), first * ID_BLOCK_SIZE
 
 
 def _where(node: Node, scope: Scope) -> tuple[str, list[object]]:
