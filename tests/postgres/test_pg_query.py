@@ -8,6 +8,7 @@ from listhaven.search.base import SearchDocument
 from listhaven.search.pg_document import (
     MAX_LEXEME_BYTES,
     MAX_POSITIONS_PER_LEXEME,
+    MAX_VECTOR_BYTES,
     RANK_RECIPIENT_WORDS,
     RANK_TEXT_WORDS,
     tsvector_literal,
@@ -92,3 +93,12 @@ def test_a_word_repeated_past_the_last_position_counts_once():
     assert built.words == MAX_POSITIONS_PER_LEXEME
     far = vectors(_document(body=" ".join(f"w{i}" for i in range(16390)) + " tail tail"))
     assert far.document.endswith("'tail':16383C '~i0'")  # PostgreSQL keeps one entry per position
+
+
+def test_past_the_vector_budget_new_words_are_left_out_and_kept_ones_still_placed():
+    long = [f"{i:04d}" + "x" * 1996 for i in range(460)]
+    built = vectors(_document(body=" ".join([*long, long[0]]), quoted="> tail"))
+    kept = [w for w in long if f"'{w}':" in built.document]
+    assert kept == long[: MAX_VECTOR_BYTES // (2000 + 8)]
+    assert f"'{long[0]}':7C,467C " in built.document  # six empty fields' gaps before the body
+    assert "'tail'" not in built.document and built.words == len(kept) + 1
