@@ -252,9 +252,9 @@ def _ranked_statement(
         "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
     )
     if cap is None:
-        candidates, candidate_params = _candidates(cursor, where, params)
+        candidates, candidate_params = _candidates(where, params)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
-    candidates, candidate_params = _counted_candidates(cursor, where, params, cap)
+    candidates, candidate_params = _counted_candidates(where, params, cap)
     sql = (
         f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
         "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
@@ -268,7 +268,7 @@ def _total_and_scored(rows: list[tuple[Any, ...]]) -> tuple[int, list[tuple[int,
     return int(total), [(int(r), float(s)) for r, s in zip(ids or [], scores or [], strict=True)]
 
 
-def _counted_candidates(cursor: Any, where: str, params: list[object], cap: int) -> tuple[str, list[object]]:
+def _counted_candidates(where: str, params: list[object], cap: int) -> tuple[str, list[object]]:
     """_candidates' WITH clause, which also names ``total``: the matches counted up to cap + 1 from
     the heap rows the candidates' scans visit, instead of a count visiting them again. The newest
     blocks' matches are all visited to find their newest ones: if they reach the cap, that is the
@@ -278,21 +278,15 @@ def _counted_candidates(cursor: Any, where: str, params: list[object], cap: int)
     select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
     top = " ORDER BY message_id DESC LIMIT %s"
     rc, kept = RANK_CANDIDATES, cap + 1
-    window = _newest_blocks(cursor)
-    if window is None:
-        sql = (
-            f"WITH matches AS MATERIALIZED ({select}{newest}), candidates AS (SELECT message_id FROM matches{top}), "
-            "total AS (SELECT count(*) AS n FROM matches)"
-        )
-        return sql, [*params, kept, rc]
-    blocks, first_id = window
+    blocks, blocks_params = _newest_blocks()
+    first_id, first_params = _first_of_newest_blocks()
     in_window = "(SELECT n FROM in_window)"
     older = (
-        f"(SELECT count(*) FROM (SELECT FROM {TABLE} d WHERE ({where}) AND d.message_id + 0 < %s "
+        f"(SELECT count(*) FROM (SELECT FROM {TABLE} d WHERE ({where}) AND d.message_id + 0 < {first_id} "
         f"AND {in_window} BETWEEN %s AND %s LIMIT greatest(%s - {in_window}, 0)) s)"
     )
     sql = (
-        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ %s::tsquery{newest}), "
+        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ {blocks}{newest}), "
         "in_window AS MATERIALIZED (SELECT count(*) AS n FROM windowed), "
         f"everywhere AS MATERIALIZED ({select} AND {in_window} < %s{newest}), "
         f"candidates AS ((SELECT message_id FROM windowed WHERE {in_window} >= %s{top}) "
@@ -301,14 +295,14 @@ def _counted_candidates(cursor: Any, where: str, params: list[object], cap: int)
         "ELSE (SELECT count(*) FROM everywhere) END AS n FROM in_window)"
     )
     return sql, [
-        *[*params, blocks, kept],
+        *[*params, *blocks_params, kept],
         *[*params, rc, kept],
         *[rc, rc, rc],
-        *[rc, *params, first_id, rc, cap, kept, kept],
+        *[rc, *params, *first_params, rc, cap, kept, kept],
     ]
 
 
-def _candidates(cursor: Any, where: str, params: list[object]) -> tuple[str, list[object]]:
+def _candidates(where: str, params: list[object]) -> tuple[str, list[object]]:
     """A WITH clause naming ``candidates``: the ids of the newest RANK_CANDIDATES matches. They come
     from the GIN index's bitmap sorted by id alone ("+ 0" keeps the planner from walking the primary
     key instead, testing each out-of-line vector on the way), first among the newest id blocks only
@@ -316,27 +310,35 @@ def _candidates(cursor: Any, where: str, params: list[object]) -> tuple[str, lis
     word's older matches are never visited; otherwise (a one-time condition: the second branch runs
     only then) among all. The ids stay in the server."""
     select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
-    window = _newest_blocks(cursor)
-    if window is None:
-        return f"WITH candidates AS ({select}{newest})", [*params, RANK_CANDIDATES]
-    blocks, _ = window
+    blocks, blocks_params = _newest_blocks()
     sql = (
-        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ %s::tsquery{newest}), "
+        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ {blocks}{newest}), "
         "candidates AS (SELECT message_id FROM windowed WHERE (SELECT count(*) FROM windowed) = %s "
         f"UNION ALL ({select} AND (SELECT count(*) FROM windowed) < %s{newest}))"
     )
-    return sql, [*params, blocks, RANK_CANDIDATES, RANK_CANDIDATES, *params, RANK_CANDIDATES, RANK_CANDIDATES]
+    return sql, [*params, *blocks_params, RANK_CANDIDATES, RANK_CANDIDATES, *params, RANK_CANDIDATES, RANK_CANDIDATES]
 
 
-def _newest_blocks(cursor: Any) -> tuple[str, int] | None:
-    """A tsquery of the id blocks holding the newest 2 x RANK_CANDIDATES ids and the first id of
-    those blocks, or None where they would be every block."""
-    cursor.execute(f"SELECT max(message_id) FROM {TABLE}")
-    (newest,) = cursor.fetchone()
-    if newest is None or newest < 2 * RANK_CANDIDATES + ID_BLOCK_SIZE:
-        return None
-    first, last = (newest - 2 * RANK_CANDIDATES) // ID_BLOCK_SIZE, newest // ID_BLOCK_SIZE
-    return " | ".join(f"'{ID_BLOCK}{block}'" for block in range(first, last + 1)), first * ID_BLOCK_SIZE
+def _window_ids() -> int:
+    """How many of the newest ids the window of id blocks covers."""
+    return 2 * RANK_CANDIDATES
+
+
+def _newest_blocks() -> tuple[str, list[object]]:
+    """A tsquery of the id blocks holding the newest _window_ids() ids, computed in the statement
+    (not asked for first: a round trip less); every block on a store smaller than the window."""
+    newest = f"(SELECT max(message_id) FROM {TABLE})"
+    sql = (
+        f"(SELECT string_agg(quote_literal(%s || b), ' | ')::tsquery FROM "
+        f"generate_series(greatest({newest} - %s, 0) / %s, {newest} / %s) AS b)"
+    )
+    return sql, [ID_BLOCK, _window_ids(), ID_BLOCK_SIZE, ID_BLOCK_SIZE]
+
+
+def _first_of_newest_blocks() -> tuple[str, list[object]]:
+    """The first id of _newest_blocks()."""
+    sql = f"(SELECT greatest(max(message_id) - %s, 0) / %s * %s FROM {TABLE})"
+    return sql, [_window_ids(), ID_BLOCK_SIZE, ID_BLOCK_SIZE]
 
 
 def _where(node: Node, scope: Scope) -> tuple[str, list[object]]:
