@@ -380,3 +380,22 @@ def test_user_input_cannot_inject_fts_syntax(corpus):
             found(query)
         except QueryError:
             pass
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite index's list of words")
+def test_a_store_not_migrated_yet_lists_the_words_in_a_table_of_the_connection(corpus):
+    from listhaven.search import fts5
+
+    word = next(w for w, n in corpus.word_counts("body").most_common()
+                if len(w) >= 7 and corpus.where(w[:4], prefix=True) - corpus.where(w))
+    with connection.cursor() as cursor:
+        expected = fts5.words_starting(cursor, word[:4])
+        cursor.execute(f"DROP TABLE {fts5.WORDS}")
+        try:
+            assert fts5.words_starting(cursor, word[:4]) == expected and len(expected) > 1
+            cursor.execute("SELECT name FROM sqlite_temp_master WHERE name = %s", [fts5.WORDS])
+            assert cursor.fetchone() is not None
+            check(word[:4] + "*", corpus.where(word[:4], prefix=True))
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{fts5.WORDS}")
+            fts5.create_words_table(cursor)

@@ -332,6 +332,8 @@ def words_starting(cursor: Any, prefix: str) -> list[str] | None:
     A prefix query without a prefix index merges the posting lists of its words before reading
     any (~20 ms for one word in 272,279 messages), and a search reads its expression three times
     (count, candidates, bm25's count of matches). The words themselves are read as they go."""
+    if not _has_words_table(cursor):
+        return None
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the first string past every word with the prefix
     found: list[str] = []
     low = prefix
@@ -343,6 +345,22 @@ def words_starting(cursor: Any, prefix: str) -> list[str] | None:
         found.append(row[0])
         low = row[0] + "\x01"  # tokens hold no control characters: the next word, not this one's rows
     return None
+
+
+def _has_words_table(cursor: Any) -> bool:
+    """True when WORDS can be read: the store's (migration archive.0014), or else, for a store
+    that newer code reads before it is migrated, a table of this connection's own (TEMP: nothing
+    is written to the store; a read-only connection cannot make it, and the prefix stays one)."""
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [WORDS])
+    if cursor.fetchone() is not None:
+        return True
+    try:
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{WORDS} USING fts5vocab(main, {TABLE}, 'instance')")
+    except Exception as exc:  # the DB-API's error, as sqlite3 or Django raises it
+        if "readonly" not in str(exc) and "read-only" not in str(exc):
+            raise
+        return False
+    return True
 
 
 def _date_span(cursor: Any, list_ids: Sequence[int]) -> tuple[datetime, datetime] | None:
