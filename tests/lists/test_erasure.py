@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 
 from listhaven.archive.compression import compress, decompress
 from listhaven.archive.models import Message
+from listhaven.archive.redaction import redact
 from listhaven.cli import main
 from listhaven.delivery.outbox import remove_copies
 from listhaven.delivery.outgoing import Worker
@@ -155,6 +156,29 @@ def test_erase_address_on_one_list_keeps_the_rest_and_hides_by_default(mlist):
     erin = Message.objects.get(message_id="erin@example.org")
     assert erin.is_hidden and not erin.is_purged  # hidden: the raw bytes stay for the owners
     assert Erasure.objects.get().scope == mlist.name
+
+
+def test_an_erased_owner_is_no_longer_named_as_who_decided_removed_or_erased(mlist):
+    # Erin ran the lists: her account (named by its address) decided requests, removed a post and
+    # erased someone. Those rows are the lists' history and stay; they no longer name her.
+    other = create_list("plots@lists.example.org")
+    for where in (mlist, other):
+        RequestDecision.objects.create(mailing_list=where, address="ann@example.net", asks_to="join", decision="approve",
+                                       outcome="subscribed", decided_by=STORED)  # fmt: skip
+    receive_post(mlist, build(body="Spam.\n", msgid="spam@example.org", sender="bob@example.net"))
+    redact(Message.objects.get(message_id="spam@example.org"), "spam", by=STORED)
+    erase_address("zed@example.com", mlist=mlist, by=STORED)
+
+    erase_address(ERASED, mlist=mlist)
+
+    assert dict(RequestDecision.objects.values_list("mailing_list", "decided_by")) == {mlist.pk: "erased", other.pk: STORED}
+    assert Message.objects.get(message_id="spam@example.org").redacted_by == "erased"
+
+    erase_address(ERASED)
+
+    assert list(RequestDecision.objects.values_list("decided_by", flat=True)) == ["erased", "erased"]
+    assert not Erasure.objects.filter(erased_by__iexact=STORED).exists()
+    assert Erasure.objects.count() == 3  # the audit rows stay
 
 
 def test_the_outbox_loses_every_copy_to_or_from_the_address(mlist, tmp_path, capsys, settings):

@@ -98,6 +98,7 @@ def erase_address(address: str, *, mlist: MailingList | None = None, posts: str 
             accounts = get_user_model().objects.filter(email__iexact=canonical)
             report.add("accounts", accounts.count())
             accounts.delete()
+        _unname_actor(canonical, lists, site=mlist is None, report=report)
         report.counts["bans kept"] = _bans(canonical, lists)
         Erasure.objects.create(address_hash=report.address_hash, scope=mlist.name if mlist else "",
                                posts=posts, counts=report.counts, erased_by=by)  # fmt: skip
@@ -135,6 +136,18 @@ def _erase_rows(canonical: str, lists, report: ErasureReport) -> None:  # type: 
     report.add("mail to the list's role addresses", incoming.delete()[0])
     records = PostRecord.objects.filter(sender__iexact=canonical, **mine)
     report.add("post records emptied", records.update(sender="", subject=""))
+
+
+def _unname_actor(canonical: str, lists, *, site: bool, report: ErasureReport) -> None:  # type: ignore[no-untyped-def]
+    """The rows that name the address as who acted (an account is named by its address: an owner's
+    decisions on requests, a message removed, an erasure made) are the lists' history and stay,
+    naming ERASED instead; the audit rows of erasures only when the address leaves the whole site."""
+    decided = RequestDecision.objects.filter(decided_by__iexact=canonical, mailing_list__in=lists)
+    report.add("decisions it made, unnamed", decided.update(decided_by=ERASED))
+    removed = Message.objects.filter(redacted_by__iexact=canonical, mailing_list__in=lists)
+    report.add("removals it made, unnamed", removed.update(redacted_by=ERASED))
+    if site:
+        report.add("erasures it made, unnamed", Erasure.objects.filter(erased_by__iexact=canonical).update(erased_by=ERASED))
 
 
 def _erase_from_batches(canonical: str, lists, report: ErasureReport, *, site_mail: bool) -> None:  # type: ignore[no-untyped-def]
