@@ -30,6 +30,13 @@ def test_words_fold_case_and_accents_and_split_on_punctuation():
     ]  # fmt: skip
 
 
+def test_a_words_lexeme_does_not_depend_on_the_rest_of_the_text():
+    # Compatibility characters decompose to ASCII letters (™ to TM, mathematical bold to plain):
+    # a text that is ASCII once folded and one that is not must cut them into the same words.
+    for text in ("Windows™ 11", "𝐇𝐞𝐥𝐥𝐨 world", "ℍilbert ﬁle"):
+        assert words(text + " 日本") == [*words(text), "日本"], text
+
+
 def test_vector_weights_fields_prefixes_names_and_leaves_gaps():
     literal = tsvector_literal(
         _document(
