@@ -87,3 +87,26 @@ def test_search_rows_written_in_the_same_transaction(mlist):
     store_batch(mlist, [parsed(make_message("s1@example.org", subject="Zanzibar meeting", body="xylophone\n"))])
     assert search_message_ids([mlist], "xylophone") == [Message.objects.filter(mailing_list=mlist).get().pk]
     assert search_message_ids([mlist], "subject:zanzibar") == search_message_ids([mlist], "xylophone")
+
+
+def test_search_facets_of_a_batch_are_its_messages_utc_day_list_and_attachments(mlist):
+    # The ingest hands the index each message's list, date and attachment flag as it inserts the
+    # row; they must be what the row says: the UTC day (here the day after the sender's), and
+    # "has:attachment" only for the message with one.
+    late = (
+        "From: Ann <ann@example.org>\nTo: test@lists.example.org\nSubject: late\nMessage-ID: <late@example.org>\n"
+        "Date: Mon, 31 Dec 2018 21:30:00 -0500\nContent-Type: text/plain\n\nquokka evening\n"
+    )
+    attached = (
+        "From: Bob <bob@example.org>\nTo: test@lists.example.org\nSubject: file\nMessage-ID: <file@example.org>\n"
+        "Date: Mon, 31 Dec 2018 12:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+        "--b\nContent-Type: text/plain\n\nquokka noon\n--b\nContent-Type: application/octet-stream\n"
+        "Content-Disposition: attachment; filename=data.bin\n\nxyz\n--b--\n"
+    )
+    store_batch(mlist, [parsed(late.encode()), parsed(attached.encode())])
+    pk = dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "pk"))
+    assert search_message_ids([mlist], "quokka date:2019-01-01") == [pk["late@example.org"]]
+    assert search_message_ids([mlist], "quokka date:2018-12-31") == [pk["file@example.org"]]
+    assert search_message_ids([mlist], "quokka has:attachment") == [pk["file@example.org"]]
+    assert search_message_ids([mlist], "quokka -has:attachment") == [pk["late@example.org"]]
+    assert sorted(search_message_ids([mlist], "quokka list:test")) == sorted(pk.values())

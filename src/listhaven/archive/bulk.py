@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -26,6 +26,14 @@ def db_datetime(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def from_db_datetime(value: Any) -> datetime:
+    """A date read by raw SQL as the ORM would give it: aware, in UTC (SQLite keeps naive UTC text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 @cache
 def _on_sqlite() -> bool:
     # Asked once: the ingest converts two dates per message, and each look-up through Django's
@@ -33,8 +41,14 @@ def _on_sqlite() -> bool:
     return bool(connection.vendor == "sqlite")
 
 
+# json.dumps(value, ensure_ascii=False) makes a new encoder each call: the ingest encodes a
+# message's recipients and a thread's participants a few times per message.
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def db_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """`json.dumps(value, ensure_ascii=False)`."""
+    return _ENCODE_JSON(value)
 
 
 def allocate_ids(table: str, count: int) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from listhaven.archive.threads import NewMessage, assign_threads, layout_threads
 from listhaven.archive.versions import changed_fields
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.message import ParsedMessage, SourceMessage
-from listhaven.search import SearchDocument, backend_for
+from listhaven.search import Placement, SearchDocument, backend_for
 from listhaven.search.documents import build_document
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
     ]
     assignment = assign_threads(mlist, new, window)
     pks = allocate_ids("archive_message", len(fresh))
-    layout = layout_threads(assignment.touched, _tree_rows(pks, fresh, new), window)
+    layout = layout_threads(assignment.touched, _tree_rows(pks, fresh, new), window, unstored=assignment.created)
     if numbers is None:
         assigned = [mlist.next_archive_number + i for i in range(len(fresh))]
         following: Any = F("next_archive_number") + len(fresh)
@@ -140,7 +140,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
     # The list arrives as an instance; its own model is updated (the archive imports no list code).
     type(mlist)._default_manager.filter(pk=mlist.pk).update(next_archive_number=following, **changed_fields())
     _insert_raw_and_attachments(pks, fresh)
-    _index(pks, fresh)
+    _index(mlist, pks, fresh)
     result.stored = pks
     result.conflicts = len(derived)
     return result
@@ -221,10 +221,11 @@ def _insert_messages(
     rows = []
     for i, (pk, p, n) in enumerate(zip(pks, fresh, new)):
         m = p.message
-        fields = message_row(m)._replace(date=db_datetime(m.date))
+        fields = message_row(m)
+        fields = fields._replace(date=db_datetime(m.date), recipients=db_json(fields.recipients))
         rows.append((
             pk, mlist.pk, n.thread_id, _public_id(p, i in derived), m.message_id, m.message_id_derived,
-            i in flagged, m.content_hash, m.size, *fields._replace(recipients=db_json(fields.recipients)),
+            i in flagged, m.content_hash, m.size, *fields,
             *positions.get(pk, (None, 0, 0)), numbers[i], now, False,
         ))
     insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
@@ -247,10 +248,14 @@ def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:
     )
 
 
-def _index(pks: list[int], fresh: list[Parsed]) -> None:
-    documents = [replace(p.document, rowid=pk) for pk, p in zip(pks, fresh)]
+def _index(mlist: MailingList, pks: list[int], fresh: list[Parsed]) -> None:
+    documents, placements = [], []
+    for pk, p in zip(pks, fresh):
+        d = p.document
+        documents.append(SearchDocument(pk, d.subject, d.sender, d.recipients, d.body, d.quoted, d.filenames))
+        placements.append(Placement(mlist.pk, p.message.date, bool(p.message.attachments)))
     with connection.cursor() as cursor:
-        backend_for(connection).index(cursor, documents)
+        backend_for(connection).index(cursor, documents, placements)
 
 
 def quarantine(mlist: MailingList, source: SourceMessage, reason: str) -> bool:

@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.db import connection
+
 from listhaven.archive.bulk import (
     allocate_ids,
     db_datetime,
     db_json,
+    from_db_datetime,
     insert_rows,
     rows_for_ids,
     update_rows,
@@ -36,6 +39,7 @@ from listhaven.archive.models import (
     ThreadRef,
 )
 from listhaven.archive.rows import TreeRow
+from listhaven.archive.visibility import HIDDEN_FLAG
 from listhaven.mail.ids import message_id_hash
 from listhaven.mail.threading import ThreadItem, UnionFind, joins_by_subject, thread_links, thread_messages
 
@@ -66,6 +70,7 @@ class NewMessage:
 @dataclass
 class ThreadAssignment:
     touched: set[int] = field(default_factory=set)  # thread pks whose tree must be recomputed
+    created: set[int] = field(default_factory=set)  # those of them made for this batch (no stored message yet)
 
 
 def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_window: timedelta) -> ThreadAssignment:
@@ -108,6 +113,7 @@ def assign_threads(mlist: MailingList, batch: Sequence[NewMessage], subject_wind
         for m in members:
             m.thread_id = thread_pk
         result.touched.add(thread_pk)
+        result.created.add(thread_pk)
     _record_refs(mlist, batch, known)
     return result
 
@@ -169,20 +175,21 @@ def _stored_by_subject(
     mlist: MailingList, start: datetime, end: datetime, subjects: set[str], replies_only: bool
 ) -> Iterator[tuple[int, tuple[ThreadItem, int]]]:
     ordered = sorted(subjects)
-    for chunk_start in range(0, len(ordered), _CHUNK):
-        query = Message.objects.filter(
-            mailing_list=mlist, date__gte=start, date__lte=end,
-            subject_normalised__in=ordered[chunk_start : chunk_start + _CHUNK],
-        )
-        if replies_only:
-            query = query.filter(references="")
-        for pk, msgid, refs, subject, normalised, date, thread_pk in query.values_list(
-            "pk", "message_id", "references", "subject", "subject_normalised", "date", "thread_id"
-        ):
-            references = tuple(r for r in refs.split("\n") if r)
-            item = ThreadItem(msgid, references, normalised, date, subject)
-            if not replies_only or joins_by_subject(item):
-                yield pk, (item, thread_pk)
+    select = (
+        'SELECT id, message_id, "references", subject, subject_normalised, date, thread_id FROM archive_message '
+        "WHERE mailing_list_id = %s AND date >= %s AND date <= %s"
+        + (""" AND "references" = ''""" if replies_only else "")
+        + " AND subject_normalised IN "
+    )
+    bounds = [db_datetime(start), db_datetime(end)]
+    with connection.cursor() as cursor:
+        for chunk_start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[chunk_start : chunk_start + _CHUNK]
+            cursor.execute(select + "(" + ", ".join(["%s"] * len(chunk)) + ")", [mlist.pk, *bounds, *chunk])
+            for pk, msgid, refs, subject, normalised, date, thread_pk in cursor.fetchall():
+                item = ThreadItem(msgid, tuple(r for r in refs.split("\n") if r), normalised, from_db_datetime(date), subject)
+                if not replies_only or joins_by_subject(item):
+                    yield pk, (item, thread_pk)
 
 
 def _merge_threads(mlist: MailingList, keep: int, others: list[int]) -> None:
@@ -211,9 +218,14 @@ def _record_refs(mlist: MailingList, batch: Sequence[NewMessage], known: dict[st
 
 def free_thread_public_ids(mlist: MailingList, wanted: list[str]) -> list[str]:
     """Thread ids are message hashes; a clash (a merged thread's alias, a reused id) gets a suffix."""
-    taken = set(
-        Thread.objects.filter(mailing_list=mlist, public_id__in=wanted).values_list("public_id", flat=True)
-    ) | set(ThreadAlias.objects.filter(mailing_list=mlist, public_id__in=wanted).values_list("public_id", flat=True))
+    asked = sorted(set(wanted))
+    taken = {
+        public_id
+        for table in (Thread._meta.db_table, ThreadAlias._meta.db_table)
+        for (public_id,) in rows_for_ids(
+            f"SELECT public_id FROM {table} WHERE mailing_list_id = %s AND public_id IN ", mlist.pk, asked
+        )
+    }
     chosen = []
     for public_id in wanted:
         candidate, n = public_id, 1
@@ -240,17 +252,17 @@ class ThreadLayout:
     empty: list[int] = field(default_factory=list)
 
 
-def layout_threads(thread_pks: Iterable[int], pending: Sequence[TreeRow], subject_window: timedelta) -> ThreadLayout:
+def layout_threads(
+    thread_pks: Iterable[int], pending: Sequence[TreeRow], subject_window: timedelta, unstored: Iterable[int] = ()
+) -> ThreadLayout:
     """Lays out these threads from their stored messages plus `pending` rows about to be
-    inserted, so new messages are written once, in place."""
+    inserted, so new messages are written once, in place. `unstored`: threads known to hold no
+    stored message yet (made for the pending rows), which need not be read."""
     pks = sorted(set(thread_pks))
     rows_by_thread: dict[int, list[TreeRow]] = {pk: [] for pk in pks}
-    for start in range(0, len(pks), _CHUNK):
-        stored = (
-            Message.objects.with_hidden().filter(thread_id__in=pks[start : start + _CHUNK]).values_list(*TreeRow._fields)
-        )
-        for row in map(TreeRow._make, stored):
-            rows_by_thread[row.thread_id].append(row)
+    skip = set(unstored)
+    for row in _stored_tree_rows([pk for pk in pks if pk not in skip]):
+        rows_by_thread[row.thread_id].append(row)
     for row in pending:
         rows_by_thread[row.thread_id].append(row)
     layout = ThreadLayout()
@@ -262,6 +274,27 @@ def layout_threads(thread_pks: Iterable[int], pending: Sequence[TreeRow], subjec
         layout.positions.update((u[3], u[:3]) for u in updates)
         layout.summaries.append(_summary_row(pk, root_pk, rows))
     return layout
+
+
+# TreeRow's columns (quoted as both SQLite and PostgreSQL read them); `hidden` is the column that
+# says a message is removed, as in Message.objects.with_hidden().
+_TREE_COLUMNS = ", ".join(
+    '"' + (HIDDEN_FLAG if name == "hidden" else "id" if name == "pk" else name) + '"' for name in TreeRow._fields
+)
+
+
+def _stored_tree_rows(thread_pks: list[int]) -> Iterator[TreeRow]:
+    """The stored messages of these threads, as `Message.objects.with_hidden().values_list(*TreeRow._fields)`
+    gives them, read in SQL: the ORM's query building and row conversion cost the ingest more than the query."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(thread_pks), _CHUNK):
+            chunk = thread_pks[start : start + _CHUNK]
+            cursor.execute(
+                f"SELECT {_TREE_COLUMNS} FROM archive_message WHERE thread_id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            for row in cursor.fetchall():
+                yield TreeRow(*row[:5], from_db_datetime(row[5]), *row[6:12], bool(row[12]))
 
 
 def write_layout(layout: ThreadLayout, skip: set[int] = frozenset()) -> None:  # type: ignore[assignment]

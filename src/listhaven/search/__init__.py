@@ -1,4 +1,4 @@
 from listhaven.search.backends import backend_for
-from listhaven.search.base import SearchBackend, SearchDocument
+from listhaven.search.base import Placement, SearchBackend, SearchDocument
 
-__all__ = ["SearchBackend", "SearchDocument", "backend_for"]
+__all__ = ["Placement", "SearchBackend", "SearchDocument", "backend_for"]

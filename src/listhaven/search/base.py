@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from listhaven.search.query import Node
@@ -30,6 +31,15 @@ class SearchDocument:
     filenames: str  # attachment file names
 
 
+class Placement(NamedTuple):
+    """Where an indexed message is filed, as its stored row says: what a backend reads back from
+    the row when it indexes a message, unless the caller that has just written the row gives it."""
+
+    list_id: int
+    date: datetime
+    has_attachments: bool
+
+
 @dataclass(frozen=True)
 class Scope:
     """The lists a search covers. `everything` says they are all the store holds, so no list
@@ -46,7 +56,9 @@ class Scope:
 class SearchBackend(Protocol):
     """One backend per database vendor; all methods take an open DB-API cursor inside a transaction.
 
-    Writing: `index` and `remove` (in the transaction that stores or removes the messages).
+    Writing: `index` and `remove` (in the transaction that stores or removes the messages). `index`
+    may be given each document's `Placement` by a caller that has it (the ingest, which has just
+    inserted the rows); without it, the backend reads it from the stored rows.
     Reading: `find` returns (message id, score) pairs, best first for "rank" (lower score is
     better), newest first for "date"; `count` counts exactly up to `cap` and answers cap + 1 beyond;
     `count_and_find` answers both (a page of results shows both), in one go where it can.
@@ -58,7 +70,9 @@ class SearchBackend(Protocol):
 
     def drop_schema(self, cursor: Any) -> None: ...
 
-    def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None: ...
+    def index(
+        self, cursor: Any, documents: Sequence[SearchDocument], placements: Sequence[Placement] | None = None
+    ) -> None: ...
 
     def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None: ...
 

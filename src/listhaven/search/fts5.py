@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from listhaven.search.base import Order, Scope, SearchDocument
+from listhaven.search.base import Order, Placement, Scope, SearchDocument
 from listhaven.search.fts5_match import (
     MatchContext,
     ceil_day,
@@ -85,8 +85,15 @@ class Fts5Backend:
         cursor.execute(f"DROP TABLE IF EXISTS {VOCAB}")
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
-    def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
-        facets = _facets(cursor, [d.rowid for d in documents])
+    def index(
+        self, cursor: Any, documents: Sequence[SearchDocument], placements: Sequence[Placement] | None = None
+    ) -> None:
+        if placements is None:
+            facets = _facets(cursor, [d.rowid for d in documents])
+        else:  # as `_facets` would read them back from the rows just written
+            facets = {
+                d.rowid: facets_of(p.list_id, _utc(p.date), p.has_attachments) for d, p in zip(documents, placements)
+            }
         cursor.executemany(
             f"INSERT INTO {TABLE}(rowid, {', '.join(COLUMNS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             [_values(d, facets.get(d.rowid, "")) for d in documents],

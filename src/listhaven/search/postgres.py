@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from listhaven.search.base import Order, Scope, SearchDocument
+from listhaven.search.base import Order, Placement, Scope, SearchDocument
 from listhaven.search.pg_document import (
     ID_BLOCK,
     ID_BLOCK_SIZE,
@@ -104,9 +104,11 @@ class PostgresBackend:
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_follow_{name} ON archive_message")
             cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_follow_{name}()")
 
-    def index(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
+    def index(
+        self, cursor: Any, documents: Sequence[SearchDocument], placements: Sequence[Placement] | None = None
+    ) -> None:
         """Inserts (or replaces) the documents' rows; list, date and attachment flag come from
-        their stored messages."""
+        their stored messages (in the same statement: `placements` are not needed)."""
         for start in range(0, len(documents), _CHUNK):
             chunk = documents[start : start + _CHUNK]
             built = [vectors(d) for d in chunk]
