@@ -327,7 +327,7 @@ def test_ranking_the_candidates_by_their_words_gives_the_whole_expression_scores
     ranked_by_words = []
     original = Fts5Backend._ranked_by_words
     monkeypatch.setattr(Fts5Backend, "_ranked_by_words",
-                        lambda self, *a: ranked_by_words.append(r := original(self, *a)) or r)
+                        lambda self, *a, **k: ranked_by_words.append(r := original(self, *a, **k)) or r)
     if not by_words:
         monkeypatch.setattr(fts5, "SPAN_PER_CANDIDATE", 0)
         monkeypatch.setattr(fts5, "SPAN_SLACK", 0)
@@ -399,3 +399,29 @@ def test_a_store_not_migrated_yet_lists_the_words_in_a_table_of_the_connection(c
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{fts5.WORDS}")
             fts5.create_words_table(cursor)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite index's two ways of ranking")
+def test_a_word_also_in_the_recipients_keeps_its_order(corpus):
+    # Ranked by its words without their column filter, a word that is also a recipient's name is
+    # counted in more messages (its rarity is lower): scores scale, the order of one word does not.
+    from listhaven.archive.search import scope_of
+    from listhaven.search.fts5 import RANK_CANDIDATES, TABLE, Fts5Backend
+    from listhaven.search.query import parse_query
+
+    free = corpus.word_counts("body") + corpus.word_counts("subject")
+    word = next(w for w, _ in corpus.word_counts("recipients").most_common()
+                if len(corpus.where(w)) > 1 and corpus.where(w, ("recipients",)) - corpus.where(w) and w in free)
+    mlist = max(MailingList.objects.all(), key=lambda m: len(corpus.where(word) & corpus.by(lambda x, m=m: x.mailing_list_id == m.pk)))
+    query = f"{word} -qzxjw"  # an exclusion: the candidates are ranked by the word alone
+    got = search([mlist], query, per_page=50)
+    with connection.cursor() as cursor:
+        match, _, _ = Fts5Backend()._plan(cursor, parse_query(query, now=NOW), scope_of([mlist]))
+        cursor.execute(
+            f"SELECT rowid, rank FROM (SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH %s "
+            "ORDER BY rowid DESC LIMIT %s) ORDER BY rank, rowid DESC LIMIT 50", [match, RANK_CANDIDATES])
+        whole = cursor.fetchall()
+    assert len(got.hits) > 1
+    assert [h.pk for h in got.hits] == [pk for pk, _ in whole][: len(got.hits)]
+    ratios = {round(h.score / score, 9) for h, (_, score) in zip(got.hits, whole, strict=False)}
+    assert len(ratios) == 1 and ratios != {1.0}  # one factor: the word's rarity over more messages

@@ -33,6 +33,7 @@ from listhaven.search.fts5_match import (
     list_token,
     period_tokens,
     quote,
+    ranking_columns,
     ranking_expression,
     words_only,
 )
@@ -48,7 +49,9 @@ WORDS = "search_fts_words"
 PREFIX_WORDS = 32
 COLUMNS = ("subject", "sender", "recipients", "body", "quoted", "filenames", "facets")
 # subject, sender, recipients, body, quoted, filenames, facets
-RANK = "bm25(10.0, 8.0, 2.0, 1.0, 0.3, 3.0, 0.0)"
+WEIGHTS = {"subject": 10.0, "sender": 8.0, "recipients": 2.0, "body": 1.0, "quoted": 0.3, "filenames": 3.0,
+           "facets": 0.0}  # fmt: skip
+RANK = "bm25(" + ", ".join(str(WEIGHTS[c]) for c in COLUMNS) + ")"
 RANK_CANDIDATES = 5000
 # Up to this many matches, "newest first" joins and sorts them all; beyond, it walks back in time.
 DIRECT_DATE_SORT = 2000
@@ -139,7 +142,10 @@ class Fts5Backend:
         wanted words alone, which gives every candidate the same score."""
         words = ranking_expression(node, context)
         if words is not None and not (scope.everything and words_only(node)) and not _has_prefix(node, context):
-            found = self._ranked_by_words(cursor, match, words, limit, offset)
+            columns = ranking_columns(node)
+            if columns is not None:  # the words without their column filter, the other columns weighing 0
+                words = ranking_expression(node, context, columns=False) or words
+            found = self._ranked_by_words(cursor, match, words, limit, offset, _bm25(columns))
             if found is not None:
                 return found
         sql = (
@@ -150,11 +156,19 @@ class Fts5Backend:
         return [(int(r), float(s)) for r, s in cursor.fetchall()]
 
     def _ranked_by_words(
-        self, cursor: Any, match: str, words: str, limit: int, offset: int
+        self, cursor: Any, match: str, words: str, limit: int, offset: int, score: str = "rank"
     ) -> list[tuple[int, float | None]] | None:
         """The candidates ranked by the wanted words, or None when that would read too many
         messages: the words are read over the candidates' span of ids, which for a small list (or
-        a rare date) among common words holds many times more of them than the candidates."""
+        a rare date) among common words holds many times more of them than the candidates.
+
+        When the words are all searched in the same columns they are read without the column
+        filter, scored by bm25 with the other columns' weights at 0: the same count of each word
+        in each message, but bm25's count of the messages holding each word over the whole index
+        (its rarity) no longer checks the column of every occurrence, 40-55 % cheaper (`compost`
+        at 270,000 messages: 5.8 -> 2.6 ms). That count then includes messages holding the word
+        only in other columns (a name in the recipients): the order of a one-word query cannot
+        change, the weight of such a word beside others can, a little."""
         cursor.execute(
             f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s", [match, RANK_CANDIDATES]
         )
@@ -171,9 +185,9 @@ class Fts5Backend:
             return None
         # "+rowid": the list is a filter, not one lookup (and one bm25 set-up) per id.
         sql = (
-            f"SELECT rowid, rank FROM (SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH %s "
+            f"SELECT rowid, score FROM (SELECT rowid, {score} AS score FROM {TABLE} WHERE {TABLE} MATCH %s "
             "AND rowid BETWEEN %s AND %s AND +rowid IN (SELECT value FROM json_each(%s)) "
-            "ORDER BY rowid DESC LIMIT %s) ORDER BY rank, rowid DESC LIMIT %s OFFSET %s"
+            "ORDER BY rowid DESC LIMIT %s) ORDER BY score, rowid DESC LIMIT %s OFFSET %s"
         )
         cursor.execute(sql, [words, *span, json.dumps(candidates), RANK_CANDIDATES, limit, offset])
         return [(int(r), float(s)) for r, s in cursor.fetchall()]
@@ -320,6 +334,13 @@ def _utc(value: object) -> datetime:
         value = parsed
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _bm25(columns: tuple[str, ...] | None) -> str:
+    """bm25 with the weights of RANK, columns outside `columns` at 0 (None: the table's rank)."""
+    if columns is None:
+        return "rank"
+    return f"bm25({TABLE}, " + ", ".join(str(WEIGHTS[c] if c in columns else 0.0) for c in COLUMNS) + ")"
 
 
 def _has_prefix(node: Node, context: MatchContext) -> bool:

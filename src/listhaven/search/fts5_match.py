@@ -126,12 +126,20 @@ def compile_match(node: Node, context: MatchContext) -> str:
     raise ValueError(f"cannot compile {node!r} on its own")
 
 
-def ranking_expression(node: Node, context: MatchContext) -> str | None:
+def ranking_expression(node: Node, context: MatchContext, *, columns: bool = True) -> str | None:
     """The wanted words of an FTS-answerable query as one OR (None when it has none): ranking by
     it gives a message that matches the query the score the whole expression would, since bm25
-    adds a score per phrase and the others (facets, weight 0; exclusions, absent) add nothing."""
+    adds a score per phrase and the others (facets, weight 0; exclusions, absent) add nothing.
+    Without `columns`, the words without their column filter (see ranking_columns)."""
     texts = positive_texts(node)
-    return " OR ".join(_text(t, context) for t in texts) if texts else None
+    return " OR ".join(_text(t, context, columns=columns) for t in texts) if texts else None
+
+
+def ranking_columns(node: Node) -> tuple[str, ...] | None:
+    """The columns every wanted word of the query is searched in, when they are the same for all
+    (free words, or one field), else None."""
+    sets = {FIELD_COLUMNS[t.field] if t.field else FREE_COLUMNS for t in positive_texts(node)}
+    return sets.pop() if len(sets) == 1 else None
 
 
 def words_only(node: Node) -> bool:
@@ -161,8 +169,9 @@ def compile_conjunction(parts: Iterable[Node], context: MatchContext) -> str:
     return expression
 
 
-def _text(node: Text, context: MatchContext | None = None) -> str:
-    columns = "{" + " ".join(FIELD_COLUMNS[node.field] if node.field else FREE_COLUMNS) + "} : "
+def _text(node: Text, context: MatchContext | None = None, *, columns: bool = True) -> str:
+    names = FIELD_COLUMNS[node.field] if node.field else FREE_COLUMNS
+    columns_ = "{" + " ".join(names) + "} : " if columns else ""
     words = node.words()
     expansion = context.expansion(node) if context is not None else None
     if expansion is not None:
@@ -172,12 +181,12 @@ def _text(node: Text, context: MatchContext | None = None) -> str:
         if not expansion:
             return NEVER
         phrases = [quote(" ".join([*words[:-1], word])) for word in expansion]
-        return columns + (phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
+        return columns_ + (phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
     # The words joined by spaces: a phrase of the tokens, as the tokenizer will split them.
     phrase = quote(" ".join(words))
     if node.prefix:
         phrase += " *"
-    return columns + phrase
+    return columns_ + phrase
 
 
 def _dates(node: DateIn, context: MatchContext) -> str:
