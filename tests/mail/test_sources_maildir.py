@@ -51,3 +51,16 @@ def test_described_as_maildir(tmp_path: Path) -> None:
         if not f.name.startswith(".")
     ]
     assert info.size == sum(f.stat().st_size for f in files)
+
+
+def test_the_files_are_those_listed_when_the_source_is_opened(tmp_path: Path) -> None:
+    # The import's parser processes are forked with the opened, unstarted source and each reads it
+    # (every n-th message to each): a file arriving while they start must not shift one's listing.
+    inbox = make_maildir(tmp_path / "inbox")
+    opened = open_source(inbox)
+    (inbox / "cur" / "1600000000.M9.host:2,S").write_bytes(b"Subject: copied in later\n\nz\n")
+    assert [m.origin for m in opened] == [
+        "inbox/cur/1700000001.M1.host:2,S",
+        "inbox/new/1700000002.M2.host",
+        "inbox/cur/1700000003.M3.host:2,S",
+    ]

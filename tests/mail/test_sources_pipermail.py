@@ -119,3 +119,22 @@ def test_numpy_corpus_month() -> None:
     assert len(got) == 164
     assert got[0].from_line == "jjl at pobox.com  Thu Nov  1 11:19:12 2001"
     assert all(m.raw.startswith(b"From: ") for m in got)
+
+
+def test_the_months_are_those_listed_when_the_folder_is_opened(tmp_path: Path) -> None:
+    # As for a Maildir: the import's parser processes each read the opened source, and must read
+    # the same months in the same order.
+    write_folder(tmp_path / "archive")
+    opened = open_source(tmp_path / "archive")
+    (tmp_path / "archive" / "2014-January.txt").write_bytes(
+        entry("e", "Wed Jan  1 10:00:00 2014", "jan", b"e\n")
+    )
+    (tmp_path / "archive" / "2014-February.txt").write_bytes(
+        entry("f", "Sat Feb  1 10:00:00 2014", "feb", b"f\n")
+    )
+    assert [m.origin for m in opened] == [
+        "2013-December.txt.gz#1",
+        "2013-December.txt.gz#2",
+        "2014-April.txt#1",
+        "2014-August.txt#1",
+    ]

@@ -28,8 +28,14 @@ def maildir_files(path: Path) -> list[Path]:
 
 
 def read_maildir(path: Path, *, skip: int = 0) -> Iterator[SourceMessage]:
-    """Each message file; origin is ``MAILDIR/cur/FILENAME``."""
-    for entry in maildir_files(path)[skip:]:
+    """Each message file; origin is ``MAILDIR/cur/FILENAME``. The folder is listed now, not at the
+    first message: every reader of the iterator (an import's parser processes, forked with it)
+    reads the same files in the same order, whatever arrives meanwhile."""
+    return _read_files(path, maildir_files(path)[skip:])
+
+
+def _read_files(path: Path, entries: list[Path]) -> Iterator[SourceMessage]:
+    for entry in entries:
         raw, from_line = split_leading_from_line(entry.read_bytes())
         yield SourceMessage(
             raw, f"{path.name}/{entry.parent.name}/{entry.name}", from_line

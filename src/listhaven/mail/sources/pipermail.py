@@ -78,12 +78,17 @@ def read_pipermail_directory(
 ) -> Iterator[SourceMessage]:
     """Every month's messages in order; `skip` counts across the whole directory.
 
-    Empty monthly files (Mailman creates them) are passed over.
+    Empty monthly files (Mailman creates them) are passed over. The folder is listed now, not at
+    the first message: every reader of the iterator (an import's parser processes, forked with
+    it) reads the same months in the same order, whatever arrives meanwhile.
     """
+    months = [path for path in archive_files(directory) if path.stat().st_size]
+    return _read_months(months, skip)
+
+
+def _read_months(months: list[Path], skip: int) -> Iterator[SourceMessage]:
     remaining = skip
-    for path in archive_files(directory):
-        if path.stat().st_size == 0:
-            continue
+    for path in months:
         if remaining:
             count = _count_file(path)
             if count <= remaining:
