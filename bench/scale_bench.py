@@ -182,17 +182,51 @@ def import_store(
             for address, path in parts:
                 if path.name in done:
                     continue
-                load, began = os.getloadavg()[0], time.monotonic()
+                load, began, cpu = os.getloadavg()[0], time.monotonic(), cpu_seconds(data)
                 summary = json.loads(run(store, env, "import", address, str(path), "--create", "--json").stdout)[0]
                 took = time.monotonic() - began
                 entry = {"part": path.name, "stored": summary["stored"], "duplicates": summary["duplicates"],
                          "quarantined": summary["quarantined"], "s": round(took, 2),
                          "load_1min": round((load + os.getloadavg()[0]) / 2, 2)}  # fmt: skip
+                # CPU seconds of the import process with its parsers, and of the PostgreSQL cluster:
+                # the work a part took whatever the load (the wall clock above waits for a core)
+                after = cpu_seconds(data)
+                entry["cpu_s"] = round(after[0] - cpu[0], 2)
+                if after[1] is not None and cpu[1] is not None:
+                    entry["server_cpu_s"] = round(after[1] - cpu[1], 2)
                 with journal.open("a") as out:
                     out.write(json.dumps(entry) + "\n")
                 print(f"{label}: {path.name} {summary['stored']:,} stored at {summary['stored'] / took:.0f}/s "
                       f"({uptime()})", flush=True)  # fmt: skip
     return import_figures(label, store, env, journal)
+
+
+def cpu_seconds(data: Path) -> tuple[float, float | None]:
+    """CPU seconds used so far by this process's finished children (each import with its parser
+    processes), and by the PostgreSQL cluster kept in data/cluster when it runs (the postmaster, its
+    live processes and those it has reaped); None without one (SQLite, or a DATABASE_URL given)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    mine = children.ru_utime + children.ru_stime
+    pidfile = data / "cluster" / "data" / "postmaster.pid"
+    try:
+        postmaster = int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return mine, None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile: the postmaster has its time now
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, and those of reaped children
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return mine, total / tick
 
 
 def import_figures(label: str, store: Path, env: dict[str, str], journal: Path) -> dict:
@@ -205,11 +239,23 @@ def import_figures(label: str, store: Path, env: dict[str, str], journal: Path) 
         "quarantined": sum(e["quarantined"] for e in entries),
         "load_1min_mean": round(sum(e["load_1min"] * e["s"] for e in entries) / max(seconds, 0.001), 2),
     }  # fmt: skip
+    timed = [e for e in entries if "cpu_s" in e]
+    if timed:
+        # parts imported since the CPU was noted: milliseconds of CPU per stored message
+        stored_timed = max(1, sum(e["stored"] for e in timed))
+        figures["cpu_parts"] = len(timed)
+        figures["cpu_ms_per_message"] = round(1000 * sum(e["cpu_s"] for e in timed) / stored_timed, 3)
+        if all("server_cpu_s" in e for e in timed):
+            figures["server_cpu_ms_per_message"] = round(1000 * sum(e["server_cpu_s"] for e in timed) / stored_timed, 3)
     figures["disk_bytes"] = disk_bytes(store, env)
     figures["disk_bytes_per_message"] = round(figures["disk_bytes"] / max(1, stored))  # type: ignore[operator]
     print(f"{label}: {stored:,} messages imported in {seconds:.0f} s = {figures['import_messages_per_s']}/s "
           f"(load mean {figures['load_1min_mean']}); {figures['disk_bytes_per_message']:,} bytes of store per message",
           flush=True)  # fmt: skip
+    if timed:
+        print(f"{label}: CPU per message over {len(timed)} parts: {figures['cpu_ms_per_message']} ms importing"
+              + (f", {figures['server_cpu_ms_per_message']} ms in PostgreSQL" if "server_cpu_ms_per_message" in figures
+                 else ""), flush=True)  # fmt: skip
     return figures
 
 
