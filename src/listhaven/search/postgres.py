@@ -149,7 +149,7 @@ class PostgresBackend:
     ) -> list[tuple[int, float | None]]:
         if not scope.list_ids:
             return []
-        (found,) = _run(cursor, [_find_statement(cursor, node, scope, order, limit, offset)])
+        (found,) = _run(cursor, [_find_statement(node, scope, order, limit, offset)])
         return found
 
     def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
@@ -167,9 +167,9 @@ class PostgresBackend:
         ranking = rank_tsquery(node) if order == "rank" and has_text(node) else None
         if ranking is not None:
             where, params = _where(node, scope)
-            (counted,) = _run(cursor, [_ranked_statement(cursor, where, params, ranking, limit, offset, cap)])
+            (counted,) = _run(cursor, [_ranked_statement(where, params, ranking, limit, offset, cap)])
             return counted
-        statements = [_count_statement(node, scope, cap), _find_statement(cursor, node, scope, order, limit, offset)]
+        statements = [_count_statement(node, scope, cap), _find_statement(node, scope, order, limit, offset)]
         total, found = _run(cursor, statements)
         return total, found
 
@@ -234,17 +234,17 @@ def _count_statement(node: Node, scope: Scope, cap: int) -> _Statement:
     return _Statement(sql, [*params, cap + 1], has_text(node), _number)
 
 
-def _find_statement(cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int) -> _Statement:
+def _find_statement(node: Node, scope: Scope, order: Order, limit: int, offset: int) -> _Statement:
     where, params = _where(node, scope)
     ranking = rank_tsquery(node) if order == "rank" else None
     if ranking is None:
         sql = f"SELECT d.message_id FROM {TABLE} d WHERE {where} ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s"
         return _Statement(sql, [*params, limit, offset], False, _ids)
-    return _ranked_statement(cursor, where, params, ranking, limit, offset, None)
+    return _ranked_statement(where, params, ranking, limit, offset, None)
 
 
 def _ranked_statement(
-    cursor: Any, where: str, params: list[object], ranking: str, limit: int, offset: int, cap: int | None
+    where: str, params: list[object], ranking: str, limit: int, offset: int, cap: int | None
 ) -> _Statement:
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
     same visits of the heap rows: (total, [(id, score)])."""
