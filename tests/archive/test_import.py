@@ -167,3 +167,58 @@ def test_createadmin_from_a_script_makes_a_working_admin_login(tmp_path):
     )
     assert again.returncode == 1 and b"exists already" in again.stderr
     assert store_rows(tmp_path, "SELECT is_superuser, is_staff FROM auth_user WHERE username = 'keeper'") == [(1, 1)]
+
+
+_CHECKPOINTS = """
+import json, sqlite3, sys
+from listhaven.cli import ensure_schema, setup_django
+
+setup_django(sys.argv[1])
+ensure_schema()
+from django.db import connection
+from listhaven.archive import importer
+from listhaven.lists.directory import create_list
+
+seen = []
+store_batch = importer.store_batch
+
+
+def observed(*args, **kwargs):
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        seen.append((synchronous, cursor.fetchone()[0]))
+    return store_batch(*args, **kwargs)
+
+
+importer.store_batch = observed
+summary = importer.import_path(create_list("imp@lists.example.org"), sys.argv[2], workers=0)
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA synchronous")
+    synchronous = cursor.fetchone()[0]
+    cursor.execute("PRAGMA wal_autocheckpoint")
+    after = (synchronous, cursor.fetchone()[0])
+# The database file alone, without its WAL (still there: this process's connection is open).
+alone = sqlite3.connect(f"file:{sys.argv[1]}/listhaven.sqlite3?immutable=1", uri=True)
+in_file = alone.execute("SELECT count(*) FROM archive_message").fetchone()[0]
+print(json.dumps({"batches": seen, "after": after, "stored": summary.stored, "in_file": in_file}))
+"""
+
+
+@pytest.mark.sqlite_only(reason="SQLite's WAL checkpoints and synchronous setting")
+def test_import_batches_commit_without_sync_or_checkpoint_and_the_end_syncs_and_checkpoints(tmp_path):
+    mbox = tmp_path / "a.mbox"
+    write_archive(mbox, 40)
+    data = tmp_path / "store"
+    result = subprocess.run(
+        [sys.executable, "-c", _CHECKPOINTS, str(data), str(mbox)], capture_output=True, timeout=300, check=False,
+        env=store_env(data, LISTHAVEN_IMPORT_BATCH="10"),
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    out = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    # synchronous: 1 = NORMAL (no fsync per commit), 2 = FULL; checkpoints only past 65,536 WAL pages
+    assert len(out["batches"]) == 5 and all(b == [1, 65536] for b in out["batches"])
+    assert out["after"] == [2, 1000]
+    # the batches were copied from the WAL into the database file when the import turned durable
+    assert out["stored"] == 40 and out["in_file"] == 40
