@@ -63,11 +63,19 @@ def test_every_parsed_and_unparsed_message_crosses_unchanged():
     for item in items:
         crossed = unpack(pickle.loads(pickle.dumps(pack(item), pickle.HIGHEST_PROTOCOL)))
         if isinstance(item, Parsed):  # its raw bytes cross only compressed
-            assert item.source.raw and crossed.source.raw == b""
+            assert item.source.raw and item.compressed_raw and crossed.source.raw == b""
             item = replace(item, source=replace(item.source, raw=b""))
         assert crossed == item
         assert type(crossed.source) is SourceMessage
     assert items[4].source.raw == b"\n\n"  # a failure keeps its bytes, for the quarantine
+
+
+def test_a_message_left_uncompressed_crosses_with_its_raw_bytes():
+    for source in _messages()[:4]:
+        item = parse_one(source, derived_id_domain=DOMAIN, compressed=False)
+        assert isinstance(item, Parsed) and item.compressed_raw == b""
+        crossed = unpack(pickle.loads(pickle.dumps(pack(item), pickle.HIGHEST_PROTOCOL)))
+        assert crossed == item and crossed.source.raw == source.raw
 
 
 def _archive(path, count: int) -> None:
@@ -95,10 +103,13 @@ def _stored(mlist) -> list[tuple]:
     return [(*row[:-1], bytes(row[-1])) for row in rows] + quarantined
 
 
-@pytest.mark.parametrize("workers", [1, 3])
-def test_parser_processes_store_what_one_process_stores(db, tmp_path, settings, workers):
+# 0: the parsers compress every message; 2.0: none (the ingest does); 0.5: as the import goes
+@pytest.mark.parametrize(("workers", "compress_ahead"), [(1, 0.0), (1, 2.0), (3, 0.5)])
+def test_parser_processes_store_what_one_process_stores(db, tmp_path, settings, monkeypatch, workers, compress_ahead):
+    from listhaven.archive import importer
     from listhaven.lists.directory import create_list
 
+    monkeypatch.setattr(importer, "_COMPRESS_AHEAD", compress_ahead)
     settings.IMPORT_BATCH_SIZE = 7  # several batches, each ending between two parsers' chunks
     mbox = tmp_path / "a.mbox"
     _archive(mbox, 120)

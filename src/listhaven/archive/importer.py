@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[int], None]
 _READ_AHEAD = 2000  # parsed messages that may wait for the importing process, over all parsers
 _CHUNK = 16  # messages a parser sends at a time
+# A parser compresses the raw bytes itself while at least this share of its read-ahead is waiting for
+# the importing process; below it, the importing process compresses them (see _parse_share).
+_COMPRESS_AHEAD = 0.5
 
 
 @dataclass
@@ -70,15 +73,17 @@ def id_domain() -> str:
 
 
 def parse_one(
-    source: SourceMessage, parse_limits: ParseLimits | None = None, derived_id_domain: str | None = None
+    source: SourceMessage, parse_limits: ParseLimits | None = None, derived_id_domain: str | None = None,
+    compressed: bool = True,
 ) -> Parsed | Unparsed:
     """Parses one message; never raises: what cannot be parsed carries its reason to quarantine.
 
     Callers parsing many messages pass `derived_id_domain` (asked once of `id_domain()`); without it, this asks
-    the database (so not in a parser process)."""
+    the database (so not in a parser process). `compressed` false leaves the compression of the raw
+    bytes to the ingest."""
     try:
         domain = derived_id_domain or id_domain()
-        return Parsed.prepare(source, parse_message(source, parse_limits or limits(), domain))
+        return Parsed.prepare(source, parse_message(source, parse_limits or limits(), domain), compressed)
     except UnparseableMessage as exc:
         return Unparsed(source, exc.reason)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message: quarantine it with the cause
@@ -277,6 +282,10 @@ def _parse_share(sources: Iterator[SourceMessage], domain: str, share: int, shar
     _worker_init()
     parse_limits = limits()
     outgoing: queue.Queue[bytes | None] = queue.Queue(maxsize=max(2, _READ_AHEAD // (_CHUNK * shares)))
+    # Compressing the raw bytes is the one step either process can do (the ingest compresses what
+    # comes uncompressed, to the same bytes). A parser well ahead of the importing process has time
+    # to spare and compresses; one that the importing process is waiting for leaves it to that process.
+    ahead = outgoing.maxsize * _COMPRESS_AHEAD
 
     def send() -> None:
         try:
@@ -293,7 +302,8 @@ def _parse_share(sources: Iterator[SourceMessage], domain: str, share: int, shar
         for index, source in enumerate(sources):
             if index % shares != share:
                 continue
-            chunk.append(pack(parse_one(source, parse_limits, domain)))  # the raw bytes stay here
+            parsed = parse_one(source, parse_limits, domain, compressed=outgoing.qsize() >= ahead)
+            chunk.append(pack(parsed))
             if len(chunk) >= _CHUNK:
                 outgoing.put(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
                 chunk = []

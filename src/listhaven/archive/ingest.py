@@ -56,13 +56,15 @@ class Parsed:
     id_hash: str  # message_id_hash(message.message_id): the public id unless the Message-ID is taken
 
     @classmethod
-    def prepare(cls, source: SourceMessage, message: ParsedMessage) -> Parsed:
+    def prepare(cls, source: SourceMessage, message: ParsedMessage, compressed: bool = True) -> Parsed:
+        """`compressed` false leaves `compressed_raw` empty: the ingest compresses the raw bytes then."""
         recipients = [(a.name, a.email) for a in (*message.to, *message.cc)]
         document = build_document(
             0, message.subject, message.sender.name, message.sender.email, recipients, message.body_text,
             [a.filename for a in message.attachments],
         )
-        return cls(source, message, compress(source.raw), document, message_id_hash(message.message_id))
+        packed = compress(source.raw) if compressed else b""
+        return cls(source, message, packed, document, message_id_hash(message.message_id))
 
 
 @dataclass(frozen=True, slots=True)
