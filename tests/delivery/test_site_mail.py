@@ -31,7 +31,11 @@ def drain(transport) -> None:
 
 @pytest.fixture
 def admin(transactional_db, django_user_model):
-    """A site administrator on a site with no list at all."""
+    """A site administrator on a site with no list at all: emptied first, since a module that ran before
+    in this process may have left the fixture archive's lists (tests/conftest.py fixture_archive)."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
     return django_user_model.objects.create_user("admin@example.org", email="admin@example.org", password="pw",
                                                  is_staff=True)  # fmt: skip
 
