@@ -48,9 +48,13 @@ demo: setup
 # where tests marked sqlite_only(reason=...) are skipped with their reason and the browser tests (which look
 # at pages, rendered alike from either database) are left to the SQLite run. Browser tests need Debian's
 # chromium and the second run PostgreSQL's server: both installed here when missing and we are root.
+# TEST_WORKERS: pytest-xdist processes for each run (one per core of the 2-core machines it is measured on);
+# each test file runs whole on one of them (--dist loadfile), so module fixtures are built once. 0: one process.
+TEST_WORKERS ?= 2
+TEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: setup browser-deps postgres-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
-	$(BIN)/python -m tests.postgres.suite $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(TEST_PARALLEL) $(PYTEST_ARGS)
+	$(BIN)/python -m tests.postgres.suite $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not browser and not slow" $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ get the lists by short name. Tests must not modify it (use `db` and your own dat
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -115,12 +116,44 @@ def _site_dns():
             os.environ["LISTHAVEN_DNS_RESOLVER"] = saved
 
 
+_WORKER_FIGURES: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """Under pytest-xdist (make test), the reliability figures each worker recorded
+    (tests/reliability/conftest.py), printed by this main process at the end of the run."""
+    _WORKER_FIGURES.extend(getattr(node, "workeroutput", {}).get("reliability_figures", []))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _WORKER_FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in _WORKER_FIGURES:
+            terminalreporter.write_line(line)
+
+
+def _unique_node_ids(items: list[pytest.Item]) -> None:
+    """Schemathesis names each generated test after its operation (`test_x[GET /api/lists]`), but on this
+    pytest their node ids all read `test_x`; pytest-xdist (make test) tracks tests by node id and, with
+    --dist loadfile, would run one test of each such group only. A repeated node id becomes the item's
+    parent and full name, as pytest writes a parametrized test's."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1 and item.parent is not None and not item.nodeid.endswith("::" + item.name):
+            item._id = type(item._id).parse(f"{item.parent.nodeid}::{item.name}")  # type: ignore[attr-defined]
+    repeated = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if repeated:
+        raise pytest.UsageError(f"tests with the same node id (pytest-xdist would run one of each): {repeated[:5]}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the PostgreSQL run (tests/postgres/suite.py) a test marked `sqlite_only(reason=...)` is skipped
     with its reason, and browser tests are skipped: they run once, on SQLite, since what they look at is
     the page, which the web layer renders the same from either database."""
     from tests.support.databases import on_postgres
 
+    _unique_node_ids(items)
     for item in items:
         for mark in item.iter_markers("sqlite_only"):
             if not mark.kwargs.get("reason"):

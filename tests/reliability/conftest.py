@@ -231,10 +231,21 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+def _figure_lines() -> list[str]:
+    return [f"{name}: {values[0] if len(values) == 1 else values}" for name, values in _FIGURES.items()]
+
+
+def pytest_sessionfinish(session) -> None:
+    """In a pytest-xdist worker (`make test` runs two), the figures go to the main process, which prints them
+    (tests/conftest.py); a worker prints no summary of its own."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None and _FIGURES:
+        output["reliability_figures"] = _figure_lines()
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not _FIGURES:
+    if not _FIGURES or hasattr(terminalreporter.config, "workerinput"):
         return
     terminalreporter.section("reliability figures")
-    for name, values in _FIGURES.items():
-        shown = values[0] if len(values) == 1 else values
-        terminalreporter.write_line(f"{name}: {shown}")
+    for line in _figure_lines():
+        terminalreporter.write_line(line)
