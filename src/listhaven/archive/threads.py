@@ -294,7 +294,7 @@ def _stored_tree_rows(thread_pks: list[int]) -> Iterator[TreeRow]:
                 chunk,
             )
             for row in cursor.fetchall():
-                yield TreeRow(*row[:5], from_db_datetime(row[5]), *row[6:12], bool(row[12]))
+                yield TreeRow._make((*row[:5], from_db_datetime(row[5]), *row[6:12], bool(row[12])))
 
 
 def write_layout(layout: ThreadLayout, skip: set[int] = frozenset()) -> None:  # type: ignore[assignment]
