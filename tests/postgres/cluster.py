@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster on 127.0.0.1 for tests, from the machine's own binaries.
 
-Used by tests/postgres/test_postgres.py; skipped cleanly where no PostgreSQL server is installed.
+Used by tests/postgres/suite.py (the PostgreSQL run of make test) and by the tests that need a PostgreSQL
+store of their own on the SQLite run (`own_database`); skipped cleanly where no PostgreSQL server is installed.
 """
 
 from __future__ import annotations
@@ -84,3 +85,22 @@ def persistent_cluster(base: Path, durable: bool = False, settings: tuple[str, .
         yield f"postgres://listhaven@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True, timeout=300)
+
+
+@contextmanager
+def own_database() -> Iterator[str]:
+    """A superuser's DATABASE_URL for a new, empty database. On the PostgreSQL run (tests/postgres/suite.py)
+    it is made in the run's own cluster and dropped after (starting another cluster costs several seconds of
+    initdb); on the SQLite run, a throwaway cluster of its own (`running_cluster`)."""
+    from tests.support.databases import create_database, drop_database, on_postgres
+
+    if not on_postgres():
+        with running_cluster() as url:
+            yield url
+        return
+    cluster = os.environ["DATABASE_URL"]
+    url = create_database(cluster)
+    try:
+        yield url
+    finally:
+        drop_database(cluster, url)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres.cluster import find_binary, running_cluster
+from tests.postgres.cluster import find_binary, own_database
 from tests.support.smtp_sink import sink_port, smtp_sink
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ print(json.dumps([[b.state, b.done, len(b.recipients), b.sent, b.awaiting, b.cla
 
 
 def test_two_workers_on_one_postgresql_store_send_each_copy_once(tmp_path):
-    with running_cluster() as database_url, smtp_sink(pipelining=True) as (controller, sink):
+    with own_database() as database_url, smtp_sink(pipelining=True) as (controller, sink):
         env = {**os.environ, "DATABASE_URL": database_url, "LISTHAVEN_DATA": str(tmp_path),
                "LISTHAVEN_SMTP_HOST": "127.0.0.1", "LISTHAVEN_SMTP_PORT": str(sink_port(controller)),
                "LISTHAVEN_DELIVERY_BATCH": "50", "LISTHAVEN_SMTP_MAX_RECIPIENTS": "40",

@@ -1,5 +1,5 @@
-"""The command line on PostgreSQL: a throwaway cluster of its own, the `listhaven` command importing and
-searching there. (The whole suite runs on PostgreSQL in make test's second run: tests/postgres/suite.py.)"""
+"""The command line on PostgreSQL: a database of its own (tests/postgres/cluster.py own_database), the `listhaven`
+command importing and searching there. (The whole suite runs on PostgreSQL in make test's second run: tests/postgres/suite.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres.cluster import find_binary, running_cluster
+from tests.postgres.cluster import find_binary, own_database
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not find_binary("initdb"), reason="no PostgreSQL server installed (initdb not found)")
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not find_binary("initdb"), reason="no PostgreSQL
 
 @pytest.fixture(scope="module")
 def database_url():
-    with running_cluster() as url:
+    with own_database() as url:
         yield url
 
 
