@@ -51,12 +51,16 @@ class MessageAdmin(ArchiveEdits, admin.ModelAdmin):
     actions = [redact]
     raw_id_fields = ("thread", "parent")
     exclude = ("body_text",)
-    readonly_fields = (
-        "message_id", "public_id", "content_hash", "sender_name", "sender_email", "subject", "date",
-        "archive_number", "redacted", "redacted_at", "redaction_reason", "redacted_by",
-    )
     list_select_related = ("mailing_list",)
     show_full_result_count = False  # counting 200,000 rows on every admin page is wasted work
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        """Every field: a message's list, thread, date or flags are copied into its thread's layout, the
+        list's numbering and counts and the search index (which answers list:, date: and has: from its
+        own copy), so an edit here would leave those behind: a message moved into a private list would
+        stay findable from its old one. Changes go through the commands that keep them in step
+        (redaction above, `listhaven erase-address`, `listhaven reindex`)."""
+        return [field.name for field in Message._meta.fields if field.name not in self.exclude]
 
 
 @admin.register(Thread)
@@ -66,6 +70,10 @@ class ThreadAdmin(ArchiveEdits, admin.ModelAdmin):
     search_fields = ("subject", "public_id")
     raw_id_fields = ("root_message",)
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        """Every field: a thread's list, subject and figures follow its messages (MessageAdmin)."""
+        return [field.name for field in Thread._meta.fields]
 
 
 @admin.register(Quarantine)
