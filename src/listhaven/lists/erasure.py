@@ -51,6 +51,7 @@ from listhaven.lists.models import (
     PostRecord,
     RequestDecision,
 )
+from listhaven.lists.signals import address_erased
 from listhaven.mail.ids import normalise_message_id
 
 # What becomes of the archived messages: kept as they are; the address replaced in every message
@@ -99,6 +100,7 @@ def erase_address(address: str, *, mlist: MailingList | None = None, posts: str 
             report.add("accounts", accounts.count())
             accounts.delete()
         _unname_actor(canonical, lists, site=mlist is None, report=report)
+        address_erased.send(sender=None, address=canonical, lists=lists, site=mlist is None, report=report)
         report.counts["bans kept"] = _bans(canonical, lists)
         Erasure.objects.create(address_hash=report.address_hash, scope=mlist.name if mlist else "",
                                posts=posts, counts=report.counts, erased_by=by)  # fmt: skip

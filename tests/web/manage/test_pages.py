@@ -217,3 +217,27 @@ def test_bounce_spikes_need_attention(client_as, lists_with_roles):
     assert "Bounces spike" in client_as("owner").get("/manage/garden/").content.decode()
     BounceEvent.objects.update(created_at=timezone.now() - timedelta(days=2))
     assert "bounced in the last day" not in admin.get("/manage/").content.decode()
+
+
+def test_an_erased_owner_no_longer_names_the_settings_changes_they_made(client_as, lists_with_roles):
+    from listhaven.lists.erasure import erase_address
+
+    garden, secret = lists_with_roles["garden"], lists_with_roles["secret"]
+    client = client_as("owner")
+    for name, mlist in (("garden", garden), ("secret", secret)):
+        response = client.post(f"/manage/{name}/settings/", {**settings_post(mlist), "subject_tag": "[New]"})
+        assert response.status_code == 302
+    SettingChange.objects.create(mailing_list=garden, changed_by="site-admin@example.org", group="identity",
+                                 field="footer", old_value="", new_value="x")  # fmt: skip
+
+    report = erase_address("Owner@Example.org", mlist=garden)  # erased from garden only
+
+    assert report.counts["settings changes it made, unnamed"] == 1
+    by_list = set(SettingChange.objects.values_list("mailing_list__name", "changed_by"))
+    assert by_list == {("garden", "erased"), ("garden", "site-admin@example.org"), ("secret", "owner@example.org")}
+    assert "owner@example.org" not in client_as("site_admin").get("/manage/garden/history/").content.decode()
+
+    erase_address("owner@example.org")  # from the whole site
+
+    assert not SettingChange.objects.filter(changed_by__iexact="owner@example.org").exists()
+    assert SettingChange.objects.filter(changed_by="erased").count() == 2
