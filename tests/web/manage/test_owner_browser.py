@@ -105,12 +105,17 @@ def test_owner_runs_the_list_from_the_browser(site, browser):
     context.close()
 
 
-def test_owner_approves_a_subscription_request(site, browser):
-    context, page = signed_in(site, browser, OWNER)
+def _sign_ups_need_approval(page) -> None:
+    """The owner sets garden's subscribe policy to "moderate" on the settings page."""
     page.goto("/manage/garden/settings/")
     page.select_option("#id_subscribe_policy", "moderate")
     page.click("button:has-text('Save the settings')")
     assert "Settings saved" in status(page)
+
+
+def test_owner_approves_a_subscription_request(site, browser):
+    context, page = signed_in(site, browser, OWNER)
+    _sign_ups_need_approval(page)
     joiner, join = "newcomer@example.net", "garden-join@lists.example.org"
     raw = f"From: New Comer <{joiner}>\r\nTo: {join}\r\nSubject: join\r\nMessage-ID: <join.newcomer@example>\r\n\r\n".encode()
     assert site.lmtp(joiner, join, raw) == 250
@@ -209,9 +214,7 @@ def test_an_owner_is_told_why_a_moderators_address_is_not_erased(site, browser):
 
 def test_owner_discards_a_spam_sign_up_without_a_word_to_it(site, browser):
     context, page = signed_in(site, browser, OWNER)
-    page.goto("/manage/garden/settings/")
-    page.select_option("#id_subscribe_policy", "moderate")
-    page.click("button:has-text('Save the settings')")
+    _sign_ups_need_approval(page)
     join = "garden-join@lists.example.org"
     for joiner in ("bot@spam.example", "cousin@example.net"):
         raw = f"From: <{joiner}>\r\nTo: {join}\r\nSubject: join\r\nMessage-ID: <join.{joiner}>\r\n\r\n".encode()
