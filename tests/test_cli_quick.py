@@ -121,7 +121,7 @@ def test_the_store_holds_the_cases_the_comparison_needs(store: Path) -> None:
     removed = _listhaven(store, "search", "all", "quokka")
     assert removed.stdout.startswith("0 messages match")
     shown = _listhaven(store, "search", "hidden", "corrections")
-    assert "Ann Example" in shown.stdout and "1 messages match" in shown.stdout
+    assert "Ann Example" in shown.stdout and "1 message matches" in shown.stdout
 
 
 def test_search_json_answers_through_django(store: Path) -> None:

@@ -237,4 +237,4 @@ def test_cli_lmtp_serves_until_sigterm(tmp_path):
             proc.kill()
             proc.wait(timeout=10)
     found = subprocess.run([*cli, "search", LIST, "cormorant"], capture_output=True, timeout=60, env=env)
-    assert b"1 messages match" in found.stdout
+    assert b"1 message matches" in found.stdout

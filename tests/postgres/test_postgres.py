@@ -68,6 +68,6 @@ def test_cli_import_and_search_on_postgresql(database_url, tmp_path):
     assert numbers == [i for i in range(49, -1, -1) if i % 3 == 1 and i != 4][:20]
     assert topic["total"] == 16
     table = _run("search", "pg", '"number 7"', env=env)
-    assert table.returncode == 0 and "1 messages match" in table.stdout and "Topic 1" in table.stdout
+    assert table.returncode == 0 and "1 message matches" in table.stdout and "Topic 1" in table.stdout
     bad = _run("search", "pg", '"unclosed', env=env)
     assert bad.returncode == 1 and "Unbalanced quotes" in bad.stderr + bad.stdout

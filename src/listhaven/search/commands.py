@@ -85,8 +85,9 @@ def _plain(html: str) -> str:
 
 
 def _print_table(results: Any) -> None:
-    noun = "threads" if results.group == "thread" else "messages"
-    print(f"{results.total_label} {noun} match {results.query} (page {results.page}, by {results.sort})")
+    one = results.total == 1 and results.total_exact
+    noun = ("thread" if one else "threads") if results.group == "thread" else ("message" if one else "messages")
+    print(f"{results.total_label} {noun} {'matches' if one else 'match'} {results.query} (page {results.page}, by {results.sort})")
     if results.group == "thread":
         print_columns(
             ("last", "list", "matches", "messages", "subject", "thread"),
