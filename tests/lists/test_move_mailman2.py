@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from listhaven.archive.models import Message
+from listhaven.archive.models import Message, Quarantine
 from listhaven.cli import main
 from listhaven.delivery.outgoing import Worker
 from listhaven.delivery.transport import MaildirTransport
@@ -227,3 +227,37 @@ def test_a_hostile_pickle_runs_nothing_and_creates_nothing(db, tmp_path, capsys)
 def test_every_name_but_the_allowed_ones_is_refused(payload, refusal):
     with pytest.raises(refusal or ValueError):
         load_config(payload)
+
+
+def test_unescaped_from_lines_in_an_old_archive_cut_no_message(db, tmp_path, client):
+    """A list archived since 1998: bodies whose "From " lines Mailman never escaped (before 2.1),
+    one message without a Message-ID, one without a Date. Each message is one message, whole,
+    and keeps the number Pipermail gave it, so the links after the first body line still land."""
+    config = garden_config() | {"archive_private": 0}
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    head = f"To: {ADDRESS}\nFrom: Ann <ann@example.org>\n"
+    archive = (
+        "From ann@example.org  Mon Jan  5 10:00:00 1998\n" + head
+        + "Subject: Welcome\nDate: Mon, 5 Jan 98 10:00:00 +0100\nMessage-ID: <welcome@example.org>\n\n"
+        "Hello all.\n\nFrom what I hear the list works.\n\n"
+        "From ann@example.org Mon Jan  5 09:00:00 1998 (a pasted envelope line)\n\nAnn\n\n"
+        "From bob@example.net  Tue Jan  6 10:00:00 1998\n" + head
+        + "Subject: No id\nDate: Tue, 6 Jan 1998 10:00:00 -0500\n\nThis one has no Message-ID.\n\n"
+        "From ann@example.org  Wed Jan  7 10:00:00 1998\n" + head
+        + "Subject: No date\nMessage-ID: <nodate@example.org>\n\nFrom my garden, no Date.\n\n"
+        "From ann@example.org  Thu Feb  5 10:00:00 1998\n" + head
+        + "Subject: Later\nDate: Thu, 5 Feb 1998 10:00:00 +0000\nMessage-ID: <later@example.org>\n\nLater.\n\n"
+    )  # fmt: skip
+    (tmp_path / "garden.mbox").write_bytes(archive.encode())
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"),
+                 "--archive", str(tmp_path / "garden.mbox")]) == 0  # fmt: skip
+    mlist = MailingList.objects.get(address=ADDRESS)
+    stored = {m.archive_number: m for m in Message.objects.filter(mailing_list=mlist)}
+    assert sorted(stored) == [0, 1, 2, 3]
+    assert stored[0].message_id == "welcome@example.org" and stored[3].message_id == "later@example.org"
+    assert stored[2].message_id == "nodate@example.org" and stored[2].date.date().isoformat() == "1998-01-07"
+    assert not Quarantine.objects.filter(mailing_list=mlist).exists()
+    assert "From what I hear the list works." in stored[0].body_text and "Ann" in stored[0].body_text
+    assert "no Message-ID" in stored[1].body_text and stored[1].date.year == 1998
+    answer = client.get("/pipermail/garden/1998-February/000003.html")
+    assert answer.status_code == 301 and answer["Location"] == f"/garden/message/{stored[3].public_id}/"

@@ -214,3 +214,23 @@ def test_odd_mboxes_count_like_the_standard_library(name: str) -> None:
         line[5:].decode("latin-1") for line in lines if line.startswith(b"From ")
     ]
     assert [m.from_line for m in ours] == expected
+
+
+def test_a_list_archive_mbox_splits_only_where_headers_follow(tmp_path: Path) -> None:
+    """Mailman 2's LIST.mbox from before 2.1 holds unescaped "From " lines in bodies: read as a
+    list's archive, a separator is a From line a header line follows (of the full form, unless
+    a blank line comes before it); a plain mbox read splits on any From line after a blank line."""
+    body = (
+        b"Hi.\n\nFrom what I hear it works.\n\n"
+        b"From ann@example.org Mon Jan  5 09:00:00 1998 (pasted)\n\nBye.\n"
+    )
+    data = (
+        PLACEHOLDER + message(1, body) + b"\n"
+        + b"From bob@example.net odd date\n" + message(2) + b"\n"  # after a blank line, headers follow
+        + PLACEHOLDER + message(3)
+    )
+    path = write(tmp_path, data)
+    archive = [m.raw for m in open_source(path, archive_mbox=True)]
+    assert len(archive) == 3
+    assert archive[0].endswith(body) and b"Message-ID: <2@" in archive[1]
+    assert len(list(open_source(path))) == 5

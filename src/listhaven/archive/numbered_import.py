@@ -7,6 +7,10 @@ Pipermail redirect (web/views/pipermail.py) finds it. An exact duplicate is stor
 number is reported (that page's link has no message of its own). When the Pipermail HTML
 directory is given, the numbers its pages show win (a message removed from the mbox after it was
 archived leaves a gap there, not here); messages the pages do not show get numbers after them.
+
+The mbox is split as ``bin/cleanarch`` reads it: only a ``From `` line followed by a header line
+starts a message, so a body's unescaped "From what I saw" line (archives from before
+Mailman 2.1 have them) neither cuts its message in two nor shifts the numbers after it.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
     batch: list[Parsed | Unparsed] = []
     numbers: list[int] = []
     domain = id_domain()
-    for item in (parse_one(source, None, domain) for source in open_source(path)):
+    for item in (parse_one(source, None, domain) for source in open_source(path, archive_mbox=True)):
         summary.read += 1
         number = numbering.next_for(item.message.message_id if isinstance(item, Parsed) else None)
         batch.append(item)

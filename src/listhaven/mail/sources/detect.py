@@ -71,11 +71,13 @@ def source_kind(path: str | Path) -> SourceKind:
     return _directory_kind(existing) if existing.is_dir() else _file_kind(existing)
 
 
-def open_source(path: str | Path, *, skip: int = 0) -> Iterator[SourceMessage]:
+def open_source(path: str | Path, *, skip: int = 0, archive_mbox: bool = False) -> Iterator[SourceMessage]:
     """The messages of an mbox, Maildir, Pipermail archive (file or folder) or stdin (``-``).
 
     Errors about the source itself (missing, empty, unknown format) are raised here, before
     iteration starts. `skip` passes over the first messages without building them (resuming).
+    `archive_mbox`: an mbox is split only on ``From `` lines followed by a header line, as Mailman's
+    ``bin/cleanarch`` reads a list's archive mbox (see `read_mbox`).
     """
     kind = source_kind(path)
     if kind == "stdin":
@@ -87,7 +89,7 @@ def open_source(path: str | Path, *, skip: int = 0) -> Iterator[SourceMessage]:
         if existing.is_dir():
             return read_pipermail_directory(existing, skip=skip)
         return read_pipermail_file(existing, skip=skip)
-    return read_mbox(existing, skip=skip)
+    return read_mbox(existing, skip=skip, archive_mbox=archive_mbox)
 
 
 def _member_files(path: Path, kind: SourceKind) -> list[Path]:

@@ -12,6 +12,10 @@ Which ``From `` lines separate messages:
   ``From MAILER-DAEMON Thu Jan  1 00:00:00 1970`` and some writers omit the blank line).
 - Pipermail: Pipermail does not reliably escape ``From `` in bodies, so only a line of
   the strict form that is followed by a header line (``From:``, ``Date:`` ...).
+- A mailing list's archive mbox (``archive_mbox``: Mailman 2's ``LIST.mbox``, whose older
+  parts hold unescaped ``From `` lines in bodies): only a line followed by a header line, and
+  of the strict form unless a blank line comes before it. "From what I saw" after a blank
+  line is body text; a separator with an unusual date after a blank line still separates.
 
 The blank line a writer puts between two messages is removed from the end of each one.
 """
@@ -50,9 +54,10 @@ def _is_blank_before(buf: bytearray, pos: int) -> bool:
 class _Splitter:
     """State of one pass over a stream: the unconsumed bytes start at the current From_ line."""
 
-    def __init__(self, stream: BinaryIO, pipermail: bool) -> None:
+    def __init__(self, stream: BinaryIO, pipermail: bool, archive_mbox: bool = False) -> None:
         self.stream = stream
         self.pipermail = pipermail
+        self.archive_mbox = archive_mbox
         self.buf = bytearray()
         self.eof = False
 
@@ -70,16 +75,17 @@ class _Splitter:
     def is_separator(self, pos: int) -> bool | None:
         """Whether the ``From `` line after the LF at `pos` starts a message; None: need more bytes."""
         buf = self.buf
-        if not self.pipermail and _is_blank_before(buf, pos):
+        blank_before = _is_blank_before(buf, pos)
+        if not self.pipermail and not self.archive_mbox and blank_before:
             return True
         end = buf.find(b"\n", pos + 1)
         if end < 0:
             if not self.eof:
                 return None
             end = len(buf)
-        if not STRICT_FROM_LINE.match(buf, pos + 1, end):
+        if not (self.archive_mbox and blank_before) and not STRICT_FROM_LINE.match(buf, pos + 1, end):
             return False
-        if not self.pipermail:
+        if not self.pipermail and not self.archive_mbox:
             return True
         next_end = buf.find(b"\n", end + 1)
         if next_end < 0 and not self.eof:
@@ -130,8 +136,8 @@ def _skip_leading_blank_lines(splitter: _Splitter) -> None:
     del splitter.buf[: len(splitter.buf) - len(splitter.buf.lstrip(b"\r\n"))]
 
 
-def _start(stream: BinaryIO, pipermail: bool, name: str) -> _Splitter:
-    splitter = _Splitter(stream, pipermail)
+def _start(stream: BinaryIO, pipermail: bool, name: str, archive_mbox: bool = False) -> _Splitter:
+    splitter = _Splitter(stream, pipermail, archive_mbox)
     splitter.fill()
     _skip_leading_blank_lines(splitter)
     if splitter.buf and not splitter.buf.startswith(b"From "):
@@ -154,14 +160,14 @@ def count_messages(stream: BinaryIO, *, name: str, pipermail: bool = False) -> i
 
 
 def split_messages(
-    stream: BinaryIO, *, name: str, pipermail: bool = False, skip: int = 0
+    stream: BinaryIO, *, name: str, pipermail: bool = False, skip: int = 0, archive_mbox: bool = False
 ) -> Iterator[tuple[int, bytes, bytes]]:
     """Yield (index from 1, From_ line bytes, message bytes) for each message after the first `skip`.
 
     The stream must start (after blank lines) with a ``From `` line, else SourceError
     naming `name`. Message bytes are as stored: ``>From `` un-escaping is the caller's job.
     """
-    splitter = _start(stream, pipermail, name)
+    splitter = _start(stream, pipermail, name, archive_mbox)
     index = 0
     while splitter.buf:
         end = splitter.next_boundary()
