@@ -98,15 +98,19 @@ def test_a_held_post_of_another_list_cannot_be_decided_here(mlist):
 
 
 def test_daily_summary_lists_what_waits(mlist):
-    held_post(mlist, subject="First offer")
+    first = held_post(mlist, subject="First offer")
     held_post(mlist, "held-2@example.org", subject="Second offer")
     create_list("quiet@lists.example.org")  # nothing waits there: no summary
     before = Outgoing.objects.count()
+    assert send_summaries() == 0  # held less than a day ago: their own notices went out
+    HeldMessage.objects.filter(pk=first).update(held_at=timezone.now() - timedelta(days=1, minutes=1))
     assert send_summaries() == 1
     summary = Outgoing.objects.order_by("-id")[0]
     assert Outgoing.objects.count() == before + 1 and summary.recipients == ["owner@example.org"]
     text = decompress(summary.template)
     assert b"First offer" in text and b"Second offer" in text and b"2 post(s)" in text
+    assert send_summaries() == 0  # once a day
+    assert send_summaries(timezone.now() + timedelta(days=1, minutes=1)) == 1
 
 
 def test_expired_posts_are_discarded_with_a_record(mlist):
@@ -115,6 +119,26 @@ def test_expired_posts_are_discarded_with_a_record(mlist):
     assert expire_held() == 1
     assert list(HeldMessage.objects.values_list("pk", flat=True)) == [fresh]
     assert PostRecord.objects.filter(rule="expired", verdict="discard").count() == 1
+
+
+def test_the_worker_expires_held_posts_and_sends_the_summary_on_its_schedule(mlist):
+    from listhaven.delivery.schedule import JOBS, Scheduler
+
+    job = next(j for j in JOBS if j.name == "held-posts")
+    old, waiting = held_post(mlist), held_post(mlist, "held-2@example.org", subject="Still waiting")
+    HeldMessage.objects.filter(pk=old).update(expires_at=timezone.now() - timedelta(minutes=1))
+    HeldMessage.objects.filter(pk=waiting).update(held_at=timezone.now() - timedelta(days=2))
+    before = Outgoing.objects.count()
+    ticks = iter([0.0, job.interval + 1, 2 * job.interval + 2])
+    scheduler = Scheduler(jobs=[job], clock=lambda: next(ticks))
+    assert scheduler.run_due() == []
+    assert scheduler.run_due() == ["held-posts"]
+    assert list(HeldMessage.objects.values_list("pk", flat=True)) == [waiting]
+    assert PostRecord.objects.filter(rule="expired", verdict="discard").count() == 1
+    [summary] = Outgoing.objects.filter(kind="notice").order_by("id")[before:]
+    assert b"Still waiting" in decompress(summary.template) and summary.recipients == ["owner@example.org"]
+    assert scheduler.run_due() == ["held-posts"]  # the next run: nothing new to expire, summary sent today
+    assert Outgoing.objects.count() == before + 1
 
 
 def test_post_notices_come_from_the_lists_templates_and_the_held_notice_keeps_its_token(mlist):

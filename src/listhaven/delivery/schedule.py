@@ -34,6 +34,9 @@ JOBS: tuple[Job, ...] = (
     # Command mail the LMTP server stored but could not process at once (each row claimed once).
     Job("command-mail", 60, "listhaven.lists.command_mail:process_waiting"),
     Job("pending-purge", 3600, "listhaven.lists.subscriptions:purge_expired"),
+    # Held posts past the list's hold_days are discarded (their notices said so), and a list with posts
+    # waiting a day or more sends its owners and moderators the summary, at most once a day.
+    Job("held-posts", 600, "listhaven.lists.moderation:held_upkeep"),
     Job("bounces", 60, "listhaven.lists.bounce_mail:process_bounces"),
     Job("bounce-upkeep", 3600, "listhaven.lists.bounce_mail:bounce_upkeep"),
     # Many members bouncing the same day: the owners are told (at most once a day per list).

@@ -2,16 +2,18 @@
 
 The web pages and `listhaven moderate` call these. Each decision locks the held row, acts and
 deletes it in one transaction, so two moderators deciding at once decide once; the decision
-stays in PostRecord. `send_summaries` and `expire_held` are the worker's daily jobs.
+stays in PostRecord. `held_upkeep` (the worker's `held-posts` job, delivery/schedule.py) runs
+`expire_held` and `send_summaries`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from listhaven.archive.compression import decompress
@@ -101,19 +103,36 @@ def set_moderator_password(mlist: MailingList, password: str) -> None:
     mlist.save(update_fields=["moderator_password"])
 
 
-def send_summaries() -> int:
-    """Queues, for each list with posts waiting, one summary to its owners and moderators. Returns
-    how many were queued. The worker's scheduler calls this once a day."""
+SUMMARY_EVERY = timedelta(days=1)
+
+
+def send_summaries(now: datetime | None = None) -> int:
+    """Queues, for each list on which a post has waited a day or more, one summary of every post
+    still waiting to its owners and moderators, at most once a day per list (the update of
+    `held_summary_sent_at` claims the list, so two workers send one). A post held less than a day
+    ago needs none: its own notice went out when it was held. Returns how many were queued."""
+    now = now or timezone.now()
     count = 0
-    list_ids = HeldMessage.objects.values_list("mailing_list", flat=True).distinct()
-    for mlist in MailingList.objects.filter(pk__in=list_ids):
-        waiting = held_posts(mlist)
-        recipients = moderator_addresses(mlist)
-        if waiting and recipients:
-            with transaction.atomic():
+    list_ids = HeldMessage.objects.filter(held_at__lte=now - SUMMARY_EVERY).values_list("mailing_list", flat=True)
+    for list_id in set(list_ids):
+        with transaction.atomic():
+            due = Q(held_summary_sent_at__isnull=True) | Q(held_summary_sent_at__lte=now - SUMMARY_EVERY)
+            if not MailingList.objects.filter(due, pk=list_id).update(held_summary_sent_at=now):
+                continue  # summarised in the last day, or another worker has it
+            mlist = MailingList.objects.get(pk=list_id)
+            waiting, recipients = held_posts(mlist), moderator_addresses(mlist)
+            if waiting and recipients:
                 enqueue(mlist, notices.summary_notice(mlist, waiting), recipients, kind="notice", personalised=False)
-            count += 1
+                count += 1
     return count
+
+
+def held_upkeep() -> int:
+    """The worker's timed job: discards the held posts past their expiry, then sends the summaries
+    that are due. Returns how many posts expired."""
+    expired = expire_held()
+    send_summaries()
+    return expired
 
 
 def expire_held(now: datetime | None = None) -> int:

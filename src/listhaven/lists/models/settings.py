@@ -38,6 +38,9 @@ class ModerationSettings(models.Model):
         default=list, blank=True, help_text="regexes over 'Name: value' header lines that hold a post"
     )
     hold_days = models.PositiveIntegerField(default=14, help_text="held posts expire after this many days")
+    held_summary_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the owners and moderators were last sent the summary of held posts"
+    )
 
     class Meta:
         abstract = True
