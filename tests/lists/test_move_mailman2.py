@@ -261,3 +261,43 @@ def test_unescaped_from_lines_in_an_old_archive_cut_no_message(db, tmp_path, cli
     assert "no Message-ID" in stored[1].body_text and stored[1].date.year == 1998
     answer = client.get("/pipermail/garden/1998-February/000003.html")
     assert answer.status_code == 301 and answer["Location"] == f"/garden/message/{stored[3].public_id}/"
+
+
+def test_moving_again_adds_only_what_the_list_lacks(moved, tmp_path, capsys):
+    """A first move to try things, then the final one after the old list took a post and a member:
+    without --update nothing changes; with it, the new member and the new post arrive, nobody and
+    nothing twice, each old post at its number, and what was changed here since stays."""
+    mlist, _ = moved
+    Member.objects.filter(mailing_list=mlist, address="ann@example.org").update(receive_own_posts=True)
+    Member.objects.create(mailing_list=mlist, address="local@example.org")
+    config = garden_config()
+    config["members"] = config["members"] | {"new@example.org": 0}
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE + mbox(("fifth@example.org", "Hail", "Apr")))
+    again = ["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive", str(tmp_path / "garden.mbox")]
+    assert main(again) == 1
+    assert "exists already" in capsys.readouterr().err and not Member.objects.filter(address="new@example.org").exists()
+    assert main([*again, "--update"]) == 0
+    report = capsys.readouterr().out
+    rows = Member.objects.filter(mailing_list=mlist, role="member")
+    assert rows.count() == 11 and rows.filter(address="new@example.org").exists()
+    assert rows.get(address="ann@example.org").receive_own_posts  # changed here: kept
+    numbers = dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "archive_number"))
+    assert numbers == {"first@example.org": 0, "second@example.org": 1, "third@example.org": 3,
+                       "fourth@example.org": 4, "fifth@example.org": 5}  # fmt: skip
+    assert "added 1 members" in report and "1 of 6 messages stored" in report and "4 already here" in report
+    assert "local@example.org" in report  # on the list here, not on the old one: named, kept
+    assert main([*again, "--update"]) == 0
+    assert rows.count() == 11 and Message.objects.filter(mailing_list=mlist).count() == 5
+
+
+def test_numbers_taken_here_since_the_first_move_are_not_reused(moved, tmp_path):
+    """A post received here after a first move took number 5; the old list's own fifth message,
+    moved later, gets the next free number instead of colliding."""
+    mlist, _ = moved
+    receive_post(mlist, build(sender="Ann <ann@example.org>", msgid="here@example.org"))
+    assert Message.objects.get(message_id="here@example.org").archive_number == 5
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE + mbox(("fifth@example.org", "Hail", "Apr")))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+                 str(tmp_path / "garden.mbox"), "--update"]) == 0  # fmt: skip
+    assert Message.objects.get(message_id="fifth@example.org").archive_number == 6

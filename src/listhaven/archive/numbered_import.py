@@ -42,10 +42,14 @@ class NumberedImport:
 
 
 def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] | None = None) -> NumberedImport:
-    """Imports the mbox at `path` into `mlist` (new, or without Pipermail numbers yet), numbering by
-    mbox position, or by `known` (Message-ID -> number, from the Pipermail pages) where it says."""
+    """Imports the mbox at `path` into `mlist`, numbering by mbox position, or by `known`
+    (Message-ID -> number, from the Pipermail pages) where it says. Importing the same mbox again
+    (or a longer one: the old list kept archiving) stores only the messages not stored yet, each
+    at its own number; a number already taken by another message (a post received here since)
+    leaves its message a number after the highest."""
     summary = NumberedImport()
-    numbering = _Numbering(mlist.next_archive_number, known or {})
+    taken = dict(Message.objects.filter(mailing_list=mlist).values_list("archive_number", "message_id"))
+    numbering = _Numbering(known or {}, taken)
     batch: list[Parsed | Unparsed] = []
     numbers: list[int] = []
     domain = id_domain()
@@ -64,24 +68,25 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
 
 
 class _Numbering:
-    def __init__(self, start: int, known: dict[str, int]) -> None:
-        self.position = start
+    def __init__(self, known: dict[str, int], taken: dict[int, str]) -> None:
+        self.position = 0
         self.known = known
+        self.taken = taken  # numbers the list's messages have already -> their Message-IDs
         self.used: set[int] = set()
-        self.after = max(known.values(), default=start - 1) + 1
+        self.after = max([*known.values(), *taken], default=-1) + 1
         self.from_pages = 0
 
     def next_for(self, message_id: str | None) -> int:
-        if not self.known:
-            number = self.position
-            self.position += 1
-            return number
-        number = self.known.get(message_id or "")
-        if number is not None and number not in self.used:
-            self.from_pages += 1
+        if self.known:
+            number = self.known.get(message_id or "")
+            from_pages = number is not None
         else:
-            number = self.after
+            number, from_pages = self.position, False
+            self.position += 1
+        if number is None or number in self.used or self.taken.get(number, message_id) != message_id:
+            number, from_pages = self.after, False
             self.after += 1
+        self.from_pages += from_pages
         self.used.add(number)
         return number
 

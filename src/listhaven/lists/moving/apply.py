@@ -1,6 +1,11 @@
 """Creating the moved list from a `ListPlan` (Mailman 2 or 3), in one transaction: the list, its
 settings, owners, moderators, members with their options, bans and non-member actions all
-appear together or not at all."""
+appear together or not at all.
+
+Moving again into the list (``import-list ... --update``: a first move to try things, then the
+final one when the old host stops; or a move whose archive failed half-way) adds only what the
+list lacks: people whose address and role are not on it yet and bans it does not have. What is
+here already is left as it is (settings, members' options changed since, people who left)."""
 
 from __future__ import annotations
 
@@ -16,19 +21,15 @@ from listhaven.lists.moving.plan import ListPlan
 _CREATE_FIELDS = ("description", "display_name", "subject_tag", "is_private", "archive_policy")
 
 
-def apply_plan(plan: ListPlan) -> MailingList:
-    """The new list. Raises ValueError (the list exists, an invalid list address) with nothing created."""
+def apply_plan(plan: ListPlan, update: bool = False) -> MailingList:
+    """The new list, or with `update` the existing one with what it lacked added. Raises
+    ValueError (the list exists and `update` is false, an invalid list address) with nothing created."""
     with transaction.atomic():
-        fields = dict(plan.fields)
-        # The archive policy is set as the list is created, before any message arrives: an import
-        # into a private list is never readable, not even half-way.
-        mlist = create_list(plan.address, description=fields["description"], display_name=fields["display_name"],
-                            subject_tag=fields["subject_tag"], private=fields["is_private"],
-                            archive_policy=fields.get("archive_policy"))  # fmt: skip
-        for name, value in fields.items():
-            if name not in _CREATE_FIELDS:
-                setattr(mlist, name, value)
-        mlist.save()
+        existing = MailingList.objects.filter(address=plan.address.strip().lower()).first()
+        if existing is not None and not update:
+            raise ValueError(f"list {existing.address} exists already; to move it again (adding only the people, "
+                             "bans and messages it does not have yet) give --update")  # fmt: skip
+        mlist = existing if existing is not None else _create(plan)
         rows: dict[tuple[str, str], Member] = {}
         for role, addresses in (("owner", plan.owners), ("moderator", plan.moderators)):
             for given in addresses:
@@ -38,13 +39,56 @@ def apply_plan(plan: ListPlan) -> MailingList:
             _row(plan, rows, values.pop("address"), "member", values)
         for given, action in plan.nonmember_actions:
             _row(plan, rows, given, "nonmember", {"action": action})
+        patterns = list(dict.fromkeys(b if b.startswith("^") else b.lower() for b in plan.bans))
+        if existing is not None:
+            here = {(a.lower(), r) for a, r in Member.objects.filter(mailing_list=mlist).values_list("address", "role")}
+            rows = {key: row for key, row in rows.items() if (key[0].lower(), key[1]) not in here}
+            banned = set(Ban.objects.filter(mailing_list=mlist).values_list("pattern", flat=True))
+            patterns = [p for p in patterns if p not in banned]
+            _note_update(plan, rows, patterns)
+            source = {_canonical_or_none(m.address) for m in plan.members}
+            gone = sorted(a for a, r in here if r == "member" and a not in source)
+            if gone:
+                shown = ", ".join(gone[:20]) + (" ..." if len(gone) > 20 else "")
+                plan.report.problems.append(
+                    f"{len(gone)} members here are not members of the old list (they left it since the first move, "
+                    f"or joined here): {shown}; they were kept: remove those who left with "
+                    "'listhaven members remove LIST ADDRESS...'")  # fmt: skip
         for row in rows.values():
             row.mailing_list = mlist
         Member.objects.bulk_create(rows.values(), batch_size=1000)
-        patterns = dict.fromkeys(b if b.startswith("^") else b.lower() for b in plan.bans)
         Ban.objects.bulk_create([Ban(mailing_list=mlist, pattern=p, reason=f"banned on {plan.report.source}")
                                  for p in patterns])  # fmt: skip
     return mlist
+
+
+def _create(plan: ListPlan) -> MailingList:
+    fields = dict(plan.fields)
+    # The archive policy is set as the list is created, before any message arrives: an import
+    # into a private list is never readable, not even half-way.
+    mlist = create_list(plan.address, description=fields["description"], display_name=fields["display_name"],
+                        subject_tag=fields["subject_tag"], private=fields["is_private"],
+                        archive_policy=fields.get("archive_policy"))  # fmt: skip
+    for name, value in fields.items():
+        if name not in _CREATE_FIELDS:
+            setattr(mlist, name, value)
+    mlist.save()
+    return mlist
+
+
+def _note_update(plan: ListPlan, added: dict[tuple[str, str], Member], bans: list[str]) -> None:
+    counts = {role: sum(1 for _, r in added if r == role) for role in ("owner", "moderator", "member", "nonmember")}
+    plan.report.imported.insert(0, (
+        f"the list was here already (--update): its settings and the people on it were left as they are; added "
+        f"{counts['member']} members, {counts['owner']} owners, {counts['moderator']} moderators, "
+        f"{counts['nonmember']} non-member actions and {len(bans)} bans it did not have"))  # fmt: skip
+
+
+def _canonical_or_none(given: str) -> str | None:
+    try:
+        return canonical_address(given).lower()
+    except InvalidAddress:
+        return None
 
 
 def _row(plan: ListPlan, rows: dict[tuple[str, str], Member], given: str, role: str, values: dict) -> None:

@@ -12,6 +12,8 @@ from listhaven.cli import CommandError
 POLICIES = ("public", "members", "owners")
 POLICY_HELP = ("who reads the archive here (default: as the old list: a private archive is members-only); "
                "the list has it from the moment it exists, before any message is imported")
+UPDATE_HELP = ("the list is here already (moved before, or its archive failed half-way): add only the people, bans "
+               "and messages it does not have; its settings and the people on it stay as they are")
 HELP = "move a list from Mailman 2.1 (import-list mailman2 --config config.pck) or Mailman 3 (import-list mailman3)"
 
 
@@ -25,6 +27,7 @@ def register(subparsers: Any) -> None:
                      help="the Pipermail HTML directory (archives/private/LIST): its pages' numbers win")  # fmt: skip
     mm2.add_argument("--address", default="", help="the list's address here (default: NAME@host_name of the config)")
     mm2.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
+    mm2.add_argument("--update", action="store_true", help=UPDATE_HELP)
     mm2.add_argument("--json", action="store_true", help="the report as JSON")
     mm3 = kinds.add_parser("mailman3", help="from Mailman 3's REST API (or the JSON saved from it) and HyperKitty's mbox")
     mm3.add_argument("list", metavar="LIST", help="the list's id (garden.example.org) or address")
@@ -36,6 +39,7 @@ def register(subparsers: Any) -> None:
     mm3.add_argument("--archive", metavar="FILE", help="HyperKitty's mbox export of the list (.mbox or .mbox.gz)")
     mm3.add_argument("--address", default="", help="the list's address here (default: its Mailman 3 address)")
     mm3.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
+    mm3.add_argument("--update", action="store_true", help=UPDATE_HELP)
     mm3.add_argument("--json", action="store_true", help="the report as JSON")
     parser.set_defaults(handler=cmd_import_list)
 
@@ -62,7 +66,7 @@ def _mailman2(args: argparse.Namespace) -> Any:
         plan = plan_from_config(read_config_file(Path(args.config)), args.address)
     except (UnsafePickle, Mailman2Error, ValueError) as exc:
         raise CommandError(f"{args.config}: {exc}") from exc
-    mlist = _create(plan, args.archive_policy)
+    mlist = _create(plan, args)
     if args.archive:
         _archive(mlist, Path(args.archive), Path(args.pipermail) if args.pipermail else None, plan.report)
     elif args.pipermail:
@@ -86,7 +90,7 @@ def _mailman3(args: argparse.Namespace) -> Any:
         plan = plan_from_api(fetch, args.list, args.address)
     except Mailman3Error as exc:
         raise CommandError(str(exc)) from exc
-    mlist = _create(plan, args.archive_policy)
+    mlist = _create(plan, args)
     if args.archive:
         _hyperkitty_archive(mlist, args.archive, plan.report)
     else:
@@ -101,19 +105,22 @@ def _hyperkitty_archive(mlist: Any, path: str, report: Any) -> None:
     try:
         done = import_path(mlist, path)
     except SourceError as exc:
-        raise CommandError(f"the list was created; its archive was not imported: {exc}") from exc
+        raise CommandError(f"the list was created; its archive was not imported: {exc}; once that is put right, "
+                           "run the same command with --update") from exc
     report.imported.append(f"archive: {done.stored} of {done.read} messages stored, {done.duplicates} duplicates, "
                            f"{done.quarantined} quarantined; HyperKitty's message and thread links answer 301")  # fmt: skip
 
 
-def _create(plan: Any, archive_policy: str | None) -> Any:
+def _create(plan: Any, args: argparse.Namespace) -> Any:
+    from listhaven.lists.models import MailingList
     from listhaven.lists.moving.apply import apply_plan
 
-    if archive_policy:
-        plan.fields["archive_policy"] = archive_policy
-        plan.report.imported.append(f"archive policy: {archive_policy} (--archive-policy), before the first message")
+    here = MailingList.objects.filter(address=plan.address.strip().lower()).exists()
+    if args.archive_policy and not here:
+        plan.fields["archive_policy"] = args.archive_policy
+        plan.report.imported.append(f"archive policy: {args.archive_policy} (--archive-policy), before the first message")
     try:
-        return apply_plan(plan)
+        return apply_plan(plan, update=args.update)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
 
@@ -127,11 +134,13 @@ def _archive(mlist: Any, mbox: Path, pages: Path | None, report: Any) -> None:
     try:
         done = import_numbered(mlist, mbox, known)
     except SourceError as exc:
-        raise CommandError(f"the list was created; its archive was not imported: {exc}") from exc
+        raise CommandError(f"the list was created; its archive was not imported: {exc}; once that is put right, "
+                           "run the same command with --update") from exc
     span = f"numbers {done.first}-{done.last}" if done.first is not None else "no messages"
     how = f"{done.from_pages} numbered from the Pipermail pages" if known else "numbered by their place in the mbox"
+    already = done.read - done.stored - done.quarantined - len(done.duplicates)
     report.imported.append(f"archive: {done.stored} of {done.read} messages stored ({span}, {how}), "
-                           f"{done.quarantined} quarantined")  # fmt: skip
+                           f"{done.quarantined} quarantined" + (f", {already} already here" if already else ""))  # fmt: skip
     if done.duplicates:
         shown = ", ".join(str(n) for n in done.duplicates[:20]) + (" ..." if len(done.duplicates) > 20 else "")
         report.not_carried.append(f"{len(done.duplicates)} exact duplicate copies in the mbox are stored once; "
