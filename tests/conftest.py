@@ -185,6 +185,18 @@ def _processes_get_their_own_database(request: pytest.FixtureRequest, monkeypatc
     drop_database(cluster, url)
 
 
+@pytest.fixture(autouse=True)
+def _rate_limit_counts_end_with_the_test(request: pytest.FixtureRequest, django_db_blocker):
+    """Rate limits count in the database cache table, which the flush after a transactional test leaves
+    alone (it is no model's): emptied here, so one test's counts never hold back the next."""
+    yield
+    if "transactional_db" in request.fixturenames:
+        from django.core.cache import caches
+
+        with django_db_blocker.unblock():
+            caches["ratelimit"].clear()
+
+
 @pytest.fixture
 def wsgi_keeps_connection():
     """For a test that calls the site's WSGI application itself inside its transaction: as Django's test

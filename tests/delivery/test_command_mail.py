@@ -170,3 +170,24 @@ def test_an_owner_approves_or_refuses_a_request_by_replying(client, mlist):
         ("bob@example.net", "approve", "subscribed"), ("eve@example.net", "refuse", "refused by an owner"),
         ("mallory@example.net", "discard", "discarded by an owner")]  # fmt: skip
     assert {d.decided_by for d in decisions} == {"a reply to the approval notice"}
+
+
+def test_mail_cannot_make_the_list_mail_bomb_a_stranger(client, mlist, settings):
+    """A forged From: and `subscribe address=` lines: the stranger gets at most SUBSCRIBE_RATE_ADDRESS
+    confirmations (the count the web form uses too), and the forged sender at most AUTORESPONSE_RATE answers."""
+    settings.AUTORESPONSE_RATE = "2/d"
+    victim, to = "victim@example.net", "garden-request@lists.example.org"
+    lines = f"subscribe address={victim}\r\n" * 5
+    for n in range(3):
+        code, reply = send(client, to, mail(to, f"hi {n}", lines))
+        assert code == 250
+    confirmations = [m for r, m in answers() if r == [victim]]
+    assert len(confirmations) == 3 and all(m["Subject"].startswith("confirm ") for m in confirmations)
+    assert len([m for r, m in answers() if r == [ANN]]) == 2
+    assert b"not answered" in reply
+    send(client, "garden-join@lists.example.org", mail("garden-join@lists.example.org", "join", sender=victim),
+         sender=victim)  # fmt: skip
+    assert len([m for r, m in answers() if r == [victim] and m["Subject"].startswith("confirm ")]) == 3
+    assert len([m for r, m in answers() if r == ["bob@example.net"]]) == 0
+    send(client, to, mail(to, "subscribe", sender="bob@example.net"), sender="bob@example.net")
+    assert {m["Subject"].split()[0] for r, m in answers() if r == ["bob@example.net"]} == {"confirm", "Re:"}

@@ -141,6 +141,25 @@ def test_the_worker_expires_held_posts_and_sends_the_summary_on_its_schedule(mli
     assert Outgoing.objects.count() == before + 1
 
 
+def test_a_forged_sender_gets_at_most_the_days_answers_but_the_moderators_every_notice(mlist, settings):
+    settings.AUTORESPONSE_RATE = "2/d"
+    for n in range(3):
+        held_post(mlist, f"held-{n}@example.org", subject=f"Offer {n}")
+    assert Outgoing.objects.filter(kind="notice", recipients=["owner@example.org"]).count() == 3
+    assert Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).count() == 2
+    mlist.nonmember_action = "reject"  # a rule's rejection is an automatic answer too
+    mlist.save()
+    outcome = receive_post(mlist, build(sender=f"Zed <{STRANGER}>", msgid="rejected-1@example.org"))
+    assert outcome.verdict.action == "reject"
+    assert Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).count() == 2
+    assert moderate(mlist, held_post_of(mlist, "Offer 0"), "reject", "off-topic").notified  # a moderator's: always told
+    assert Outgoing.objects.filter(kind="notice", recipients=[STRANGER]).count() == 3
+
+
+def held_post_of(mlist, subject: str) -> int:
+    return HeldMessage.objects.get(mailing_list=mlist, subject=subject).pk
+
+
 def test_post_notices_come_from_the_lists_templates_and_the_held_notice_keeps_its_token(mlist):
     from listhaven.lists.notices import NOTICES
 

@@ -10,6 +10,8 @@ on twice: only the transaction that flips `processed` acts.
 Answers: every message that is not automated gets one (an unknown command gets the help text, never
 silence); automated mail (`listhaven.mail.commands.is_automated`: auto-replies, bounces, list mail,
 our own) is never answered nor acted on. What an answer says never depends on who is on the list.
+Requests that mail a confirmation, and the answers themselves, are counted per address
+(lists/answer_limits.py): over the limits, nothing more is sent to that address.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils import timezone
 
 from listhaven.archive.compression import decompress
 from listhaven.lists.addresses import sender_address
+from listhaven.lists.answer_limits import may_answer, may_ask_confirmation
 from listhaven.lists.members import find_member
 from listhaven.lists.models import IncomingMail, MailingList, Member
 from listhaven.lists.moderation_mail import decide_by_reply
@@ -91,6 +94,8 @@ def _handle(mlist: MailingList, role: str, recipient: str, raw: bytes, envelope_
     if not sender:
         return "not answered: no sender address"
     results, needs_help = _act(mlist, role, recipient, msg, sender)
+    if not may_answer(mlist, sender):
+        return f"acted on, not answered: {sender} was answered as often as AUTORESPONSE_RATE allows"
     text = "\n".join(f"> {line}\n  {result}\n" for line, result in results)
     if needs_help:
         _, help_text = render_notice(mlist, "help", {})
@@ -102,10 +107,12 @@ def _handle(mlist: MailingList, role: str, recipient: str, raw: bytes, envelope_
 def _act(mlist: MailingList, role: str, recipient: str, msg: email.message.Message, sender: str) -> tuple[list[tuple[str, str]], bool]:
     """[(what was asked, what came of it)] and whether the help text goes with the answer."""
     if role == "join":
-        request_subscription(mlist, sender, origin="mail")
+        if may_ask_confirmation(sender):
+            request_subscription(mlist, sender, origin="mail")
         return [("join", GENERIC_SUBSCRIBE.format(address=sender))], False
     if role == "leave":
-        request_unsubscription(mlist, sender, origin="mail")
+        if may_ask_confirmation(sender):
+            request_unsubscription(mlist, sender, origin="mail")
         return [("leave", GENERIC_UNSUBSCRIBE.format(address=sender))], False
     token = None
     if role == "confirm":
@@ -128,11 +135,13 @@ def _act(mlist: MailingList, role: str, recipient: str, msg: email.message.Messa
 def _command(mlist: MailingList, command: Command, sender: str) -> str:
     if command.name == CommandName.SUBSCRIBE:
         address = command.address or sender
-        request_subscription(mlist, address, digest=command.digest.value if command.digest else "", origin="mail")
+        if may_ask_confirmation(address):  # else nothing is sent, and the answer reads the same
+            request_subscription(mlist, address, digest=command.digest.value if command.digest else "", origin="mail")
         return GENERIC_SUBSCRIBE.format(address=address)
     if command.name == CommandName.UNSUBSCRIBE:
         address = command.address or sender
-        request_unsubscription(mlist, address, origin="mail")
+        if may_ask_confirmation(address):
+            request_unsubscription(mlist, address, origin="mail")
         return GENERIC_UNSUBSCRIBE.format(address=address)
     if command.name == CommandName.WHO:
         return _who(mlist, sender)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from listhaven.archive.compression import compress
 from listhaven.lists import notices
+from listhaven.lists.answer_limits import may_answer
 from listhaven.lists.chain import run_chain
 from listhaven.lists.models import HeldMessage, MailingList, Member, PostRecord
 from listhaven.lists.pipeline import run_pipeline
@@ -63,7 +64,7 @@ def _act(mlist: MailingList, post: Post, verdict: Verdict, digest: str) -> PostO
     elif verdict.action == Action.HOLD:
         held = hold(mlist, post, verdict)
     elif verdict.action == Action.REJECT:
-        notify_rejection(mlist, post.raw, post.standing.address, verdict.reason, post.envelope_sender)
+        notify_rejection(mlist, post.raw, post.standing.address, verdict.reason, post.envelope_sender, automatic=True)
     record(mlist, post, verdict, digest=digest, held=held)
     return PostOutcome(verdict, held_id=held.pk if held else None, archive_outcome=post.archive_outcome,
                        queued=post.queued)  # fmt: skip
@@ -104,7 +105,8 @@ def _subject(post: Post) -> str:
 
 def hold(mlist: MailingList, post: Post, verdict: Verdict) -> HeldMessage:
     """Keeps the post for a moderator; queues one notice to the owners and moderators, and one to
-    the poster (with the link that withdraws the post) unless the post was automatic."""
+    the poster (with the link that withdraws the post) unless the post was automatic or the poster
+    was answered as often as the day allows (lists/answer_limits.py: forged senders)."""
     now = timezone.now()
     held = HeldMessage.objects.create(
         mailing_list=mlist, data=compress(post.raw), size=len(post.raw), envelope_sender=(post.envelope_sender or "")[:320],
@@ -114,7 +116,8 @@ def hold(mlist: MailingList, post: Post, verdict: Verdict) -> HeldMessage:
     moderators = moderator_addresses(mlist)
     if moderators:
         enqueue(mlist, notices.held_notice(mlist, held, post.raw), moderators, kind="notice", personalised=False)
-    if held.sender and automated_reason(post.message, post.envelope_sender, own_addresses=(mlist.address,)) is None:
+    automatic = automated_reason(post.message, post.envelope_sender, own_addresses=(mlist.address,)) is not None
+    if held.sender and not automatic and may_answer(mlist, held.sender):
         enqueue(mlist, notices.poster_held_notice(mlist, held), [held.sender], kind="notice", personalised=False)
     return held
 
@@ -125,12 +128,16 @@ def moderator_addresses(mlist: MailingList) -> list[str]:
     return list(dict.fromkeys(rows.values_list("address", flat=True)))
 
 
-def notify_rejection(mlist: MailingList, raw: bytes, poster: str, reason: str, mail_from: str | None = None) -> bool:
+def notify_rejection(mlist: MailingList, raw: bytes, poster: str, reason: str, mail_from: str | None = None,
+                     *, automatic: bool = False) -> bool:  # fmt: skip
     """Queues the poster's notice. False when there is no one to tell, or the post was automatic
     (an auto-reply, a bounce, another list's mail): answering those feeds loops and backscatter.
-    `mail_from`: the envelope sender when known ("" is a bounce's)."""
+    `mail_from`: the envelope sender when known ("" is a bounce's). `automatic`: a rule rejected the
+    post, not a moderator, so the notice counts against the poster's answers of the day (lists/answer_limits.py)."""
     message = parse_post_bytes(raw)
     if not poster or automated_reason(message, mail_from, own_addresses=(mlist.address,)) is not None:
+        return False
+    if automatic and not may_answer(mlist, poster):
         return False
     subject = decode_subject(first_header(message, "Subject"))
     enqueue(mlist, notices.rejection_notice(mlist, poster, subject, reason, raw), [poster], kind="notice",

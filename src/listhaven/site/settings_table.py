@@ -155,11 +155,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SUBSCRIBE_FORM_MIN_SECONDS", "LISTHAVEN_SUBSCRIBE_FORM_MIN_SECONDS", "3", integer,
             "a subscribe form posted sooner than this after it was shown is ignored (robots fill forms at once)"),
     Setting("SUBSCRIBE_RATE_ADDRESS", "LISTHAVEN_SUBSCRIBE_RATE_ADDRESS", "3/h", text,
-            "subscription and options-link requests per address (django-ratelimit rate); more send nothing"),
+            "subscription and options-link requests per address, by the web forms and by mail together (django-ratelimit rate); more send nothing"),
     Setting("API_TOKEN_DAYS", "LISTHAVEN_API_TOKEN_DAYS", "365", integer,
             "an API token made on /accounts/api-token/ or by `listhaven api-token` expires after this many days"),
     Setting("API_RATE", "LISTHAVEN_API_RATE", "600/m", text,
             "requests to the API's owner and moderator endpoints per token and per client IP (django-ratelimit rate)"),
+    Setting("AUTORESPONSE_RATE", "LISTHAVEN_AUTORESPONSE_RATE", "10/d", text,
+            "automatic answers one list sends one address (command results, held and rejected post notices; "
+            "django-ratelimit rate, Mailman's max_autoresponses_per_day); more send nothing"),
     Setting("SUBSCRIBE_RATE_CLIENT", "LISTHAVEN_SUBSCRIBE_RATE_CLIENT", "20/h", text,
             "subscription and options-link requests per client IP address; more send nothing"),
 )  # fmt: skip
