@@ -67,6 +67,22 @@ def test_a_changed_unsubscribe_field_or_body_fails_verification(key: tuple[bytes
         assert dkimpy.verify(signed.replace(b"Subject: [Harbour-dev]", b"Subject:   [Harbour-dev]"), dnsfunc=lookup)
 
 
+def test_a_field_a_reader_trusts_cannot_be_added_to_a_signed_copy(key: tuple[bytes, str], copy: bytes) -> None:
+    """RFC 6376 5.4.1: Reply-To, Cc and the MIME fields are signed, present or not, so a replayed copy with
+    a Reply-To of someone else's, or its body read as another type, fails verification."""
+    private_pem, txt = key
+    assert b"\r\nReply-To:" not in copy.split(b"\r\n\r\n", 1)[0]
+    with LocalDNS({f"sel2026._domainkey.{DOMAIN}": [txt]}) as dns:
+        signed = sign(copy, DOMAIN, "sel2026", private_pem)
+        lookup = txt_lookup(dns.resolver())
+        assert dkimpy.verify(signed, dnsfunc=lookup)
+        head, body = signed.split(b"\r\n\r\n", 1)
+        for added in (b"Reply-To: thief@example.com", b"Cc: thief@example.com"):
+            assert not dkimpy.verify(head + b"\r\n" + added + b"\r\n\r\n" + body, dnsfunc=lookup)
+        retyped = signed.replace(b"Content-Type: multipart/", b"Content-Type: text/html; x=multipart/", 1)
+        assert retyped != signed and not dkimpy.verify(retyped, dnsfunc=lookup)
+
+
 def test_a_key_missing_from_dns_does_not_verify(key: tuple[bytes, str], copy: bytes) -> None:
     with LocalDNS({}) as dns:
         assert not dkimpy.verify(sign(copy, DOMAIN, "gone", key[0]), dnsfunc=txt_lookup(dns.resolver()))

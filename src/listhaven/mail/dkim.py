@@ -6,7 +6,10 @@ with dkimpy's own parsing, canonicalisation, header selection and folding; only 
 (the `cryptography` package) instead of dkimpy's pure-Python arithmetic, about 12 times faster
 (`RsaSigner`; dkimpy verifies what it makes, tests/lists/test_dkim_signer.py). The fields signed by
 default are those RFC 8058 requires for one-click unsubscribe to be trusted (List-Unsubscribe and
-List-Unsubscribe-Post) plus the ones a reader sees.
+List-Unsubscribe-Post), the ones RFC 6376 section 5.4.1 says should be (the reader's From, Reply-To, To, Cc,
+Subject, Date, the reply's In-Reply-To and References, the list's RFC 2369 fields) and the MIME fields that
+say how to read the body. A field named and absent is signed as absent, so a copy replayed with a
+Reply-To or a Content-Type added no longer verifies.
 
 Keys are made by the ``openssl`` command, as dkimpy's own ``dknewkey`` does (dkimpy has no key generator
 and the pure layer carries no crypto library of its own); the private key travels over a pipe only.
@@ -30,7 +33,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from dkim.canonicalization import Relaxed  # type: ignore[import-untyped]
 
 SIGNED_FIELDS: tuple[str, ...] = (
-    "From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+    "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+    "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+    "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Post", "List-Help", "List-Owner",
+    "List-Subscribe", "List-Archive", "Archived-At",
 )
 
 
