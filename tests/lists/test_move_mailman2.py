@@ -5,6 +5,7 @@ afterwards goes where the old options say; a hostile pickle runs nothing and cre
 from __future__ import annotations
 
 import email
+import json
 import threading
 
 import pytest
@@ -301,3 +302,27 @@ def test_numbers_taken_here_since_the_first_move_are_not_reused(moved, tmp_path)
     assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
                  str(tmp_path / "garden.mbox"), "--update"]) == 0  # fmt: skip
     assert Message.objects.get(message_id="fifth@example.org").archive_number == 6
+
+
+def test_a_dry_run_says_what_the_move_would_do_and_changes_nothing(db, tmp_path, capsys):
+    (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config()))
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE)
+    command = ["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+               str(tmp_path / "garden.mbox")]  # fmt: skip
+    assert main([*command, "--dry-run"]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("Dry run: nothing was changed.")
+    assert "9 members (7 regular, 2 digest" in report and "members' passwords (2)" in report
+    assert "archive: 4 of 5 messages would be stored (numbers 0-4, numbered by their place" in report
+    assert "dated 2010 to 2010" in report and "their Pipermail numbers (2) answer 404" in report
+    assert not MailingList.objects.exists() and not Member.objects.exists() and not Ban.objects.exists()
+    assert not Message.objects.exists() and not Quarantine.objects.exists()
+    assert main(command) == 0
+    assert "archive: 4 of 5 messages stored (numbers 0-4" in capsys.readouterr().out
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE + mbox(("fifth@example.org", "Hail", "Apr")))
+    assert main([*command, "--update", "--dry-run", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["dry_run"] is True
+    assert any("1 of 6 messages would be stored (numbers 5-5" in line and "4 already here" in line
+               for line in answer["imported"])  # fmt: skip
+    assert Message.objects.count() == 4 and not Message.objects.filter(message_id="fifth@example.org").exists()

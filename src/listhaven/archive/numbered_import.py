@@ -49,7 +49,7 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
     leaves its message a number after the highest."""
     summary = NumberedImport()
     taken = dict(Message.objects.filter(mailing_list=mlist).values_list("archive_number", "message_id"))
-    numbering = _Numbering(known or {}, taken)
+    numbering = Numbering(known or {}, taken)
     batch: list[Parsed | Unparsed] = []
     numbers: list[int] = []
     domain = id_domain()
@@ -67,7 +67,11 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
     return summary
 
 
-class _Numbering:
+class Numbering:
+    """Gives each message of the mbox, in order, its Pipermail number: its place, or the pages'
+    number (`known`), unless another message has that number already (`taken`: number ->
+    Message-ID, in the list; or earlier in this mbox): then the next number after the highest."""
+
     def __init__(self, known: dict[str, int], taken: dict[int, str]) -> None:
         self.position = 0
         self.known = known

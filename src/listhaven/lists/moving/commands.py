@@ -14,6 +14,8 @@ POLICY_HELP = ("who reads the archive here (default: as the old list: a private 
                "the list has it from the moment it exists, before any message is imported")
 UPDATE_HELP = ("the list is here already (moved before, or its archive failed half-way): add only the people, bans "
                "and messages it does not have; its settings and the people on it stay as they are")
+DRY_RUN_HELP = ("say what the move would do, changing nothing: the report of the move, the archive read and "
+                "each message parsed and counted (new, already here, duplicate, unparseable)")
 HELP = "move a list from Mailman 2.1 (import-list mailman2 --config config.pck) or Mailman 3 (import-list mailman3)"
 
 
@@ -28,6 +30,7 @@ def register(subparsers: Any) -> None:
     mm2.add_argument("--address", default="", help="the list's address here (default: NAME@host_name of the config)")
     mm2.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
     mm2.add_argument("--update", action="store_true", help=UPDATE_HELP)
+    mm2.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     mm2.add_argument("--json", action="store_true", help="the report as JSON")
     mm3 = kinds.add_parser("mailman3", help="from Mailman 3's REST API (or the JSON saved from it) and HyperKitty's mbox")
     mm3.add_argument("list", metavar="LIST", help="the list's id (garden.example.org) or address")
@@ -40,6 +43,7 @@ def register(subparsers: Any) -> None:
     mm3.add_argument("--address", default="", help="the list's address here (default: its Mailman 3 address)")
     mm3.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
     mm3.add_argument("--update", action="store_true", help=UPDATE_HELP)
+    mm3.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     mm3.add_argument("--json", action="store_true", help="the report as JSON")
     parser.set_defaults(handler=cmd_import_list)
 
@@ -66,6 +70,8 @@ def _mailman2(args: argparse.Namespace) -> Any:
         plan = plan_from_config(read_config_file(Path(args.config)), args.address)
     except (UnsafePickle, Mailman2Error, ValueError) as exc:
         raise CommandError(f"{args.config}: {exc}") from exc
+    if args.dry_run:
+        return _dry_run(plan, args, Path(args.pipermail) if args.pipermail else None, numbered=True)
     mlist = _create(plan, args)
     if args.archive:
         _archive(mlist, Path(args.archive), Path(args.pipermail) if args.pipermail else None, plan.report)
@@ -90,6 +96,8 @@ def _mailman3(args: argparse.Namespace) -> Any:
         plan = plan_from_api(fetch, args.list, args.address)
     except Mailman3Error as exc:
         raise CommandError(str(exc)) from exc
+    if args.dry_run:
+        return _dry_run(plan, args, None, numbered=False)
     mlist = _create(plan, args)
     if args.archive:
         _hyperkitty_archive(mlist, args.archive, plan.report)
@@ -109,6 +117,60 @@ def _hyperkitty_archive(mlist: Any, path: str, report: Any) -> None:
                            "run the same command with --update") from exc
     report.imported.append(f"archive: {done.stored} of {done.read} messages stored, {done.duplicates} duplicates, "
                            f"{done.quarantined} quarantined; HyperKitty's message and thread links answer 301")  # fmt: skip
+
+
+class _RolledBack(Exception):
+    """Ends a dry run's transaction: nothing it made is kept."""
+
+
+def _dry_run(plan: Any, args: argparse.Namespace, pages: Path | None, numbered: bool) -> Any:
+    """The report of the move, with the list and its people made in a transaction that is rolled
+    back, and the archive surveyed (read and parsed, nothing stored) after it, so no lock is held
+    while a large archive is read."""
+    from django.db import transaction
+
+    from listhaven.archive.survey import survey_archive
+    from listhaven.lists.models import MailingList
+    from listhaven.mail.sources import SourceError
+    from listhaven.mail.sources.pipermail_html import message_numbers
+
+    try:
+        with transaction.atomic():
+            _create(plan, args)
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    report = plan.report
+    report.dry_run = True
+    if not args.archive:
+        if not numbered:
+            report.not_carried.append("the archive: give HyperKitty's mbox export with --archive")
+        return report
+    existing = MailingList.objects.filter(address=plan.address.strip().lower()).first()
+    known = message_numbers(pages) if pages else None
+    try:
+        survey = survey_archive(existing, args.archive, known, numbered=numbered)
+    except SourceError as exc:
+        raise CommandError(f"the archive cannot be read: {exc}") from exc
+    parts = [f"archive: {survey.new} of {survey.read} messages would be stored"]
+    if numbered:
+        span = f"numbers {survey.first}-{survey.last}" if survey.first is not None else "no new numbers"
+        how = f"{survey.from_pages} numbered from the Pipermail pages" if known else "numbered by their place in the mbox"
+        parts[0] += f" ({span}, {how})"
+    if survey.years:
+        parts.append(f"dated {survey.years[0]} to {survey.years[1]}")
+    parts.append(f"{survey.already} already here, {len(survey.duplicates)} duplicate copies, "
+                 f"{survey.quarantined} unparseable (they would be quarantined)")  # fmt: skip
+    if survey.derived_ids:
+        parts.append(f"{survey.derived_ids} without a Message-ID (one is derived from the bytes)")
+    if survey.undated:
+        parts.append(f"{survey.undated} without a readable Date (dated from Received or the mbox From line)")
+    if survey.renumbered:
+        parts.append(f"{survey.renumbered} whose Pipermail number is taken here would get the next free one")
+    report.imported.append(", ".join(parts))
+    if numbered:
+        _note_duplicates(survey.duplicates, report)
+    return report
 
 
 def _create(plan: Any, args: argparse.Namespace) -> Any:
@@ -141,7 +203,11 @@ def _archive(mlist: Any, mbox: Path, pages: Path | None, report: Any) -> None:
     already = done.read - done.stored - done.quarantined - len(done.duplicates)
     report.imported.append(f"archive: {done.stored} of {done.read} messages stored ({span}, {how}), "
                            f"{done.quarantined} quarantined" + (f", {already} already here" if already else ""))  # fmt: skip
-    if done.duplicates:
-        shown = ", ".join(str(n) for n in done.duplicates[:20]) + (" ..." if len(done.duplicates) > 20 else "")
-        report.not_carried.append(f"{len(done.duplicates)} exact duplicate copies in the mbox are stored once; "
+    _note_duplicates(done.duplicates, report)
+
+
+def _note_duplicates(numbers: list[int], report: Any) -> None:
+    if numbers:
+        shown = ", ".join(str(n) for n in numbers[:20]) + (" ..." if len(numbers) > 20 else "")
+        report.not_carried.append(f"{len(numbers)} exact duplicate copies in the mbox are stored once; "
                                   f"their Pipermail numbers ({shown}) answer 404")  # fmt: skip

@@ -16,9 +16,14 @@ class MoveReport:
     imported: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    dry_run: bool = False  # nothing was changed: the report says what the move would do
 
     def render(self) -> str:
-        lines = [f"Moved {self.list_address} from {self.source}.", "", "Imported:"]
+        if self.dry_run:
+            lines = [f"Dry run: nothing was changed. Moving {self.list_address} from {self.source} would do this.",
+                     "", "Would be imported:"]  # fmt: skip
+        else:
+            lines = [f"Moved {self.list_address} from {self.source}.", "", "Imported:"]
         lines += [f"  - {line}" for line in self.imported]
         lines += ["", "Not carried over (Listhaven has no equivalent):"]
         lines += [f"  - {line}" for line in self.not_carried] or ["  (nothing)"]
@@ -28,4 +33,4 @@ class MoveReport:
 
     def as_dict(self) -> dict[str, object]:
         return {"source": self.source, "list": self.list_address, "imported": self.imported,
-                "not_carried": self.not_carried, "problems": self.problems}  # fmt: skip
+                "not_carried": self.not_carried, "problems": self.problems, "dry_run": self.dry_run}  # fmt: skip
