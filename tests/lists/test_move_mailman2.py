@@ -53,7 +53,7 @@ def garden_config() -> dict:
         "passwords": {"ann@example.org": "secret", "bob@example.net": "hunter2"},
         "mod_password": "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8", "password": "x", "post_password": "",
         "language": {"ann@example.org": "en"}, "preferred_language": "en", "topics": [("Seeds", "seeds?", "", 0)],
-        "topics_userinterest": {}, "bounce_processing": 1, "header_filter_rules": [], "new_member_options": 256,
+        "topics_userinterest": {}, "bounce_processing": 0, "header_filter_rules": [], "new_member_options": 256,
         "digestable": 1, "nondigestable": 1, "_new_member_options": 0,
     }  # fmt: skip
 
@@ -172,8 +172,10 @@ def test_the_report_names_what_has_no_equivalent(moved):
     _, report = moved
     for named in ("members' passwords (2)", "SHA-1", "post number in the subject prefix",
                   "%(user_password)s", "'^.*@partner\\\\.example$'", "'@otherlist'", "topics (1)",
-                  "no duplicates of posts", "bounce_processing", "header_filter_rules", "digestable"):  # fmt: skip
+                  "no duplicates of posts", "bounce_processing = off"):  # fmt: skip
         assert named in report, named
+    for default in ("digestable", "nondigestable", "header_filter_rules", "new_member_options"):
+        assert default not in report, default  # Mailman's default, or carried: not named
     assert "9 members (7 regular, 2 digest; 2 with delivery disabled" in report
 
 
@@ -326,3 +328,39 @@ def test_a_dry_run_says_what_the_move_would_do_and_changes_nothing(db, tmp_path,
     assert any("1 of 6 messages would be stored (numbers 5-5" in line and "4 already here" in line
                for line in answer["imported"])  # fmt: skip
     assert Message.objects.count() == 4 and not Message.objects.filter(message_id="fifth@example.org").exists()
+
+
+def test_settings_beyond_the_basics_are_carried_where_listhaven_has_them(db, tmp_path, capsys):
+    """Digest texts, header filters, the rules a list switched off, bounce thresholds, DMARC and
+    address obscuring have settings here: they are carried, and a post meets them; only what has
+    none is named, and Mailman's own defaults are not."""
+    config = garden_config() | {
+        "obscure_addresses": 0, "digest_header": "Digest of %(real_name)s", "digest_footer": DEFAULT_FOOTER,
+        "digest_send_periodic": 0, "digest_volume_frequency": 0,
+        "header_filter_rules": [("^X-Spam-Flag: YES\n^Subject: .*lottery", 7, False), ("^X-Junk: yes", 3, False)],
+        "bounce_matching_headers": "# comment\nto: friend@public.com\nX-Mailer: BadMailer\n",
+        "require_explicit_destination": 0, "administrivia": 1, "bounce_score_threshold": 3.0,
+        "bounce_info_stale_after": 14 * 86400, "bounce_you_are_disabled_warnings": 2,
+        "bounce_you_are_disabled_warnings_interval": 3 * 86400, "bounce_notify_owner_on_disable": 1,
+        "from_is_list": 2, "advertised": 0, "personalize": 1, "send_reminders": 1, "anonymous_list": 1,
+    }  # fmt: skip
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck")]) == 0
+    report = capsys.readouterr().out
+    mlist = MailingList.objects.get(address=ADDRESS)
+    assert not mlist.obfuscate_addresses and mlist.digest_header == "Digest of {list_name}"
+    assert mlist.digest_footer.splitlines()[1:3] == ["{list_name} mailing list", "{list_address}"]
+    assert (mlist.digest_frequency, mlist.digest_volume_frequency) == ("size", "yearly")
+    assert mlist.header_filters == ["^X-Spam-Flag: YES", "^Subject: .*lottery", "^X\\-Mailer:.*(?:BadMailer)"]
+    assert mlist.disabled_rules == ["implicit-destination"]
+    assert (mlist.bounce_threshold, mlist.bounce_stale_days, mlist.bounce_warnings, mlist.bounce_warning_days,
+            mlist.bounce_notify_owners) == (3.0, 14, 2, 3, True)  # fmt: skip
+    assert (mlist.dmarc_mitigation, mlist.dmarc_always) == ("wrap", True)
+    for named in ("advertised = no", "personalize", "'^X-Junk: yes' (discard)", "anonymous_list"):
+        assert named in report, named
+    assert "send_reminders" not in report and "friend@public.com" not in report
+    member = "ann@example.org"
+    spam = build(sender=member, msgid="s@example.org", headers={"X-Spam-Flag": "YES"})
+    assert receive_post(mlist, spam).verdict.rule == "suspicious-header"
+    elsewhere = receive_post(mlist, build(sender=member, to="someone@example.org", msgid="e@example.org"))
+    assert elsewhere.verdict.action == "accept"

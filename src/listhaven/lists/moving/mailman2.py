@@ -36,6 +36,14 @@ REPLY_TO = {0: "none", 1: "list", 2: "explicit"}
 ROSTER = {0: "public", 1: "members", 2: "owners"}
 NONMEMBER_LISTS = {"accept": "accept_these_nonmembers", "hold": "hold_these_nonmembers",
                    "reject": "reject_these_nonmembers", "discard": "discard_these_nonmembers"}  # fmt: skip
+DAY = 86400  # Mailman 2 keeps intervals in seconds
+VOLUME_FREQUENCY = {0: "yearly", 1: "monthly"}  # 2 quarterly, 3 weekly, 4 daily: no equivalent, reported
+HOLD = 7  # mm_cfg.HOLD, an action of header_filter_rules (DEFER 0, REJECT 2, DISCARD 3, ACCEPT 6)
+FILTER_ACTIONS = {0: "defer", 1: "approve", 2: "reject", 3: "discard", 6: "accept", 7: "hold"}
+DMARC_ACTIONS = {1: "munge", 2: "wrap"}  # from_is_list and dmarc_moderation_action (3 reject, 4 discard)
+# Mailman 2.1's stock bounce_matching_headers (Defaults.py): spam markers of 1999, not carried.
+SUSPICIOUS_DEFAULT = {"to: friend@public.com", "message-id: relay.comanche.denmark.eu", "from: list@listme.com",
+                      "from: .*@uplinkpro.com"}  # fmt: skip
 # Mailman 2 footer substitutions that have a Listhaven placeholder.
 FOOTER_PLACEHOLDERS = {
     "%(real_name)s@%(host_name)s": "{list_address}",
@@ -55,7 +63,34 @@ MAPPED = {
     "max_num_recipients", "acceptable_aliases", "emergency", "digest_size_threshhold", "bounce_info",
     "mod_password", "password", "post_password", "language", "preferred_language", "topics", "topics_userinterest",
     "archive", "_internal_name", "host_name", "web_page_url",
+    "obscure_addresses", "digest_header", "digest_footer", "digest_send_periodic", "digest_volume_frequency",
+    "header_filter_rules", "bounce_matching_headers", "require_explicit_destination", "administrivia",
+    "bounce_score_threshold", "bounce_info_stale_after", "bounce_you_are_disabled_warnings",
+    "bounce_you_are_disabled_warnings_interval", "bounce_notify_owner_on_disable", "bounce_notify_owner_on_removal",
+    "from_is_list", "dmarc_moderation_action", "advertised", "bounce_processing", "personalize",
 }
+# Mailman 2.1's defaults (Mailman/Defaults.py) for keys without an equivalent: a list that kept
+# them loses nothing, so the report does not name them.
+DEFAULTS: dict[str, Any] = {
+    "admin_immed_notify": 1, "admin_notify_mchanges": 0, "anonymous_list": 0, "archive_volume_frequency": 1,
+    "autorespond_admin": 0, "autorespond_postings": 0, "autorespond_requests": 0, "autoresponse_admin_text": "",
+    "autoresponse_postings_text": "", "autoresponse_request_text": "", "autoresponse_graceperiod": 90,
+    "bounce_unrecognized_goes_to_list_owner": 1, "collapse_alternatives": 1, "convert_html_to_plaintext": 1,
+    "digestable": 1, "nondigestable": 1, "digest_is_default": 0, "mime_is_default_digest": 0, "filter_content": 0,
+    "filter_action": 0, "filter_mime_types": "", "filter_filename_extensions": ["exe", "bat", "cmd", "com", "pif",
+    "scr", "vbs", "cpl"], "pass_filename_extensions": [], "pass_mime_types": ["multipart/mixed",
+    "multipart/alternative", "text/plain"], "first_strip_reply_to": 0, "forward_auto_discards": 1,
+    "gateway_to_mail": 0, "gateway_to_news": 0, "linked_newsgroup": "", "nntp_host": "", "news_moderation": 0,
+    "news_prefix_subject_too": 1, "include_list_post_header": 1, "include_rfc2369_headers": 1,
+    "include_sender_header": 1, "max_days_to_hold": 0, "msg_header": "", "regular_exclude_lists": [],
+    "regular_include_lists": [], "regular_exclude_ignore": 1, "respond_to_post_requests": 1, "scrub_nondigest": 0,
+    "topics_enabled": 0, "topics_bodylines_limit": 5, "umbrella_list": 0, "umbrella_member_suffix": "-owner",
+    "send_reminders": 1, "welcome_msg": "", "goodbye_msg": "", "dmarc_quarantine_moderation_action": 1,
+    "dmarc_none_moderation_action": 0, "dmarc_moderation_notice": "", "dmarc_wrapped_message_text": "",
+    "equivalent_domains": "", "available_languages": ["en"], "encode_ascii_prefixes": 0,
+    "nonmember_rejection_notice": "", "member_moderation_notice": "", "subscribe_auto_approval": [],
+    "admin_member_chunksize": 30, "drop_cc": 1, "member_verbosity_threshold": 5, "member_verbosity_interval": 300,
+}  # fmt: skip
 BOOKKEEPING = {"data_version", "created_at", "last_post_time", "post_id", "next_digest_number", "volume",
                "one_last_digest", "digest_last_sent_at", "hold_and_cmd_autoresponses", "admin_responses",
                "postings_responses", "request_responses", "new_member_options", "cgiext"}  # fmt: skip
@@ -121,7 +156,59 @@ def _settings(config: dict[str, Any]) -> dict[str, Any]:
     }
     if fields["reply_to"] == "explicit" and not fields["reply_to_address"]:
         fields["reply_to"] = "none"
+    fields.update(_more_settings(config))
     return fields
+
+
+def _more_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings beyond the list's identity and policies: digests, filters, rules, bounces,
+    DMARC, address obscuring. A key the config lacks keeps Listhaven's default."""
+    fields: dict[str, Any] = {"obfuscate_addresses": bool(config.get("obscure_addresses", 1))}
+    for key in ("digest_header", "digest_footer"):
+        if str(config.get(key, "") or "").strip():
+            fields[key] = convert_footer(str(config[key]), config)[0]
+    if "digest_send_periodic" in config:
+        fields["digest_frequency"] = "daily" if config["digest_send_periodic"] else "size"
+    volume = VOLUME_FREQUENCY.get(_int(config, "digest_volume_frequency", 1))
+    if volume:
+        fields["digest_volume_frequency"] = volume
+    filters = _header_filters(config)
+    if filters:
+        fields["header_filters"] = filters
+    fields["disabled_rules"] = [rule for key, rule in (("require_explicit_destination", "implicit-destination"),
+                                                       ("administrivia", "administrivia"))
+                                if key in config and not config[key]]  # fmt: skip
+    if "bounce_score_threshold" in config:
+        fields["bounce_threshold"] = float(config["bounce_score_threshold"] or 5.0)
+    for key, field, unit in (("bounce_info_stale_after", "bounce_stale_days", DAY),
+                             ("bounce_you_are_disabled_warnings", "bounce_warnings", 1),
+                             ("bounce_you_are_disabled_warnings_interval", "bounce_warning_days", DAY)):  # fmt: skip
+        if isinstance(config.get(key), (int, float)):
+            fields[field] = max(0, round(config[key] / unit))
+    if "bounce_notify_owner_on_disable" in config or "bounce_notify_owner_on_removal" in config:
+        fields["bounce_notify_owners"] = bool(config.get("bounce_notify_owner_on_disable")
+                                              or config.get("bounce_notify_owner_on_removal"))  # fmt: skip
+    from_is_list, dmarc = _int(config, "from_is_list"), _int(config, "dmarc_moderation_action")
+    if from_is_list in DMARC_ACTIONS:
+        fields["dmarc_mitigation"], fields["dmarc_always"] = DMARC_ACTIONS[from_is_list], True
+    elif dmarc in DMARC_ACTIONS:
+        fields["dmarc_mitigation"], fields["dmarc_always"] = DMARC_ACTIONS[dmarc], False
+    return fields
+
+
+def _header_filters(config: dict[str, Any]) -> list[str]:
+    """Listhaven holds a post whose header line matches a regex: Mailman's header_filter_rules whose
+    action is Hold (each line of their patterns a regex over 'Name: value'), and its
+    bounce_matching_headers ('name: regex' lines, the "suspicious headers" that hold a post)."""
+    filters: list[str] = []
+    for rule in config.get("header_filter_rules") or []:
+        if isinstance(rule, (tuple, list)) and len(rule) >= 2 and rule[1] == HOLD:
+            filters += [line.strip() for line in str(rule[0]).splitlines() if line.strip()]
+    for line in str(config.get("bounce_matching_headers", "") or "").splitlines():
+        name, colon, pattern = line.strip().partition(":")
+        if colon and name and not name.startswith("#") and pattern.strip() and line.strip() not in SUSPICIOUS_DEFAULT:
+            filters.append(f"^{re.escape(name.strip())}:.*(?:{pattern.strip()})")
+    return filters
 
 
 def convert_footer(footer: str, config: dict[str, Any]) -> tuple[str, list[str]]:
@@ -227,6 +314,17 @@ def _delivery(member: MemberPlan, status: Any, bits: int) -> None:
     member.disabled_reason = f"disabled {why} in Mailman 2{day}"
 
 
+def _is_default(key: str, value: Any) -> bool:
+    if key not in DEFAULTS:
+        return False
+    default = DEFAULTS[key]
+    if isinstance(default, list):
+        return isinstance(value, (list, tuple, set)) and sorted(map(str, value)) == sorted(map(str, default))
+    if isinstance(default, str):
+        return str(value or "").strip() == default
+    return bool(value == default)
+
+
 def _not_carried(config: dict[str, Any], plan: ListPlan) -> None:
     notes = plan.report.not_carried
     passwords = config.get("passwords") or {}
@@ -249,6 +347,23 @@ def _not_carried(config: dict[str, Any], plan: ListPlan) -> None:
         notes.append(f"topics ({len(config['topics'])}) and members' topic choices: no equivalent")
     if config.get("bounce_info"):
         notes.append("bounce records: the score is kept per member; notices left and dates restart")
-    rest = sorted(k for k in config if k not in MAPPED and k not in BOOKKEEPING and not k.startswith("_"))
+    if "advertised" in config and not config["advertised"]:
+        notes.append("advertised = no: Listhaven names every list with a public archive on its front page; "
+                     "make the archive members-only (--archive-policy members) to keep it off")  # fmt: skip
+    if "bounce_processing" in config and not config["bounce_processing"]:
+        notes.append("bounce_processing = off: Listhaven counts every list's bounces (threshold kept)")
+    if _int(config, "personalize"):
+        notes.append("personalize: every copy is personalised here (VERP, the member's own unsubscribe link)")
+    if _int(config, "digest_volume_frequency", 1) not in VOLUME_FREQUENCY:
+        notes.append("digest_volume_frequency quarterly/weekly/daily: a new digest volume each year here")
+    if _int(config, "from_is_list") not in (0, *DMARC_ACTIONS) or _int(config, "dmarc_moderation_action") in (3, 4):
+        notes.append("DMARC reject/discard of posts from p=reject domains: their From is munged instead")
+    for rule in config.get("header_filter_rules") or []:
+        if isinstance(rule, (tuple, list)) and len(rule) >= 2 and rule[1] != HOLD:
+            patterns = " | ".join(line.strip() for line in str(rule[0]).splitlines() if line.strip())
+            notes.append(f"header filter {patterns!r} ({FILTER_ACTIONS.get(rule[1], rule[1])}): Listhaven's header "
+                         "filters hold a post; add it with that action there if wanted")  # fmt: skip
+    rest = sorted(k for k in config if k not in MAPPED and k not in BOOKKEEPING and not k.startswith("_")
+                  and not _is_default(k, config[k]))  # fmt: skip
     if rest:
-        notes.append("other Mailman 2 settings, no equivalent: " + ", ".join(rest))
+        notes.append("other Mailman 2 settings, no equivalent (Mailman's default values not named): " + ", ".join(rest))
