@@ -306,6 +306,23 @@ def test_numbers_taken_here_since_the_first_move_are_not_reused(moved, tmp_path)
     assert Message.objects.get(message_id="fifth@example.org").archive_number == 6
 
 
+def test_moving_again_tells_a_renumbered_message_already_here_not_a_duplicate(moved, tmp_path, capsys):
+    """The old fifth message went to number 6 (5 was taken here); moving once more finds it already here,
+    at 6: it is not an exact duplicate copy in the mbox whose number would answer 404."""
+    mlist, _ = moved
+    receive_post(mlist, build(sender="Ann <ann@example.org>", msgid="here@example.org"))
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE + mbox(("fifth@example.org", "Hail", "Apr")))
+    again = ["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+             str(tmp_path / "garden.mbox"), "--update"]  # fmt: skip
+    assert main(again) == 0 and main([*again, "--dry-run"]) == 0
+    capsys.readouterr()
+    assert main(again) == 0
+    report = capsys.readouterr().out
+    assert "0 of 6 messages stored" in report and "5 already here" in report
+    assert "exact duplicate copies in the mbox are stored once; their Pipermail numbers (2) answer 404" in report
+    assert Message.objects.get(message_id="fifth@example.org").archive_number == 6
+
+
 def test_a_dry_run_says_what_the_move_would_do_and_changes_nothing(db, tmp_path, capsys):
     (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config()))
     (tmp_path / "garden.mbox").write_bytes(ARCHIVE)

@@ -70,12 +70,16 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
 class Numbering:
     """Gives each message of the mbox, in order, its Pipermail number: its place, or the pages'
     number (`known`), unless another message has that number already (`taken`: number ->
-    Message-ID, in the list; or earlier in this mbox): then the next number after the highest."""
+    Message-ID, in the list; or earlier in this mbox): then the number the list has it at already
+    (moved before and given a free number then), else the next number after the highest."""
 
     def __init__(self, known: dict[str, int], taken: dict[int, str]) -> None:
         self.position = 0
         self.known = known
         self.taken = taken  # numbers the list's messages have already -> their Message-IDs
+        self.stored_at: dict[str, list[int]] = {}
+        for number, message_id in sorted(taken.items()):
+            self.stored_at.setdefault(message_id, []).append(number)
         self.used: set[int] = set()
         self.after = max([*known.values(), *taken], default=-1) + 1
         self.from_pages = 0
@@ -88,8 +92,10 @@ class Numbering:
             number, from_pages = self.position, False
             self.position += 1
         if number is None or number in self.used or self.taken.get(number, message_id) != message_id:
-            number, from_pages = self.after, False
-            self.after += 1
+            here = [n for n in self.stored_at.get(message_id or "", ()) if n not in self.used]
+            number, from_pages = (here[0] if here else self.after), False
+            if not here:
+                self.after += 1
         self.from_pages += from_pages
         self.used.add(number)
         return number
