@@ -54,6 +54,7 @@ SITE_WIDE = {
     "accounts/login/": "signing in", "accounts/logout/": "signing out",
     "accounts/password_reset/": "signing in", "accounts/password_reset/done/": "signing in",
     "accounts/reset/<uidb64>/<token>/": "signing in", "accounts/reset/done/": "signing in",
+    "accounts/": "the signed-in person's own lists: Member rows of their address, archive and manage links as access.py allows",
     "accounts/data.json": "the signed-in person's own data (their address; addresses proven by a mailed link)",
     "accounts/delete/": "deletes the signed-in account, nothing else",
     "accounts/api-token/": "the signed-in account's own API token",

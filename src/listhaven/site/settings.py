@@ -136,7 +136,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = str(DATA_DIR / "static")
 
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/manage/"
+LOGIN_REDIRECT_URL = "/accounts/"  # accounts/views.landing sends owners and moderators to /manage/
+CSRF_FAILURE_VIEW = "listhaven.web.views.errors.csrf_failure"
 LOGOUT_REDIRECT_URL = "/"
 
 USE_TZ = True

@@ -97,3 +97,58 @@ def test_csrf_is_required(lists_with_roles):
     from listhaven.lists.models import HeldMessage
 
     assert HeldMessage.objects.filter(pk=held_id).exists()
+
+
+def test_a_member_signs_in_to_their_own_lists_not_to_a_refusal(client, lists_with_roles):
+    """Mailman's members sign in too: their landing page is their lists (role, delivery, the options
+    link of each), not /manage/, which they may not open."""
+    from listhaven.lists.members import add_member
+    from listhaven.lists.post import Role
+
+    add_member(lists_with_roles["other"], "member@example.org", role=Role.NONMEMBER)  # an owner's rule, not a list of theirs
+    client.post("/accounts/link/", {"email": "member@example.org"})
+    link = re.search(r"https?://[^/\s]+(/accounts/link/\S+)", _queued_text("member@example.org")).group(1)
+    assert client.post(link)["Location"] == "/accounts/"
+    html = client.get("/accounts/").content.decode()
+    assert "/garden/options/" in html and "/secret/options/" in html  # the private list too: they belong to it
+    assert "Other" not in html and "/manage/" not in html
+    assert "each post" in html
+
+
+def test_owners_land_on_the_lists_they_run_and_see_their_own_lists_there_too(client, lists_with_roles):
+    client.post("/accounts/link/", {"email": "moderator@example.org"})
+    link = re.search(r"https?://[^/\s]+(/accounts/link/\S+)", _queued_text("moderator@example.org")).group(1)
+    assert client.post(link)["Location"] == "/manage/"
+    html = client.get("/accounts/").content.decode()
+    assert 'href="/manage/garden/"' in html and "moderator" in html and "/garden/options/" not in html  # no member row
+
+
+def test_the_account_page_asks_the_signed_out_to_sign_in(client, lists_with_roles):
+    response = client.get("/accounts/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/accounts/")
+
+
+@pytest.mark.parametrize("persona, url, says", [
+    ("member", "/manage/", "you own or moderate none here"),
+    ("moderator", "/manage/garden/settings/", "Only the owners of Garden may open this page."),
+    ("owner", "/manage/erase/", "This page is for the site"),
+])  # fmt: skip
+def test_a_refusal_says_why_on_the_sites_own_page(client_as, persona, url, says):
+    response = client_as(persona).get(url)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert says in html and "Not allowed" in html and "listhaven.css" in html
+    assert 'href="/accounts/"' in html  # the way to what they may do
+
+
+def test_a_form_without_its_csrf_check_gets_a_page_that_says_nothing_changed(lists_with_roles):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/listinfo/garden", {"address": "ann@example.net"}, HTTP_REFERER="http://testserver/listinfo/garden")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Nothing was changed" in html and "listhaven.css" in html
+    assert 'href="http://testserver/listinfo/garden"' in html  # back to the form's page
+    elsewhere = client.post("/listinfo/garden", {"address": "ann@example.net"}, HTTP_REFERER="https://evil.example/x")
+    assert "evil.example" not in elsewhere.content.decode()

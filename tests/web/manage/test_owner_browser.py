@@ -150,9 +150,32 @@ def test_a_moderator_decides_posts_but_not_the_settings(site, browser):
 
 def test_a_member_is_kept_out_of_manage(site, browser):
     context, page = signed_in(site, browser, MEMBER)
+    assert page.url.endswith("/accounts/")  # their own lists, not a refusal
+    assert page.locator("h1").inner_text() == "Your lists"
+    page.click("table a:has-text('Options or leave')")
+    assert page.url.endswith("/garden/options/") and MEMBER in page.locator("main").inner_text()
     assert page.goto("/manage/").status == 403
+    assert "you own or moderate none here" in page.locator("main").inner_text()  # the site's page, saying why
+    page.click("a:has-text('Your lists and options')")
+    assert page.url.endswith("/accounts/")
     assert page.goto("/manage/garden/held/").status == 403
     assert page.goto("/manage/garden/settings/").status == 403
+    context.close()
+
+
+def test_a_form_sent_without_its_cookie_is_answered_in_words(site, browser):
+    """A subscribe form left open while the browser lost the site's cookie: a page saying nothing
+    changed, with the way back to the form, instead of Django's bare CSRF report."""
+    context = browser.new_context(base_url=site.url)
+    page = context.new_page()
+    page.goto("/listinfo/garden")
+    context.clear_cookies()
+    page.fill("#sub-address", "late@example.net")
+    page.click("button:has-text('Subscribe')")
+    assert page.locator("h1").inner_text() == "The form was not accepted"
+    assert "Nothing was changed" in page.locator("main").inner_text()
+    page.click("a:has-text('Open the page again')")
+    assert page.url.endswith("/listinfo/garden") and page.locator("#sub-address").count() == 1
     context.close()
 
 

@@ -6,6 +6,7 @@ from listhaven.web.accounts import api_token, views
 from listhaven.web.views.members import account
 
 urlpatterns = [
+    path("", account.your_lists, name="account"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),

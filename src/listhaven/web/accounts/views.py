@@ -12,6 +12,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from listhaven.web import access
 from listhaven.web.accounts import signin_link, throttle
 from listhaven.web.accounts.forms import QueuedPasswordResetForm, SignInLinkForm, ThrottledLoginForm
 from listhaven.web.accounts.mail import send_account_mail
@@ -19,10 +20,19 @@ from listhaven.web.accounts.mail import send_account_mail
 T = "listhaven/accounts/"
 
 
+def landing(request: HttpRequest) -> str:
+    """Where signing in leads when no page asked for it: the lists to run for their owners and
+    moderators, the person's own lists (and options) for everyone else."""
+    return reverse("manage") if access.managed_lists(request).exists() else reverse("account")
+
+
 class LoginView(auth_views.LoginView):
     form_class = ThrottledLoginForm
     template_name = T + "login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return landing(self.request)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -98,5 +108,5 @@ def use_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = settings.LOGIN_REDIRECT_URL
+        target = landing(request)
     return HttpResponseRedirect(target)

@@ -35,6 +35,16 @@ _LIST_CHECKS: dict[str, Callable[[HttpRequest, MailingList], bool]] = {
 }
 
 
+# What the 403 page (templates/403.html) says to someone without the role a page needs.
+_REFUSALS = {
+    "any": "These pages are for the owners and moderators of a list, and you own or moderate none here.",
+    "moderate": "Only the moderators and owners of {title} may open this page.",
+    "administer": "Only the owners of {title} may open this page.",
+    "erase": "Only the owners of {title} may erase an address from it.",
+    "site": "This page is for the site's administrators.",
+}
+
+
 def manage(need: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     if need not in NEEDS:
         raise ValueError(f"unknown need {need!r}")
@@ -52,7 +62,7 @@ def manage(need: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., H
             if mlist is None or not access.can_read(request, mlist):
                 raise Http404(f"No list named “{list_name}” here.")
             if not _LIST_CHECKS.get(need, access.can_moderate)(request, mlist):
-                raise PermissionDenied
+                raise PermissionDenied(_REFUSALS.get(need, _REFUSALS["moderate"]).format(title=mlist.title))
             return view(request, mlist, *args, **kwargs)
 
         guarded.manage_need = need  # type: ignore[attr-defined]
@@ -63,6 +73,6 @@ def manage(need: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., H
 
 def _check_site(request: HttpRequest, need: str) -> None:
     if need == "site" and not access.can_administer_site(request):
-        raise PermissionDenied
+        raise PermissionDenied(_REFUSALS["site"])
     if need == "any" and not access.managed_lists(request).exists():
-        raise PermissionDenied
+        raise PermissionDenied(_REFUSALS["any"])

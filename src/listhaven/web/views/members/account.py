@@ -1,4 +1,5 @@
-"""A person's own data: `/accounts/data.json` (what the site holds about their address: GDPR
+"""A person's own page and data: `/accounts/` (the lists their address is on, with links to each
+list's options), `/accounts/data.json` (what the site holds about their address: GDPR
 access) and `/accounts/delete/` (deleting their account: every membership ended, the account gone).
 
 Who is the person: the signed-in account's address, and the addresses proven on this browser by a
@@ -11,6 +12,7 @@ stay (the page says so), everything else the list server keeps about the address
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -25,6 +27,7 @@ from listhaven.delivery.outbox import remove_copies
 from listhaven.lists.erasure import erase_address
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.personal_data import personal_data
+from listhaven.web import access
 from listhaven.web.access import user_address
 from listhaven.web.views.members.options import SESSION_KEY
 
@@ -42,6 +45,27 @@ def _sole_owner_of(address: str) -> list[str]:
     others = Member.objects.filter(mailing_list__in=owned, role="owner").exclude(address__iexact=address)
     alone = MailingList.objects.filter(pk__in=owned).exclude(pk__in=others.values("mailing_list"))
     return sorted(alone.values_list("address", flat=True))
+
+
+@require_safe
+def your_lists(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's lists: their role on each, their delivery, links to its options page
+    (and to the list's pages they may open); where signing in leads those who run no list."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    address = user_address(request.user)
+    rows: dict[int, dict[str, Any]] = {}
+    roles = Member.objects.filter(address=address, role__in=list(access.ROLE_ORDER)) if address else Member.objects.none()
+    for member in roles.select_related("mailing_list").order_by("mailing_list__name"):
+        row = rows.setdefault(member.mailing_list_id, {"list": member.mailing_list, "roles": [], "member": None})
+        row["roles"].append(member.get_role_display())
+        if member.role == "member":
+            row["member"] = member
+    for row in rows.values():
+        row["readable"] = access.can_read(request, row["list"])
+        row["runs"] = access.can_moderate(request, row["list"])
+    context = {"address": address or "", "rows": list(rows.values()), "manages": access.managed_lists(request).exists()}
+    return render(request, "listhaven/members/account.html", context)
 
 
 @require_safe
