@@ -31,7 +31,7 @@ from listhaven.search.pg_document import (
 )
 from listhaven.search.pg_query import Compiler, rank_tsquery
 from listhaven.search.predicates import has_text
-from listhaven.search.query import Node
+from listhaven.search.query import Node, is_text_only
 
 TABLE = "search_document"
 # What ranking reads (pg_document.Vectors' head and length), a row per message: kept apart so that
@@ -167,7 +167,8 @@ class PostgresBackend:
         ranking = rank_tsquery(node) if order == "rank" and has_text(node) else None
         if ranking is not None:
             where, params = _where(node, scope)
-            (counted,) = _run(cursor, [_ranked_statement(where, params, ranking, limit, offset, cap)])
+            statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node))
+            (counted,) = _run(cursor, [statement])
             return counted
         statements = [_count_statement(node, scope, cap), _find_statement(node, scope, order, limit, offset)]
         total, found = _run(cursor, statements)
@@ -193,17 +194,21 @@ def _run(cursor: Any, statements: Sequence[_Statement]) -> list[Any]:
     Sequential scans are set off around the statements that ask the GIN index: the planner prices
     ``@@`` as cheap and, under a LIMIT, reads the table in order testing every vector (52 ms for a
     common word on 35,000 messages) rather than the GIN index's bitmap (9 ms); it does not count
-    the cost of reading long vectors. Should a statement fail, the ones after it (the RESET too) do
-    not run, and the rollback that follows the error undoes the SET."""
+    the cost of reading long vectors. The JIT compiler is set off too: the walk's plan (_walk) is
+    priced high enough for PostgreSQL to compile its expressions, ~100 ms of a search that takes
+    20 ms to run on a million messages. Should a statement fail, the ones after it (the RESETs too)
+    do not run, and the rollback that follows the error undoes the SETs."""
     parts: list[str] = []
     params: list[object] = []
     places = []
     for statement in statements:
         if statement.without_seq_scan:
             parts.append("SET enable_seqscan = off")
+        parts.append("SET jit = off")
         places.append(len(parts))
         parts.append(statement.sql)
         params += statement.params
+        parts.append("RESET jit")
         if statement.without_seq_scan:
             parts.append("RESET enable_seqscan")
     cursor.execute("; ".join(parts), params)
@@ -240,23 +245,24 @@ def _find_statement(node: Node, scope: Scope, order: Order, limit: int, offset: 
     if ranking is None:
         sql = f"SELECT d.message_id FROM {TABLE} d WHERE {where} ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s"
         return _Statement(sql, [*params, limit, offset], False, _ids)
-    return _ranked_statement(where, params, ranking, limit, offset, None)
+    return _ranked_statement(where, params, ranking, limit, offset, None, is_text_only(node))
 
 
 def _ranked_statement(
-    where: str, params: list[object], ranking: str, limit: int, offset: int, cap: int | None
+    where: str, params: list[object], ranking: str, limit: int, offset: int, cap: int | None, windowed: bool
 ) -> _Statement:
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
-    same visits of the heap rows: (total, [(id, score)])."""
+    same visits of the heap rows: (total, [(id, score)]). `windowed`: the query is made of words
+    (and lists) only, its candidates found by _walk."""
     ranked = (
         f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
         "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
         "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
     )
     if cap is None:
-        candidates, candidate_params = _candidates(where, params)
+        candidates, candidate_params = _candidates(where, params, windowed)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
-    candidates, candidate_params = _counted_candidates(where, params, cap)
+    candidates, candidate_params = _counted_candidates(where, params, cap, windowed)
     sql = (
         f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
         "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
@@ -270,77 +276,94 @@ def _total_and_scored(rows: list[tuple[Any, ...]]) -> tuple[int, list[tuple[int,
     return int(total), [(int(r), float(s)) for r, s in zip(ids or [], scores or [], strict=True)]
 
 
-def _counted_candidates(where: str, params: list[object], cap: int) -> tuple[str, list[object]]:
-    """_candidates' WITH clause, which also names ``total``: the matches counted up to cap + 1 from
-    the heap rows the candidates' scans visit, instead of a count visiting them again. The newest
-    blocks' matches are all visited to find their newest ones: if they reach the cap, that is the
-    count; if they hold enough candidates but fewer than the cap, the older matches are counted as
-    far as the cap (their ids compared in the rows visited: "+ 0", no walk of the primary key); if
-    they hold too few, all matches are visited and counted."""
-    select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
-    top = " ORDER BY message_id DESC LIMIT %s"
-    rc, kept = RANK_CANDIDATES, cap + 1
-    blocks, blocks_params = _newest_blocks()
-    first_id, first_params = _first_of_newest_blocks()
-    in_window = "(SELECT n FROM in_window)"
-    older = (
-        f"(SELECT count(*) FROM (SELECT FROM {TABLE} d WHERE ({where}) AND d.message_id + 0 < {first_id} "
-        f"AND {in_window} BETWEEN %s AND %s LIMIT greatest(%s - {in_window}, 0)) s)"
-    )
-    sql = (
-        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ {blocks}{newest}), "
-        "in_window AS MATERIALIZED (SELECT count(*) AS n FROM windowed), "
-        f"everywhere AS MATERIALIZED ({select} AND {in_window} < %s{newest}), "
-        f"candidates AS ((SELECT message_id FROM windowed WHERE {in_window} >= %s{top}) "
-        f"UNION ALL (SELECT message_id FROM everywhere{top})), "
-        f"total AS (SELECT CASE WHEN n >= %s THEN least(n + {older}, %s) "
-        "ELSE (SELECT count(*) FROM everywhere) END AS n FROM in_window)"
-    )
-    return sql, [
-        *[*params, *blocks_params, kept],
-        *[*params, rc, kept],
-        *[rc, rc, rc],
-        *[rc, *params, *first_params, rc, cap, kept, kept],
-    ]
-
-
-def _candidates(where: str, params: list[object]) -> tuple[str, list[object]]:
-    """A WITH clause naming ``candidates``: the ids of the newest RANK_CANDIDATES matches. They come
-    from the GIN index's bitmap sorted by id alone ("+ 0" keeps the planner from walking the primary
-    key instead, testing each out-of-line vector on the way), first among the newest id blocks only
-    (pg_document.ID_BLOCK): if those hold enough matches they hold the newest ones, and a common
-    word's older matches are never visited; otherwise (a one-time condition: the second branch runs
-    only then) among all. The ids stay in the server."""
-    select, newest = f"SELECT d.message_id FROM {TABLE} d WHERE ({where})", " ORDER BY d.message_id + 0 DESC LIMIT %s"
-    blocks, blocks_params = _newest_blocks()
-    sql = (
-        f"WITH windowed AS MATERIALIZED ({select} AND d.document @@ {blocks}{newest}), "
-        "candidates AS (SELECT message_id FROM windowed WHERE (SELECT count(*) FROM windowed) = %s "
-        f"UNION ALL ({select} AND (SELECT count(*) FROM windowed) < %s{newest}))"
-    )
-    return sql, [*params, *blocks_params, RANK_CANDIDATES, RANK_CANDIDATES, *params, RANK_CANDIDATES, RANK_CANDIDATES]
+# How much older than the windows so far the next window reaches: at least GROWTH times their
+# length, more if their matches' density says the rest lies further (with SLACK to spare); a
+# window of more than MAX_WINDOW_BLOCKS is not asked for (the GIN index reads every block's entry
+# in full: ~0.5 ms a block on a million messages), the rest of the ids are searched whole instead.
+WINDOW_GROWTH = 1
+WINDOW_SLACK = 1.25
+MAX_WINDOW_BLOCKS = 16
 
 
 def _window_ids() -> int:
-    """How many of the newest ids the window of id blocks covers."""
+    """How many of the newest ids the first window of id blocks covers."""
     return 2 * RANK_CANDIDATES
 
 
-def _newest_blocks() -> tuple[str, list[object]]:
-    """A tsquery of the id blocks holding the newest _window_ids() ids, computed in the statement
-    (not asked for first: a round trip less); every block on a store smaller than the window."""
-    newest = f"(SELECT max(message_id) FROM {TABLE})"
-    sql = (
-        f"(SELECT string_agg(quote_literal(%s || b), ' | ')::tsquery FROM "
-        f"generate_series(greatest({newest} - %s, 0) / %s, {newest} / %s) AS b)"
+def _blocks(first: str, last: str) -> str:
+    """A tsquery of the id blocks `first` to `last` (SQL expressions)."""
+    return f"(SELECT string_agg(quote_literal('{ID_BLOCK}' || b), ' | ')::tsquery FROM generate_series({first}, {last}) AS b)"
+
+
+def _walk(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
+    """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
+    ``found``: ``ids``, the newest `kept` matches (all of them if fewer), newest first.
+
+    Rather than every match (a common word's bitmap holds a fifth of a store, each match a heap
+    row to visit and an id to sort), the GIN index is asked for the matches within windows of id
+    blocks (pg_document.ID_BLOCK), so that it visits only those: first the blocks of the newest
+    _window_ids() ids, then, while the windows hold fewer than `kept` matches and have not reached
+    the first block, the blocks just older than them (WINDOW_GROWTH, WINDOW_SLACK), or, if that
+    window would be too long (MAX_WINDOW_BLOCKS), every older id. A word is not spread evenly
+    over the ids (a list's own words come in its stretches of ids): the growth bounds the steps,
+    the density makes one step do for an evenly spread word. Each window is older than the ones
+    before, so their matches, each taken newest first, are the newest matches in that order. The
+    ids stay in the server."""
+    size = ID_BLOCK_SIZE
+    select = f"SELECT d.message_id FROM {TABLE} d WHERE ({where}) AND "
+    newest = " ORDER BY d.message_id + 0 DESC LIMIT "
+    n = "cardinality(w.ids)"
+    reach = (
+        f"greatest({WINDOW_GROWTH} * (w.last - w.first + 1), CASE WHEN {n} > 0 THEN ceil((%s - {n}) "
+        f"* (w.m - w.first * {size} + 1)::float8 * {WINDOW_SLACK} / {n} / {size})::bigint ELSE 0 END)"
     )
-    return sql, [ID_BLOCK, _window_ids(), ID_BLOCK_SIZE, ID_BLOCK_SIZE]
+    near, rest = f"{reach} <= {MAX_WINDOW_BLOCKS}", f"{reach} > {MAX_WINDOW_BLOCKS}"
+    older = f"CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END"
+    sql = (
+        f"WITH RECURSIVE walk (first, last, m, ids) AS ("
+        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}%s) "
+        f"FROM (SELECT greatest(m - %s, 0) / {size} AS first, m / {size} AS last, m "
+        f"FROM (SELECT max(message_id) AS m FROM {TABLE}) t) r "
+        f"UNION ALL SELECT {older}, w.last, w.m, w.ids "
+        f"|| ARRAY({select}{near} AND d.document @@ {_blocks(f'greatest(w.first - {reach}, 0)', 'w.first - 1')}"
+        f"{newest}%s - {n}) "
+        f"|| ARRAY({select}{rest} AND d.message_id + 0 < w.first * {size}{newest}%s - {n}) "
+        f"FROM walk w WHERE {n} < %s AND w.first > 0), "
+        "found AS MATERIALIZED (SELECT ids FROM walk ORDER BY first LIMIT 1), "
+        "candidates AS (SELECT unnest(ids[1:%s]) AS message_id FROM found)"
+    )
+    return sql, [
+        *params, kept, _window_ids(),
+        kept, kept,
+        *params, kept, kept, kept,
+        *params, kept, kept,
+        kept,
+        RANK_CANDIDATES,
+    ]  # fmt: skip
 
 
-def _first_of_newest_blocks() -> tuple[str, list[object]]:
-    """The first id of _newest_blocks()."""
-    sql = f"(SELECT greatest(max(message_id) - %s, 0) / %s * %s FROM {TABLE})"
-    return sql, [_window_ids(), ID_BLOCK_SIZE, ID_BLOCK_SIZE]
+def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
+    """_walk's WITH clause without windows: a query with conditions other than words and lists (a
+    date range: the newest ids may hold none of its matches, and its own index narrows the GIN
+    index's bitmap better than windows of ids would)."""
+    sql = (
+        f"WITH found AS MATERIALIZED (SELECT ARRAY(SELECT d.message_id FROM {TABLE} d WHERE ({where}) "
+        "ORDER BY d.message_id + 0 DESC LIMIT %s) AS ids), "
+        "candidates AS (SELECT unnest(ids[1:%s]) AS message_id FROM found)"
+    )
+    return sql, [*params, kept, RANK_CANDIDATES]
+
+
+def _counted_candidates(where: str, params: list[object], cap: int, windowed: bool) -> tuple[str, list[object]]:
+    """_walk's WITH clause (or _everything's), which also names ``total``: the matches counted up to
+    cap + 1 by the scans that find the candidates, instead of a count visiting them again."""
+    found, found_params = (_walk if windowed else _everything)(where, params, max(cap + 1, RANK_CANDIDATES))
+    return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, cap + 1]
+
+
+def _candidates(where: str, params: list[object], windowed: bool) -> tuple[str, list[object]]:
+    """_walk's WITH clause (or _everything's): the newest RANK_CANDIDATES matches, not counted further."""
+    return (_walk if windowed else _everything)(where, params, RANK_CANDIDATES)
 
 
 def _where(node: Node, scope: Scope) -> tuple[str, list[object]]:
