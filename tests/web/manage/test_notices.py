@@ -77,3 +77,17 @@ def test_subscription_digest_and_bounce_settings_on_the_settings_page(client_as,
     garden.refresh_from_db()
     assert (garden.subscribe_policy, garden.digest_frequency, garden.bounce_threshold) == ("moderate", "weekly", 3.5)
     assert SettingChange.objects.filter(mailing_list=garden, group="subscription", field="subscribe_policy").exists()
+
+
+def test_held_posts_cannot_be_set_to_expire_as_they_are_held(client_as, lists_with_roles):
+    """The worker discards expired held posts every ten minutes: at 0 days (Mailman's "keep for ever")
+    every held post would be gone before a moderator could read its notice."""
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    refused = client.post("/manage/garden/settings/", settings_post(garden, hold_days="0"))
+    assert refused.status_code == 400 and "at least 1 day" in refused.content.decode()
+    garden.refresh_from_db()
+    assert garden.hold_days == 14
+    assert client.post("/manage/garden/settings/", settings_post(garden, hold_days="30")).status_code == 302
+    garden.refresh_from_db()
+    assert garden.hold_days == 30

@@ -122,6 +122,13 @@ class SettingsForm(forms.ModelForm):
             raise forms.ValidationError("a threshold above 0: at 0 the first bounce would disable a member")
         return threshold
 
+    def clean_hold_days(self) -> int:
+        days = int(self.cleaned_data["hold_days"])
+        if days < 1:
+            raise forms.ValidationError("at least 1 day: at 0 a held post expires as it is held, and the worker "
+                                        "discards it within minutes, before a moderator sees it")  # fmt: skip
+        return days
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("reply_to") == "explicit" and not data.get("reply_to_address"):
