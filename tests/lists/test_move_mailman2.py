@@ -14,7 +14,7 @@ from listhaven.archive.models import Message, Quarantine
 from listhaven.cli import main
 from listhaven.delivery.outgoing import Worker
 from listhaven.delivery.transport import MaildirTransport
-from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing
+from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing, Pending
 from listhaven.lists.moving.mailman2 import plan_from_config
 from listhaven.lists.moving.safe_pickle import UnsafePickle, load_config
 from listhaven.lists.posting import receive_post
@@ -381,3 +381,33 @@ def test_settings_beyond_the_basics_are_carried_where_listhaven_has_them(db, tmp
     assert receive_post(mlist, spam).verdict.rule == "suspicious-header"
     elsewhere = receive_post(mlist, build(sender=member, to="someone@example.org", msgid="e@example.org"))
     assert elsewhere.verdict.action == "accept"
+
+
+def test_requests_waiting_for_the_owners_wait_here_and_held_posts_are_named(db, tmp_path, capsys):
+    """request.pck (pickled by Mailman with protocol 1): a request to join and one to leave wait for
+    the owners here, once even when moved again; a join by someone already a member is not made;
+    a held post, whose text Mailman keeps in another pickle, is named with what to do."""
+    (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config()))
+    requests = {
+        "version": (0, 1),
+        1: (2, (1262304000.0, "newbie@example.org", Unicode("Néo Wbie"), "pw", 1, "en")),
+        2: (3, "bob@example.net"),
+        3: (2, (1262304000.0, "ann@example.org", "Ann", "pw", 0, "en")),  # a member already
+        4: (1, (1262304000.0, "stranger@elsewhere.example", "Cheap ladders", "Post by non-member to a "
+                "members-only list", "heldmsg-garden-4.pck", {"listname": "garden"})),
+    }  # fmt: skip
+    (tmp_path / "request.pck").write_bytes(py2_pickle(requests, protocol=1))
+    command = ["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--requests",
+               str(tmp_path / "request.pck")]  # fmt: skip
+    assert main(command) == 0
+    report = capsys.readouterr().out
+    mlist = MailingList.objects.get(address=ADDRESS)
+    waiting = {(p.purpose, p.address, p.payload["display_name"], p.payload["delivery_mode"])
+               for p in Pending.objects.filter(mailing_list=mlist)}  # fmt: skip
+    assert waiting == {("approve_subscribe", "newbie@example.org", "Néo Wbie", "mime_digest"),
+                       ("approve_unsubscribe", "bob@example.net", "", "regular")}  # fmt: skip
+    assert "2 of 3 requests to join or leave" in report
+    assert "held post 4 from stranger@elsewhere.example (2010-01-01): 'Cheap ladders'" in report
+    assert not Outgoing.objects.exists()
+    assert main([*command, "--update"]) == 0
+    assert Pending.objects.filter(mailing_list=mlist).count() == 2

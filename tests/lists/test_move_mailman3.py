@@ -10,7 +10,8 @@ import pytest
 
 from listhaven.archive.models import Message
 from listhaven.cli import main
-from listhaven.lists.models import Ban, MailingList, Member, Outgoing
+from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing, Pending
+from listhaven.lists.moderation import held_bytes, moderate
 from listhaven.lists.moving.mailman3 import api_fetcher, json_fetcher, plan_from_api
 from listhaven.lists.posting import receive_post
 from tests.lists.messages import build
@@ -130,3 +131,26 @@ def test_a_dry_run_changes_nothing_and_moving_again_duplicates_nothing(db, tmp_p
     assert main([*command, "--update"]) == 0
     assert "added 0 members" in capsys.readouterr().out
     assert Member.objects.filter(role="member").count() == 5 and Message.objects.count() == 2
+
+
+def test_waiting_requests_and_held_posts_wait_here(moved, capsys):
+    """Requests the owners had not decided and posts held for the moderators wait for them here,
+    once even when the move is made again; a request waiting for the person's own confirmation
+    cannot move (its link is the old host's) and is counted."""
+    mlist, report = moved
+    waiting = {(p.purpose, p.address, p.payload["display_name"]) for p in Pending.objects.filter(mailing_list=mlist)}
+    assert waiting == {("approve_subscribe", "newbie@example.org", "Néo Wbie"),
+                       ("approve_unsubscribe", "bob@example.net", "Bob")}  # fmt: skip
+    held = HeldMessage.objects.get(mailing_list=mlist)
+    assert (held.sender, held.subject, held.message_id) == ("stranger@elsewhere.example", "Cheap ladders",
+                                                            "offer@elsewhere.example")  # fmt: skip
+    assert "Ladders for sale." in held_bytes(held).decode()
+    assert "1 requests waiting for the person's own confirmation" in report
+    assert not Outgoing.objects.exists()  # nobody is told again
+    assert moderate(mlist, held.pk, "accept").action == "accept"
+    assert Outgoing.objects.filter(kind="post").exists()
+    with rest_api(orchard()) as url:
+        assert main(["import-list", "mailman3", LIST_ID, "--api", url, "--user", USER, "--password", PASSWORD,
+                     "--update"]) == 0  # fmt: skip
+    assert Pending.objects.filter(mailing_list=mlist).count() == 2
+    assert HeldMessage.objects.filter(mailing_list=mlist).count() == 0  # accepted: not held again

@@ -112,9 +112,30 @@ def orchard() -> dict[str, Any]:
         f"lists/{LIST_ID}/bans": _page([_etag({"email": "troll@example.com", "list_id": LIST_ID,
                                                "self_link": f"{API}/lists/{LIST_ID}/bans/troll@example.com"})]),
     }  # fmt: skip
+    documents[f"lists/{LIST_ID}/requests"] = _page([
+        _request("a" * 40, "newbie@example.org", "Néo Wbie", "subscription", "moderator"),
+        _request("b" * 40, "bob@example.net", "Bob", "unsubscription", "moderator"),
+        _request("c" * 40, "unsure@example.org", "", "subscription", "subscriber"),
+    ])  # fmt: skip
+    documents[f"lists/{LIST_ID}/held"] = _page([_etag({
+        "hold_date": "2024-05-03T10:00:00", "message_id": "<offer@elsewhere.example>", "msg": HELD_POST,
+        "reason": "The message is not from a list member", "request_id": 7, "sender": "stranger@elsewhere.example",
+        "subject": "Cheap ladders", "original_subject": "Cheap ladders", "type": "held message",
+        "self_link": f"{API}/lists/{LIST_ID}/held/7",
+    })])  # fmt: skip
     for number, document in preferences.items():
         documents[f"members/{number:032x}/all/preferences"] = document
     return documents
+
+
+HELD_POST = ("From: stranger@elsewhere.example\nTo: orchard@lists.example.org\nSubject: Cheap ladders\n"
+             "Message-ID: <offer@elsewhere.example>\nDate: Fri, 03 May 2024 10:00:00 +0000\n\nLadders for sale.\n")
+
+
+def _request(token: str, email: str, name: str, kind: str, owner: str) -> dict[str, Any]:
+    """An entry of lists/LIST/requests (Mailman 3.3's sub_moderation resource)."""
+    return _etag({"display_name": name, "email": email, "list_id": LIST_ID, "token": token, "token_owner": owner,
+                  "type": kind, "when": "2024-05-01T12:00:00", "self_link": f"{API}/lists/{LIST_ID}/requests/{token}"})
 
 
 def write_json(documents: dict[str, Any], directory: Path) -> None:

@@ -10,13 +10,17 @@ here already is left as it is (settings, members' options changed since, people 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
+from listhaven.archive.compression import compress
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.directory import create_list
-from listhaven.lists.models import Ban, MailingList, Member
+from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Pending, PostRecord
 from listhaven.lists.moving.plan import ListPlan
+from listhaven.lists.subscriptions import create_pending
 
 _CREATE_FIELDS = ("description", "display_name", "subject_tag", "is_private", "archive_policy")
 
@@ -59,7 +63,56 @@ def apply_plan(plan: ListPlan, update: bool = False) -> MailingList:
         Member.objects.bulk_create(rows.values(), batch_size=1000)
         Ban.objects.bulk_create([Ban(mailing_list=mlist, pattern=p, reason=f"banned on {plan.report.source}")
                                  for p in patterns])  # fmt: skip
+        _requests(plan, mlist)
+        _held(plan, mlist)
     return mlist
+
+
+def _requests(plan: ListPlan, mlist: MailingList) -> None:
+    """The old owners' waiting requests wait for the owners here (the owners' requests page); no
+    notice is sent: they were told by the old list. A request already waiting here, a join by a
+    member or a leave by someone not on the list is not made again."""
+    if not plan.requests:
+        return
+    members = {a.lower() for a in Member.objects.filter(mailing_list=mlist, role="member").values_list("address", flat=True)}
+    waiting = set(Pending.objects.filter(mailing_list=mlist, purpose__in=("approve_subscribe", "approve_unsubscribe"),
+                                         used_at__isnull=True).values_list("purpose", "address"))  # fmt: skip
+    made = 0
+    for request in plan.requests:
+        address = _canonical_or_none(request.address)
+        purpose = "approve_unsubscribe" if request.leave else "approve_subscribe"
+        if address is None or (purpose, address) in waiting or (address in members) == (not request.leave):
+            continue
+        create_pending(mlist, purpose, address, {"display_name": request.display_name[:200],
+                                                 "delivery_mode": request.delivery_mode,
+                                                 "origin": f"moved from {plan.report.source}"})  # fmt: skip
+        waiting.add((purpose, address))
+        made += 1
+    plan.report.imported.append(f"{made} of {len(plan.requests)} requests to join or leave that waited for the "
+                                "owners wait for them here (the list's requests page)")  # fmt: skip
+
+
+def _held(plan: ListPlan, mlist: MailingList) -> None:
+    """The old list's held posts, held here for the moderators (the list's held page), without
+    notices (the posters and moderators were told by the old list). A post held here already, or
+    decided here since (the same Message-ID), is not held again."""
+    if not plan.held:
+        return
+    here = set(HeldMessage.objects.filter(mailing_list=mlist).values_list("message_id", flat=True))
+    here |= set(PostRecord.objects.filter(mailing_list=mlist).exclude(message_id="").values_list("message_id", flat=True))
+    now = timezone.now()
+    rows = []
+    for post in plan.held:
+        if post.message_id and post.message_id in here:
+            continue
+        here.add(post.message_id)
+        rows.append(HeldMessage(mailing_list=mlist, data=compress(post.raw), size=len(post.raw), sender=post.sender[:320],
+                                subject=post.subject[:998], message_id=post.message_id[:998], rule="moved",
+                                reason=f"held in {plan.report.source}: {post.reason}".strip(": "), held_at=now,
+                                expires_at=now + timedelta(days=mlist.hold_days)))  # fmt: skip
+    HeldMessage.objects.bulk_create(rows)
+    plan.report.imported.append(f"{len(rows)} of {len(plan.held)} held posts, held here for the moderators "
+                                f"(expiring in {mlist.hold_days} days)")  # fmt: skip
 
 
 def _create(plan: ListPlan) -> MailingList:

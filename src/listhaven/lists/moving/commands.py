@@ -27,6 +27,8 @@ def register(subparsers: Any) -> None:
     mm2.add_argument("--archive", metavar="PATH/LIST.mbox", help="the list's archive mbox (keeps Pipermail's numbers)")
     mm2.add_argument("--pipermail", metavar="DIR",
                      help="the Pipermail HTML directory (archives/private/LIST): its pages' numbers win")  # fmt: skip
+    mm2.add_argument("--requests", metavar="PATH/request.pck",
+                     help="lists/LIST/request.pck: requests to join or leave that wait for the owners wait here too")
     mm2.add_argument("--address", default="", help="the list's address here (default: NAME@host_name of the config)")
     mm2.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
     mm2.add_argument("--update", action="store_true", help=UPDATE_HELP)
@@ -60,16 +62,24 @@ def cmd_import_list(args: argparse.Namespace) -> int:
 
 
 def _mailman2(args: argparse.Namespace) -> Any:
-    from listhaven.lists.moving.mailman2 import Mailman2Error, plan_from_config, read_config_file
+    from listhaven.lists.moving.mailman2 import Mailman2Error, add_requests, plan_from_config, read_config_file
     from listhaven.lists.moving.safe_pickle import UnsafePickle
 
-    for given in (args.archive, args.pipermail):
+    for given in (args.archive, args.pipermail, args.requests):
         if given and not Path(given).exists():
             raise CommandError(f"{given}: no such file or directory")
     try:
         plan = plan_from_config(read_config_file(Path(args.config)), args.address)
     except (UnsafePickle, Mailman2Error, ValueError) as exc:
         raise CommandError(f"{args.config}: {exc}") from exc
+    if args.requests:
+        try:
+            add_requests(read_config_file(Path(args.requests)), plan)
+        except (UnsafePickle, Mailman2Error, ValueError) as exc:
+            raise CommandError(f"{args.requests}: {exc}") from exc
+    else:
+        plan.report.not_carried.append("requests to join or leave and held posts (lists/LIST/request.pck): not "
+                                       "read; give --requests, or decide them in Mailman first")  # fmt: skip
     if args.dry_run:
         return _dry_run(plan, args, Path(args.pipermail) if args.pipermail else None, numbered=True)
     mlist = _create(plan, args)

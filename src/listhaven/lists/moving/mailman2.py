@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from listhaven.lists.moving.plan import ListPlan, MemberPlan
+from listhaven.lists.moving.plan import ListPlan, MemberPlan, RequestPlan
 from listhaven.lists.moving.report import MoveReport
 from listhaven.lists.moving.safe_pickle import BounceRecord, load_config
 
@@ -123,6 +123,37 @@ def plan_from_config(config: dict[str, Any], address: str = "") -> ListPlan:
     _members(config, plan)
     _not_carried(config, plan)
     return plan
+
+
+# request.pck (Mailman/ListAdmin.py): {id: (kind, data), "version": ...}
+HELDMSG, SUBSCRIPTION, UNSUBSCRIPTION = 1, 2, 3
+
+
+def add_requests(requests: dict[Any, Any], plan: ListPlan) -> None:
+    """The list's waiting requests (lists/LIST/request.pck, read like config.pck): requests to join
+    or leave wait for the owners here; held posts are named, each with its sender, subject and
+    reason, since their text is in another pickle (data/heldmsg-LIST-N.pck) of Python objects that
+    are not read: decide them in Mailman's admindb before the move."""
+    for key, value in sorted(((k, v) for k, v in requests.items() if isinstance(k, int)), key=lambda kv: kv[0]):
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            continue
+        kind, data = value
+        if kind == SUBSCRIPTION and isinstance(data, (tuple, list)) and len(data) >= 5:
+            when, address, name, _password, digest = data[:5]
+            plan.requests.append(RequestPlan(str(address), display_name=str(name or ""),
+                                             delivery_mode="mime_digest" if digest else "regular", since=_day(when)))  # fmt: skip
+        elif kind == UNSUBSCRIPTION and data:
+            address = data[1] if isinstance(data, (tuple, list)) and len(data) > 1 else data
+            plan.requests.append(RequestPlan(str(address), leave=True))
+        elif kind == HELDMSG and isinstance(data, (tuple, list)) and len(data) >= 4:
+            when, sender, subject, reason = data[:4]
+            plan.report.not_carried.append(
+                f"held post {key} from {sender} ({_day(when)}): {str(subject)!r}, held because {reason}: its text "
+                "stays in Mailman (data/heldmsg-*.pck); decide it in Mailman's admindb before the move")  # fmt: skip
+
+
+def _day(when: Any) -> str:
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d") if isinstance(when, (int, float)) and when > 0 else ""
 
 
 def _int(config: dict[str, Any], key: str, default: int = 0) -> int:

@@ -12,6 +12,8 @@ is saved as for ``--from-json DIR`` (docs/migration.md has the curl commands):
 ``lists/LIST/roster/nonmember``   nonmembers.json    non-members with their own moderation_action
 ``lists/LIST/bans``               bans.json
 ``members/ID/all/preferences``    preferences/ID.json  a member's effective preferences
+``lists/LIST/requests``           requests.json      requests to join or leave not decided yet
+``lists/LIST/held``               held.json          posts held for the moderators, with their text
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from listhaven.lists.moving.plan import ListPlan, MemberPlan
+from listhaven.lists.moving.plan import HeldPlan, ListPlan, MemberPlan, RequestPlan
 from listhaven.lists.moving.report import MoveReport
 
 Fetch = Callable[[str], Any]  # a resource path -> its JSON; None when it does not exist
 
 FILES = {"": "list.json", "/config": "config.json", "/roster/owner": "owners.json",
          "/roster/moderator": "moderators.json", "/roster/member": "members.json",
-         "/roster/nonmember": "nonmembers.json", "/bans": "bans.json"}  # fmt: skip
+         "/roster/nonmember": "nonmembers.json", "/bans": "bans.json", "/requests": "requests.json",
+         "/held": "held.json"}  # fmt: skip
 DELIVERY_MODES = {"regular": "regular", "plain_digests": "plain_digest", "mime_digests": "mime_digest",
                   "summary_digests": "mime_digest"}  # fmt: skip
 DELIVERY_STATUS = {"by_user": ("by_user", "by the member"), "by_bounces": ("by_bounces", "because of bounces"),
@@ -123,7 +126,40 @@ def plan_from_api(fetch: Fetch, list_ref: str, address: str = "") -> ListPlan:
     plan.report.list_address = address
     _note_settings(config, plan)
     _people(fetch, list_id, plan)
+    _waiting(fetch, list_id, plan)
     return plan
+
+
+def _waiting(fetch: Fetch, list_id: str, plan: ListPlan) -> None:
+    """Requests to join or leave that wait for the owners, and held posts: they wait here too. A
+    request that waits for the person's own confirmation cannot move (the link they were mailed
+    is the old host's): it is counted, and they ask again."""
+    requests, held = fetch(f"lists/{list_id}/requests"), fetch(f"lists/{list_id}/held")
+    if requests is None or held is None:
+        plan.report.not_carried.append("requests to join or leave and held posts: not read (the API had none, or "
+                                       "requests.json/held.json were not saved): decide them in Mailman first")  # fmt: skip
+    unconfirmed = 0
+    for entry in _entries(requests):
+        if not entry.get("email"):
+            continue
+        if entry.get("token_owner") == "subscriber":
+            unconfirmed += 1
+        elif entry.get("token_owner", "moderator") == "moderator":
+            plan.requests.append(RequestPlan(entry["email"], leave=entry.get("type") == "unsubscription",
+                                             display_name=str(entry.get("display_name") or ""),
+                                             since=str(entry.get("when") or "")))  # fmt: skip
+    if unconfirmed:
+        plan.report.not_carried.append(f"{unconfirmed} requests waiting for the person's own confirmation: the "
+                                       "link they were mailed is the old host's; they ask again here")  # fmt: skip
+    for entry in _entries(held):
+        text = entry.get("msg")
+        if not isinstance(text, str) or not text:
+            plan.report.problems.append(f"held post {entry.get('request_id')} has no text in the answer: not moved")
+            continue
+        plan.held.append(HeldPlan(text.encode("utf-8", "surrogateescape"), sender=str(entry.get("sender") or ""),
+                                  subject=str(entry.get("subject") or ""),
+                                  message_id=str(entry.get("message_id") or "").strip().strip("<>"),
+                                  reason=str(entry.get("reason") or "")))  # fmt: skip
 
 
 def _settings(mlist: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:

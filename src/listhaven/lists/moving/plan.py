@@ -24,6 +24,28 @@ class MemberPlan:
 
 
 @dataclass
+class RequestPlan:
+    """A request to join or leave that waited for the old list's owners: it waits for them here."""
+
+    address: str
+    leave: bool = False
+    display_name: str = ""
+    delivery_mode: str = "regular"
+    since: str = ""  # when it was made, as the old list said (for the report)
+
+
+@dataclass
+class HeldPlan:
+    """A post held for the old list's moderators, with its bytes: held here for them."""
+
+    raw: bytes
+    sender: str = ""
+    subject: str = ""
+    message_id: str = ""
+    reason: str = ""
+
+
+@dataclass
 class ListPlan:
     """What the list becomes: its row's fields, its people, and the report's notes so far."""
 
@@ -34,4 +56,6 @@ class ListPlan:
     moderators: list[str] = field(default_factory=list)
     bans: list[str] = field(default_factory=list)
     nonmember_actions: list[tuple[str, str]] = field(default_factory=list)  # (address, action)
+    requests: list[RequestPlan] = field(default_factory=list)
+    held: list[HeldPlan] = field(default_factory=list)
     report: MoveReport = field(default_factory=lambda: MoveReport(""))
