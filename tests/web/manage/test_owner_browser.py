@@ -105,6 +105,22 @@ def test_owner_runs_the_list_from_the_browser(site, browser):
     context.close()
 
 
+def test_settings_are_read_with_their_help_and_errors(site, browser):
+    """A screen reader reads each setting with its help text, and after a refused save with the
+    reason (the accessible description Chromium computes from aria-describedby)."""
+    from playwright.sync_api import expect
+
+    context, page = signed_in(site, browser, OWNER)
+    page.goto("/manage/garden/settings/")
+    expect(page.get_by_label("Subject tag")).to_have_accessible_description(re.compile("put in front of each post's subject"))
+    page.fill("#id_header_filters", "([unclosed")
+    page.click("button:has-text('Save the settings')")
+    filters = page.get_by_label("Header filters")
+    expect(filters).to_have_accessible_description(re.compile("one regex a line .* not a valid regular expression"))
+    expect(filters).to_have_attribute("aria-invalid", "true")
+    context.close()
+
+
 def _sign_ups_need_approval(page) -> None:
     """The owner sets garden's subscribe policy to "moderate" on the settings page."""
     page.goto("/manage/garden/settings/")

@@ -178,6 +178,26 @@ def test_the_new_list_page_shows_its_form_and_its_errors(client_as, lists_with_r
     assert MailingList.objects.filter(address="garden@lists.example.org").count() == 1
 
 
+def _described_by_nothing(html: str) -> list[str]:
+    """The ids that aria-describedby attributes of `html` name and no element carries."""
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    named = {i for value in re.findall(r'aria-describedby="([^"]+)"', html) for i in value.split()}
+    return sorted(named - ids)
+
+
+def test_help_texts_and_errors_are_the_descriptions_their_fields_name(client_as, lists_with_roles):
+    """Django names `ID_helptext` and `ID_error` in each field's aria-describedby: the pages' own
+    form templates must carry those ids, or a screen reader reads a field without its help."""
+    client = client_as("site_admin")
+    new_list = client.post("/manage/lists/new/", {"address": "garden@lists.example.org"}).content.decode()
+    assert 'id="id_address_helptext"' in new_list and 'id="id_address_error"' in new_list
+    settings = client.post("/manage/garden/settings/", {**settings_post(lists_with_roles["garden"]),
+                                                        "header_filters": "([unclosed"}).content.decode()  # fmt: skip
+    assert 'id="id_header_filters_error"' in settings and 'id="id_moderator_password_helptext"' in settings
+    for html in (new_list, settings, client.get("/manage/").content.decode()):
+        assert _described_by_nothing(html) == []
+
+
 def test_removing_a_list_can_keep_its_archive(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     client_as("site_admin").post("/manage/garden/remove/", {"confirm": garden.address, "archive": "keep"})
