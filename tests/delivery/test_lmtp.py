@@ -180,6 +180,45 @@ def test_a_strangers_post_is_held_and_an_empty_one_too(client, lists):
     assert [n.recipients for n in notices] == [["mod@example.org"]] * 2  # the posters get their own notices
 
 
+def test_content_filtering_as_a_mailman_list_owner_sets_it(client, lists):
+    """filter_content: HTML alternatives collapsed, images and .exe removed from what is archived and sent;
+    a post of nothing the list passes is discarded (or rejected with a notice, by filter_action)."""
+    mlist = lists[LIST]
+    mlist.filter_content, mlist.filter_types, mlist.filter_extensions = True, ["image"], ["exe"]
+    mlist.save()
+    head = post("filter-1@example.org").partition(b"Content-Type:")[0]
+    raw = head + (
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n"
+        b"--M\r\nContent-Type: multipart/alternative; boundary=A\r\n\r\n"
+        b"--A\r\nContent-Type: text/plain\r\n\r\nThe plan is attached.\r\n"
+        b"--A\r\nContent-Type: text/html\r\n\r\n<p>The plan is <b>attached</b>.</p>\r\n--A--\r\n"
+        b"--M\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=plan.png\r\n\r\nPNG\r\n"
+        b"--M\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=plan.pdf\r\n\r\n%PDF\r\n"
+        b"--M--\r\n"
+    )  # fmt: skip
+    [(code, text)] = send(client, raw, LIST)
+    assert code == 250 and b"accepted" in text
+    archived = decompress(RawMessage.objects.get(message__message_id="filter-1@example.org").data)
+    sent = decompress(Outgoing.objects.get(kind="post").template)
+    for copy in (archived, sent):
+        assert b"The plan is attached." in copy and b"plan.pdf" in copy
+        assert b"<b>attached</b>" not in copy and b"plan.png" not in copy and b"multipart/alternative" not in copy
+    only_image = raw.replace(b"filter-1@", b"filter-2@").replace(b"application/pdf", b"image/gif")
+    only_image = only_image.replace(b"text/plain\r\n\r\nThe plan", b"application/x-msdownload\r\n"
+                                    b"Content-Disposition: attachment; filename=plan.exe\r\n\r\nThe plan")  # fmt: skip
+    only_image = only_image.replace(b"text/html", b"image/svg+xml")
+    [(code, text)] = send(client, only_image, LIST)
+    assert code == 250 and b"content-filter" in text
+    assert PostRecord.objects.get(message_id="filter-2@example.org").verdict == "discard"
+    mlist.filter_action = "reject"
+    mlist.save()
+    [(code, text)] = send(client, only_image.replace(b"filter-2@", b"filter-3@"), LIST)
+    assert code == 250 and b"rejected by rule content-filter" in text
+    [notice] = Outgoing.objects.filter(kind="notice", recipients=[SENDER])
+    assert b"does not pass what the message holds" in decompress(notice.template)
+    assert Outgoing.objects.filter(kind="post").count() == 1
+
+
 def test_over_size_data_is_refused_for_every_recipient(settings, server):
     settings.MAX_MESSAGE_BYTES = 2000  # read by each new connection
     raw = post("big-1@example.org", ("x" * 70 + "\r\n") * 100)

@@ -27,6 +27,7 @@ CHAIN: tuple[Rule, ...] = (
     rules.max_size,
     rules.no_subject,
     rules.suspicious_header,
+    rules.content_filter,
 )
 
 RULE_NAMES = frozenset(r.name for r in CHAIN)

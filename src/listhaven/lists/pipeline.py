@@ -12,6 +12,7 @@ prepare delivery after it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from listhaven.lists.members import post_recipients
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.post import Post, first_header
 from listhaven.lists.queue import enqueue
+from listhaven.lists.standing import content_rules
+from listhaven.mail.content_filter import filter_content
 from listhaven.mail.decorate import Mitigation, decorate
 from listhaven.mail.identity import ListIdentity
 from listhaven.mail.mboxwrite import build_from_line
@@ -58,6 +61,28 @@ def decide_dmarc(mlist: MailingList, post: Post) -> None:
     domain = post.standing.address.rpartition("@")[2]
     if mlist.dmarc_always or (domain and author_needs_mitigation(domain)):
         post.mitigation = mitigation
+
+
+@handler("filter-content", "Removes the parts of the post the list's content filtering does not pass "
+         "(filter_content; listhaven.mail.content_filter): the archive, the members and the digests get what is left. "
+         "A post of which nothing would be left was stopped by the content-filter rule, unless a moderator approved it: "
+         "then it goes as it came.")  # fmt: skip
+def filter_post_content(mlist: MailingList, post: Post) -> None:
+    rules = content_rules(mlist)
+    if rules is None:
+        return
+    filtered = copy.deepcopy(post.message)
+    result = filter_content(filtered, rules)
+    if result.empty:
+        post.notes.append("content filtering would leave nothing: sent as approved")
+        return
+    if not result.changed:
+        return
+    for name in ("DKIM-Signature", "DomainKey-Signature"):
+        del filtered[name]  # the body they sign is not the one sent
+    post.message, post.body_edited = filtered, True
+    if result.removed:
+        post.notes.append("content filtering removed " + ", ".join(result.removed))
 
 
 @handler("archive", "Stores the list's copy in the archive (threads and search index included): decorated "
@@ -139,6 +164,7 @@ def post_identity(mlist: MailingList, post: Post) -> ListIdentity:
 
 PIPELINE: tuple[Handler, ...] = (
     decide_dmarc,
+    filter_post_content,
     archive,
     decorate_copy,
     queue_delivery,

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from enum import StrEnum
 
+from listhaven.mail.content_filter import ContentRules
 from listhaven.mail.decorate import Mitigation
 from listhaven.mail.identity import ListIdentity
 from listhaven.mail.personalise import Template
@@ -72,6 +73,8 @@ class Policy:
     acceptable_aliases: tuple[str, ...] = ()  # addresses, or ^regex
     header_filters: tuple[str, ...] = ()  # regexes over "Name: value" header lines
     ban_patterns: tuple[str, ...] = ()  # this list's and the site's bans: addresses, or ^regex
+    content_rules: ContentRules | None = None  # None: the list does not filter content
+    filter_action: Action = Action.DISCARD  # for a post content filtering would leave empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,7 @@ class Post:
     origin: str = "lmtp"
     approved: bool = False  # a moderator approved it (password, or release from the hold queue)
     verdict: Verdict | None = None
-    body_edited: bool = False  # a rule changed the message body (the approved rule's password line)
+    body_edited: bool = False  # the message body was changed (the approved rule's password line, content filtering)
     # What the pipeline learned and made:
     identity: ListIdentity | None = None
     mitigation: Mitigation = Mitigation.NONE
@@ -121,7 +124,7 @@ class Post:
         return str(self.message.get("Subject", "") or "")
 
     def pipeline_input(self) -> bytes:
-        """What decoration starts from: the bytes received, unless a rule edited the body (header
+        """What decoration starts from: the bytes received, unless a step edited the body (header
         edits need no copy: decoration's cleanse removes the same fields)."""
         return message_bytes(self.message, self.raw) if self.body_edited else self.raw
 

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import check_password
 
 from listhaven.lists.post import Action, Finding, Post, first_header, header_values
 from listhaven.mail.addresses import parse_address_list
+from listhaven.mail.content_filter import would_be_empty
 from listhaven.mail.subjects import decode_subject
 
 Check = Callable[[Post], Finding | None]
@@ -256,3 +257,16 @@ def suspicious_header(post: Post) -> Finding | None:
         if any(compiled.search(line) for line in lines):
             return Finding(Action.HOLD, f"a header matches the list's filter {pattern!r}")
     return None
+
+
+@rule("content-filter", "The list filters content (filter_content) and its filters would leave nothing of the post: "
+      "the list's filter_action (discard, reject or hold).")  # fmt: skip
+def content_filter(post: Post) -> Finding | None:
+    rules = post.policy.content_rules
+    if rules is None:
+        return None
+    result = would_be_empty(post.message, rules)
+    if not result.empty:
+        return None
+    removed = ", ".join(dict.fromkeys(result.removed)) or "every part"
+    return Finding(post.policy.filter_action, f"the list does not pass what the message holds ({removed})")

@@ -7,6 +7,7 @@ from django.db.models import Q
 from listhaven.lists.addresses import sender_address
 from listhaven.lists.models import Ban, MailingList, Member
 from listhaven.lists.post import Action, Policy, Post, Role, Standing, parse_post_bytes
+from listhaven.mail.content_filter import ContentRules
 
 
 def list_id(mlist: MailingList) -> str:
@@ -29,7 +30,20 @@ def policy_for(mlist: MailingList) -> Policy:
         acceptable_aliases=tuple(mlist.acceptable_aliases or ()),
         header_filters=tuple(mlist.header_filters or ()),
         ban_patterns=tuple(bans),
+        content_rules=content_rules(mlist),
+        filter_action=Action(mlist.filter_action),
     )
+
+
+def content_rules(mlist: MailingList) -> ContentRules | None:
+    """The list's content filtering settings, or None when it does not filter."""
+    if not mlist.filter_content:
+        return None
+    return ContentRules(
+        filter_types=tuple(mlist.filter_types or ()), pass_types=tuple(mlist.pass_types or ()),
+        filter_extensions=tuple(mlist.filter_extensions or ()), pass_extensions=tuple(mlist.pass_extensions or ()),
+        collapse_alternatives=mlist.collapse_alternatives, html_to_plaintext=mlist.convert_html_to_plaintext,
+    )  # fmt: skip
 
 
 def standing_for(mlist: MailingList, address: str) -> Standing:

@@ -68,6 +68,32 @@ class PostingSettings(models.Model):
     footer = models.TextField(
         blank=True, help_text="appended to each copy; empty: the default footer (listinfo link)"
     )
+    # Content filtering (listhaven.mail.content_filter; Mailman's filter_content and its lists).
+    filter_content = models.BooleanField(
+        default=False, help_text="remove the parts of posts the lists below name, before archiving and sending"
+    )
+    filter_types = models.JSONField(
+        default=list, blank=True, help_text="MIME types removed (image/png, or a main type: image)"
+    )
+    pass_types = models.JSONField(
+        default=list, blank=True, help_text="when not empty, only parts of these MIME types are kept"
+    )
+    filter_extensions = models.JSONField(
+        default=list, blank=True, help_text="attachments whose file name ends in one of these are removed (exe)"
+    )
+    pass_extensions = models.JSONField(
+        default=list, blank=True, help_text="when not empty, only attachments with these file name endings are kept"
+    )
+    collapse_alternatives = models.BooleanField(
+        default=True, help_text="a multipart/alternative is replaced by its first part (usually the plain text)"
+    )
+    convert_html_to_plaintext = models.BooleanField(
+        default=False, help_text="HTML parts become plain text"
+    )
+    filter_action = models.CharField(
+        max_length=10, choices=MODERATED_ACTIONS, default="discard",
+        help_text="for a post of which filtering leaves nothing (rule: content-filter)",
+    )  # fmt: skip
 
     class Meta:
         abstract = True

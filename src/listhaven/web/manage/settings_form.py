@@ -18,6 +18,9 @@ GROUPS: list[tuple[str, str, list[str]]] = [
                                            "max_message_kb", "max_recipients", "acceptable_aliases", "header_filters",
                                            "disabled_rules", "hold_days"]),
     ("decoration", "Decoration", ["footer", "reply_to", "reply_to_address", "dmarc_mitigation", "dmarc_always"]),
+    ("content", "Content filtering", ["filter_content", "filter_types", "pass_types", "filter_extensions",
+                                      "pass_extensions", "collapse_alternatives", "convert_html_to_plaintext",
+                                      "filter_action"]),
     ("delivery", "Delivery", ["personalised"]),
     ("subscription", "Subscription", ["subscribe_policy", "unsubscribe_policy", "send_welcome", "send_goodbye",
                                       "roster_visibility", "max_commands"]),
@@ -50,6 +53,14 @@ EXTRA_HELP = {
     "roster_visibility": "who may ask for the roster by mail (the 'who' command); the web roster is for owners",
     "max_commands": "lines of commands read from one message to the -request address; the rest are ignored",
     "digest_volume_frequency": "when the digest's volume number goes up (the issue number starts again at 1)",
+    "filter_content": "remove from each post the parts the lists below name, before it is archived and sent "
+                      "(Mailman's content filtering); off: posts go as they came",
+    "filter_types": "one a line: MIME types removed (image/png), or a whole main type (image)",
+    "pass_types": "one a line: when not empty, only parts of these types are kept (multipart containers always are)",
+    "filter_extensions": "one a line: attachments whose file name ends in one of these are removed (exe, bat)",
+    "pass_extensions": "one a line: when not empty, only attachments with these endings are kept",
+    "filter_action": "what becomes of a post of which filtering leaves nothing: discarded, rejected with a "
+                     "notice to the sender, or held for a moderator",
     "bounce_threshold": "a member's delivery is disabled when their bounce score reaches this "
                         "(each permanent failure scores 1, at most one a day)",
 }
@@ -64,6 +75,10 @@ LABELS = {
     "bounce_stale_days": "Bounce score forgotten after (days)", "bounce_warning_days": "Days between warnings",
     "bounce_notify_owners": "Tell the owners about bounces", "send_welcome": "Send a welcome notice",
     "send_goodbye": "Send a goodbye notice", "subject_tag": "Subject tag", "reply_to": "Replies go to",
+    "filter_content": "Filter content", "filter_types": "Remove these types", "pass_types": "Keep only these types",
+    "filter_extensions": "Remove these file endings", "pass_extensions": "Keep only these file endings",
+    "collapse_alternatives": "Keep only the first of alternatives", "convert_html_to_plaintext": "Turn HTML into plain text",
+    "filter_action": "A post with nothing left is",
 }  # fmt: skip
 REPLY_TO_CHOICES = [("none", "leave as sent"), ("list", "the list"), ("explicit", "the address below")]
 
@@ -86,6 +101,10 @@ class SettingsForm(forms.ModelForm):
     acceptable_aliases = LinesField(required=False)
     header_filters = LinesField(required=False)
     disabled_rules = LinesField(required=False)
+    filter_types = LinesField(required=False)
+    pass_types = LinesField(required=False)
+    filter_extensions = LinesField(required=False)
+    pass_extensions = LinesField(required=False)
     moderator_password = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False),
         help_text="approves a post in an Approved: header or first body line, and a reply to a held-post notice; "

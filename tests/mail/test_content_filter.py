@@ -1,0 +1,84 @@
+"""Content filtering (Mailman's filter_content): which parts a list passes on, on messages built here."""
+
+from __future__ import annotations
+
+import email.policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from listhaven.mail.content_filter import ContentRules, filter_content, would_be_empty
+
+ALTERNATIVE = (
+    b"From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=A\r\n\r\n"
+    b"--A\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlain words\r\n"
+    b"--A\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Rich <b>words</b> &amp; more</p>\r\n--A--\r\n"
+)
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    message = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def mixed(*parts: tuple[str, str, bytes]) -> bytes:
+    """A multipart/mixed of (content type, file name or "", body) parts, the first after the text."""
+    out = [b"From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n",
+           b"--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n"]  # fmt: skip
+    for content_type, filename, body in parts:
+        disposition = f"Content-Disposition: attachment; filename={filename}\r\n" if filename else ""
+        out.append(f"--M\r\nContent-Type: {content_type}\r\n{disposition}\r\n".encode() + body + b"\r\n")
+    return b"".join(out) + b"--M--\r\n"
+
+
+def leaf_types(message: EmailMessage) -> list[str]:
+    return [part.get_content_type() for part in message.walk() if not part.is_multipart()]
+
+
+def test_nothing_is_changed_by_rules_that_name_nothing_the_post_holds():
+    message = parsed(mixed(("application/pdf", "a.pdf", b"%PDF")))
+    result = filter_content(message, ContentRules(filter_types=("image",), collapse_alternatives=False))
+    assert not result.changed and leaf_types(message) == ["text/plain", "application/pdf"]
+
+
+def test_filtered_types_and_extensions_go_and_a_lone_part_takes_the_containers_place():
+    message = parsed(mixed(("image/png", "photo.png", b"PNG"), ("application/octet-stream", "setup.EXE", b"MZ")))
+    result = filter_content(message, ContentRules(filter_types=("IMAGE/*",), filter_extensions=(".exe",)))
+    assert result.removed == ["image/png (photo.png)", "application/octet-stream (setup.EXE)"]
+    assert message.get_content_type() == "text/plain" and message.get_content().rstrip() == "See attached."
+    assert message["Subject"] == "s" and message["MIME-Version"] == "1.0"
+
+
+def test_pass_lists_keep_only_what_they_name():
+    message = parsed(mixed(("application/pdf", "a.pdf", b"%PDF"), ("text/x-diff", "fix.patch", b"+x")))
+    filter_content(message, ContentRules(pass_types=("text",)))
+    assert leaf_types(message) == ["text/plain", "text/x-diff"]
+    message = parsed(mixed(("application/pdf", "a.pdf", b"%PDF"), ("text/x-diff", "fix.patch", b"+x")))
+    filter_content(message, ContentRules(pass_extensions=("pdf",)))
+    assert leaf_types(message) == ["text/plain", "application/pdf"]  # the text has no file name: it passes
+
+
+def test_an_alternative_collapses_to_its_first_part_or_its_html_becomes_text():
+    message = parsed(ALTERNATIVE)
+    assert filter_content(message, ContentRules()).collapsed == 1
+    assert message.get_content_type() == "text/plain" and message.get_content().rstrip() == "Plain words"
+    message = parsed(ALTERNATIVE)
+    result = filter_content(message, ContentRules(collapse_alternatives=False, filter_types=("text/plain",),
+                                                  html_to_plaintext=True))  # fmt: skip
+    assert result.converted == 1 and message.get_content_type() == "text/plain"
+    assert message.get_content().strip() == "Rich words & more"
+
+
+def test_a_post_of_nothing_that_passes_is_empty_and_the_check_changes_nothing():
+    message = parsed(ALTERNATIVE)
+    result = would_be_empty(message, ContentRules(pass_types=("image",)))
+    assert result.empty and result.removed == ["text/plain", "text/html"]
+    assert message.as_bytes() == parsed(ALTERNATIVE).as_bytes()
+
+
+def test_a_nested_message_is_judged_as_one_part():
+    inner = b"Content-Type: message/rfc822\r\n\r\nFrom: b@example.org\r\nContent-Type: image/png\r\n\r\nPNG\r\n"
+    raw = mixed(("text/x-diff", "fix.patch", b"+x")).replace(b"--M--", b"--M\r\n" + inner + b"--M--")
+    message = parsed(raw)
+    filter_content(message, ContentRules(filter_types=("image",)))
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/x-diff", "message/rfc822"]
