@@ -411,3 +411,23 @@ def test_requests_waiting_for_the_owners_wait_here_and_held_posts_are_named(db, 
     assert not Outgoing.objects.exists()
     assert main([*command, "--update"]) == 0
     assert Pending.objects.filter(mailing_list=mlist).count() == 2
+
+
+def test_texts_typed_in_mailmans_pages_and_dollar_footers(db, tmp_path, capsys):
+    """An English list's pages were us-ascii, so browsers sent accented letters as character
+    references and Mailman kept them; a list with use_dollar_strings wrote its footer with $name."""
+    config = garden_config() | {
+        "real_name": "Caf&#233;", "description": "Liste des anciens &#xE9;l&#232;ves &amp; amis",
+        "usernames": {"ann@example.org": "J&#246;rg &#12354;"}, "use_dollar_strings": 1,
+        "msg_footer": "$real_name mailing list\n${_internal_name}@$host_name\n$$5 a year; ${user_delivered_to}\n"
+                      "Archives: http://$host_name/pipermail/\n",
+    }  # fmt: skip
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--address",
+                 "garden@new.example.org"]) == 0  # fmt: skip
+    mlist = MailingList.objects.get(address="garden@new.example.org")
+    assert (mlist.display_name, mlist.description) == ("Café", "Liste des anciens élèves &amp; amis")
+    assert Member.objects.get(mailing_list=mlist, address="ann@example.org").display_name == "Jörg あ"
+    assert mlist.footer == ("{list_name} mailing list\n{list_address}\n$5 a year; {member_address}\n"
+                            "Archives: http://new.example.org/pipermail/\n")  # fmt: skip
+    assert "use_dollar_strings" not in capsys.readouterr().out

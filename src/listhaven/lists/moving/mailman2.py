@@ -46,12 +46,15 @@ SUSPICIOUS_DEFAULT = {"to: friend@public.com", "message-id: relay.comanche.denma
                       "from: .*@uplinkpro.com"}  # fmt: skip
 # Mailman 2 footer substitutions that have a Listhaven placeholder.
 FOOTER_PLACEHOLDERS = {
-    "%(real_name)s@%(host_name)s": "{list_address}",
+    "%(real_name)s@%(host_name)s": "{list_address}", "%(list_name)s@%(host_name)s": "{list_address}",
+    "%(_internal_name)s@%(host_name)s": "{list_address}", "%(user_delivered_to)s": "{member_address}",
     "%(web_page_url)slistinfo%(cgiext)s/%(_internal_name)s": "{listinfo_url}",
     "%(real_name)s": "{list_name}", "%(list_name)s": "{list_name}", "%(description)s": "{description}",
     "%(user_address)s": "{member_address}", "%(user_optionsurl)s": "{options_url}",
 }  # fmt: skip
 _FOOTER_VARIABLE = re.compile(r"%\((\w+)\)s")
+_DOLLAR_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")  # string.Template's, as Mailman 2 reads them
+_CHARACTER_REFERENCE = re.compile(r"&#(\d{1,7}|[xX][0-9a-fA-F]{1,6});")
 
 # Keys read (mapped to a setting, or explained in the report), and Mailman's bookkeeping.
 MAPPED = {
@@ -68,6 +71,7 @@ MAPPED = {
     "bounce_score_threshold", "bounce_info_stale_after", "bounce_you_are_disabled_warnings",
     "bounce_you_are_disabled_warnings_interval", "bounce_notify_owner_on_disable", "bounce_notify_owner_on_removal",
     "from_is_list", "dmarc_moderation_action", "advertised", "bounce_processing", "personalize",
+    "use_dollar_strings",
 }
 # Mailman 2.1's defaults (Mailman/Defaults.py) for keys without an equivalent: a list that kept
 # them loses nothing, so the report does not name them.
@@ -116,6 +120,8 @@ def plan_from_config(config: dict[str, Any], address: str = "") -> ListPlan:
         if not name or not host:
             raise Mailman2Error("the config has no _internal_name/host_name; give the list's address with --address")
         address = f"{name}@{host}"
+    # The footer's other %(host_name)s say the list's host name here.
+    config = config | {"host_name": address.rpartition("@")[2].lower()}
     plan = ListPlan(address=address.lower(), fields=_settings(config), report=MoveReport("Mailman 2.1"))
     plan.report.list_address = plan.address
     _note_settings(config, plan)
@@ -164,9 +170,9 @@ def _int(config: dict[str, Any], key: str, default: int = 0) -> int:
 def _settings(config: dict[str, Any]) -> dict[str, Any]:
     prefix = str(config.get("subject_prefix", "")).strip()
     fields: dict[str, Any] = {
-        "display_name": str(config.get("real_name", "")),
-        "description": str(config.get("description", "")),
-        "info": str(config.get("info", "")),
+        "display_name": web_text(config.get("real_name", "")),
+        "description": web_text(config.get("description", "")),
+        "info": web_text(config.get("info", "")),
         "subject_tag": re.sub(r"\s*%\d*d\s*", " ", prefix).replace("[ ", "[").replace(" ]", "]").strip(),
         "footer": convert_footer(str(config.get("msg_footer", "")), config)[0],
         "reply_to": REPLY_TO.get(_int(config, "reply_goes_to_list"), "none"),
@@ -242,9 +248,24 @@ def _header_filters(config: dict[str, Any]) -> list[str]:
     return filters
 
 
+def web_text(value: Any) -> str:
+    """A text typed in Mailman 2's web pages, character references decoded: an English list's pages
+    were served as us-ascii, so browsers sent "Café" as ``Caf&#233;`` and Mailman kept it so."""
+    return _CHARACTER_REFERENCE.sub(_character, str(value or ""))
+
+
+def _character(match: re.Match[str]) -> str:
+    code = int(match.group(1)[1:], 16) if match.group(1)[0] in "xX" else int(match.group(1))
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
+
+
 def convert_footer(footer: str, config: dict[str, Any]) -> tuple[str, list[str]]:
-    """Mailman 2's ``%(name)s`` footer as a Listhaven ``{name}`` template, and the variables that had
-    no placeholder (written in as the list's value, or left out when per member)."""
+    """Mailman 2's ``%(name)s`` footer (or ``$name`` with use_dollar_strings) as a Listhaven
+    ``{name}`` template, and the variables that had no placeholder (written in as the list's
+    value, or left out when per member)."""
+    if config.get("use_dollar_strings"):
+        footer = _DOLLAR_VARIABLE.sub(lambda m: f"%({m.group(1) or m.group(2)})s", footer.replace("$$", "\0"))
+        footer = footer.replace("\0", "$")
     for old, new in FOOTER_PLACEHOLDERS.items():
         footer = footer.replace(old, new)
     leftovers: list[str] = []
@@ -312,7 +333,7 @@ def _members(config: dict[str, Any], plan: ListPlan) -> None:
         for key, value in (config.get(table) or {}).items():
             bits = int(options.get(key, 0) or 0)
             member = MemberPlan(address=value if isinstance(value, str) and value else key,
-                                display_name=str(names.get(key, "") or ""))  # fmt: skip
+                                display_name=web_text(names.get(key, "")))  # fmt: skip
             if digest:
                 member.delivery_mode = "plain_digest" if bits & DISABLE_MIME else "mime_digest"
             member.receive_own_posts = not bits & DONT_RECEIVE_OWN_POSTS
