@@ -383,6 +383,25 @@ def test_settings_beyond_the_basics_are_carried_where_listhaven_has_them(db, tmp
     assert elsewhere.verdict.action == "accept"
 
 
+def test_content_filtering_is_carried_and_strips_what_it_stripped_there(db, tmp_path, capsys):
+    config = garden_config() | {
+        "filter_content": 1, "filter_mime_types": "image/gif\n\naudio", "pass_mime_types": "",
+        "filter_filename_extensions": ["exe", "bat"], "collapse_alternatives": 1, "filter_action": 2,
+    }  # fmt: skip
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck")]) == 0
+    report = capsys.readouterr().out
+    mlist = MailingList.objects.get(address=ADDRESS)
+    assert (mlist.filter_content, mlist.filter_types, mlist.pass_types, mlist.filter_extensions) == (
+        True, ["image/gif", "audio"], [], ["exe", "bat"])  # fmt: skip
+    assert (mlist.collapse_alternatives, mlist.convert_html_to_plaintext, mlist.filter_action) == (True, True, "hold")
+    assert "forward/preserve" in report and "filter_mime_types" not in report
+    raw = build(sender="ann@example.org", msgid="gif@example.org", body="A picture.\n").replace(
+        b"Content-Type: text/plain", b"Content-Type: image/gif", 1)  # fmt: skip
+    outcome = receive_post(mlist, raw)
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("hold", "content-filter")
+
+
 def test_requests_waiting_for_the_owners_wait_here_and_held_posts_are_named(db, tmp_path, capsys):
     """request.pck (pickled by Mailman with protocol 1): a request to join and one to leave wait for
     the owners here, once even when moved again; a join by someone already a member is not made;

@@ -109,6 +109,22 @@ def test_the_saved_json_gives_the_same_list(db, tmp_path, capsys):
     assert Member.objects.filter(mailing_list__address=ADDRESS, role="member").count() == 5
 
 
+def test_content_filtering_is_carried(db, tmp_path, capsys):
+    documents = orchard()
+    documents[f"lists/{LIST_ID}/config"] |= {
+        "filter_content": True, "filter_types": ["image/gif"], "pass_types": [], "filter_extensions": ["exe"],
+        "pass_extensions": [], "collapse_alternatives": False, "convert_html_to_plaintext": True,
+        "filter_action": "reject",
+    }  # fmt: skip
+    write_json(documents, tmp_path / "orchard")
+    assert main(["import-list", "mailman3", LIST_ID, "--from-json", str(tmp_path / "orchard")]) == 0
+    assert "filter_" not in capsys.readouterr().out  # carried, so not named as lost
+    mlist = MailingList.objects.get(address=ADDRESS)
+    assert (mlist.filter_content, mlist.filter_types, mlist.filter_extensions, mlist.collapse_alternatives,
+            mlist.convert_html_to_plaintext, mlist.filter_action) == (True, ["image/gif"], ["exe"], False, True,
+                                                                      "reject")  # fmt: skip
+
+
 def test_wrong_credentials_create_nothing(db, capsys):
     with rest_api(orchard()) as url:
         assert main(["import-list", "mailman3", LIST_ID, "--api", url, "--user", USER, "--password", "nope"]) == 1

@@ -72,7 +72,11 @@ MAPPED = {
     "bounce_you_are_disabled_warnings_interval", "bounce_notify_owner_on_disable", "bounce_notify_owner_on_removal",
     "from_is_list", "dmarc_moderation_action", "advertised", "bounce_processing", "personalize",
     "use_dollar_strings",
+    "filter_content", "filter_mime_types", "pass_mime_types", "filter_filename_extensions",
+    "pass_filename_extensions", "collapse_alternatives", "convert_html_to_plaintext", "filter_action",
 }
+# filter_action: 0 discard, 1 reject, 2 forward to the owners, 3 preserve for the site admin (both: held here).
+CONTENT_FILTER_ACTIONS = {0: "discard", 1: "reject", 2: "hold", 3: "hold"}
 # Mailman 2.1's defaults (Mailman/Defaults.py) for keys without an equivalent: a list that kept
 # them loses nothing, so the report does not name them.
 DEFAULTS: dict[str, Any] = {
@@ -225,12 +229,32 @@ def _more_settings(config: dict[str, Any]) -> dict[str, Any]:
     if "bounce_notify_owner_on_disable" in config or "bounce_notify_owner_on_removal" in config:
         fields["bounce_notify_owners"] = bool(config.get("bounce_notify_owner_on_disable")
                                               or config.get("bounce_notify_owner_on_removal"))  # fmt: skip
+    if config.get("filter_content"):
+        fields.update(_content_filter(config))
     from_is_list, dmarc = _int(config, "from_is_list"), _int(config, "dmarc_moderation_action")
     if from_is_list in DMARC_ACTIONS:
         fields["dmarc_mitigation"], fields["dmarc_always"] = DMARC_ACTIONS[from_is_list], True
     elif dmarc in DMARC_ACTIONS:
         fields["dmarc_mitigation"], fields["dmarc_always"] = DMARC_ACTIONS[dmarc], False
     return fields
+
+
+def _content_filter(config: dict[str, Any]) -> dict[str, Any]:
+    """Mailman's content filtering, for a list that had it on (its type and extension lists are text, a
+    line each, or lists; Mailman's own defaults apply to the keys the config lacks)."""
+
+    def lines(key: str) -> list[str]:
+        value = config.get(key, DEFAULTS.get(key, ""))
+        items = value.splitlines() if isinstance(value, str) else list(value or [])
+        return [str(item).strip() for item in items if str(item).strip()]
+
+    return {
+        "filter_content": True, "filter_types": lines("filter_mime_types"), "pass_types": lines("pass_mime_types"),
+        "filter_extensions": lines("filter_filename_extensions"), "pass_extensions": lines("pass_filename_extensions"),
+        "collapse_alternatives": bool(config.get("collapse_alternatives", 1)),
+        "convert_html_to_plaintext": bool(config.get("convert_html_to_plaintext", 1)),
+        "filter_action": CONTENT_FILTER_ACTIONS.get(_int(config, "filter_action"), "discard"),
+    }  # fmt: skip
 
 
 def _header_filters(config: dict[str, Any]) -> list[str]:
@@ -410,6 +434,9 @@ def _not_carried(config: dict[str, Any], plan: ListPlan) -> None:
         notes.append("digest_volume_frequency quarterly/weekly/daily: a new digest volume each year here")
     if _int(config, "from_is_list") not in (0, *DMARC_ACTIONS) or _int(config, "dmarc_moderation_action") in (3, 4):
         notes.append("DMARC reject/discard of posts from p=reject domains: their From is munged instead")
+    if config.get("filter_content") and _int(config, "filter_action") in (2, 3):
+        notes.append("content filter_action forward/preserve: a post of which filtering leaves nothing is held "
+                     "for the moderators here")  # fmt: skip
     for rule in config.get("header_filter_rules") or []:
         if isinstance(rule, (tuple, list)) and len(rule) >= 2 and rule[1] != HOLD:
             patterns = " | ".join(line.strip() for line in str(rule[0]).splitlines() if line.strip())

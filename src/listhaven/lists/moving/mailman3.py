@@ -53,7 +53,11 @@ MAPPED = {
     "send_goodbye_message", "acceptable_aliases", "emergency", "digest_size_threshold", "dmarc_mitigate_action",
     "dmarc_mitigate_unconditionally", "moderator_password", "fqdn_listname", "list_name", "mail_host",
     "preferred_language", "footer_uri", "header_uri", "digest_footer_uri", "digest_header_uri",
+    "filter_content", "filter_types", "pass_types", "filter_extensions", "pass_extensions", "collapse_alternatives",
+    "convert_html_to_plaintext", "filter_action",
 }
+# filter_action: forward (to the owners) and preserve (for the site admin) are held for the moderators here.
+FILTER_ACTIONS = {"discard": "discard", "reject": "reject", "forward": "hold", "preserve": "hold"}
 BOOKKEEPING = {"http_etag", "self_link", "list_id", "posting_address", "request_address", "owner_address",
                "bounces_address", "join_address", "leave_address", "no_reply_address", "last_post_at",
                "created_at", "post_id", "next_digest_number", "volume", "digest_last_sent_at",
@@ -194,6 +198,14 @@ def _settings(mlist: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     }
     if fields["reply_to"] == "explicit" and not fields["reply_to_address"]:
         fields["reply_to"] = "none"
+    if get("filter_content", False):
+        fields.update({
+            "filter_content": True, "collapse_alternatives": bool(get("collapse_alternatives", True)),
+            "convert_html_to_plaintext": bool(get("convert_html_to_plaintext", False)),
+            "filter_action": FILTER_ACTIONS.get(str(get("filter_action", "discard")), "discard"),
+            **{key: [str(v).strip() for v in get(key, []) if str(v).strip()]
+               for key in ("filter_types", "pass_types", "filter_extensions", "pass_extensions")},
+        })  # fmt: skip
     return fields
 
 
