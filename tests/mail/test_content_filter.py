@@ -82,3 +82,19 @@ def test_a_nested_message_is_judged_as_one_part():
     message = parsed(raw)
     filter_content(message, ContentRules(filter_types=("image",)))
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/x-diff", "message/rfc822"]
+
+
+def test_non_ascii_text_left_alone_in_a_container_is_written_as_it_came():
+    """The lone part that takes the container's place keeps its 8-bit text writable (get_payload() would
+    have turned its escaped bytes into characters the byte generator refuses)."""
+    for body, cte, html in ((b"Caf\xc3\xa9 \xe2\x82\xac", "8bit", False), (b"<p>Caf=E9</p>", "quoted-printable", True)):
+        charset = "utf-8" if cte == "8bit" else "iso-8859-1"
+        raw = mixed(("image/png", "pic.png", b"PNG")).replace(
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\nSee attached.",
+            f"Content-Type: text/{'html' if html else 'plain'}; charset={charset}\r\n"
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode() + body)  # fmt: skip
+        message = parsed(raw)
+        filter_content(message, ContentRules(filter_types=("image",), html_to_plaintext=html))
+        written = message.as_bytes(policy=email.policy.default.clone(linesep="\r\n", refold_source="none"))
+        assert "Café".encode() in written and b"PNG" not in written
+        assert parsed(written).get_content().startswith("Café")

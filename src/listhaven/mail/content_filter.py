@@ -147,4 +147,6 @@ def _replace(message: Message, kept: Message) -> None:
     for name in _CONTENT_FIELDS[:-1]:
         for value in kept.get_all(name) or []:
             message[name] = value
-    message.set_payload(kept.get_payload())
+    # The payload as stored, not get_payload()'s: that turns 8-bit text kept with surrogate escapes (as the
+    # parser and set_content keep it) into characters the byte generator cannot write.
+    message.set_payload(vars(kept)["_payload"])
