@@ -227,3 +227,34 @@ def running_site(data: Path, setup: list[list[str]], env_extra: dict[str, str] |
         yield url, lmtp_port
     finally:
         _stop(server, log, timeout=15)
+
+
+# Text whose contrast with the background it is drawn on is under WCAG 2's AA level (4.5:1; 3:1
+# for large text), as Chromium computes the colours: one line per kind of element and colour pair.
+# Decorative characters hidden from assistive technology (aria-hidden) are not read, and skipped.
+_LOW_CONTRAST_JS = r"""
+() => {
+  const rgba = (s) => s.match(/[\d.]+/g).map(Number);
+  const lum = (c) => c.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+                      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const under = (el) => { for (; el; el = el.parentElement) { const c = rgba(getComputedStyle(el).backgroundColor);
+                                                              if (c.length < 4 || c[3] > 0.9) return c; } return [255, 255, 255]; };
+  const seen = new Set(), low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent).join("").trim();
+    const style = getComputedStyle(el);
+    if (!text || el.closest("[aria-hidden=true], .vh") || style.visibility === "hidden" || !el.getClientRects().length) continue;
+    const [a, b] = [lum(rgba(style.color)), lum(under(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), large = size >= 24 || (+style.fontWeight >= 700 && size >= 18.66);
+    const key = `${el.tagName}.${el.className} ${style.color} on ${under(el)}`;
+    if (ratio < (large ? 3 : 4.5) && !seen.has(key)) { seen.add(key); low.push(`${ratio.toFixed(2)} ${key}: ${text.slice(0, 30)}`); }
+  }
+  return low;
+}
+"""
+
+
+def low_contrast(page) -> list[str]:
+    """The text of the page in `page` drawn with too little contrast (WCAG 2 AA), one line per kind."""
+    return page.evaluate(_LOW_CONTRAST_JS)

@@ -159,6 +159,21 @@ def test_overview_screenshot_and_chart(page):
     assert page.problems == []
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_is_readable_in_light_and_dark(browser, live_server_url, scheme):
+    """Dates, signatures, quotes and the muted lines of the archive's pages keep WCAG AA contrast."""
+    from tests.web.conftest import low_contrast
+
+    context = browser.new_context(base_url=live_server_url, color_scheme=scheme)
+    page = context.new_page()
+    seed_url(page)
+    thread = page.get_by_role("link", name=re.compile("^Whole thread")).get_attribute("href")
+    for path in (page.url, f"/{SEED_LIST}/2019-03/", thread, f"/{SEED_LIST}/", "/"):
+        page.goto(path)
+        assert low_contrast(page) == [], path
+    context.close()
+
+
 def test_skip_link_and_visible_focus(page):
     seed_url(page)
     page.keyboard.press("Tab")

@@ -121,6 +121,26 @@ def test_settings_are_read_with_their_help_and_errors(site, browser):
     context.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_owners_pages_are_readable_in_light_and_dark(site, browser, scheme):
+    """The settings page showing an error and the members page with its red buttons keep WCAG AA
+    contrast in both colour schemes (red on the dark page and the dark text on red were under it)."""
+    from tests.web.conftest import low_contrast
+
+    context, page = signed_in(site, browser, OWNER)
+    page.emulate_media(color_scheme=scheme)
+    page.goto("/manage/garden/settings/")
+    page.fill("#id_header_filters", "([unclosed")
+    page.click("button:has-text('Save the settings')")
+    assert page.locator(".field .error").count() == 1
+    assert low_contrast(page) == []
+    page.goto("/manage/garden/members/")
+    page.locator("table.members a").first.click()
+    assert page.locator("button.danger").count() >= 1
+    assert low_contrast(page) == []
+    context.close()
+
+
 def _sign_ups_need_approval(page) -> None:
     """The owner sets garden's subscribe policy to "moderate" on the settings page."""
     page.goto("/manage/garden/settings/")
