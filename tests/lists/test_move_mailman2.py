@@ -450,3 +450,21 @@ def test_texts_typed_in_mailmans_pages_and_dollar_footers(db, tmp_path, capsys):
     assert mlist.footer == ("{list_name} mailing list\n{list_address}\n$5 a year; {member_address}\n"
                             "Archives: http://new.example.org/pipermail/\n")  # fmt: skip
     assert "use_dollar_strings" not in capsys.readouterr().out
+
+
+def test_pipermails_text_archives_after_the_mbox_add_no_second_copies(moved, tmp_path, capsys):
+    """Pipermail's monthly .txt files hold copies of the mbox's messages (addresses obfuscated):
+    imported after the move, a Message-ID the list has is a duplicate; a message only they still
+    hold (deleted from the mbox) is stored."""
+    mlist, _ = moved
+    text = "".join(
+        f"From ann at example.org  Mon Feb  1 10:00:00 2010\nFrom: ann at example.org (Ann)\n"
+        f"Date: Mon, 01 Feb 2010 10:00:00 +0000\nSubject: {subject}\nMessage-ID: <{msgid}>\n\n{subject}: body text.\n\n"
+        for msgid, subject in (("first@example.org", "Seeds"), ("second@example.org", "Sun"),
+                               ("deleted@example.org", "Gone from the mbox"))
+    )  # fmt: skip
+    (tmp_path / "2010-February.txt").write_text(text)
+    assert main(["import", "garden", str(tmp_path / "2010-February.txt")]) == 0
+    assert Message.objects.filter(mailing_list=mlist).count() == 5
+    assert Message.objects.filter(mailing_list=mlist, message_id="first@example.org").count() == 1
+    assert Message.objects.filter(mailing_list=mlist, message_id="deleted@example.org").exists()

@@ -29,7 +29,7 @@ from listhaven.archive.models import ImportRun, StoreIdentity
 from listhaven.archive.wire import Wire, pack, unpack
 from listhaven.mail.message import SourceMessage, UnparseableMessage
 from listhaven.mail.parse import ParseLimits, parse_message
-from listhaven.mail.sources import describe_source, open_source
+from listhaven.mail.sources import describe_source, open_source, source_kind
 
 if TYPE_CHECKING:
     from listhaven.lists.models import MailingList
@@ -104,6 +104,9 @@ def import_path(
     run, skip = _start_or_resume(mlist, path)
     batch_size = settings.IMPORT_BATCH_SIZE
     sources = open_source(path, skip=skip) if skip else open_source(path)
+    # Pipermail's text archives hold copies (addresses obfuscated, attachments scrubbed) of messages
+    # a list moved with its mbox has already: a Message-ID already here is the same message.
+    copies = source_kind(path) == "pipermail"
     if on_progress and skip:
         on_progress(skip)
     stream = _parse_stream(sources, workers)
@@ -115,7 +118,7 @@ def import_path(
     try:
         for parsed_batch in _batched(stream, batch_size):
             _batch_commits(durable=False)  # the parser pool's start closes the connection: asked each batch
-            store_batch(mlist, parsed_batch, progress=run)
+            store_batch(mlist, parsed_batch, progress=run, copies=copies)
             if on_progress:
                 on_progress(len(parsed_batch))
     finally:

@@ -93,13 +93,16 @@ def subject_window() -> timedelta:
 
 def store_batch(
     mlist: MailingList, batch: Sequence[Parsed | Unparsed], progress: ImportRun | None = None,
-    numbers: Sequence[int] | None = None,
+    numbers: Sequence[int] | None = None, copies: bool = False,
 ) -> BatchResult:
     """Stores a batch durably. `progress`, when given, advances in the same transaction.
     `numbers`: each item's archive number (a list moved from Mailman 2 keeps Pipermail's); by
-    default the stored messages take the list's next numbers in order."""
+    default the stored messages take the list's next numbers in order. `copies`: the batch holds
+    copies made from the originals (Pipermail's monthly text archives: addresses obfuscated,
+    attachments scrubbed), so a message whose Message-ID the list has already is a duplicate
+    even though its content differs."""
     with transaction.atomic():
-        result = _store(mlist, batch, numbers)
+        result = _store(mlist, batch, numbers, copies)
         if progress is not None:
             ImportRun.objects.filter(pk=progress.pk).update(
                 position=F("position") + len(batch),
@@ -110,14 +113,15 @@ def store_batch(
     return result
 
 
-def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequence[int] | None = None) -> BatchResult:
+def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequence[int] | None = None,
+           copies: bool = False) -> BatchResult:  # fmt: skip
     result = BatchResult()
     parsed = [p for p in batch if isinstance(p, Parsed)]
     for p in batch:
         if isinstance(p, Unparsed):
             quarantine(mlist, p.source, p.error)
             result.quarantined += 1
-    fresh, derived, flagged = _drop_duplicates(mlist, parsed, result)
+    fresh, derived, flagged = _drop_duplicates(mlist, parsed, result, copies)
     if not fresh:
         return result
     mlist.refresh_from_db(fields=["next_archive_number"])
@@ -149,7 +153,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
 
 
 def _drop_duplicates(
-    mlist: MailingList, parsed: list[Parsed], result: BatchResult
+    mlist: MailingList, parsed: list[Parsed], result: BatchResult, copies: bool = False
 ) -> tuple[list[Parsed], set[int], set[int]]:
     """Removes exact duplicates (same id, same content hash), in the store or earlier in the batch.
 
@@ -170,7 +174,7 @@ def _drop_duplicates(
     for p in parsed:
         m = p.message
         hashes = seen.setdefault(m.message_id, set())
-        if m.content_hash in hashes:
+        if m.content_hash in hashes or (copies and hashes and not m.message_id_derived):
             result.duplicates += 1
             continue
         if hashes:
