@@ -167,9 +167,17 @@ def test_no_tag_configured_leaves_the_subject() -> None:
 def test_reply_to_policies() -> None:
     raw = posts.plain_post(extra=b"Reply-To: ada.home@example.org\n")
     assert parsed(decorate(raw, identity()).data)["Reply-To"] == "ada.home@example.org"
-    assert parsed(decorate(raw, identity(reply_to=ReplyTo.LIST)).data).get_all("Reply-To") == [posts.LIST_ADDRESS]
+    assert parsed(decorate(posts.plain_post(), identity(reply_to=ReplyTo.LIST)).data).get_all("Reply-To") == [
+        posts.LIST_ADDRESS]  # fmt: skip
+    # As Mailman: the poster's own Reply-To stays, the list's address after it, an explicit one before it.
+    assert parsed(decorate(raw, identity(reply_to=ReplyTo.LIST)).data).get_all("Reply-To") == [
+        f"ada.home@example.org, {posts.LIST_ADDRESS}"]  # fmt: skip
     explicit = identity(reply_to=ReplyTo.EXPLICIT, reply_to_address="harbour-talk@lists.example.org")
-    assert parsed(decorate(raw, explicit).data).get_all("Reply-To") == ["harbour-talk@lists.example.org"]
+    assert parsed(decorate(raw, explicit).data).get_all("Reply-To") == [
+        "harbour-talk@lists.example.org, ada.home@example.org"]  # fmt: skip
+    named = posts.plain_post(extra=f"Reply-To: Ada at Home <ada.home@example.org>, {posts.LIST_ADDRESS}\n".encode())
+    assert parsed(decorate(named, identity(reply_to=ReplyTo.LIST)).data).get_all("Reply-To") == [
+        f"Ada at Home <ada.home@example.org>, {posts.LIST_ADDRESS}"]  # the list's address once
 
 
 def test_explicit_reply_to_needs_an_address() -> None:

@@ -13,6 +13,7 @@ module only applies the chosen `Mitigation`.
 
 from __future__ import annotations
 
+from email.utils import getaddresses
 from enum import StrEnum
 
 from listhaven.mail.cleanse import cleanse, drop_broken_signatures
@@ -63,11 +64,29 @@ def decorate(raw: bytes, identity: ListIdentity, *, personal: bool = True, archi
 
 
 def apply_reply_to(message: EditableMessage, identity: ListIdentity) -> set[str]:
-    """Set Reply-To by the list's policy; returns {'reply-to'} when it changed the field, else empty."""
+    """Set Reply-To by the list's policy; returns {'reply-to'} when it changed the field, else empty.
+
+    As Mailman (its first_strip_reply_to off, the default), the poster's own Reply-To addresses are kept:
+    the list's address is added after them (replies to the list), the explicit address before them.
+    """
     if identity.reply_to is ReplyTo.NONE:
         return set()
-    target = identity.address if identity.reply_to is ReplyTo.LIST else identity.reply_to_address
-    message.replace("Reply-To", fold_tokens("Reply-To", mailbox_tokens("", target)))
+    own = [(name, address) for name, address in getaddresses([f.text() for f in message.get_all("Reply-To")])
+           if "@" in address]  # fmt: skip
+    if identity.reply_to is ReplyTo.LIST:
+        wanted = [*own, ("", identity.address)]
+    else:
+        wanted = [("", identity.reply_to_address), *own]
+    seen: set[str] = set()
+    tokens: list[str] = []
+    for name, address in wanted:
+        if address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        if tokens:
+            tokens[-1] += ","
+        tokens += mailbox_tokens(name, address)
+    message.replace("Reply-To", fold_tokens("Reply-To", tokens))
     return {"reply-to"}
 
 
