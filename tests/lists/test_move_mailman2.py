@@ -203,6 +203,16 @@ def test_a_post_goes_where_the_old_options_say(moved_for_delivery, tmp_path):
     assert "Your address: Bob@example.net" in copy.get_payload(decode=True).decode()
 
 
+def test_how_long_posts_are_held_is_carried_and_for_ever_is_named():
+    kept = plan_from_config(garden_config() | {"max_days_to_hold": 3})
+    assert kept.fields["hold_days"] == 3
+    assert "max_days_to_hold" not in kept.report.render()
+    for_ever = plan_from_config(garden_config() | {"max_days_to_hold": 0})
+    assert "hold_days" not in for_ever.fields  # the list's default here
+    assert "max_days_to_hold = 0 (held posts wait for a moderator for ever): held posts expire here, after 14 days" \
+        in for_ever.report.render()
+
+
 def test_protocol_1_as_older_mailman_wrote_it():
     config = load_config(py2_pickle(garden_config(), protocol=1))
     plan = plan_from_config(config)

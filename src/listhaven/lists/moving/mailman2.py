@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from listhaven.lists.models import MailingList
 from listhaven.lists.moving.plan import ListPlan, MemberPlan, RequestPlan
 from listhaven.lists.moving.report import MoveReport
 from listhaven.lists.moving.safe_pickle import BounceRecord, load_config
@@ -71,7 +72,7 @@ MAPPED = {
     "bounce_score_threshold", "bounce_info_stale_after", "bounce_you_are_disabled_warnings",
     "bounce_you_are_disabled_warnings_interval", "bounce_notify_owner_on_disable", "bounce_notify_owner_on_removal",
     "from_is_list", "dmarc_moderation_action", "advertised", "bounce_processing", "personalize",
-    "use_dollar_strings",
+    "use_dollar_strings", "max_days_to_hold",
     "filter_content", "filter_mime_types", "pass_mime_types", "filter_filename_extensions",
     "pass_filename_extensions", "collapse_alternatives", "convert_html_to_plaintext", "filter_action",
 }
@@ -90,7 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "multipart/alternative", "text/plain"], "first_strip_reply_to": 0, "forward_auto_discards": 1,
     "gateway_to_mail": 0, "gateway_to_news": 0, "linked_newsgroup": "", "nntp_host": "", "news_moderation": 0,
     "news_prefix_subject_too": 1, "include_list_post_header": 1, "include_rfc2369_headers": 1,
-    "include_sender_header": 1, "max_days_to_hold": 0, "msg_header": "", "regular_exclude_lists": [],
+    "include_sender_header": 1, "msg_header": "", "regular_exclude_lists": [],
     "regular_include_lists": [], "regular_exclude_ignore": 1, "respond_to_post_requests": 1, "scrub_nondigest": 0,
     "topics_enabled": 0, "topics_bodylines_limit": 5, "umbrella_list": 0, "umbrella_member_suffix": "-owner",
     "send_reminders": 1, "welcome_msg": "", "goodbye_msg": "", "dmarc_quarantine_moderation_action": 1,
@@ -229,6 +230,8 @@ def _more_settings(config: dict[str, Any]) -> dict[str, Any]:
     if "bounce_notify_owner_on_disable" in config or "bounce_notify_owner_on_removal" in config:
         fields["bounce_notify_owners"] = bool(config.get("bounce_notify_owner_on_disable")
                                               or config.get("bounce_notify_owner_on_removal"))  # fmt: skip
+    if _int(config, "max_days_to_hold") > 0:
+        fields["hold_days"] = _int(config, "max_days_to_hold")
     if config.get("filter_content"):
         fields.update(_content_filter(config))
     from_is_list, dmarc = _int(config, "from_is_list"), _int(config, "dmarc_moderation_action")
@@ -319,6 +322,10 @@ def _note_settings(config: dict[str, Any], plan: ListPlan) -> None:
     for name in sorted(set(leftovers)):
         how = "left out (per member, no equivalent)" if name.startswith("user_") else "written in as its value"
         report.not_carried.append(f"footer variable %({name})s: {how}")
+    if "max_days_to_hold" in config and _int(config, "max_days_to_hold") <= 0:
+        report.not_carried.append(
+            "max_days_to_hold = 0 (held posts wait for a moderator for ever): held posts expire here, after "
+            f"{f.get('hold_days', MailingList._meta.get_field('hold_days').default)} days; raise 'Held posts expire (days)' on the settings page")
     if not config.get("archive", 1):
         report.not_carried.append("archive = off: Listhaven archives every list (restrict it to owners instead)")
 
