@@ -72,6 +72,7 @@ def test_join_then_confirm_by_the_confirm_address(client, mlist):
     assert reply_to == f"garden-confirm+{token}@lists.example.org"
     send(client, reply_to, mail(reply_to, f"Re: confirm {token}", "> quoted confirmation\r\n"))
     assert find_member(mlist, ANN) is not None
+    assert answers()[-1][1]["Subject"] == f"Re: confirm {token}"  # the answer's Re: once, not "Re: Re:"
     assert any("Welcome" in m["Subject"] for _, m in answers())
     # the same confirmation again (an MTA retry, a second reply): nothing more happens
     before = Outgoing.objects.filter(kind="notice").count()

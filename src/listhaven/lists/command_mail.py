@@ -55,6 +55,7 @@ from listhaven.mail.subjects import decode_subject
 log = logging.getLogger(__name__)
 
 COMMAND_ROLES = ("request", "join", "leave", "confirm")
+_REPLY_PREFIX = re.compile(r"^\s*(?:re\s*:\s*)+", re.IGNORECASE)
 GENERIC_SUBSCRIBE = "if {address} can join, a message has gone to it saying what happens next"
 GENERIC_UNSUBSCRIBE = "if {address} is on the list, a message has gone to it saying what happens next"
 
@@ -100,7 +101,8 @@ def _handle(mlist: MailingList, role: str, recipient: str, raw: bytes, envelope_
     if needs_help:
         _, help_text = render_notice(mlist, "help", {})
         text += "\n" + help_text
-    send_notice(mlist, "command_results", sender, subject=str(msg.get("Subject", "") or "your mail"), results=text)
+    subject = _REPLY_PREFIX.sub("", str(msg.get("Subject", ""))) or "your mail"  # the notice says "Re: " once
+    send_notice(mlist, "command_results", sender, subject=subject, results=text)
     return f"answered {sender}: {len(results)} command(s)"
 
 
