@@ -98,3 +98,19 @@ def test_non_ascii_text_left_alone_in_a_container_is_written_as_it_came():
         written = message.as_bytes(policy=email.policy.default.clone(linesep="\r\n", refold_source="none"))
         assert "Café".encode() in written and b"PNG" not in written
         assert parsed(written).get_content().startswith("Café")
+
+
+def test_an_attachment_nested_deeper_than_the_walk_goes_too():
+    """Nesting is no way around the filter: a part deeper than the walk goes (no mail nests that deep
+    but one made to), instead of passing unfiltered."""
+    inner = b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=run.exe\r\n\r\nMZ\r\n"
+    for depth in range(25):
+        inner = (
+            f"Content-Type: multipart/mixed; boundary=B{depth}\r\n\r\n--B{depth}\r\n"
+            f"Content-Type: text/plain\r\n\r\nlevel {depth}\r\n--B{depth}\r\n"
+        ).encode() + inner + f"--B{depth}--\r\n".encode()
+    message = parsed(b"From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\n" + inner)
+    result = filter_content(message, ContentRules(filter_extensions=("exe",)))
+    assert result.changed and not result.empty
+    assert not [p for p in message.walk() if p.get_filename() == "run.exe"]
+    assert "level 24" in message.as_string()  # the outer parts stay

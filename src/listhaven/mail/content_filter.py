@@ -15,7 +15,8 @@ In this order, on the parsed message, in place:
 
 `filter_content` returns what it did; `Filtered.empty` says nothing is left, and the caller decides what
 becomes of such a post (the list's `filter_action`). The depth walked is bounded: parts nested deeper
-than `MAX_DEPTH` are kept as they are.
+than `MAX_DEPTH` go, whatever they are (kept unjudged, they would carry what the lists remove past the
+filter; no mail nests that deep but one made to).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def would_be_empty(message: EmailMessage, rules: ContentRules) -> Filtered:
 def _filter(part: Message, rules: ContentRules, result: Filtered, depth: int) -> Message | None:
     """The part to keep in `part`'s place (itself, changed or not, or one of its parts), or None."""
     if depth > MAX_DEPTH:
-        return part
+        result.removed.append(f"{part.get_content_type()} (nested more than {MAX_DEPTH} deep)")
+        return None
     if not part.is_multipart() or part.get_content_maintype() != "multipart":
         return _leaf(part, rules, result)
     children = [kept for child in _children(part) if (kept := _filter(child, rules, result, depth + 1)) is not None]
