@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
 from listhaven.mail.charsets import decode_text
+from listhaven.mail.encoded_words import decode_words
 
 # A field: its name, then the value with any continuation lines (a line starting with space or tab).
 _FIELD = re.compile(rb"([!-9;-~]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)")
@@ -100,6 +101,19 @@ def split_message(raw: bytes, part: bool = False) -> tuple[HeaderBlock, bytes, l
         defects.append("header block ended without a blank line")
         return headers, head[position:] + raw[end[0] :] if end else head[position:], defects
     return headers, raw[end[1] :] if end else b"", defects
+
+
+def field_lines(raw: bytes) -> list[tuple[str, str]]:
+    """Every header field of a whole message, in order: (name as written, value unfolded with its
+    encoded words decoded), for a person to read, as a moderator reads a held post's fields."""
+    raw = raw.lstrip(b"\r\n")
+    end = _header_end(raw)
+    head = raw[: end[0]] if end else raw
+    position = head.find(b"\n") + 1 if head.startswith(b"From ") else 0
+    block = _BLOCK.match(head, position)
+    block_end = block.end() if block else position
+    return [(header_text(name), decode_words(header_text(unfold(value))))
+            for name, value in _FIELD.findall(head, position, block_end)]  # fmt: skip
 
 
 def _header_end(raw: bytes) -> tuple[int, int] | None:

@@ -178,6 +178,11 @@ def test_a_moderator_decides_posts_but_not_the_settings(site, browser):
     assert page.goto("/manage/garden/members/").status == 403
     page.goto("/manage/garden/held/")
     page.click("a:has-text('Held for the moderator')")
+    assert "To: garden@lists.example.org" in page.locator(".msg-head").inner_text()
+    fields = page.locator("details.header-fields")
+    assert not fields.locator("table").is_visible()  # folded, as Postorius's "show headers"
+    fields.locator("summary").click()
+    assert "Message-ID" in fields.locator("table").inner_text() and fields.locator("table").is_visible()
     page.check("input[name=action][value=discard]")
     page.click("button:has-text('Decide')")
     assert "Discard" in status(page)

@@ -35,6 +35,23 @@ def test_held_queue_newest_first_with_a_sanitized_preview(client_as, lists_with_
     assert "is not a member" in preview  # the reason
 
 
+def test_a_held_posts_page_shows_its_recipients_and_every_header_field_as_text(client_as, lists_with_roles):
+    """What Postorius's "show headers" and Mailman 2's header box gave a moderator: whom the post was
+    written to (a hold for too many recipients is about them), its date, and every field, escaped."""
+    from listhaven.lists.posting import receive_post
+
+    raw = (b"From: =?utf-8?q?J=C3=B6rg?= <jorg@example.net>\nTo: garden@lists.example.org, a@example.com,\n b@example.com\n"
+           b"Cc: <script>alert(3)</script>@example.com\nSubject: To many\nDate: Tue, 01 Dec 2026 06:00:00 +0100\n"
+           b"Message-ID: <many@example.net>\nX-Mailer: Mutt\n\nHello all.\n")  # fmt: skip
+    held_id = receive_post(lists_with_roles["garden"], raw, envelope_sender="jorg@example.net").held_id
+    page = client_as("moderator").get(f"/manage/garden/held/{held_id}/").content.decode()
+    assert "<strong>To:</strong> garden@lists.example.org, a@example.com, b@example.com</p>" in page
+    assert "<strong>Date:</strong> Tue, 01 Dec 2026 06:00:00 +0100" in page
+    assert "All 7 header fields" in page
+    assert '<th scope="row">X-Mailer</th><td>Mutt</td>' in page and "Jörg &lt;jorg@example.net&gt;" in page
+    assert "<script>alert(3)" not in page and "&lt;script&gt;alert(3)&lt;/script&gt;@example.com" in page
+
+
 def test_approve_delivers_and_unmoderates_the_sender(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     held_id = lists_with_roles["held"]["garden"]

@@ -1,6 +1,6 @@
 """/manage/LIST/held/: posts waiting for a moderator, newest first, each readable (rendered as the
-archive renders a message: escaped, attachments listed and never served), decided one at a time
-or in bulk."""
+archive renders a message: escaped, attachments listed and never served, every header field listed
+as text), decided one at a time or in bulk."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from listhaven.lists.held_actions import ACTIONS, LABELS, act
 from listhaven.lists.models import HeldMessage, MailingList
 from listhaven.lists.moderation import HeldNotFound, held_bytes
+from listhaven.mail.headers import field_lines
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.parse import UnparseableMessage, parse_message
 from listhaven.mail.presenter import Presenter
@@ -22,6 +23,9 @@ from listhaven.web.manage.guard import manage
 T = "listhaven/manage/"
 PER_PAGE = 50
 BULK_ACTIONS = ("accept", "reject", "discard", "defer")
+# The fields a held post's page shows above its body (all of them are listed under it): whom the
+# post was written to and when, what a hold for too many recipients or an implicit destination is about.
+ADDRESSED = ("to", "cc", "date")
 
 
 @manage("moderate")
@@ -72,13 +76,16 @@ def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpRes
         else:
             messages.success(request, f"{LABELS[action]}: “{held.subject or '(no subject)'}” from {held.sender}.")
         return redirect("manage-held", list_name=mlist.name)
-    context = {"mlist": mlist, "held": held, "message": _parsed(held), "present": Presenter(obfuscates=False),
-               "actions": list(LABELS.items())}  # fmt: skip
+    raw = held_bytes(held)
+    fields = field_lines(raw)
+    context = {"mlist": mlist, "held": held, "message": _parsed(held, raw), "present": Presenter(obfuscates=False),
+               "actions": list(LABELS.items()), "fields": fields,
+               "addressed": [(name, value) for name, value in fields if name.lower() in ADDRESSED]}  # fmt: skip
     return render(request, T + "held_post.html", context)
 
 
-def _parsed(held: HeldMessage) -> object | None:
+def _parsed(held: HeldMessage, raw: bytes) -> object | None:
     try:
-        return parse_message(SourceMessage(held_bytes(held), f"held #{held.pk}"))
+        return parse_message(SourceMessage(raw, f"held #{held.pk}"))
     except UnparseableMessage:
         return None
