@@ -37,6 +37,12 @@ def test_a_words_lexeme_does_not_depend_on_the_rest_of_the_text():
         assert words(text + " 日本") == [*words(text), "日本"], text
 
 
+def test_compatibility_characters_fold_to_lower_case_words():
+    # Lowered after decomposing: ™ is "tm", ℍ "h", mathematical letters plain lower-case ones.
+    assert words("Windows™ ℍilbert 𝐇𝐞𝐥𝐥𝐨 𝚨𝛀 Ⅻ ＡＢＣ") == ["windowstm", "hilbert", "hello", "αω", "xii", "abc"]
+    assert words("WINDOWS™") == words("windowstm")
+
+
 def test_vector_weights_fields_prefixes_names_and_leaves_gaps():
     literal = tsvector_literal(
         _document(

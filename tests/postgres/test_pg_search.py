@@ -4,10 +4,12 @@ to a PostgreSQL server (test_postgres.py starts one and runs them); on SQLite th
 from __future__ import annotations
 
 import importlib
+import re
 from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.admin.sites import site
 from django.db import connection
 from django.test import RequestFactory
@@ -256,6 +258,44 @@ def test_the_migration_adds_the_id_block_the_ingest_writes(mlist):
     migration = importlib.import_module("listhaven.archive.migrations.0012_search_id_blocks")
     migration.add_id_blocks(None, SimpleNamespace(connection=connection))
     assert _documents(pks) == written
+
+
+def test_compatibility_characters_are_found_by_lower_case_words_and_the_migration_refolds_old_vectors(
+    mlist, monkeypatch
+):
+    from listhaven.search import pg_document
+
+    text = "Windows™ crashes in ℍilbert space, said 𝐁𝐨𝐥𝐝𝐥𝐲\n"
+    pks = _store(mlist, make_message("c1@x", "Odd letters", text), make_message("c2@x", "Plain", "windows crashes\n"))
+    for query in ("windowstm", "WINDOWS™", "hilbert", "ℍilbert", "boldly", "from:ann subject:odd"):
+        assert _ids(mlist, query) == {pks[0]}, query
+    written = _documents(pks)
+    assert all(lexeme == lexeme.lower() for lexeme in written[pks[0]].split("'")[1::2])
+    # A store indexed before: fold() lowered, then decomposed (and words took capitals too).
+    monkeypatch.setattr(pg_document, "fold", _fold_lowering_first)
+    monkeypatch.setattr(pg_document, "_ASCII_WORD", re.compile(r"[A-Za-z0-9]+"))
+    from listhaven.archive.models import Message
+    from listhaven.search import backend_for
+    from listhaven.search.documents import document_for_message
+
+    with connection.cursor() as cursor:
+        backend_for(connection).index(cursor, [document_for_message(m) for m in Message.objects.filter(pk__in=pks)])
+    monkeypatch.undo()
+    stale = _documents(pks)
+    assert "'windowsTM'" in stale[pks[0]] and stale[pks[1]] == written[pks[1]]
+    assert _ids(mlist, "windowstm") == set()
+    migration = importlib.import_module("listhaven.archive.migrations.0015_search_lower_after_nfkd")
+    migration.relower(django_apps, SimpleNamespace(connection=connection))
+    assert _documents(pks) == written
+    assert _ids(mlist, "windowstm") == {pks[0]}
+
+
+def _fold_lowering_first(text: str) -> str:
+    import unicodedata
+
+    from listhaven.search.pg_document import _UNMARKED
+
+    return unicodedata.normalize("NFKD", text.lower()).translate(_UNMARKED)
 
 
 @pytest.mark.parametrize("longest", [16, 1])
