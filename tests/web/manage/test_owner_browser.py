@@ -303,3 +303,28 @@ def _owners_asked(site: Site, joiner: str) -> None:
     seen: set[str] = set()
     while f"{joiner} asks to join" not in body(site.mail_to(OWNER, r"^confirm [0-9a-f]+$", seen)):
         pass
+
+
+def test_a_moderator_discards_a_page_of_spam_at_once(site, browser):
+    """The box in the queue's heading selects every post of the page (as Postorius's "select all");
+    applying an action with nothing selected says so instead of "0 post(s)"."""
+    for n in range(3):
+        post(site, f"seller{n}@spam.example", f"Cheap watches {n}")
+    context, page = signed_in(site, browser, MODERATOR)
+    page.goto("/manage/garden/held/")
+    page.select_option("#bulk-action", "discard")
+    page.click("button:has-text('Apply')")
+    assert "Select the posts first" in status(page)
+    rows = page.locator("table.grid tbody tr").count()
+    assert rows >= 3
+    every = page.get_by_label("Select every post on this page")
+    every.check()
+    assert page.locator("tbody input[name=held]:checked").count() == rows
+    page.get_by_label("Select “Cheap watches 0” from seller0@spam.example").uncheck()
+    assert not every.is_checked()  # no longer every post
+    every.check()
+    page.select_option("#bulk-action", "discard")
+    page.click("button:has-text('Apply')")
+    assert f"Discard: {rows} post(s)." in status(page)
+    assert "No post waits" in page.locator("main").inner_text()
+    context.close()

@@ -47,6 +47,9 @@ def _bulk(request: HttpRequest, mlist: MailingList) -> HttpResponse:
         messages.error(request, "Choose what to do with the posts.")
         return redirect("manage-held", list_name=mlist.name)
     ids = [int(i) for i in request.POST.getlist("held") if i.isdigit()]
+    if not ids:
+        messages.error(request, "Select the posts first, then what to do with them.")
+        return redirect("manage-held", list_name=mlist.name)
     done = 0
     for held_id in ids:
         try:

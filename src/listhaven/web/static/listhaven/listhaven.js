@@ -1,7 +1,8 @@
 // Listhaven: small progressive enhancements. Every page works without this file.
 //  - keys: n/p follow the links marked data-key="n"/"p" (next/previous), j/k move between the
 //    messages of a thread page (elsewhere they follow data-key="j"/"k"), "/" focuses search;
-//  - thread pages: "Collapse all" / "Expand all" buttons.
+//  - thread pages: "Collapse all" / "Expand all" buttons;
+//  - the moderators' bulk tables: a box in the heading that selects every row of the page.
 (function () {
   "use strict";
 
@@ -72,9 +73,30 @@
     tools.hidden = false;
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", addThreadTools);
-  } else {
+  function addSelectAll() {
+    document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+      var table = all.closest("table");
+      var rows = function () { return table.querySelectorAll("tbody input[type=checkbox]"); };
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        rows().forEach(function (box) { box.checked = all.checked; });
+      });
+      table.addEventListener("change", function (event) {
+        if (event.target === all) return;
+        var boxes = Array.prototype.slice.call(rows());
+        all.checked = boxes.length > 0 && boxes.every(function (box) { return box.checked; });
+      });
+    });
+  }
+
+  function enhance() {
     addThreadTools();
+    addSelectAll();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", enhance);
+  } else {
+    enhance();
   }
 })();
