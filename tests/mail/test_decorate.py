@@ -180,6 +180,18 @@ def test_reply_to_policies() -> None:
         f"Ada at Home <ada.home@example.org>, {posts.LIST_ADDRESS}"]  # the list's address once
 
 
+def test_an_internationalised_address_kept_in_reply_to_is_written_as_it_came() -> None:
+    """A poster's SMTPUTF8 address (RFC 6532: UTF-8 in the header) stays in Reply-To beside the list's, and a
+    munged From's author goes there too: writing them made the copy fail (and the post with it, 451)."""
+    raw = posts.plain_post(extra="Reply-To: jörg@exämple.de\n".encode())
+    head = decorate(raw, identity(reply_to=ReplyTo.LIST)).data.split(b"\r\n\r\n", 1)[0]
+    assert f"Reply-To: jörg@exämple.de, {posts.LIST_ADDRESS}".encode() in head
+    author = raw.replace(b"From: Ada Lovelace <ada@example.org>", "From: Jörg <jörg@exämple.de>".encode())
+    assert author != raw
+    head = decorate(author, identity(), mitigation=Mitigation.MUNGE_FROM).data.split(b"\r\n\r\n", 1)[0]
+    assert "jörg@exämple.de".encode() in head.split(b"Reply-To:", 1)[1].split(b"\r\n", 1)[0]
+
+
 def test_explicit_reply_to_needs_an_address() -> None:
     with pytest.raises(ValueError, match="reply_to_address"):
         identity(reply_to=ReplyTo.EXPLICIT)

@@ -125,7 +125,9 @@ def mailbox_tokens(name: str, address: str) -> list[str]:
 def fold_tokens(name: str, tokens: list[str]) -> bytes:
     """The bytes after ``name:``: tokens joined by spaces, a line break before any that would pass 78 columns.
 
-    Nothing inside a token is ever split or encoded, so a URL or a personalisation marker stays whole.
+    Nothing inside a token is ever split or encoded, so a URL or a personalisation marker stays whole. Names
+    come as encoded words (`phrase_tokens`); an address with non-ASCII characters (SMTPUTF8, RFC 6532: a poster's
+    own, kept in Reply-To or Cc) is written in UTF-8, as the poster's message carried it.
     """
     out: list[str] = []
     column = len(name) + 1
@@ -135,4 +137,4 @@ def fold_tokens(name: str, tokens: list[str]) -> bytes:
             column = 0
         out.append(" " + token)
         column += 1 + len(token)
-    return "".join(out).encode("ascii")
+    return "".join(out).encode("utf-8")
