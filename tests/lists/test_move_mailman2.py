@@ -5,6 +5,7 @@ afterwards goes where the old options say; a hostile pickle runs nothing and cre
 from __future__ import annotations
 
 import email
+import hashlib
 import json
 import threading
 
@@ -130,6 +131,8 @@ def test_people_and_each_members_options(moved):
                        "spam@elsewhere.example": "discard"}  # fmt: skip
     assert set(Ban.objects.filter(mailing_list=mlist).values_list("pattern", flat=True)) == {
         "troll@example.com", "^.*@spam\\.example$"}
+    # members as they were: nobody is asked to confirm, welcomed or told anything by the move
+    assert not Pending.objects.exists() and not Outgoing.objects.exists()
 
 
 def test_the_archive_keeps_pipermails_numbers(moved, client):
@@ -478,3 +481,39 @@ def test_pipermails_text_archives_after_the_mbox_add_no_second_copies(moved, tmp
     assert Message.objects.filter(mailing_list=mlist).count() == 5
     assert Message.objects.filter(mailing_list=mlist, message_id="first@example.org").count() == 1
     assert Message.objects.filter(mailing_list=mlist, message_id="deleted@example.org").exists()
+
+
+def scrubbed_dir(message_id: str, day: str) -> str:
+    """Where Mailman 2's Scrubber kept a message's attachments: attachments/DAY/ + the first and
+    last four hex digits of the SHA-1 of its Message-ID field."""
+    digest = hashlib.sha1(f"<{message_id}>".encode()).hexdigest()
+    return f"attachments/{day}/{digest[:4]}{digest[-4:]}"
+
+
+def test_pipermails_attachment_links_land_on_the_attachment(db, tmp_path, client):
+    """Posted at 00:30 on 2 March in the sender's time (1 March in UTC): Pipermail kept the PDF
+    under attachments/20100302/; the link lands on the PDF, an HTML part's scrubbed name on the
+    message, another message's hash nowhere."""
+    (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config() | {"archive_private": 0}))
+    post = (
+        "From ann@example.org  Tue Mar  2 00:30:00 2010\nFrom: Ann <ann@example.org>\n"
+        f"To: {ADDRESS}\nSubject: Plan\nDate: Tue, 02 Mar 2010 00:30:00 +0100\nMessage-ID: <plan@example.org>\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain\n\n'
+        'The plan.\n--BB\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="plot plan.pdf"\n'
+        "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--BB--\n\n"
+    )  # fmt: skip
+    (tmp_path / "garden.mbox").write_bytes(post.encode())
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+                 str(tmp_path / "garden.mbox")]) == 0  # fmt: skip
+    message = Message.objects.get(message_id="plan@example.org")
+    where = scrubbed_dir("plan@example.org", "20100302")
+    answer = client.get(f"/pipermail/garden/{where}/plot%20plan.pdf")
+    assert answer.status_code == 301
+    assert answer["Location"] == f"/garden/message/{message.public_id}/attachment/0/plot%20plan.pdf"
+    assert client.get(answer["Location"]).content == b"%PDF-1.4\n"
+    answer = client.get(f"/mailman/private/garden/{where}/attachment.html")
+    assert (answer.status_code, answer["Location"]) == (301, f"/garden/message/{message.public_id}/")
+    assert client.get(f"/pipermail/garden/{scrubbed_dir('plan@example.org', '20100301')}/x.pdf").status_code == 404
+    assert client.get(f"/pipermail/garden/{scrubbed_dir('other@example.org', '20100302')}/x.pdf").status_code == 404
+    MailingList.objects.filter(address=ADDRESS).update(archive_policy="members")
+    assert client.get(f"/pipermail/garden/{where}/plot%20plan.pdf").status_code == 404

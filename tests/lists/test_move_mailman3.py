@@ -170,3 +170,25 @@ def test_waiting_requests_and_held_posts_wait_here(moved, capsys):
                      "--update"]) == 0  # fmt: skip
     assert Pending.objects.filter(mailing_list=mlist).count() == 2
     assert HeldMessage.objects.filter(mailing_list=mlist).count() == 0  # accepted: not held again
+
+
+def test_hyperkittys_attachment_links_land_on_the_attachment(db, tmp_path, client, capsys):
+    post = (
+        b"From ann@example.org Fri May  3 08:00:00 2024\nFrom: Ann <ann@example.org>\nTo: orchard@lists.example.org\n"
+        b"Subject: Map\nDate: Fri, 03 May 2024 08:00:00 +0000\nMessage-ID: <map@example.org>\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain\n\nThe map.\n--BB\n'
+        b'Content-Type: image/png\nContent-Disposition: attachment; filename="map.png"\n'
+        b"Content-Transfer-Encoding: base64\n\niVBORw0K\n--BB--\n\n"
+    )  # fmt: skip
+    (tmp_path / "orchard.mbox").write_bytes(post)
+    write_json(orchard(), tmp_path / "orchard")
+    assert main(["import-list", "mailman3", LIST_ID, "--from-json", str(tmp_path / "orchard"), "--archive",
+                 str(tmp_path / "orchard.mbox")]) == 0  # fmt: skip
+    hashed = hyperkitty_hash("map@example.org")
+    base = f"/hyperkitty/list/{ADDRESS}/message/{hashed}/attachment"
+    answer = client.get(f"{base}/2/map.png")
+    assert (answer.status_code, answer["Location"]) == (301, f"/orchard/message/{hashed}/attachment/0/map.png")
+    assert client.get(answer["Location"]).content == b"\x89PNG\r\n"
+    answer = client.get(f"/archives/list/{ADDRESS}/message/{hashed}/attachment/3/attachment.html")
+    assert (answer.status_code, answer["Location"]) == (301, f"/orchard/message/{hashed}/")
+    assert client.get(f"{base.replace(hashed, hyperkitty_hash('no@example.org'))}/2/map.png").status_code == 404

@@ -9,7 +9,9 @@ list must be listed in SITE_WIDE with the reason it needs no per-list check.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -79,6 +81,11 @@ REGEX_SAMPLES = {
     r"^mailman/private/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$": [
         "/mailman/private/{list}/2019-March.txt.gz",
     ],
+    **{
+        rf"^{prefix}/(?P<list_name>[\w.-]+)/attachments/(?P<day>\d{{8}})/(?P<digest>[0-9a-fA-F]{{8}})/"
+        r"(?P<filename>[^/]+)$": [f"/{prefix}/{{list}}/{{scrubbed}}/notes.pdf"]
+        for prefix in ("pipermail", "mailman/private")
+    },
     r"^mailman/(?:listinfo|subscribe)/(?P<list_name>[\w.-]+)/?$": ["/mailman/listinfo/{list}", "/mailman/subscribe/{list}"],
     r"^mailman/options/(?P<list_name>[\w.-]+)(?:/[^/]*)?/?$": ["/mailman/options/{list}", "/mailman/options/{list}/ann--at--example.org"],
     r"^mailman/admin/(?P<list_name>[\w.-]+)(?:/[\w/]*)?$": ["/mailman/admin/{list}", "/mailman/admin/{list}/members/list"],
@@ -93,6 +100,8 @@ REGEX_SAMPLES = {
             (r"/(?P<year>\d{4})/(?P<month>\d{1,2})/(?:(?P<day>\d{1,2})/)?$", "2019/3/"),
             ("/message/(?P<message_hash>[A-Z2-7]{32})/$", "message/{message}/"),
             ("/thread/(?P<thread_id>[A-Z2-7]{32})/$", "thread/{thread}/"),
+            (r"/message/(?P<message_hash>[A-Z2-7]{32})/attachment/(?P<counter>\d+)/(?P<filename>[^/]+)$",
+             "message/{message}/attachment/2/notes.pdf"),
         )
     },
 }
@@ -121,8 +130,11 @@ def _samples(pattern: str, mlist, message: Message, attachment: int) -> list[str
         "name": "welcome",
     }  # fmt: skip
     if pattern in REGEX_SAMPLES:
+        digest = hashlib.sha1(f"<{message.message_id}>".encode()).hexdigest()  # where Pipermail kept its files
+        day = (message.date + timedelta(minutes=message.utc_offset)).strftime("%Y%m%d")
         fill = {"list": mlist.name, "address": mlist.address, "number": message.archive_number,
-                "message": message.public_id, "thread": message.thread.public_id}  # fmt: skip
+                "message": message.public_id, "thread": message.thread.public_id,
+                "scrubbed": f"attachments/{day}/{digest[:4]}{digest[-4:]}"}  # fmt: skip
         return [url.format(**fill) for url in REGEX_SAMPLES[pattern]]
     if "^" in pattern or "(?P" in pattern:
         raise AssertionError(f"new regex URL pattern {pattern!r}: add a sample URL to REGEX_SAMPLES")

@@ -49,6 +49,8 @@ urlpatterns = [
         pattern
         for prefix in ("pipermail", "mailman/private")
         for pattern in (
+            re_path(rf"^{prefix}/(?P<list_name>[\w.-]+)/attachments/(?P<day>\d{{8}})/(?P<digest>[0-9a-fA-F]{{8}})/"
+                    r"(?P<filename>[^/]+)$", pipermail.attachment),
             re_path(rf"^{prefix}/(?P<list_name>[\w.-]+)/(?P<period>[^/]+)/(?P<page>[^/]*)$", pipermail.period_page),
             re_path(rf"^{prefix}/(?P<list_name>[\w.-]+)/(?P<archive_file>[^/]+\.txt(?:\.gz)?)$", pipermail.text_archive),
         )
@@ -71,6 +73,8 @@ urlpatterns = [
                     r"(?:(?P<day>\d{1,2})/)?$", hyperkitty.month),
             re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/message/(?P<message_hash>[A-Z2-7]{{32}})/$",
                     hyperkitty.message),
+            re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/message/(?P<message_hash>[A-Z2-7]{{32}})/"
+                    r"attachment/(?P<counter>\d+)/(?P<filename>[^/]+)$", hyperkitty.attachment),
             re_path(rf"^{prefix}/list/(?P<address>[^/@\s]+@[^/@\s]+)/thread/(?P<thread_id>[A-Z2-7]{{32}})/$",
                     hyperkitty.thread),
         )

@@ -46,6 +46,19 @@ def message(request: HttpRequest, address: str, message_hash: str) -> HttpRespon
     return HttpResponsePermanentRedirect(reverse("message", args=[mlist.name, message_hash]))
 
 
+def attachment(request: HttpRequest, address: str, message_hash: str, counter: str, filename: str
+               ) -> HttpResponsePermanentRedirect:  # fmt: skip
+    """HyperKitty's ``message/HASH/attachment/COUNTER/NAME``: the message's attachment of that file
+    name here (HyperKitty's counter numbers the parts its own way), else the message."""
+    from listhaven.web.views.pipermail import attachment_redirect
+
+    mlist = _readable(request, address)
+    pk = Message.objects.filter(mailing_list=mlist, public_id=message_hash).values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404(f"The {mlist.title} archive has no message {message_hash}.")
+    return attachment_redirect(mlist.name, pk, message_hash, filename)
+
+
 def thread(request: HttpRequest, address: str, thread_id: str) -> HttpResponsePermanentRedirect:
     mlist = _readable(request, address)
     found = Thread.objects.filter(mailing_list=mlist, public_id=thread_id).values_list("public_id", flat=True).first()
