@@ -89,6 +89,20 @@ def test_a_post_is_stored_and_searchable_right_after_the_250(client, lists):
     assert PostRecord.objects.get(message_id="live-1@example.org").verdict == "accept"
 
 
+def test_a_post_without_date_or_message_id_gets_them_once_for_the_archive_and_every_copy(client, lists):
+    raw = b"From: Ann Example <ann@example.org>\r\nTo: test@lists.example.org\r\nSubject: Bare\r\n\r\nNo id.\r\n"
+    [(code, text)] = send(client, raw, LIST)
+    assert code == 250 and b"accepted" in text
+    [stored] = Message.objects.filter(mailing_list=lists[LIST])
+    assert stored.message_id.endswith("@lists.example.org")  # given here, not a hash of the bytes
+    copy = decompress(Outgoing.objects.get(kind="post").template)
+    head = copy.partition(b"\r\n\r\n")[0]
+    assert f"\nMessage-ID: <{stored.message_id}>\r\n".encode() in head and b"\nDate: " in head
+    [(code, text)] = send(client, raw, LIST)  # the MTA's retry of the same bytes
+    assert code == 250 and Message.objects.filter(mailing_list=lists[LIST]).count() == 1
+    assert Outgoing.objects.filter(kind="post").count() == 1
+
+
 def test_the_body_is_archived_exactly_as_received(client):
     long_line = "word " * 1000  # over SMTP's 1,000 characters: kept, not refused
     raw = post("exact-1@example.org", f".a line starting with a dot\r\n\r\n..two dots\r\n{long_line}\r\nend\r\n")

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiosmtpd.lmtp import LMTP
@@ -36,6 +37,7 @@ from listhaven.lists.incoming import forward_to_owners, store_incoming
 from listhaven.lists.post import Action
 from listhaven.lists.posting import PostOutcome, receive_post
 from listhaven.lists.routing import POST, Destination, resolve
+from listhaven.mail.submission import complete_submission
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,13 @@ def deliver(address: str, raw: bytes, origin: str = "lmtp", envelope_sender: str
 def _dispatch(destination: Destination, raw: bytes, origin: str, envelope_sender: str) -> str:
     """What was done, in a few words (the 250's text)."""
     if destination.role == POST:
-        outcome = receive_post(destination.mailing_list, raw, envelope_sender=envelope_sender, origin=origin)
+        mlist = destination.mailing_list
+        # An MTA adds a missing Date or Message-ID only to its own users' mail: a post from elsewhere can come
+        # without. Completed here, as `listhaven post` does, so the archive and every copy share one
+        # Message-ID (and no MTA adds its own to each copy after the DKIM signature named the field absent);
+        # a retry is still recognised by the bytes that arrived.
+        completed = complete_submission(raw, mlist.address.rpartition("@")[2], datetime.now(UTC))
+        outcome = receive_post(mlist, completed, envelope_sender=envelope_sender, origin=origin, received=raw)
         return _post_reply(outcome)
     if destination.role == "owner":
         owners = forward_to_owners(destination, raw, envelope_sender)

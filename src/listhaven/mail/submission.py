@@ -3,8 +3,11 @@
 Postfix's cleanup (and sendmail) give locally submitted mail a Date and a Message-ID when it has none.
 `listhaven post` is such a submission: without them a post written by hand (the README's example) would
 go to every member with neither field, which RFC 5322 requires and spam filters score, and the archive
-and the members' replies would not share a Message-ID. Mail arriving over LMTP has been through the MTA.
-Retries are still recognised by the bytes that arrived (lists/posting.py `receive_post(received=)`).
+and the members' replies would not share a Message-ID. A post arriving over LMTP is completed the same way
+(delivery/lmtp.py): the MTA adds the fields only to its own users' mail, not to mail from other hosts, and
+adding them to each outgoing copy instead would give every member another Message-ID and break the list's
+DKIM signature, which names both fields. Retries are still recognised by the bytes that arrived
+(lists/posting.py `receive_post(received=)`).
 """
 
 from __future__ import annotations
