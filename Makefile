@@ -52,11 +52,9 @@ demo: setup
 # each test file runs whole on one of them (--dist loadfile), so module fixtures are built once. 0: one process.
 TEST_WORKERS ?= 2
 TEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
-# Tests marked `alone` are left to `make soak`: the delivery worker's kill -9 test loses a copy in some runs
-# on this hardware, the old code too (RELIABILITY.md, "A loss the kill test finds"); an open defect.
 test: setup browser-deps postgres-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(TEST_PARALLEL) -m "not alone" $(PYTEST_ARGS)
-	$(BIN)/python -m tests.postgres.suite $(TEST_PARALLEL) -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(TEST_PARALLEL) $(PYTEST_ARGS)
+	$(BIN)/python -m tests.postgres.suite $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not browser and not slow" $(PYTEST_ARGS)

@@ -4,10 +4,12 @@ in recipient order, so the worker records every answer the same way.
 
 Exactly once against a killed worker: the MTA takes responsibility for a message when it reads the
 final "." of DATA. The transport writes the whole message but that dot, asks the ledger to record the
-copy as handed over (`Ledger.handing_over`: one line in the sender's journal), and only then writes the
-dot. A worker killed before the record never sent the dot (the MTA drops a message cut short), and one
-killed after it did or is about to: the kernel still sends what was written when the process dies. What
-remains is the return from one system call between the record and the dot (RELIABILITY.md).
+copy as handed over (`Ledger.handing_over`: one store into the sender's mapped journal), and only then
+writes the dot, one send(2) on a blocking socket (its timeouts are the kernel's, so no poll(2) comes first
+and the interpreter lock is not let go and taken back in between). A worker killed before the record never
+sent the dot (the MTA drops a message cut short), and one killed after it did or is about to: the kernel
+still sends what was written when the process dies. What remains is a few bytecodes of user-mode code
+between the record and the dot (RELIABILITY.md).
 
 SMTP: one connection reused for many transactions; STARTTLS when the MTA offers it (opportunistic,
 as MTAs do between themselves: the certificate is not checked, the MTA is normally on loopback or the
@@ -28,6 +30,7 @@ import re
 import smtplib
 import socket
 import ssl
+import struct
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -113,6 +116,14 @@ class SmtpTransport:
         # The message and its dot are two writes (the commit goes between them): without TCP_NODELAY,
         # Nagle's algorithm would hold the dot until the MTA acknowledged the message (40 ms delayed ACK).
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # A blocking socket, its timeouts kept by the kernel: with a Python timeout every send is a poll(2)
+        # then a send(2), the interpreter lock let go and taken back in between, where another sender
+        # thread can take it and a kill find the copy recorded and its dot not written (RELIABILITY.md).
+        seconds = int(self.timeout)
+        timeval = struct.pack("@ll", seconds, int((self.timeout - seconds) * 1_000_000))
+        smtp.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        smtp.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        smtp.sock.settimeout(None)
         self.smtp, self.pipelining, self.received = smtp, smtp.has_extn("pipelining"), b""
         return smtp
 

@@ -1,0 +1,115 @@
+"""The sender's journal (delivery/batches.py, `Journal`): the record of the copy handed over last, kept in
+a file mapped into the worker's memory, which a worker taking over the batch of a dead worker of this
+host reads back (`recover`, inside `claim`). The kill -9 test (test_worker_kill.py) exercises it end to
+end; these check its reading on its own, against a real file and database."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from listhaven.delivery.batches import Journal, claim, journal_path, read_journal
+from listhaven.lists.directory import create_list
+from listhaven.lists.models import DeliveryBatch
+from listhaven.lists.queue import enqueue
+
+MEMBERS = [f"member{n}@example.net" for n in range(5)]
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+def dead_worker() -> str:
+    """The name a worker process of this host had, now gone."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}:0badc0de"
+
+
+def batch_of(worker: str, done: int) -> DeliveryBatch:
+    mlist = create_list("team@lists.example.org")
+    enqueue(mlist, b"Subject: hi\r\n\r\nhi\r\n", MEMBERS, kind="post", personalised=False)
+    batch = DeliveryBatch.objects.get()
+    DeliveryBatch.objects.filter(pk=batch.pk).update(claimed_by=worker, lease_until=timezone.now() + timedelta(minutes=5),
+                                                     done=done, sent=done)  # fmt: skip
+    return batch
+
+
+def left_behind(journal: Journal) -> None:
+    """What a killed worker leaves: the mapping gone with the process, the file kept."""
+    journal.words.release()
+    journal.map.close()
+
+
+def test_the_record_is_in_the_file_at_once_and_the_next_worker_counts_it(transactional_db, data_dir):
+    worker = dead_worker()
+    batch = batch_of(worker, done=2)
+    journal = Journal(worker)
+    assert read_journal(journal.path.read_bytes()) is None  # nothing handed over yet
+    journal.write(batch.pk, 3, 3)
+    assert read_journal(journal.path.read_bytes()) == (batch.pk, 3, 3)  # no flush: the page cache has it
+    journal.write(batch.pk, 4, 3)
+    assert read_journal(journal.path.read_bytes()) == (batch.pk, 4, 3)
+    left_behind(journal)
+    [taken] = claim("localhost:1:feedf00d")
+    assert (taken.pk, taken.done, taken.sent) == (batch.pk, 4, 3)
+    assert (DeliveryBatch.objects.get().done, DeliveryBatch.objects.get().sent) == (4, 3)
+    assert not journal_path(worker).exists()
+
+
+def test_an_emptied_journal_or_one_of_another_batch_leaves_the_database_count(transactional_db, data_dir):
+    worker = dead_worker()
+    batch = batch_of(worker, done=2)
+    journal = Journal(worker)
+    journal.write(batch.pk + 1, 4, 4)  # another batch, finished since
+    journal.empty()
+    assert read_journal(journal.path.read_bytes()) is None
+    journal.write(batch.pk + 1, 1, 1)
+    left_behind(journal)
+    [taken] = claim("localhost:1:feedf00d")
+    assert taken.done == 2
+
+
+def test_a_count_beyond_the_batch_is_not_believed(transactional_db, data_dir):
+    worker = dead_worker()
+    batch = batch_of(worker, done=2)
+    journal = Journal(worker)
+    journal.write(batch.pk, len(MEMBERS) + 1, 1)
+    left_behind(journal)
+    [taken] = claim("localhost:1:feedf00d")
+    assert taken.done == 2
+
+
+def test_the_lines_of_an_earlier_version_are_read(transactional_db, data_dir):
+    worker = dead_worker()
+    batch = batch_of(worker, done=2)
+    path = journal_path(worker)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%d 2 2\n%d 3 3\n" % (batch.pk, batch.pk))
+    [taken] = claim("localhost:1:feedf00d")
+    assert taken.done == 3 and not path.exists()
+
+
+def test_a_claim_that_does_not_commit_leaves_the_journal_to_the_next(transactional_db, data_dir):
+    worker = dead_worker()
+    batch = batch_of(worker, done=2)
+    journal = Journal(worker)
+    journal.write(batch.pk, 3, 3)
+    left_behind(journal)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        [taken] = claim("localhost:1:feedf00d")
+        assert taken.done == 3
+        raise RuntimeError("the claiming worker dies before its commit")
+    assert DeliveryBatch.objects.get().done == 2 and journal_path(worker).exists()
+    [taken] = claim("localhost:1:feedf00d")
+    assert taken.done == 3 and DeliveryBatch.objects.get().done == 3
+    assert not journal_path(worker).exists()
