@@ -97,6 +97,11 @@ def test_owners_moderators_and_members_are_not_nonmembers(role):
     ("Hello", "subscribe me please\n", True), ("Re: how do I unsubscribe?", "Ask the owner.\n", False),
     ("Hello", "Subscribe to the seed catalogue,\nit is free\nand good\nreally\n", False),
     ("Hello", "> unsubscribe\nNo, please stay.\n", False),
+    # A reply to a confirmation sent to the list instead: held, its code not shown to every member (Mailman too).
+    ("Re: [Garden] confirm 0bc7506496d352ac57cabadec7ab7224eb294c7d", "> Someone, probably you, asked\n", True),
+    ("Hello", "confirm 0bc7506496d352ac57cabadec7ab7224eb294c7d\n", True),
+    ("Re: confirm the date of the seed swap", "Saturday suits me.\n", False),
+    ("Re: confirm attendance", "Yes.\n", False), ("Please confirm", "confirm tomorrow\n", False),
 ])  # fmt: skip
 def test_administrivia_holds_bare_commands_only(subject, body, hit):
     finding = rules.administrivia.check(make_post(build(body, subject=subject)))

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import check_password
 
 from listhaven.lists.post import Action, Finding, Post, first_header, header_values
 from listhaven.mail.addresses import parse_address_list
+from listhaven.mail.commands import confirm_token_from_subject
 from listhaven.mail.content_filter import would_be_empty
 from listhaven.mail.subjects import decode_subject
 
@@ -173,20 +174,34 @@ _COMMANDS = {"subscribe", "unsubscribe", "join", "leave", "remove", "signoff", "
 _MAX_COMMAND_LINES = 3
 
 
-@rule("administrivia", "A bare subscribe/unsubscribe request sent to the posting address: held, "
-      "so members are not asked by the whole list.")  # fmt: skip
+@rule("administrivia", "A bare subscribe/unsubscribe request, or a reply to a confirmation (confirm TOKEN), "
+      "sent to the posting address: held, so members are not asked by the whole list, nor shown the token.")  # fmt: skip
 def administrivia(post: Post) -> Finding | None:
-    subject = decode_subject(first_header(post.message, "Subject")).lower()
+    raw_subject = first_header(post.message, "Subject")
+    subject = decode_subject(raw_subject).lower()
     if _is_command(subject.split()):
         return Finding(Action.HOLD, "the subject is a subscription command; send it to the -request address")
+    if _is_confirmation(raw_subject):
+        return Finding(Action.HOLD, "the subject is a confirmation (confirm and its code); reply to the "
+                       "confirmation itself, or send it to the -request address")  # fmt: skip
     lines = _meaningful_lines(post)
     if lines and len(lines) <= _MAX_COMMAND_LINES and _is_command(lines[0].lower().split()):
         return Finding(Action.HOLD, "the message is a subscription command; send it to the -request address")
+    if lines and len(lines) <= _MAX_COMMAND_LINES and _is_confirmation(lines[0]):
+        return Finding(Action.HOLD, "the message is a confirmation; send it to the -request address")
     return None
 
 
 def _is_command(words: list[str]) -> bool:
     return 0 < len(words) <= 3 and words[0].strip(":") in _COMMANDS
+
+
+_OUR_TOKEN = re.compile(r"[0-9a-fA-F]{20,}")  # the list's codes are long hex (lists/tokens.py, Pending): not a word
+
+
+def _is_confirmation(text: str) -> bool:
+    token = confirm_token_from_subject(text)
+    return token is not None and _OUR_TOKEN.fullmatch(token) is not None
 
 
 def _meaningful_lines(post: Post) -> list[str]:
