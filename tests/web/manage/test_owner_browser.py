@@ -58,6 +58,9 @@ def test_owner_runs_the_list_from_the_browser(site, browser):
     assert page.url.endswith("/manage/")
     page.click("a:has-text('Garden')")
     page.click("nav.manage-nav a:has-text('Settings')")
+    page.fill("#id_footer", "Tended by the %(real_name)s club.")  # pasted from the list's Mailman 2 footer
+    page.click("button:has-text('Save the settings')")
+    assert "write {list_name}" in page.locator("#id_footer_error").inner_text()
     page.fill("#id_subject_tag", "[Green]")
     page.fill("#id_footer", "Tended by the garden club.")
     page.click("button:has-text('Save the settings')")

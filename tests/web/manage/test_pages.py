@@ -158,6 +158,29 @@ def test_settings_validated_and_history_kept(client_as, lists_with_roles):
     assert "Identity: Subject tag [Garden] [Green]" in history
 
 
+def test_footers_take_only_the_placeholders_the_mail_fills_in(client_as, lists_with_roles):
+    """A misspelt placeholder or a Mailman footer pasted as it was would reach every member as
+    written: refused, saying what to write instead; the help lists the placeholders."""
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    assert "placeholders: {list_name}, {list_address}" in client.get("/manage/garden/settings/").content.decode()
+    for field, text, says in [
+        ("footer", "%(real_name)s mailing list\n%(web_page_url)s", ["%(real_name)s is written the Mailman way: write {list_name}",
+                                                                     "%(web_page_url)s is Mailman&#x27;s and has no placeholder here"]),
+        ("footer", "Leave: ${user_options_uri}", ["${user_options_uri} is written the Mailman way: write {options_url}"]),
+        ("digest_footer", "{list_nmae} digest", ["no placeholder {list_nmae}"]),
+        ("digest_header", "About $display_name", ["$display_name is written the Mailman way: write {list_name}"]),
+    ]:  # fmt: skip
+        refused = client.post("/manage/garden/settings/", {**settings_post(garden), field: text})
+        assert refused.status_code == 400, text
+        html = refused.content.decode()
+        assert all(say in html for say in says), (text, says)
+    fine = "{list_name} costs $5 a year: {listinfo_url}\nYou are {member_address}."
+    assert client.post("/manage/garden/settings/", {**settings_post(garden), "footer": fine}).status_code == 302
+    garden.refresh_from_db()
+    assert garden.footer == fine
+
+
 def test_every_setting_is_documented_on_the_page(client_as, lists_with_roles):
     from listhaven.web.manage.settings_form import FIELDS, SettingsForm
 

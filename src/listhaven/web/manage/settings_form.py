@@ -10,6 +10,7 @@ from django import forms
 
 from listhaven.lists.chain import CHAIN, RULE_NAMES
 from listhaven.lists.models import MailingList
+from listhaven.mail.footer import PLACEHOLDERS
 from listhaven.web.widget_html import PlainWidgets
 
 GROUPS: list[tuple[str, str, list[str]]] = [
@@ -64,6 +65,21 @@ EXTRA_HELP = {
     "bounce_threshold": "a member's delivery is disabled when their bounce score reaches this "
                         "(each permanent failure scores 1, at most one a day)",
 }
+
+# The texts filled with mail/footer.py's placeholders, each copy's or each digest's own values.
+DECORATIONS = ("footer", "digest_header", "digest_footer")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Mailman's own ways of writing a variable (2.1's %(name)s, 3's $name and ${name}), and its names
+# that have a placeholder here: an owner moving a list pastes its old footer.
+_MAILMAN_VARIABLE = re.compile(r"%\((\w+)\)s|\$\{(\w+)\}|\$([a-z_]+)\b")
+_MAILMAN_NAMES = {
+    "real_name": "list_name", "display_name": "list_name", "list_name": "list_name", "listname": "list_address",
+    "fqdn_listname": "list_address", "description": "description", "list_id": "list_id",
+    "listinfo_uri": "listinfo_url", "listinfo_url": "listinfo_url", "request_email": "request_address",
+    "owner_email": "owner_address", "user_address": "member_address", "user_delivered_to": "member_address",
+    "user_email": "member_address", "user_optionsurl": "options_url", "user_options_uri": "options_url",
+}  # fmt: skip
+PLACEHOLDER_HELP = "; placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS)
 
 # Labels where the field's name does not read well: Django makes "Max message kb" and "Dmarc always" of them.
 LABELS = {
@@ -120,6 +136,8 @@ class SettingsForm(forms.ModelForm):
         for name, field in self.fields.items():
             field.help_text = EXTRA_HELP.get(name) or field.help_text or ""
             field.label = LABELS.get(name, field.label)
+        for name in DECORATIONS:
+            self.fields[name].help_text += PLACEHOLDER_HELP
         self.fields["reply_to"].choices = REPLY_TO_CHOICES  # the model's third choice reads "reply_to_address"
 
     def clean_disabled_rules(self) -> list[str]:
@@ -128,6 +146,15 @@ class SettingsForm(forms.ModelForm):
         if unknown:
             raise forms.ValidationError(f"no rule named {', '.join(unknown)}; the rules are {', '.join(sorted(RULE_NAMES))}")
         return names
+
+    def clean_footer(self) -> str:
+        return _placeholders_known(self.cleaned_data["footer"])
+
+    def clean_digest_header(self) -> str:
+        return _placeholders_known(self.cleaned_data["digest_header"])
+
+    def clean_digest_footer(self) -> str:
+        return _placeholders_known(self.cleaned_data["digest_footer"])
 
     def clean_header_filters(self) -> list[str]:
         return [_regex(p) for p in self.cleaned_data["header_filters"]]
@@ -156,6 +183,25 @@ class SettingsForm(forms.ModelForm):
 
     def groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         return [(key, title, [self[name] for name in names]) for key, title, names in GROUPS]
+
+
+def _placeholders_known(text: str) -> str:
+    """`text` when every placeholder in it is one the mail fills in; else why not, in words: a
+    misspelt name, or Mailman's way of writing one (which would reach every member as written)."""
+    problems = []
+    for match in _MAILMAN_VARIABLE.finditer(text):
+        name = next(g for g in match.groups() if g)
+        if name in _MAILMAN_NAMES:
+            problems.append(f"{match.group(0)} is written the Mailman way: write {{{_MAILMAN_NAMES[name]}}}")
+        elif match.group(0).startswith("%("):
+            problems.append(f"{match.group(0)} is Mailman's and has no placeholder here")
+    unknown = sorted({name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+    if unknown:
+        problems.append(f"no placeholder {', '.join('{' + u + '}' for u in unknown)}")
+    if problems:
+        raise forms.ValidationError("; ".join(problems) + ". The placeholders are "
+                                    + ", ".join("{" + name + "}" for name in PLACEHOLDERS) + ".")  # fmt: skip
+    return text
 
 
 def _regex(pattern: str) -> str:
