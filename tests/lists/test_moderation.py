@@ -204,7 +204,7 @@ def test_post_notices_come_from_the_lists_templates_and_the_held_notice_keeps_it
     rejected = parse_post_bytes(decompress(Outgoing.objects.filter(kind="notice").latest("id").template))
     assert rejected["Subject"] == "Your message to Garden was rejected"  # the site's subject: none set
     assert notice_text(decompress(Outgoing.objects.filter(kind="notice").latest("id").template)).startswith(
-        "No thanks (decided by a moderator's reply) for Seeds for sale."
+        "No thanks (rejected by a moderator) for Seeds for sale."
     )
 
 

@@ -42,7 +42,8 @@ def decide_by_reply(mlist: MailingList, token: str, msg: email.message.Message) 
     else:
         return "nothing decided: approving needs the moderator password (Approved: header or first body line)"
     try:
-        act(mlist, held.pk, action, "decided by a moderator's reply")
+        # The reason is what a rejected poster reads: that a moderator decided, not how.
+        act(mlist, held.pk, action, "rejected by a moderator" if action == "reject" else "decided by a moderator's reply")
     except HeldNotFound:
         return "that post was decided already"
     return f"held post #{held.pk} ({held.subject or 'no subject'}): {action}ed"
