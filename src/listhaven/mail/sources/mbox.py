@@ -13,10 +13,11 @@ from listhaven.mail.sources.fromsplit import split_messages
 
 # mboxrd escapes ``>*From `` by adding one ``>``; taking one away also undoes mboxo's escaping.
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+_ANY_ESCAPED = re.compile(rb">From ")  # a regular expression finds a literal sooner than `in` does
 
 
 def unescape_from(body: bytes) -> bytes:
-    if b">From " not in body:
+    if _ANY_ESCAPED.search(body) is None:
         return body
     return _ESCAPED_FROM.sub(rb"\1", body)
 
