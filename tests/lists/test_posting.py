@@ -79,6 +79,15 @@ def test_a_strangers_post_is_held_with_one_notice_to_owners_and_moderators(mlist
     assert PostRecord.objects.get().held_id == held.pk
 
 
+def test_a_member_writing_their_address_in_another_case_is_still_a_member_and_a_ban_has_no_case(mlist):
+    outcome = receive_post(mlist, build(sender="Ann <Ann@Example.org>", msgid="case-1@example.org"))
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("accept", "default")  # not held as a non-member
+    assert PostRecord.objects.get(message_id="case-1@example.org").sender == MEMBER  # as the member is known
+    Ban.objects.create(mailing_list=mlist, pattern="spammer@example.com")
+    outcome = receive_post(mlist, build(sender="SPAMMER@example.com", msgid="case-2@example.org"))
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("reject", "banned")
+
+
 def test_a_rejected_poster_gets_the_reason(mlist):
     set_nonmember_action(mlist, "zed@elsewhere.example", "reject")
     outcome = receive_post(mlist, build(sender="zed@elsewhere.example"))

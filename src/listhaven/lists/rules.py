@@ -132,10 +132,10 @@ def banned(post: Post) -> Finding | None:
 
 
 def matching_pattern(address: str, patterns: Iterable[str]) -> str | None:
-    """The first pattern matching `address`: an address (the domain compared without case) or a
-    `^regex` (searched without case). A regex that does not compile matches nothing."""
-    local, _, domain = address.rpartition("@")
-    key = f"{local}@{domain.lower()}"
+    """The first pattern matching `address`: an address or a `^regex` (searched), both without case, as
+    Mailman's bans: a ban on spammer@example.com also stops Spammer@example.com. A regex that does not
+    compile matches nothing."""
+    key = address.strip().casefold()
     for pattern in patterns:
         if pattern.startswith("^"):
             try:
@@ -143,10 +143,8 @@ def matching_pattern(address: str, patterns: Iterable[str]) -> str | None:
                     return pattern
             except re.error:
                 continue
-        else:
-            p_local, _, p_domain = pattern.strip().rpartition("@")
-            if f"{p_local}@{p_domain.lower()}" == key:
-                return pattern
+        elif pattern.strip().casefold() == key:
+            return pattern
     return None
 
 

@@ -47,7 +47,17 @@ def content_rules(mlist: MailingList) -> ContentRules | None:
 
 
 def standing_for(mlist: MailingList, address: str) -> Standing:
-    rows = list(Member.objects.filter(mailing_list=mlist, address=address).values_list("role", "moderated", "action"))
+    """The sender's roles and options on `mlist`: the rows of `address` as written, else (as Mailman, whose
+    lookups ignore case) those of the address without case, so a member whose program writes
+    Ann@example.org posts as ann@example.org does."""
+    columns = ("role", "moderated", "action")
+    rows = list(Member.objects.filter(mailing_list=mlist, address=address).values_list(*columns))
+    if not rows and address:
+        found = list(Member.objects.filter(mailing_list=mlist, address__iexact=address).order_by("id")
+                     .values_list("address", *columns))  # fmt: skip
+        if found:
+            address = found[0][0]  # the member's own spelling: their options and notices are under it
+            rows = [row[1:] for row in found if row[0] == address]
     roles = frozenset(Role(role) for role, _, _ in rows)
     moderated = any(m for role, m, _ in rows if role == Role.MEMBER)
     action = next((a for role, _, a in rows if role == Role.NONMEMBER), "defer")
