@@ -298,16 +298,17 @@ def _fold_lowering_first(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower()).translate(_UNMARKED)
 
 
-@pytest.mark.parametrize("longest", [16, 1])
+@pytest.mark.parametrize(("query", "longest"), [("gnu", 16), ("gnu", 1), ("gn*", 16)])
 @pytest.mark.parametrize("cap", [100, 4, 8])
 @pytest.mark.parametrize(
     "matching", ["every message", "the oldest messages only", "every third message", "two stretches", "none"]
 )
-def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching, cap, longest):
+def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching, cap, query, longest):
     """Small blocks and few candidates, so that the walk over windows of the newest blocks is
     tried: the results must be those found without it, whether the first window holds enough
     matches or not, whether the next ones are windows or the rest of the ids (`longest`), and the
-    count (made from the same scans) that of a plain count, whether the windows reach the cap or not."""
+    count (made from the same scans, or counted on from them; a prefix is walked to the cap) that
+    of a plain count, whether the windows reach the cap or not."""
     from listhaven.archive import search_pages
     from listhaven.search import pg_document, postgres
 
@@ -336,16 +337,16 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
     assert pks == sorted(pks) and pks[-1] - pks[0] == 23
     # The first window (the blocks of the newest 6 ids) leaves out the blocks of the oldest messages.
     assert (pks[-1] - postgres._window_ids()) // 2 > pks[0] // 2
-    found = search([mlist], "gnu", per_page=50)
+    found = search([mlist], query, per_page=50)
     windowed = [(h.pk, h.score) for h in found.hits]
-    assert [(h.pk, h.score) for h in search([mlist], "gnu", per_page=2, page=2).hits] == windowed[2:4]
+    assert [(h.pk, h.score) for h in search([mlist], query, per_page=2, page=2).hits] == windowed[2:4]
     monkeypatch.setattr(postgres, "_window_ids", lambda: 10**9)  # every block: no window
-    everything = [(h.pk, h.score) for h in search([mlist], "gnu", per_page=50).hits]
+    everything = [(h.pk, h.score) for h in search([mlist], query, per_page=50).hits]
     assert windowed == everything
     matches = sum(1 for i in range(24) if has_word(i))
     assert (found.total, found.total_exact) == (min(matches, cap), matches <= cap)
     with connection.cursor() as cursor:
-        assert postgres.PostgresBackend().count(cursor, parse_query("gnu"), scope_of([mlist]), cap) == min(matches, cap + 1)
+        assert postgres.PostgresBackend().count(cursor, parse_query(query), scope_of([mlist]), cap) == min(matches, cap + 1)
     newest = sorted((pk for i, pk in enumerate(pks) if has_word(i)), reverse=True)[:3]
     assert sorted(pk for pk, _ in windowed) == sorted(newest)
 

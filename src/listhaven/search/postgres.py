@@ -31,7 +31,7 @@ from listhaven.search.pg_document import (
 )
 from listhaven.search.pg_query import Compiler, rank_tsquery
 from listhaven.search.predicates import has_text
-from listhaven.search.query import Node, is_text_only
+from listhaven.search.query import Node, is_text_only, positive_texts
 
 TABLE = "search_document"
 # What ranking reads (pg_document.Vectors' head and length), a row per message: kept apart so that
@@ -167,7 +167,8 @@ class PostgresBackend:
         ranking = rank_tsquery(node) if order == "rank" and has_text(node) else None
         if ranking is not None:
             where, params = _where(node, scope)
-            statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node))
+            prefixed = any(t.prefix for t in positive_texts(node))
+            statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node), prefixed)
             (counted,) = _run(cursor, [statement])
             return counted
         statements = [_count_statement(node, scope, cap), _find_statement(node, scope, order, limit, offset)]
@@ -249,7 +250,14 @@ def _find_statement(node: Node, scope: Scope, order: Order, limit: int, offset: 
 
 
 def _ranked_statement(
-    where: str, params: list[object], ranking: str, limit: int, offset: int, cap: int | None, windowed: bool
+    where: str,
+    params: list[object],
+    ranking: str,
+    limit: int,
+    offset: int,
+    cap: int | None,
+    windowed: bool,
+    prefixed: bool = False,
 ) -> _Statement:
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
     same visits of the heap rows: (total, [(id, score)]). `windowed`: the query is made of words
@@ -262,7 +270,7 @@ def _ranked_statement(
     if cap is None:
         candidates, candidate_params = _candidates(where, params, windowed)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
-    candidates, candidate_params = _counted_candidates(where, params, cap, windowed)
+    candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed)
     sql = (
         f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
         "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
@@ -295,23 +303,25 @@ def _blocks(first: str, last: str) -> str:
     return f"(SELECT string_agg(quote_literal('{ID_BLOCK}' || b), ' | ')::tsquery FROM generate_series({first}, {last}) AS b)"
 
 
-def _walk(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
+def _walk(where: str, params: list[object], kept: int, target: int) -> tuple[str, list[object]]:
     """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
-    ``found``: ``ids``, the newest `kept` matches (all of them if fewer), newest first.
+    ``found``: ``ids``, the matches the walk took, newest first (every match of its windows; at
+    most `kept` of a store's older ids searched whole), ``first``, the first block it reached,
+    and ``m``, the newest id.
 
     Rather than every match (a common word's bitmap holds a fifth of a store, each match a heap
     row to visit and an id to sort), the GIN index is asked for the matches within windows of id
     blocks (pg_document.ID_BLOCK), so that it visits only those: first the blocks of the newest
-    _window_ids() ids, then, while the windows hold fewer than `kept` matches and have not reached
-    the first block, the blocks just older than them (WINDOW_GROWTH, WINDOW_SLACK), or, if that
-    window would be too long (MAX_WINDOW_BLOCKS), every older id. A word is not spread evenly
-    over the ids (a list's own words come in its stretches of ids): the growth bounds the steps,
-    the density makes one step do for an evenly spread word. Each window is older than the ones
-    before, so their matches, each taken newest first, are the newest matches in that order. The
-    ids stay in the server."""
-    size = ID_BLOCK_SIZE
+    _window_ids() ids, then, while the windows hold fewer than `target` matches (RANK_CANDIDATES, or
+    more when the count is to come from the walk too) and have not reached the first block, the blocks just older than them (WINDOW_GROWTH, WINDOW_SLACK), or,
+    if that window would be too long (MAX_WINDOW_BLOCKS), every older id. A word is not spread
+    evenly over the ids (a list's own words come in its stretches of ids): the growth bounds the
+    steps, the density makes one step do for an evenly spread word. Each window is older than the
+    ones before, so their matches, each taken newest first, are the newest matches in that order.
+    The ids stay in the server."""
+    size, want = ID_BLOCK_SIZE, max(target, RANK_CANDIDATES)
     select = f"SELECT d.message_id FROM {TABLE} d WHERE ({where}) AND "
-    newest = " ORDER BY d.message_id + 0 DESC LIMIT "
+    newest = " ORDER BY d.message_id + 0 DESC"
     n = "cardinality(w.ids)"
     reach = (
         f"greatest({WINDOW_GROWTH} * (w.last - w.first + 1), CASE WHEN {n} > 0 THEN ceil((%s - {n}) "
@@ -321,23 +331,23 @@ def _walk(where: str, params: list[object], kept: int) -> tuple[str, list[object
     older = f"CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END"
     sql = (
         f"WITH RECURSIVE walk (first, last, m, ids) AS ("
-        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}%s) "
+        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}) "
         f"FROM (SELECT greatest(m - %s, 0) / {size} AS first, m / {size} AS last, m "
         f"FROM (SELECT max(message_id) AS m FROM {TABLE}) t) r "
         f"UNION ALL SELECT {older}, w.last, w.m, w.ids "
         f"|| ARRAY({select}{near} AND d.document @@ {_blocks(f'greatest(w.first - {reach}, 0)', 'w.first - 1')}"
-        f"{newest}%s - {n}) "
-        f"|| ARRAY({select}{rest} AND d.message_id + 0 < w.first * {size}{newest}%s - {n}) "
+        f"{newest}) "
+        f"|| ARRAY({select}{rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT %s - {n}) "
         f"FROM walk w WHERE {n} < %s AND w.first > 0), "
-        "found AS MATERIALIZED (SELECT ids FROM walk ORDER BY first LIMIT 1), "
+        "found AS MATERIALIZED (SELECT first, m, ids FROM walk ORDER BY first LIMIT 1), "
         "candidates AS (SELECT unnest(ids[1:%s]) AS message_id FROM found)"
     )
     return sql, [
-        *params, kept, _window_ids(),
-        kept, kept,
-        *params, kept, kept, kept,
-        *params, kept, kept,
-        kept,
+        *params, _window_ids(),
+        want, want,
+        *params, want, want,
+        *params, want, kept,
+        want,
         RANK_CANDIDATES,
     ]  # fmt: skip
 
@@ -354,16 +364,54 @@ def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[
     return sql, [*params, kept, RANK_CANDIDATES]
 
 
-def _counted_candidates(where: str, params: list[object], cap: int, windowed: bool) -> tuple[str, list[object]]:
+def _counted_candidates(
+    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool
+) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's), which also names ``total``: the matches counted up to
-    cap + 1 by the scans that find the candidates, instead of a count visiting them again."""
-    found, found_params = (_walk if windowed else _everything)(where, params, max(cap + 1, RANK_CANDIDATES))
-    return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, cap + 1]
+    cap + 1 from the scans that find the candidates, instead of a count visiting them again. When
+    the walk has its candidates but fewer than cap + 1 matches and has not reached the first block,
+    the older matches are counted as far as the cap (a count needs no ids: its scan stops at the cap
+    and sorts nothing, and reads no heap row of an all-visible page for words needing no recheck),
+    first in the blocks just older, as many as the density of the walk's matches says hold the rest
+    (``r3``; none if more than MAX_WINDOW_BLOCKS), then, if those fall short, among all older ids
+    (their ids compared in the rows visited: "+ 0", no walk of the primary key). A query with a
+    prefix (`prefixed`) is walked until cap + 1 matches instead: the GIN index reads every word
+    the prefix starts in full whatever the window (20 ms for `rhubar*` on a million messages), so
+    a scan more costs more than the matches a longer window visits."""
+    kept, size = cap + 1, ID_BLOCK_SIZE
+    if not windowed:
+        found, found_params = _everything(where, params, max(kept, RANK_CANDIDATES))
+        return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, kept]
+    found, found_params = _walk(where, params, max(kept, RANK_CANDIDATES), kept if prefixed else RANK_CANDIDATES)
+    n, taken = "cardinality(f.ids)", "(SELECT cardinality(ids) FROM found)"
+    reach = f"ceil((%s - {n}) * (f.m - f.first * {size} + 1)::float8 * {WINDOW_SLACK} / {n} / {size})::bigint"
+    older = f"SELECT FROM {TABLE} d WHERE ({where})"
+    sql = (
+        f"{found}, "
+        f"r3 AS MATERIALIZED (SELECT CASE WHEN {reach} <= {MAX_WINDOW_BLOCKS} THEN greatest(f.first - {reach}, 0) "
+        f"ELSE f.first END AS first, f.first - 1 AS last FROM found f WHERE f.first > 0 AND {n} < %s), "
+        f"c3 AS MATERIALIZED (SELECT count(*) AS n FROM ({older} AND (SELECT first <= last FROM r3) "
+        f"AND d.document @@ {_blocks('(SELECT first FROM r3)', '(SELECT last FROM r3)')} "
+        f"LIMIT greatest(%s - {taken}, 0)) s), "
+        f"c4 AS MATERIALIZED (SELECT count(*) AS n FROM ({older} AND (SELECT first FROM r3) > 0 "
+        f"AND d.message_id + 0 < (SELECT first FROM r3) * {size} AND {taken} + (SELECT n FROM c3) < %s "
+        f"LIMIT greatest(%s - {taken} - (SELECT n FROM c3), 0)) s), "
+        "total AS (SELECT least(cardinality(f.ids) + (SELECT n FROM c3) + (SELECT n FROM c4), %s) AS n FROM found f)"
+    )
+    return sql, [
+        *found_params,
+        kept, kept, kept,
+        *params, kept,
+        *params, kept, kept,
+        kept,
+    ]  # fmt: skip
 
 
 def _candidates(where: str, params: list[object], windowed: bool) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's): the newest RANK_CANDIDATES matches, not counted further."""
-    return (_walk if windowed else _everything)(where, params, RANK_CANDIDATES)
+    if windowed:
+        return _walk(where, params, RANK_CANDIDATES, RANK_CANDIDATES)
+    return _everything(where, params, RANK_CANDIDATES)
 
 
 def _where(node: Node, scope: Scope) -> tuple[str, list[object]]:
