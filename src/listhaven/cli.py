@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("listhaven.archive.commands", "messages, threads, authors, dates and months of a list"),
     "threads": ("listhaven.archive.commands", "the most recent threads of a list"),
     "reindex": ("listhaven.archive.commands", "rebuild threads and the search index from the raw messages"),
+    "recount": ("listhaven.archive.commands",
+                "count each list's messages by month again from the messages, and repair the kept counts that differ"),
     "redact": ("listhaven.archive.commands", "remove a message from the archive's pages, search, feeds and exports"),
     "search": ("listhaven.search.commands", "search a list's archive (LIST may be 'all'); see docs/search.md"),
     "export": ("listhaven.archive.export_commands",

@@ -1,4 +1,4 @@
-"""CLI subcommands of the archive: lists, import, quarantine, stats, threads, reindex, redact.
+"""CLI subcommands of the archive: lists, import, quarantine, stats, threads, reindex, recount, redact.
 
 `lists`, `stats` and `threads` have two handlers that print the same: `cmd_*` through Django (any
 store) and `quick_*` through archive/sqlite_reads.py (a SQLite store, without Django; see cli.py).
@@ -72,6 +72,14 @@ def register(subparsers: Any) -> None:
     reindex.add_argument("list", nargs="?", help="one list (default: all)")
     reindex.set_defaults(handler=cmd_reindex)
 
+    recount = subparsers.add_parser(
+        "recount",
+        help="count each list's messages by month again from the messages, and repair the kept counts that differ",
+    )
+    recount.add_argument("list", nargs="?", help="one list (default: all)")
+    recount.add_argument("--check", action="store_true", help="only say what differs (exit status 1 if anything does)")
+    recount.set_defaults(handler=cmd_recount)
+
     redact = subparsers.add_parser("redact", help="remove a message from the archive's pages, search, feeds and exports")
     redact.add_argument("list", help="list address or short name")
     redact.add_argument("hash", help="the message's id in its URL (/LIST/message/HASH/)")
@@ -122,12 +130,14 @@ def cmd_list_create(args: argparse.Namespace) -> int:
 
 
 def cmd_lists(args: argparse.Namespace) -> int:
-    from django.db.models import Count
-
+    from listhaven.archive.month_counts import totals
     from listhaven.lists.models import MailingList
 
-    rows = MailingList.objects.annotate(n=Count("messages")).order_by("name")
-    return _print_lists([_list_entry(m.name, m.address, m.n, m.archive_policy, m.description) for m in rows], args)
+    rows = list(MailingList.objects.order_by("name"))
+    counts = totals(m.pk for m in rows)
+    return _print_lists(
+        [_list_entry(m.name, m.address, counts[m.pk], m.archive_policy, m.description) for m in rows], args
+    )
 
 
 def quick_lists(args: argparse.Namespace, archive: SqliteArchive) -> int:
@@ -305,6 +315,20 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         counts = reindex_list(mlist)
         print(f"{mlist.address}: {counts}")
     return 0
+
+
+def cmd_recount(args: argparse.Namespace) -> int:
+    from listhaven.archive.month_counts import recount
+    from listhaven.lists.models import MailingList
+
+    names = dict(MailingList.objects.values_list("pk", "address"))
+    differences = recount([_find(args.list).pk] if args.list else None, repair=not args.check)
+    for d in differences:
+        where = names.get(d.list_pk, f"list #{d.list_pk} (removed)")
+        print(f"{where} {d.month}: kept {d.kept}, counted {d.counted}")
+    done = "differ" if args.check else "differed and were repaired"
+    print(f"{len(differences)} month counts {done}" if differences else "every month count is right")
+    return 1 if differences and args.check else 0
 
 
 def cmd_redact(args: argparse.Namespace) -> int:

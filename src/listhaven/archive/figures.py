@@ -2,7 +2,7 @@
 
 `ListStats` is what `listhaven stats`, the list overview and the API show. It is built by
 stats.py through the ORM and by sqlite_reads.py through the sqlite3 module (the command line's
-quick path); both take the month counts from MONTHS_SQLITE. No Django here.
+quick path); both take the month counts from MONTHS_SQL. No Django here.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-# Dates are stored as ISO text on SQLite: the first 7 characters are the month, and the
-# (mailing_list, date) index covers the scan. TruncMonth would call Python per row.
-MONTHS_SQLITE = (
-    "SELECT substr(date, 1, 7), COUNT(*) FROM archive_message WHERE mailing_list_id = %s GROUP BY 1 ORDER BY 1"
-)
+# A list's months and their messages, oldest first: the table archive/month_counts.py keeps (its
+# triggers count each message stored, deleted or moved), read in O(months) on both databases.
+MONTHS_SQL = "SELECT month, messages FROM archive_month_count WHERE list_id = %s ORDER BY month"
 
 
 @dataclass

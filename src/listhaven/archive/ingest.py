@@ -22,6 +22,7 @@ from django.utils import timezone
 from listhaven.archive.bulk import allocate_ids, db_datetime, db_json, insert_rows, rows_for_ids
 from listhaven.archive.compression import compress
 from listhaven.archive.models import ImportRun, Message, Quarantine
+from listhaven.archive.month_counts import counting_batch
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import NewMessage, assign_threads, layout_threads, write_layout
 from listhaven.archive.versions import changed_fields
@@ -234,7 +235,8 @@ def _insert_messages(
             i in flagged, m.content_hash, m.size, *fields,
             *positions.get(pk, (None, 0, 0)), numbers[i], now, False,
         ))
-    insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
+    with counting_batch(pks):  # the months' counts (archive/month_counts.py)
+        insert_rows("archive_message", [connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS], rows)
 
 
 def _insert_raw_and_attachments(pks: list[int], fresh: list[Parsed]) -> None:

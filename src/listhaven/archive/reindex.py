@@ -17,6 +17,7 @@ from listhaven.archive.compression import decompress
 from listhaven.archive.importer import id_domain, parse_one
 from listhaven.archive.ingest import Parsed, subject_window
 from listhaven.archive.models import Attachment, Message, Thread, ThreadAlias, ThreadRef
+from listhaven.archive.month_counts import recount
 from listhaven.archive.rows import ParsedFields, TreeRow, message_row
 from listhaven.archive.threads import free_thread_public_ids, refresh_threads
 from listhaven.archive.versions import archive_changed
@@ -36,9 +37,12 @@ class ReindexCounts:
     messages: int = 0
     threads: int = 0
     unparseable: int = 0
+    months_repaired: int = 0
 
     def __str__(self) -> str:
-        return f"{self.messages} messages re-parsed and re-indexed, {self.threads} threads ({self.unparseable} kept as they were)"
+        repaired = f", {self.months_repaired} month counts repaired" if self.months_repaired else ""
+        return (f"{self.messages} messages re-parsed and re-indexed, {self.threads} threads "
+                f"({self.unparseable} kept as they were){repaired}")
 
 
 def reindex_list(mlist: MailingList) -> ReindexCounts:
@@ -46,6 +50,7 @@ def reindex_list(mlist: MailingList) -> ReindexCounts:
     with transaction.atomic():
         _reparse_and_reindex(mlist, counts)
         counts.threads = rebuild_threads(mlist)
+        counts.months_repaired = len(recount([mlist.pk]))  # the kept month counts are an index too
         archive_changed(mlist.pk)  # re-parsed text and threads: every page may differ
     return counts
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from listhaven.archive.figures import MONTHS_SQLITE, ListStats
+from listhaven.archive.figures import MONTHS_SQL, ListStats
 from listhaven.archive.visibility import visible_sql
 
 if TYPE_CHECKING:
@@ -117,27 +117,27 @@ class SqliteArchive:
 
     def message_counts(self) -> dict[int, int]:
         """Messages per list id (every stored message, as the ORM's Count("messages") counts)."""
-        rows = self._rows("SELECT mailing_list_id, COUNT(*) FROM archive_message GROUP BY mailing_list_id")
+        rows = self._rows("SELECT list_id, SUM(messages) FROM archive_month_count GROUP BY list_id")
         return {int(pk): int(n) for pk, n in rows}
 
     # --- figures and threads ---------------------------------------------------------------------
 
     def list_stats(self, mlist: ListRow) -> ListStats:
         """What stats.list_stats gives for the list, read directly."""
-        n, first, last = self._rows(
-            "SELECT COUNT(*), MIN(date), MAX(date) FROM archive_message WHERE mailing_list_id = %s", [mlist.pk]
-        )[0]
+        by_date = "SELECT {}(date) FROM archive_message WHERE mailing_list_id = %s"  # one end of the index each
+        first, last = (self._rows(by_date.format(end), [mlist.pk])[0][0] for end in ("MIN", "MAX"))
+        months = [(month, int(count)) for month, count in self._rows(MONTHS_SQL, [mlist.pk])]
         one = "SELECT COUNT(*) FROM {} WHERE mailing_list_id = %s"
         authors = "SELECT COUNT(*) FROM (SELECT DISTINCT sender_email FROM archive_message WHERE mailing_list_id = %s)"
         return ListStats(
             list=mlist.address,
-            messages=int(n),
+            messages=sum(n for _, n in months),
             threads=int(self._rows(one.format("archive_thread"), [mlist.pk])[0][0]),
             authors=int(self._rows(authors, [mlist.pk])[0][0]),
             quarantined=int(self._rows(one.format("archive_quarantine"), [mlist.pk])[0][0]),
             first_date=_moment(first),
             last_date=_moment(last),
-            months=[(month, int(count)) for month, count in self._rows(MONTHS_SQLITE, [mlist.pk])],
+            months=months,
         )
 
     def recent_threads(self, mlist: ListRow, limit: int) -> list[ThreadSummary]:

@@ -24,6 +24,9 @@ def remove_list(mlist: MailingList, *, keep_archive: bool) -> None:
             _stop(mlist)
         else:
             _unindex(mlist)
+            # The messages first: a thread cannot go while a message points at it (PROTECT), and
+            # Django's cascade from the list would try the threads with their messages still there.
+            Message.objects.filter(mailing_list=mlist).delete()
             mlist.delete()
 
 
