@@ -132,6 +132,24 @@ def test_each_hold_rule_is_recorded(mlist, changes, raw_args, rule):
     assert receive_post(mlist, build(msgid="again@example.org", **raw_args)).verdict.rule != rule
 
 
+def test_the_password_on_the_first_line_reaches_no_member_in_the_html_alternative_either(mlist, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    set_moderator_password(mlist, "s3cret&pw")
+    raw = (b"From: Zed <zed@elsewhere.example>\r\nTo: garden@lists.example.org\r\nSubject: Announcement\r\n"
+           b"Message-ID: <alt-pw@example.org>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/alternative; boundary=A\r\n\r\n"
+           b"--A\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nApproved: s3cret&pw\r\n\r\nHello all\r\n"
+           b"--A\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<div>Approved:&nbsp;<b>s3cret&amp;pw</b></div><div><br></div><div>Hello all</div>\r\n--A--\r\n")  # fmt: skip
+    outcome = receive_post(mlist, raw)
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("accept", "approved")
+    archived = Message.objects.get(message_id="alt-pw@example.org")
+    from listhaven.archive.models import RawMessage
+
+    for data in (decompress(Outgoing.objects.get(kind="post").template), decompress(RawMessage.objects.get(message=archived).data)):
+        assert b"s3cret" not in data and b"Hello all</div>" in data and b"Hello all\r\n" in data
+
+
 def test_a_moderated_member_and_the_approved_password(mlist, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     Member.objects.filter(address=MEMBER).update(moderated=True)

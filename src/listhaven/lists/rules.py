@@ -8,6 +8,7 @@ the first finding into the post's verdict. A list turns a rule off by naming it 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ def approved(post: Post) -> Finding | None:
         return None
     if body_password is not None and check_password(body_password, stored):
         _remove_body_password(post)
+        _remove_password_elsewhere(post, body_password)
         post.body_edited = True
     post.approved = True
     return Finding(Action.ACCEPT, "approved with the list's moderator password")
@@ -85,6 +87,24 @@ def _body_password(post: Post) -> str | None:
     first = next((line for line in text.splitlines() if line.strip()), "")
     match = _APPROVED_LINE.match(first)
     return match.group(1) if match else None
+
+
+def _remove_password_elsewhere(post: Post, password: str) -> None:
+    """The same ``Approved: password`` in the post's other text parts (the HTML alternative a mail program
+    writes beside the plain text; Mailman strips it there too), so the password reaches no member."""
+    first = _first_text_part(post)
+    written = "|".join(re.escape(p) for p in dict.fromkeys((password, html.escape(password, quote=False))))
+    pattern = re.compile(r"approved?:(?:\s|&nbsp;|&#160;|\xa0|<[^>]{0,200}>)*(?:" + written + ")", re.IGNORECASE)
+    for part in post.message.walk():
+        if part is first or part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        text = _text_of(part) if isinstance(part, EmailMessage) else None
+        if text is None or not pattern.search(text):
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        assert isinstance(part, EmailMessage)
+        part.set_content(pattern.sub("", text), subtype=part.get_content_subtype(),
+                         charset="utf-8" if charset == "us-ascii" else charset)  # fmt: skip
 
 
 def _remove_body_password(post: Post) -> None:
