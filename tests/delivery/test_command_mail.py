@@ -192,3 +192,15 @@ def test_mail_cannot_make_the_list_mail_bomb_a_stranger(client, mlist, settings)
     assert len([m for r, m in answers() if r == ["bob@example.net"]]) == 0
     send(client, to, mail(to, "subscribe", sender="bob@example.net"), sender="bob@example.net")
     assert {m["Subject"].split()[0] for r, m in answers() if r == ["bob@example.net"]} == {"confirm", "Re:"}
+
+
+def test_a_new_address_confirms_a_change_of_address_by_replying(client, mlist):
+    from listhaven.lists.subscriptions import request_address_change
+
+    member = add_member(mlist, ANN)
+    request_address_change(mlist, member, "ann@new.example.org")
+    confirmation = answers()[-1][1]
+    token, reply_to = token_in(confirmation), confirmation["Reply-To"]
+    send(client, reply_to, mail(reply_to, f"Re: confirm {token}", sender="ann@new.example.org"), sender="ann@new.example.org")
+    assert find_member(mlist, ANN) is None and find_member(mlist, "ann@new.example.org") is not None
+    assert "ann@new.example.org now receives the posts on Garden" in body_of(answers()[-1][1])

@@ -235,3 +235,41 @@ def test_members_invite_command(mlist, capsys):
     assert f"{ANN}\tinvited" in out and "not a valid address" in out
     assert Pending.objects.get().purpose == "invite"
     assert queued()[-1][0] == [ANN]
+
+
+def test_a_member_changes_address_once_the_new_one_confirms_options_kept(mlist):
+    from listhaven.lists.subscriptions import request_address_change
+
+    member = add_member(mlist, ANN)
+    Member.objects.filter(pk=member.pk).update(delivery_mode="mime_digest", hide_address=True)
+    member.refresh_from_db()
+    assert request_address_change(mlist, member, "not an address").status == Status.INVALID
+    assert request_address_change(mlist, member, "ANN@example.org").status == Status.ALREADY
+    assert request_address_change(mlist, member, "ann.new@Example.ORG").status == Status.CONFIRM_SENT
+    recipients, message = queued()[-1]
+    assert recipients == ["ann.new@example.org"]  # the new address proves it reads its mail
+    assert "change the address ann@example.org to ann.new@example.org" in message.get_content()
+    assert find_member(mlist, ANN) is not None  # nothing changed yet
+    outcome = confirm(find_pending(last_token()))
+    assert outcome.status == Status.ADDRESS_CHANGED
+    assert find_member(mlist, ANN) is None
+    moved = find_member(mlist, "ann.new@example.org")
+    assert (moved.pk, moved.delivery_mode, moved.hide_address) == (member.pk, "mime_digest", True)
+
+
+def test_a_change_of_address_everywhere_skips_lists_the_new_address_may_not_join(mlist):
+    from listhaven.lists.subscriptions import request_address_change
+
+    herbs, fruit, other = (create_list(f"{n}@lists.example.org") for n in ("herbs", "fruit", "other"))
+    for each in (mlist, herbs, fruit):
+        add_member(each, ANN)
+    add_member(herbs, "ann.new@example.org")  # already there
+    Ban.objects.create(mailing_list=fruit, pattern="ann.new@example.org")
+    add_member(other, "someone@example.org")
+    request_address_change(mlist, find_member(mlist, ANN), "ann.new@example.org", everywhere=True)
+    outcome = confirm(find_pending(last_token()))
+    assert outcome.status == Status.ADDRESS_CHANGED and "Fruit, Herbs, where" in outcome.detail
+    assert find_member(mlist, ANN) is None and find_member(mlist, "ann.new@example.org") is not None
+    assert find_member(herbs, ANN) is not None and find_member(fruit, ANN) is not None  # left as they were
+    assert find_member(fruit, "ann.new@example.org") is None
+    assert confirm(find_pending(last_token()) or Pending.objects.latest("id")).status == Status.INVALID  # used once

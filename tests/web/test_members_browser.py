@@ -190,3 +190,43 @@ def test_a_member_downloads_their_data_and_deletes_their_account_in_the_browser(
     page.goto("/accounts/data.json")
     assert "/accounts/login/" in page.url  # nobody to show data of
     context.close()
+
+
+def test_a_member_changes_their_address_and_keeps_their_options(site, browser):
+    """Mailman 2's "change your subscription address": from the options page, confirmed by the new
+    address; the next post goes to it, as a digest member's would (the options move with it)."""
+    dave, new = "dave@example.org", "dave@new.example.org"
+    join = "garden-join@lists.example.org"
+    raw = f"From: <{dave}>\r\nTo: {join}\r\nSubject: join\r\nMessage-ID: <join.dave@example>\r\n\r\n".encode()
+    assert site.lmtp(dave, join, raw) == 250
+    confirmation = site.mail_to(dave, r"^confirm [0-9a-f]+$")
+    reply = (f"From: <{dave}>\r\nTo: {confirmation['Reply-To']}\r\nSubject: Re: {confirmation['Subject']}\r\n"
+             f"Message-ID: <confirm.dave@example>\r\n\r\n").encode()  # fmt: skip
+    assert site.lmtp(dave, str(confirmation["Reply-To"]), reply) == 250
+    site.mail_to(dave, "Welcome to")
+
+    context = browser.new_context(base_url=site.url)
+    page = context.new_page()
+    page.goto("/garden/options/")
+    page.fill("#opt-address", dave)
+    page.wait_for_timeout(1300)
+    page.click("button:has-text('Email me my options link')")
+    page.goto(re.search(r"https?://\S+/garden/options/[0-9a-f]+", body(site.mail_to(dave, "your options"))).group(0))
+    page.click("button:has-text('Open my options')")
+    page.check("input[name=acknowledge_posts]")
+    page.click("button:has-text('Save')")
+    page.fill("#new-address", new)
+    page.click("button:has-text('Change my address')")
+    assert f"A message to {new} asks it to confirm" in page.locator("[role=status]").inner_text()
+
+    link = re.search(r"https?://\S+/confirm/[0-9a-f]+", body(site.mail_to(new, r"^confirm [0-9a-f]+$"))).group(0)
+    page.goto(link)
+    assert f"change the address {dave} to {new}" in page.locator("main").inner_text()
+    page.click("button:has-text('Confirm')")
+    assert page.locator("h1").inner_text() == "Your address is changed"
+
+    post_to_list(site, new, "Dave from his new address")
+    site.mail_to(new, "Dave from his new address")  # a member's copy, at the new address
+    site.mail_to(new, "post acknowledgement$")  # the acknowledgement he asked for moved with him
+    assert site.sent_to(dave, "Dave from his new address") == []
+    context.close()

@@ -177,7 +177,8 @@ def _confirm(mlist: MailingList, token: str, refusal: str = "") -> str:
     else:
         outcome = confirm(pending)
     return {Status.SUBSCRIBED: f"{outcome.address} is subscribed", Status.UNSUBSCRIBED: f"{outcome.address} has left",
-            Status.APPROVAL_ASKED: "confirmed; an owner of the list decides now"}.get(
+            Status.APPROVAL_ASKED: "confirmed; an owner of the list decides now",
+            Status.ADDRESS_CHANGED: f"{outcome.address} now receives the posts {outcome.detail}"}.get(
         outcome.status, "confirmed; nothing needed doing")  # fmt: skip
 
 

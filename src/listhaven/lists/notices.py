@@ -159,6 +159,16 @@ register_notice(
     ("address", "token", "confirm_url", "confirm_address", "expires_days"),
 )
 register_notice(
+    "confirm_address_change", "confirm {token}",
+    "Someone, probably you, asked to change the address {old_address} to {address} on\n"
+    "{where} ({list_address}), keeping its options.\n\n"
+    "To confirm, open this page and press its button:\n\n    {confirm_url}\n\n"
+    "or reply to this message, keeping its subject. If you did not ask for this, ignore this\n"
+    "message: nothing changes. The link expires in {expires_days} days.\n",
+    "to the new address of a member changing their address: the link (and reply) that confirms it",
+    ("address", "old_address", "where", "token", "confirm_url", "confirm_address", "expires_days"),
+)
+register_notice(
     "invitation", "confirm {token}",
     "The owners of the {list_title} mailing list ({list_address}) invite {address} to join.\n\n"
     "{description}\n\nTo accept, open this page and press its button:\n\n    {confirm_url}\n\n"

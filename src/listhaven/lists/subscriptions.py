@@ -44,7 +44,7 @@ from listhaven.lists.rules import matching_pattern
 TOKEN_BYTES = 20
 DELIVERY_BY_DIGEST = {"mime": "mime_digest", "plain": "plain_digest", "no": "regular", "": "regular"}
 # What confirming a token of each purpose does next (see `confirm`).
-ADDRESS_PURPOSES = frozenset({"subscribe", "unsubscribe", "invite"})
+ADDRESS_PURPOSES = frozenset({"subscribe", "unsubscribe", "invite", "change_address"})
 OWNER_PURPOSES = frozenset({"approve_subscribe", "approve_unsubscribe"})
 
 
@@ -61,6 +61,7 @@ class Status(enum.StrEnum):
     LINK_SENT = "options link sent"
     REFUSED = "refused by an owner"
     DISCARDED = "discarded by an owner"
+    ADDRESS_CHANGED = "address changed"
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,51 @@ def request_options_link(mlist: MailingList, address: str) -> Outcome:
     return Outcome(Status.LINK_SENT, member.address)
 
 
+def request_address_change(mlist: MailingList, member: Member, new_address: str, *, everywhere: bool = False) -> Outcome:
+    """A member proven by their account or an options link asks to move their membership of `mlist`
+    (with `everywhere`, of every list their address is a member of, as Mailman 2's "change globally")
+    to `new_address`, options kept. A confirmation goes to the new address, which proves it reads its
+    mail; nothing changes until it confirms (`confirm`)."""
+    try:
+        new = canonical_address(new_address)
+    except InvalidAddress as exc:
+        return Outcome(Status.INVALID, "", str(exc))
+    if new.lower() == member.address.lower():
+        return Outcome(Status.ALREADY, new, "that is the address already subscribed")
+    with transaction.atomic():
+        token = create_pending(mlist, "change_address", new, {"old": member.address, "everywhere": everywhere})
+        values = _confirm_values(mlist, token)
+        where = "every mailing list it is a member of here" if everywhere else f"the {mlist.title} mailing list"
+        send_notice(mlist, "confirm_address_change", new, reply_to=str(values["confirm_address"]), address=new,
+                    old_address=member.address, where=where, **values)  # fmt: skip
+    return Outcome(Status.CONFIRM_SENT, new)
+
+
+def _change_address(pending: Pending) -> Outcome:
+    """Moves the member rows of the old address to the confirmed new one, on the list of the request
+    or on every list: each where the new address is not a member already nor banned; the rows keep
+    their options. Inside `confirm`'s transaction."""
+    old, new = str(pending.payload.get("old", "")), pending.address
+    lists = MailingList.objects.filter(pk=pending.mailing_list_id)
+    if pending.payload.get("everywhere"):
+        lists = MailingList.objects.filter(members__address=old, members__role=Role.MEMBER).distinct()
+    moved, kept = [], []
+    for mlist in lists.order_by("name"):
+        member = find_member(mlist, old)
+        if member is None:
+            continue
+        if is_banned(mlist, new) or find_member(mlist, new) is not None:
+            kept.append(mlist.title)
+            continue
+        member.address = new
+        member.save(update_fields=["address"])
+        moved.append(mlist.title)
+    if not moved:
+        return Outcome(Status.NOT_MEMBER, new, f"{old} is a member of no list it could move from")
+    detail = f"on {', '.join(moved)}" + (f"; {old} stays on {', '.join(kept)}, where {new} may not join" if kept else "")
+    return Outcome(Status.ADDRESS_CHANGED, new, detail)
+
+
 # --- acting -------------------------------------------------------------------------------------
 
 
@@ -257,6 +303,8 @@ def confirm(pending: Pending) -> Outcome:
                 return Outcome(_ask(mlist, "approve_unsubscribe", pending.address, payload), pending.address)
             leave(mlist, pending.address, origin=str(payload.get("origin", "confirmed")))
             return Outcome(Status.UNSUBSCRIBED, pending.address)
+        if pending.purpose == "change_address":
+            return _change_address(pending)
     return Outcome(Status.INVALID, pending.address, f"a {pending.purpose} token is not confirmed here")
 
 

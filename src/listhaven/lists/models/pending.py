@@ -9,6 +9,7 @@ PURPOSES = [
     ("approve_subscribe", "an owner approves a subscription"),
     ("approve_unsubscribe", "an owner approves a departure"),
     ("options", "a one-time link to the member's options page"),
+    ("change_address", "the new address confirms a member's change of address"),
     ("held_post", "a moderator decides a held post"),
 ]
 

@@ -16,6 +16,7 @@ WHAT = {
     "unsubscribe": "remove {address} from",
     "approve_subscribe": "approve the subscription of {address} to",
     "approve_unsubscribe": "approve the departure of {address} from",
+    "change_address": "change the address {old} to {address} on{where}",
 }
 
 
@@ -25,7 +26,9 @@ def confirm_page(request: HttpRequest, token: str) -> HttpResponse:
     if pending is None:
         return render(request, "listhaven/members/token_invalid.html", status=404)
     mlist = pending.mailing_list
-    what = WHAT[pending.purpose].format(address=pending.address)
+    everywhere = bool(pending.payload.get("everywhere"))
+    what = WHAT[pending.purpose].format(address=pending.address, old=pending.payload.get("old", ""),
+                                        where=" every list it is a member of here, among them" if everywhere else "")  # fmt: skip
     if request.method != "POST":
         return render(request, "listhaven/members/confirm.html", {"mlist": mlist, "what": what, "token": token})
     outcome = confirm(pending)

@@ -4,7 +4,8 @@ Who is the member: a signed-in account whose address is on the list (shared deci
 link to accounts by address), or whoever opened a one-time link mailed to the address
 (`/LIST/options/TOKEN`: GET shows a button, POST uses the token and remembers the address in the
 session for this list). Anyone else gets a form that mails such a link, answering the same whether
-or not the address is on the list."""
+or not the address is on the list. A member changes their address here too (on this list or every
+list): the new address confirms by a mailed link (lists/subscriptions.request_address_change)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.members import find_member
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES
-from listhaven.lists.subscriptions import find_pending, leave, request_options_link, use_pending
+from listhaven.lists.subscriptions import (
+    Status,
+    find_pending,
+    leave,
+    request_address_change,
+    request_options_link,
+    use_pending,
+)
 from listhaven.web.access import get_list_by_proof, user_address
 from listhaven.web.views.members import guard
 
@@ -44,6 +52,8 @@ def options(request: HttpRequest, list_name: str) -> HttpResponse:
         return _ask_for_link(request, mlist)
     saved = False
     if request.method == "POST":
+        if request.POST.get("action") == "change_address":
+            return _change_address(request, mlist, member)
         if request.POST.get("action") == "leave":
             leave(mlist, member.address, origin="options")
             request.session.get(SESSION_KEY, {}).pop(str(mlist.pk), None)
@@ -52,6 +62,23 @@ def options(request: HttpRequest, list_name: str) -> HttpResponse:
         _save(member, request)
         saved = True
     context = {"mlist": mlist, "member": member, "modes": DELIVERY_MODES, "saved": saved}
+    return render(request, "listhaven/members/options.html", context)
+
+
+def _change_address(request: HttpRequest, mlist: MailingList, member: Member) -> HttpResponse:
+    """Mails the confirmation to the new address (within the subscribe form's rate limits); the page
+    says so, or why not (not an address, the same address)."""
+    new, everywhere = request.POST.get("new_address", ""), request.POST.get("everywhere") == "on"
+    context = {"mlist": mlist, "member": member, "modes": DELIVERY_MODES, "saved": False, "new_address": new}
+    if guard.over_limit(request, "change_address", new):
+        context["change_sent"] = new  # as if sent: a limit is not told apart from a mail on its way
+        return render(request, "listhaven/members/options.html", context)
+    outcome = request_address_change(mlist, member, new, everywhere=everywhere)
+    if outcome.status != Status.CONFIRM_SENT:
+        context["change_error"] = "That is not an email address." if outcome.status == Status.INVALID else (
+            f"{member.address} is the address subscribed already.")  # fmt: skip
+        return render(request, "listhaven/members/options.html", context, status=400)
+    context["change_sent"] = outcome.address
     return render(request, "listhaven/members/options.html", context)
 
 
