@@ -11,7 +11,8 @@ Steps (default `all`, in this order; each can be run alone, on what an earlier r
             its cluster in DIR/postgres-N/cluster (initdb once from the machine's binaries, fsync on,
             as SQLite commits with synchronous=FULL; started for the step and stopped after it).
   measure   on the stores the import step left: page server time (bench/pages_bench.py on the
-            first list, no wrk), search latency (bench/search_bench.py over all lists, its
+            first list, no wrk; warm, then cold: Django's cache cleared before each request, by wall
+            clock and by CPU), search latency (bench/search_bench.py over all lists, its
             --queries scale set), and the whole-list export of the first list (`listhaven export`).
             Short: run it under `flock /work/notes/bench.lock`; redo it after a fix without importing.
 Figures are merged into DIR/figures-N.json; the last line printed is the JSON of this run's figures.
@@ -273,10 +274,12 @@ def measure(label: str, data: Path, env: dict[str, str], first: str, runs: int) 
         search = script("search_bench.py", env, "--data-dir", str(store), "--runs", "20", "--queries", "scale", *flag)
         figures[f"search_{clock}"] = search
         print(f"search ({clock}):\n{search}", end="", flush=True)
-    # just after a new post: the list's month counts and the index's figures are counted again
-    pages = script("pages_bench.py", env, "--list", first, "--runs", str(max(5, runs // 4)), "--no-wrk", "--cold")
-    figures["pages_cold_wall"] = json.loads(pages.strip().splitlines()[-1]) if pages.strip() else None
-    print(f"pages (wall, Django's cache cleared before each request):\n{pages}", end="", flush=True)
+    # as in a new process, or just after a new post: what Django's cache kept (a month's order) is made again
+    for clock in ("wall", "cpu"):
+        flag = ("--cpu",) if clock == "cpu" else ()
+        pages = script("pages_bench.py", env, "--list", first, "--runs", str(max(5, runs // 4)), "--no-wrk", "--cold", *flag)
+        figures[f"pages_cold_{clock}"] = json.loads(pages.strip().splitlines()[-1]) if pages.strip() else None
+        print(f"pages ({clock}, Django's cache cleared before each request):\n{pages}", end="", flush=True)
     started = time.monotonic()
     out = store / "export.mbox"
     run(store, env, "export", first, "-o", str(out))
