@@ -5,6 +5,7 @@ afterwards goes where the old options say; a hostile pickle runs nothing and cre
 from __future__ import annotations
 
 import email
+import email.header
 import hashlib
 import json
 import threading
@@ -16,11 +17,22 @@ from listhaven.cli import main
 from listhaven.delivery.outgoing import Worker
 from listhaven.delivery.transport import MaildirTransport
 from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing, Pending
+from listhaven.lists.moderation import held_bytes, moderate
 from listhaven.lists.moving.mailman2 import plan_from_config
 from listhaven.lists.moving.safe_pickle import UnsafePickle, load_config
 from listhaven.lists.posting import receive_post
 from tests.lists.messages import build
-from tests.support.mailman2 import DEFAULT_FOOTER, BounceInfo, Unicode, hostile_pickle, pipermail_article, py2_pickle
+from tests.support.mailman2 import (
+    DEFAULT_FOOTER,
+    BounceInfo,
+    Charset,
+    Header,
+    Py2Message,
+    Unicode,
+    hostile_pickle,
+    pipermail_article,
+    py2_pickle,
+)  # fmt: skip
 
 ADDRESS = "garden@lists.example.org"
 
@@ -517,3 +529,49 @@ def test_pipermails_attachment_links_land_on_the_attachment(db, tmp_path, client
     assert client.get(f"/pipermail/garden/{scrubbed_dir('other@example.org', '20100302')}/x.pdf").status_code == 404
     MailingList.objects.filter(address=ADDRESS).update(archive_policy="members")
     assert client.get(f"/pipermail/garden/{where}/plot%20plan.pdf").status_code == 404
+
+
+def test_held_posts_with_their_text_are_held_here(db, tmp_path, capsys):
+    """Mailman 2 pickled each held post (data/heldmsg-LIST-N.pck, the message object of Python 2's
+    email package; or .txt on sites that chose text): read as safely as config.pck, each is held here
+    with its text; one whose file is missing, or whose pickle names anything else, is named."""
+    (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config()))
+    held = {
+        "version": (0, 1),
+        4: (1, (1262304000.0, "stranger@elsewhere.example", "Cheap ladders", "Post by non-member",
+                "heldmsg-garden-4.pck", {})),
+        5: (1, (1262304000.0, "ann@example.org", "Too big", "Message body is too big", "heldmsg-garden-5.pck", {})),
+        6: (1, (1262304000.0, "gone@example.org", "Lost", "Too many recipients", "heldmsg-garden-6.pck", {})),
+        7: (1, (1262304000.0, "evil@example.org", "Evil", "Suspicious header", "heldmsg-garden-7.pck", {})),
+    }  # fmt: skip
+    (tmp_path / "request.pck").write_bytes(py2_pickle(held, protocol=1))
+    data = tmp_path / "data"
+    data.mkdir()
+    parts = [
+        Py2Message([("Content-Type", "text/plain; charset=iso-8859-1")], "Gr\xfc\xdfe, cheap ladders.\n"),
+        Py2Message([("Content-Type", "application/pdf"), ("Content-Transfer-Encoding", "base64")], "JVBERi0xLjQK\n"),
+    ]
+    message = Py2Message([("From", "stranger@elsewhere.example"), ("To", ADDRESS),
+                          ("Subject", Header([(Unicode("Günstige Leitern"), Charset("utf-8"))])),
+                          ("Message-ID", "<ladders@elsewhere.example>"), ("MIME-Version", "1.0"),
+                          ("Content-Type", 'multipart/mixed; boundary="XX"')], parts)  # fmt: skip
+    (data / "heldmsg-garden-4.pck").write_bytes(py2_pickle(message, protocol=1))
+    (data / "heldmsg-garden-5.txt").write_bytes(
+        f"From: ann@example.org\nTo: {ADDRESS}\nSubject: Too big\nMessage-ID: <big@example.org>\n\nBig.\n".encode())
+    marker = tmp_path / "ran"
+    (data / "heldmsg-garden-7.pck").write_bytes(hostile_pickle(str(marker)))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--requests",
+                 str(tmp_path / "request.pck"), "--held-dir", str(data)]) == 0  # fmt: skip
+    report = capsys.readouterr().out
+    mlist = MailingList.objects.get(address=ADDRESS)
+    rows = {h.message_id: h for h in HeldMessage.objects.filter(mailing_list=mlist)}
+    assert set(rows) == {"ladders@elsewhere.example", "big@example.org"}
+    ladders = email.message_from_bytes(held_bytes(rows["ladders@elsewhere.example"]))
+    assert str(email.header.make_header(email.header.decode_header(ladders["Subject"]))) == "Günstige Leitern"
+    text, pdf = ladders.get_payload()
+    assert text.get_payload(decode=True).decode("iso-8859-1") == "Grüße, cheap ladders.\n"
+    assert pdf.get_payload(decode=True) == b"%PDF-1.4\n"
+    assert rows["big@example.org"].reason == "held in Mailman 2.1: Message body is too big"
+    assert "held post 6 from gone@example.org" in report and "heldmsg-garden-6.pck not found" in report
+    assert "refers to os.system" in report and not marker.exists()
+    assert moderate(mlist, rows["big@example.org"].pk, "accept").action == "accept"

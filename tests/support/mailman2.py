@@ -29,6 +29,30 @@ class BounceInfo:
     noticesleft: int
 
 
+@dataclass
+class Py2Message:
+    """Mailman.Message.Message as a held post's pickle holds it (an old-style instance of Python 2's
+    email package): header fields as (name, value) pairs, a payload text or a list of parts."""
+
+    headers: list[tuple[str, Any]]
+    payload: Any
+    module: str = "Mailman.Message"
+
+
+@dataclass
+class Header:
+    """email.header.Header: its chunks of (unicode text, charset)."""
+
+    chunks: list[tuple[str, Any]]
+
+
+@dataclass
+class Charset:
+    """email.charset.Charset."""
+
+    input_charset: str
+
+
 def py2_pickle(value: Any, protocol: int = 2, charset: str = "latin-1") -> bytes:
     out = bytearray(b"\x80\x02" if protocol == 2 else b"")
     _write(out, value, (charset, protocol))
@@ -65,6 +89,20 @@ def _write(out: bytearray, value: Any, opts: tuple[str, int]) -> None:
     elif isinstance(value, BounceInfo):
         out += b"(cMailman.Bouncer\n_BounceInfo\no"
         _write(out, dict(vars(value)), opts)
+        out += b"b"
+    elif isinstance(value, Py2Message):
+        out += f"(c{value.module}\nMessage\no".encode()
+        state = {"_headers": value.headers, "_payload": value.payload, "_charset": None, "_unixfrom": None,
+                 "preamble": None, "epilogue": "", "defects": [], "_default_type": "text/plain"}  # fmt: skip
+        _write(out, state, opts)
+        out += b"b"
+    elif isinstance(value, Header):
+        out += b"(cemail.header\nHeader\no"
+        _write(out, {"_chunks": value.chunks, "_continuation_ws": " ", "_maxlinelen": 76}, opts)
+        out += b"b"
+    elif isinstance(value, Charset):
+        out += b"(cemail.charset\nCharset\no"
+        _write(out, {"input_charset": value.input_charset, "output_charset": value.input_charset}, opts)
         out += b"b"
     else:
         raise TypeError(f"Mailman 2 configs hold no {type(value).__name__}")

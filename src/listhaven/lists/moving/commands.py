@@ -29,6 +29,8 @@ def register(subparsers: Any) -> None:
                      help="the Pipermail HTML directory (archives/private/LIST): its pages' numbers win")  # fmt: skip
     mm2.add_argument("--requests", metavar="PATH/request.pck",
                      help="lists/LIST/request.pck: requests to join or leave that wait for the owners wait here too")
+    mm2.add_argument("--held-dir", metavar="DIR",
+                     help="Mailman's data/ directory: the held posts of --requests are held here with their text")
     mm2.add_argument("--address", default="", help="the list's address here (default: NAME@host_name of the config)")
     mm2.add_argument("--archive-policy", choices=POLICIES, default=None, help=POLICY_HELP)
     mm2.add_argument("--update", action="store_true", help=UPDATE_HELP)
@@ -65,7 +67,7 @@ def _mailman2(args: argparse.Namespace) -> Any:
     from listhaven.lists.moving.mailman2 import Mailman2Error, add_requests, plan_from_config, read_config_file
     from listhaven.lists.moving.safe_pickle import UnsafePickle
 
-    for given in (args.archive, args.pipermail, args.requests):
+    for given in (args.archive, args.pipermail, args.requests, args.held_dir):
         if given and not Path(given).exists():
             raise CommandError(f"{given}: no such file or directory")
     try:
@@ -74,7 +76,7 @@ def _mailman2(args: argparse.Namespace) -> Any:
         raise CommandError(f"{args.config}: {exc}") from exc
     if args.requests:
         try:
-            add_requests(read_config_file(Path(args.requests)), plan)
+            add_requests(read_config_file(Path(args.requests)), plan, Path(args.held_dir) if args.held_dir else None)
         except (UnsafePickle, Mailman2Error, ValueError) as exc:
             raise CommandError(f"{args.requests}: {exc}") from exc
     else:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import compat32
 from pathlib import Path
 from typing import Any
 
 from listhaven.lists.models import MailingList
-from listhaven.lists.moving.plan import ListPlan, MemberPlan, RequestPlan
+from listhaven.lists.moving.plan import HeldPlan, ListPlan, MemberPlan, RequestPlan
 from listhaven.lists.moving.report import MoveReport
-from listhaven.lists.moving.safe_pickle import BounceRecord, load_config
+from listhaven.lists.moving.safe_pickle import BounceRecord, load_config, load_held_message
 
 # user_options bits (Mailman/Defaults.py)
 DISABLE_DELIVERY = 1  # obsolete since 2.1: delivery_status says it; honoured when alone
@@ -140,27 +142,50 @@ def plan_from_config(config: dict[str, Any], address: str = "") -> ListPlan:
 HELDMSG, SUBSCRIPTION, UNSUBSCRIPTION = 1, 2, 3
 
 
-def add_requests(requests: dict[Any, Any], plan: ListPlan) -> None:
+def add_requests(requests: dict[Any, Any], plan: ListPlan, held_dir: Path | None = None) -> None:
     """The list's waiting requests (lists/LIST/request.pck, read like config.pck): requests to join
-    or leave wait for the owners here; held posts are named, each with its sender, subject and
-    reason, since their text is in another pickle (data/heldmsg-LIST-N.pck) of Python objects that
-    are not read: decide them in Mailman's admindb before the move."""
+    or leave wait for the owners here. A held post waits for the moderators here when its text is
+    found in `held_dir` (Mailman's data/ directory: heldmsg-LIST-N.pck, read as safely, or .txt);
+    otherwise it is named with its sender, subject and reason, to be decided in Mailman."""
     for key, value in sorted(((k, v) for k, v in requests.items() if isinstance(k, int)), key=lambda kv: kv[0]):
         if not isinstance(value, (tuple, list)) or len(value) != 2:
             continue
         kind, data = value
         if kind == SUBSCRIPTION and isinstance(data, (tuple, list)) and len(data) >= 5:
             when, address, name, _password, digest = data[:5]
-            plan.requests.append(RequestPlan(str(address), display_name=str(name or ""),
+            plan.requests.append(RequestPlan(str(address), display_name=web_text(name),
                                              delivery_mode="mime_digest" if digest else "regular", since=_day(when)))  # fmt: skip
         elif kind == UNSUBSCRIPTION and data:
             address = data[1] if isinstance(data, (tuple, list)) and len(data) > 1 else data
             plan.requests.append(RequestPlan(str(address), leave=True))
         elif kind == HELDMSG and isinstance(data, (tuple, list)) and len(data) >= 4:
             when, sender, subject, reason = data[:4]
+            filename = Path(str(data[4])).name if len(data) > 4 and data[4] else ""
+            raw = _held_text(held_dir / filename, plan) if held_dir and filename else None
+            if raw is not None:
+                found = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)["Message-ID"]
+                plan.held.append(HeldPlan(raw, sender=str(sender), subject=str(subject), reason=str(reason),
+                                          message_id=str(found or "").strip().strip("<>")))  # fmt: skip
+                continue
+            where = f"{filename} not found in {held_dir}" if held_dir else "give --held-dir, Mailman's data/ directory"
             plan.report.not_carried.append(
                 f"held post {key} from {sender} ({_day(when)}): {str(subject)!r}, held because {reason}: its text "
-                "stays in Mailman (data/heldmsg-*.pck); decide it in Mailman's admindb before the move")  # fmt: skip
+                f"was not read ({where}); decide it in Mailman's admindb before the move")  # fmt: skip
+
+
+def _held_text(path: Path, plan: ListPlan) -> bytes | None:
+    for candidate in (path, path.with_suffix(".txt"), path.with_suffix(".pck")):
+        if not candidate.is_file():
+            continue
+        data = candidate.read_bytes()
+        if candidate.suffix != ".pck":
+            return data
+        try:
+            return load_held_message(data)
+        except ValueError as exc:  # UnsafePickle too: named, and the post is not moved
+            plan.report.problems.append(f"{candidate}: {exc}")
+            return None
+    return None
 
 
 def _day(when: Any) -> str:
