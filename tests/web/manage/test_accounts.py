@@ -152,3 +152,14 @@ def test_a_form_without_its_csrf_check_gets_a_page_that_says_nothing_changed(lis
     assert 'href="http://testserver/listinfo/garden"' in html  # back to the form's page
     elsewhere = client.post("/listinfo/garden", {"address": "ann@example.net"}, HTTP_REFERER="https://evil.example/x")
     assert "evil.example" not in elsewhere.content.decode()
+
+
+def test_the_sign_out_address_typed_in_asks_with_a_button(client_as):
+    """GET /accounts/logout/ signs nobody out (a link must not) and no longer answers a blank 405."""
+    client = client_as("member")
+    page = client.get("/accounts/logout/")
+    assert page.status_code == 200 and 'action="/accounts/logout/"' in page.content.decode()
+    assert client.get("/accounts/").status_code == 200  # still signed in
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/accounts/").status_code == 302
+    assert "You are signed out" in client.get("/accounts/logout/").content.decode()

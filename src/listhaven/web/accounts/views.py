@@ -36,7 +36,16 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    """POST signs out. GET (a typed or bookmarked /accounts/logout/) asks with a button, as Postorius's
+    sign-out page does: a link must not sign anyone out, and a bare 405 told them nothing."""
+
     template_name = T + "logged_out.html"
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return render(request, self.template_name)
+        return render(request, T + "logout_confirm.html")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
