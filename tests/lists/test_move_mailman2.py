@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import gzip
 import hashlib
 import json
 import threading
@@ -575,3 +576,32 @@ def test_held_posts_with_their_text_are_held_here(db, tmp_path, capsys):
     assert "held post 6 from gone@example.org" in report and "heldmsg-garden-6.pck not found" in report
     assert "refers to os.system" in report and not marker.exists()
     assert moderate(mlist, rows["big@example.org"].pk, "accept").action == "accept"
+
+
+def test_a_message_gone_from_the_mbox_comes_from_pipermails_text_at_its_number(db, tmp_path, client, capsys):
+    """Message 1 was deleted from the mbox after Pipermail archived it; its page and the month's
+    text archive (gzipped, as Pipermail keeps it) still hold it: it is stored at number 1, once."""
+    (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config() | {"archive_private": 0}))
+    (tmp_path / "garden.mbox").write_bytes(mbox(("first@example.org", "Seeds", "Feb"), ("third@example.org", "Rain", "Mar")))
+    month = tmp_path / "html" / "2010-February"
+    month.mkdir(parents=True)
+    for number, msgid, subject in ((0, "first@example.org", "Seeds"), (1, "second@example.org", "Sun")):
+        (month / f"{number:06d}.html").write_bytes(pipermail_article(ADDRESS, number, msgid, f"[Garden] {subject}"))
+    text = "".join(
+        f"From ann at example.org  Mon Feb  1 10:00:00 2010\nFrom: ann at example.org (Ann)\n"
+        f"Date: Mon, 01 Feb 2010 10:00:00 +0000\nSubject: [Garden] {subject}\nMessage-ID: <{msgid}>\n\n{subject}.\n\n"
+        for msgid, subject in (("first@example.org", "Seeds"), ("second@example.org", "Sun"))
+    )  # fmt: skip
+    (tmp_path / "html" / "2010-February.txt.gz").write_bytes(gzip.compress(text.encode()))
+    command = ["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+               str(tmp_path / "garden.mbox"), "--pipermail", str(tmp_path / "html")]  # fmt: skip
+    assert main(command) == 0
+    assert "1 messages the mbox no longer held (numbers 1)" in capsys.readouterr().out
+    mlist = MailingList.objects.get(address=ADDRESS)
+    numbers = dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "archive_number"))
+    assert numbers == {"first@example.org": 0, "second@example.org": 1, "third@example.org": 2}
+    answer = client.get("/pipermail/garden/2010-February/000001.html")
+    second = Message.objects.get(message_id="second@example.org")
+    assert (answer.status_code, answer["Location"]) == (301, f"/garden/message/{second.public_id}/")
+    assert main([*command, "--update"]) == 0
+    assert Message.objects.filter(mailing_list=mlist).count() == 3

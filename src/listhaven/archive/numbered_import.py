@@ -24,7 +24,7 @@ from django.conf import settings
 from listhaven.archive.importer import id_domain, parse_one
 from listhaven.archive.ingest import Parsed, Unparsed, store_batch
 from listhaven.archive.models import Message
-from listhaven.mail.sources import open_source
+from listhaven.mail.sources import SourceError, open_source
 
 if TYPE_CHECKING:
     from listhaven.lists.models import MailingList
@@ -114,3 +114,35 @@ def _store(mlist: MailingList, batch: list[Parsed | Unparsed], numbers: list[int
         summary.first = n if summary.first is None else min(summary.first, n)
         summary.last = n if summary.last is None else max(summary.last, n)
 
+
+
+def import_page_gaps(mlist: MailingList, directory: str | Path, known: dict[str, int]) -> list[int]:
+    """Messages the Pipermail pages number (`known`) that the list lacks (deleted from the mbox after
+    Pipermail archived them), taken from Pipermail's monthly text archives in `directory`, each at
+    its page's number: a copy (addresses obfuscated, attachments scrubbed), but the old link lands.
+    A number another message has here already is left to it. The numbers stored."""
+    here = set(Message.objects.filter(mailing_list=mlist).values_list("message_id", flat=True))
+    taken = set(Message.objects.filter(mailing_list=mlist).values_list("archive_number", flat=True))
+    wanted = {i: n for i, n in known.items() if i not in here and n not in taken}
+    if not wanted:
+        return []
+    try:
+        sources = open_source(directory)
+    except SourceError:
+        return []  # no text archives beside the pages
+    batch: list[Parsed | Unparsed] = []
+    numbers: list[int] = []
+    domain = id_domain()
+    for source in sources:
+        item = parse_one(source, None, domain)
+        if isinstance(item, Parsed) and item.message.message_id in wanted:
+            batch.append(item)
+            numbers.append(wanted.pop(item.message.message_id))
+    stored: list[int] = []
+    for start in range(0, len(batch), settings.IMPORT_BATCH_SIZE):
+        chunk = slice(start, start + settings.IMPORT_BATCH_SIZE)
+        store_batch(mlist, batch[chunk], numbers=numbers[chunk], copies=True)
+    if numbers:
+        stored = sorted(Message.objects.filter(mailing_list=mlist, archive_number__in=numbers)
+                        .values_list("archive_number", flat=True))  # fmt: skip
+    return stored

@@ -200,7 +200,7 @@ def _create(plan: Any, args: argparse.Namespace) -> Any:
 
 
 def _archive(mlist: Any, mbox: Path, pages: Path | None, report: Any) -> None:
-    from listhaven.archive.numbered_import import import_numbered
+    from listhaven.archive.numbered_import import import_numbered, import_page_gaps
     from listhaven.mail.sources import SourceError
     from listhaven.mail.sources.pipermail_html import message_numbers
 
@@ -216,6 +216,13 @@ def _archive(mlist: Any, mbox: Path, pages: Path | None, report: Any) -> None:
     report.imported.append(f"archive: {done.stored} of {done.read} messages stored ({span}, {how}), "
                            f"{done.quarantined} quarantined" + (f", {already} already here" if already else ""))  # fmt: skip
     _note_duplicates(done.duplicates, report)
+    if pages and known:
+        filled = import_page_gaps(mlist, pages, known)
+        if filled:
+            shown = ", ".join(str(n) for n in filled[:20]) + (" ..." if len(filled) > 20 else "")
+            report.imported.append(f"{len(filled)} messages the mbox no longer held (numbers {shown}) taken from "
+                                   "Pipermail's monthly text archives at their pages' numbers: Pipermail's copies, "
+                                   "addresses obfuscated and attachments scrubbed")  # fmt: skip
 
 
 def _note_duplicates(numbers: list[int], report: Any) -> None:
