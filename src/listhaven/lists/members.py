@@ -147,12 +147,17 @@ class RoleTaken(ValueError):
 
 
 def change_member(row: Member, *, role: str | None = None, delivery_mode: str | None = None,
-                  options: dict[str, bool] | None = None, enable: bool = False) -> Member:  # fmt: skip
+                  options: dict[str, bool] | None = None, enable: bool = False, action: str | None = None) -> Member:  # fmt: skip
     """Changes one roster row as an owner does (the members page and the API): its role, delivery
-    mode, flags (MEMBER_OPTIONS) and, with `enable`, delivery turned back on whatever disabled it.
-    Raises RoleTaken, or ValueError for an unknown role, mode or flag; nothing is saved then."""
+    mode, flags (MEMBER_OPTIONS), a non-member's `action` (what becomes of their posts: "defer" to the
+    list's default) and, with `enable`, delivery turned back on whatever disabled it.
+    Raises RoleTaken, or ValueError for an unknown role, mode, flag or action; nothing is saved then."""
     if role is not None and role not in {r.value for r in Role}:
         raise ValueError(f"{role!r} is not one of {', '.join(r.value for r in Role)}")
+    if action is not None and action not in NONMEMBER_ACTIONS:
+        raise ValueError(f"{action!r} is not one of {', '.join(NONMEMBER_ACTIONS)}")
+    if action is not None:
+        row.action = action
     if delivery_mode is not None and delivery_mode not in DELIVERY_MODES:
         raise ValueError(f"{delivery_mode!r} is not one of {', '.join(DELIVERY_MODES)}")
     unknown = set(options or {}) - set(MEMBER_OPTIONS)

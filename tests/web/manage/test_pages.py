@@ -119,6 +119,26 @@ def test_mass_subscribe_and_remove_and_export(client_as, lists_with_roles):
     assert body.splitlines()[0].startswith("address,") and "new29@example.com" in body and "new0@" not in body
 
 
+def test_an_always_discard_is_seen_and_undone_on_the_non_members_page(client_as, lists_with_roles):
+    """"Discard, and always discard this sender" leaves a non-member row: its page shows what becomes
+    of their posts and changes it (Postorius's non-member moderation), here back to the list's default."""
+    garden = lists_with_roles["garden"]
+    client = client_as("moderator")
+    client.post(f"/manage/garden/held/{lists_with_roles['held']['garden']}/", {"action": "always_discard"})
+    row = Member.objects.get(mailing_list=garden, address="outsider@example.net", role="nonmember")
+    assert row.action == "discard"
+    owner = client_as("owner")
+    html = owner.get(f"/manage/garden/members/{row.pk}/").content.decode()
+    assert '<option value="discard" selected>discard</option>' in html and "the list's default is “hold”" in html
+    assert 'name="mode"' not in html and 'name="receive_own_posts"' not in html  # a member's options: not theirs
+    owner.post(f"/manage/garden/members/{row.pk}/", {"role": "nonmember", "action": "defer"})
+    row.refresh_from_db()
+    assert row.action == "defer"
+    assert _hold(garden, 7) is not None  # held again by the list's default, no longer discarded
+    member = Member.objects.get(mailing_list=garden, address="member@example.org", role="member")
+    assert 'name="action"' not in owner.get(f"/manage/garden/members/{member.pk}/").content.decode()
+
+
 def test_member_changes(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     row = Member.objects.get(mailing_list=garden, address="member@example.org")

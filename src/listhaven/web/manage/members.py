@@ -25,7 +25,7 @@ from listhaven.lists.members import (
     remove_members,
 )
 from listhaven.lists.models import MailingList, Member
-from listhaven.lists.models.member import DELIVERY_MODES, DELIVERY_STATUSES, ROLES
+from listhaven.lists.models.member import DELIVERY_MODES, DELIVERY_STATUSES, NONMEMBER_ACTIONS, ROLES
 from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
 from listhaven.lists.subscriptions import options_url
@@ -85,7 +85,8 @@ def member(request: HttpRequest, mlist: MailingList, member_id: int) -> HttpResp
         raise Http404("No such member.")
     if request.method == "POST":
         return _change(request, mlist, row)
-    return render(request, T + "member.html", {"mlist": mlist, "member": row, "roles": ROLES, "modes": DELIVERY_MODES})
+    return render(request, T + "member.html", {"mlist": mlist, "member": row, "roles": ROLES, "modes": DELIVERY_MODES,
+                                               "actions": NONMEMBER_ACTIONS})  # fmt: skip
 
 
 def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpResponse:
@@ -98,7 +99,8 @@ def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpRespon
     options = {name: name in post for name in MEMBER_OPTIONS} if "options" in post else None
     try:
         change_member(row, role=role if role in dict(ROLES) else None, options=options, enable="enable" in post,
-                      delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None)  # fmt: skip
+                      delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None,
+                      action=post["action"] if post.get("action") in dict(NONMEMBER_ACTIONS) else None)  # fmt: skip
     except RoleTaken as exc:
         messages.error(request, f"{exc}.")
         return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
