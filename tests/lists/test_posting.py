@@ -150,6 +150,23 @@ def test_the_password_on_the_first_line_reaches_no_member_in_the_html_alternativ
         assert b"s3cret" not in data and b"Hello all</div>" in data and b"Hello all\r\n" in data
 
 
+def test_an_html_alternative_in_a_charset_its_own_bytes_do_not_fit_still_loses_the_password(mlist, settings):
+    """A windows-1252 part holding a byte that charset leaves undefined reads back with U+FFFD, which it
+    cannot write again: the post failed (451, again at each retry) instead of going out without the password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    set_moderator_password(mlist, "s3cret")
+    raw = (b"From: Zed <zed@elsewhere.example>\r\nTo: garden@lists.example.org\r\nSubject: Announcement\r\n"
+           b"Message-ID: <alt-1252@example.org>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/alternative; boundary=A\r\n\r\n"
+           b"--A\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nApproved: s3cret\r\n\r\nHello all\r\n"
+           b"--A\r\nContent-Type: text/html; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           b"<div>Approved: s3cret</div><div>Caf\xe9 \x81 all</div>\r\n--A--\r\n")  # fmt: skip
+    outcome = receive_post(mlist, raw)
+    assert (outcome.verdict.action, outcome.verdict.rule) == ("accept", "approved")
+    copy = decompress(Outgoing.objects.get(kind="post").template)
+    assert b"s3cret" not in copy and b"Hello all" in copy
+
+
 def test_a_moderated_member_and_the_approved_password(mlist, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     Member.objects.filter(address=MEMBER).update(moderated=True)

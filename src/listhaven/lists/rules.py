@@ -103,7 +103,12 @@ def _remove_password_elsewhere(post: Post, password: str) -> None:
             continue
         charset = part.get_content_charset() or "utf-8"
         assert isinstance(part, EmailMessage)
-        part.set_content(pattern.sub("", text), subtype=part.get_content_subtype(),
+        cleaned = pattern.sub("", text)
+        try:
+            cleaned.encode(charset)
+        except (UnicodeEncodeError, LookupError):  # a byte its charset leaves undefined was read as U+FFFD
+            charset = "utf-8"
+        part.set_content(cleaned, subtype=part.get_content_subtype(),
                          charset="utf-8" if charset == "us-ascii" else charset)  # fmt: skip
 
 
