@@ -605,3 +605,16 @@ def test_a_message_gone_from_the_mbox_comes_from_pipermails_text_at_its_number(d
     assert (answer.status_code, answer["Location"]) == (301, f"/garden/message/{second.public_id}/")
     assert main([*command, "--update"]) == 0
     assert Message.objects.filter(mailing_list=mlist).count() == 3
+
+
+def test_a_list_whose_name_changes_is_told_where_the_old_links_go(db, tmp_path, capsys):
+    """Two Mailman 2 hosts each had a 'garden' list: the second moved here gets another name, and
+    the report says the old /pipermail/garden/ links lead to the first."""
+    (tmp_path / "config.pck").write_bytes(py2_pickle(garden_config()))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck")]) == 0
+    assert "Problems" not in capsys.readouterr().out
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--address",
+                 "garden@other.example.org", "--dry-run"]) == 0  # fmt: skip
+    report = capsys.readouterr().out
+    assert "the list's name here is 'garden-other-example-org', not 'garden'" in report
+    assert "lead to garden@lists.example.org, the list named 'garden' here" in report

@@ -65,7 +65,20 @@ def apply_plan(plan: ListPlan, update: bool = False) -> MailingList:
                                  for p in patterns])  # fmt: skip
         _requests(plan, mlist)
         _held(plan, mlist)
+        _note_name(plan, mlist)
     return mlist
+
+
+def _note_name(plan: ListPlan, mlist: MailingList) -> None:
+    """The old links name the list by Mailman's name: they reach it only if it is its name here."""
+    if not plan.old_name or plan.old_name == mlist.name:
+        return
+    other = MailingList.objects.filter(name=plan.old_name).values_list("address", flat=True).first()
+    lead = f"lead to {other}, the list named {plan.old_name!r} here" if other else "answer 404"
+    plan.report.problems.append(
+        f"the list's name here is {mlist.name!r}, not {plan.old_name!r}: the old links (/pipermail/{plan.old_name}/..., "
+        f"/mailman/listinfo/{plan.old_name}) {lead}; keep the name (--address {plan.old_name}@...) where they "
+        "must land")  # fmt: skip
 
 
 def _requests(plan: ListPlan, mlist: MailingList) -> None:

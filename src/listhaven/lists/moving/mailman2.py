@@ -131,6 +131,7 @@ def plan_from_config(config: dict[str, Any], address: str = "") -> ListPlan:
     config = config | {"host_name": address.rpartition("@")[2].lower()}
     plan = ListPlan(address=address.lower(), fields=_settings(config), report=MoveReport("Mailman 2.1"))
     plan.report.list_address = plan.address
+    plan.old_name = str(config.get("_internal_name", "") or "").lower()
     _note_settings(config, plan)
     _people(config, plan)
     _members(config, plan)

@@ -56,6 +56,7 @@ class ListPlan:
     moderators: list[str] = field(default_factory=list)
     bans: list[str] = field(default_factory=list)
     nonmember_actions: list[tuple[str, str]] = field(default_factory=list)  # (address, action)
+    old_name: str = ""  # the name the old links carry (Mailman 2's /pipermail/NAME/, /mailman/listinfo/NAME)
     requests: list[RequestPlan] = field(default_factory=list)
     held: list[HeldPlan] = field(default_factory=list)
     report: MoveReport = field(default_factory=lambda: MoveReport(""))
