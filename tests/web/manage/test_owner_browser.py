@@ -105,6 +105,11 @@ def test_owner_runs_the_list_from_the_browser(site, browser):
     page.fill("#mq", "")
     page.click("button:has-text('Find')")
     assert "1003 found" in page.locator("h1").inner_text()  # the thousand, the member, moderator and owner
+    page.fill("#rm-addresses", "gardener0421@example.com")
+    page.get_by_label("Send each removed member the goodbye message").check()
+    page.click("button:has-text('Remove')")
+    assert "1 removed, 0 were not members" in status(page)
+    site.mail_to("gardener0421@example.com", "^You have left")
     context.close()
 
 

@@ -139,6 +139,33 @@ def test_an_always_discard_is_seen_and_undone_on_the_non_members_page(client_as,
     assert 'name="action"' not in owner.get(f"/manage/garden/members/{member.pk}/").content.decode()
 
 
+def test_mass_removal_says_goodbye_when_asked_and_reads_a_file(client_as, lists_with_roles):
+    """Mailman 2's "send unsubscription acknowledgement to the user": the goodbye notice to each
+    removed member when the box is ticked, none without it; the addresses may come in a file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    client.post("/manage/garden/members/add/", {"addresses": "a@example.com\nb@example.com\nc@example.com"})
+    quietly = client.post("/manage/garden/members/remove/", {"addresses": "a@example.com"}, follow=True)
+    assert "1 removed" in quietly.content.decode()
+    assert "You have left Garden" not in [_subject(row) for row in Outgoing.objects.filter(kind="notice")]
+    upload = SimpleUploadedFile("leaving.txt", b"b@example.com\nnot an address\n", content_type="text/plain")
+    told = client.post("/manage/garden/members/remove/", {"addresses": "c@example.com", "file": upload, "goodbye": "1"},
+                       follow=True).content.decode()  # fmt: skip
+    assert "2 removed, 0 were not members, 1 not valid." in told and "not an address:" in told
+    assert not Member.objects.filter(mailing_list=garden, address__in=["b@example.com", "c@example.com"]).exists()
+    told_whom = [row.recipients for row in Outgoing.objects.filter(kind="notice") if _subject(row) == "You have left Garden"]
+    assert sorted(told_whom) == [["b@example.com"], ["c@example.com"]]
+
+
+def _subject(row) -> str:
+    import email
+    import email.policy
+
+    return str(email.message_from_bytes(decompress(bytes(row.template)), policy=email.policy.default)["Subject"])
+
+
 def test_member_changes(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     row = Member.objects.get(mailing_list=garden, address="member@example.org")

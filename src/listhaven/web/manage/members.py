@@ -143,9 +143,15 @@ def mass_subscribe(request: HttpRequest, mlist: MailingList) -> HttpResponse:
 @manage("administer")
 @require_POST
 def mass_remove(request: HttpRequest, mlist: MailingList) -> HttpResponse:
-    report = remove_members(mlist, _entries(request))
+    with transaction.atomic():
+        report = remove_members(mlist, _entries(request))
+        if request.POST.get("goodbye"):  # Mailman's "send unsubscription acknowledgement", queued with the removal
+            for address in report.removed:
+                send_notice(mlist, "goodbye", address, address=address, origin="owner")
     messages.success(request, f"{len(report.removed)} removed, {len(report.missing)} were not members, "
                      f"{len(report.invalid)} not valid.")  # fmt: skip
+    for given, why in report.invalid[:20]:
+        messages.error(request, f"{given}: {why}")
     return redirect("manage-members", list_name=mlist.name)
 
 
