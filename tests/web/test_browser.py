@@ -174,6 +174,22 @@ def test_text_is_readable_in_light_and_dark(browser, live_server_url, scheme):
     context.close()
 
 
+def test_headings_go_down_one_level_at_a_time(page):
+    """A screen reader's list of headings: no level skipped (a search's hits were h3 under the h1)."""
+    skipped = """() => { let last = 0; const jumps = [];
+        for (const h of document.querySelectorAll("main h1, main h2, main h3, main h4")) {
+          const level = +h.tagName[1]; if (last && level > last + 1) jumps.push(h.tagName + " " + h.textContent.trim()); last = level; }
+        return jumps; }"""
+    for path in ("/search?q=reading", "/search?q=reading&group=thread", f"/{SEED_LIST}/", f"/{SEED_LIST}/2019-03/", "/"):
+        page.goto(path)
+        assert page.evaluate(skipped) == [], path
+    seed_url(page)
+    assert page.evaluate(skipped) == []
+    thread = page.get_by_role("link", name=re.compile("^Whole thread")).get_attribute("href")
+    page.goto(thread)
+    assert page.evaluate(skipped) == []
+
+
 def test_skip_link_and_visible_focus(page):
     seed_url(page)
     page.keyboard.press("Tab")
