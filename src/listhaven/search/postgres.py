@@ -306,50 +306,50 @@ def _blocks(first: str, last: str) -> str:
 def _walk(where: str, params: list[object], kept: int, target: int) -> tuple[str, list[object]]:
     """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
     ``found``: ``ids``, the matches the walk took, newest first (every match of its windows; at
-    most `kept` of a store's older ids searched whole), ``first``, the first block it reached,
-    and ``m``, the newest id.
+    most `kept` when the rest of the store is searched whole), and ``counted``, the matches it
+    counted past them (up to `kept` in all).
 
     Rather than every match (a common word's bitmap holds a fifth of a store, each match a heap
     row to visit and an id to sort), the GIN index is asked for the matches within windows of id
     blocks (pg_document.ID_BLOCK), so that it visits only those: first the blocks of the newest
-    _window_ids() ids, then, while the windows hold fewer than `target` matches (RANK_CANDIDATES, or
-    more when the count is to come from the walk too) and have not reached the first block, the blocks just older than them (WINDOW_GROWTH, WINDOW_SLACK), or,
-    if that window would be too long (MAX_WINDOW_BLOCKS), every older id. A word is not spread
-    evenly over the ids (a list's own words come in its stretches of ids): the growth bounds the
-    steps, the density makes one step do for an evenly spread word. Each window is older than the
-    ones before, so their matches, each taken newest first, are the newest matches in that order.
-    The ids stay in the server."""
+    _window_ids() ids, then, while the windows hold fewer than `target` matches and have not
+    reached the first block, the blocks just older than them (WINDOW_GROWTH, WINDOW_SLACK), or, if
+    that window would be too long (MAX_WINDOW_BLOCKS), every older id. A word is not spread evenly
+    over the ids (a list's own words come in its stretches of ids): the growth bounds the steps,
+    the density makes one step do for an evenly spread word. Each window is older than the ones
+    before, so their matches, each taken newest first, are the newest matches in that order. Once
+    it has `target` ids the walk goes on counting, as far as `kept` matches, in the same way: a
+    count sorts nothing, stops at its limit, and for a word needing no recheck reads no heap row
+    of an all-visible page. The ids stay in the server."""
     size, want = ID_BLOCK_SIZE, max(target, RANK_CANDIDATES)
+    kept = max(kept, want)
     select = f"SELECT d.message_id FROM {TABLE} d WHERE ({where}) AND "
+    count = f"(SELECT count(*) FROM (SELECT FROM {TABLE} d WHERE ({where}) AND "
     newest = " ORDER BY d.message_id + 0 DESC"
-    n = "cardinality(w.ids)"
+    n, t = "cardinality(w.ids)", "(cardinality(w.ids) + w.counted)"
+    goal = f"(CASE WHEN {n} < {want} THEN {want} ELSE {kept} END)"
     reach = (
-        f"greatest({WINDOW_GROWTH} * (w.last - w.first + 1), CASE WHEN {n} > 0 THEN ceil((%s - {n}) "
-        f"* (w.m - w.first * {size} + 1)::float8 * {WINDOW_SLACK} / {n} / {size})::bigint ELSE 0 END)"
+        f"greatest({WINDOW_GROWTH} * (w.last - w.first + 1), CASE WHEN {t} > 0 THEN ceil(({goal} - {t}) "
+        f"* (w.m - w.first * {size} + 1)::float8 * {WINDOW_SLACK} / {t} / {size})::bigint ELSE 0 END)"
     )
     near, rest = f"{reach} <= {MAX_WINDOW_BLOCKS}", f"{reach} > {MAX_WINDOW_BLOCKS}"
-    older = f"CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END"
+    blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1")
+    taking, counting = f"{n} < {want}", f"{n} >= {want}"
     sql = (
-        f"WITH RECURSIVE walk (first, last, m, ids) AS ("
-        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}) "
-        f"FROM (SELECT greatest(m - %s, 0) / {size} AS first, m / {size} AS last, m "
+        f"WITH RECURSIVE walk (first, last, m, ids, counted) AS ("
+        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}), 0::bigint "
+        f"FROM (SELECT greatest(m - {_window_ids()}, 0) / {size} AS first, m / {size} AS last, m "
         f"FROM (SELECT max(message_id) AS m FROM {TABLE}) t) r "
-        f"UNION ALL SELECT {older}, w.last, w.m, w.ids "
-        f"|| ARRAY({select}{near} AND d.document @@ {_blocks(f'greatest(w.first - {reach}, 0)', 'w.first - 1')}"
-        f"{newest}) "
-        f"|| ARRAY({select}{rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT %s - {n}) "
-        f"FROM walk w WHERE {n} < %s AND w.first > 0), "
-        "found AS MATERIALIZED (SELECT first, m, ids FROM walk ORDER BY first LIMIT 1), "
-        "candidates AS (SELECT unnest(ids[1:%s]) AS message_id FROM found)"
+        f"UNION ALL SELECT CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END, w.last, w.m, w.ids "
+        f"|| ARRAY({select}{taking} AND {near} AND d.document @@ {blocks}{newest}) "
+        f"|| ARRAY({select}{taking} AND {rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT {kept} - {n}), "
+        f"w.counted + {count}{counting} AND {near} AND d.document @@ {blocks} LIMIT greatest({kept} - {t}, 0)) s) "
+        f"+ {count}{counting} AND {rest} AND d.message_id + 0 < w.first * {size} LIMIT greatest({kept} - {t}, 0)) s) "
+        f"FROM walk w WHERE w.first > 0 AND ({n} < {want} OR {t} < {kept})), "
+        "found AS MATERIALIZED (SELECT ids, counted FROM walk ORDER BY first LIMIT 1), "
+        f"candidates AS (SELECT unnest(ids[1:{RANK_CANDIDATES}]) AS message_id FROM found)"
     )
-    return sql, [
-        *params, _window_ids(),
-        want, want,
-        *params, want, want,
-        *params, want, kept,
-        want,
-        RANK_CANDIDATES,
-    ]  # fmt: skip
+    return sql, [*params, *params, *params, *params, *params]
 
 
 def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
@@ -368,43 +368,17 @@ def _counted_candidates(
     where: str, params: list[object], cap: int, windowed: bool, prefixed: bool
 ) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's), which also names ``total``: the matches counted up to
-    cap + 1 from the scans that find the candidates, instead of a count visiting them again. When
-    the walk has its candidates but fewer than cap + 1 matches and has not reached the first block,
-    the older matches are counted as far as the cap (a count needs no ids: its scan stops at the cap
-    and sorts nothing, and reads no heap row of an all-visible page for words needing no recheck),
-    first in the blocks just older, as many as the density of the walk's matches says hold the rest
-    (``r3``; none if more than MAX_WINDOW_BLOCKS), then, if those fall short, among all older ids
-    (their ids compared in the rows visited: "+ 0", no walk of the primary key). A query with a
-    prefix (`prefixed`) is walked until cap + 1 matches instead: the GIN index reads every word
-    the prefix starts in full whatever the window (20 ms for `rhubar*` on a million messages), so
-    a scan more costs more than the matches a longer window visits."""
-    kept, size = cap + 1, ID_BLOCK_SIZE
+    cap + 1 by the scans that find the candidates, instead of a count visiting them again. The walk
+    takes ids until it has the candidates and counts on from there; a query with a prefix
+    (`prefixed`) takes ids to the cap instead: the GIN index reads every word a prefix starts in
+    full whatever the window (20 ms for `rhubar*` on a million messages), so a scan fewer is worth
+    more than the matches a longer window visits."""
+    kept = cap + 1
     if not windowed:
         found, found_params = _everything(where, params, max(kept, RANK_CANDIDATES))
         return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, kept]
-    found, found_params = _walk(where, params, max(kept, RANK_CANDIDATES), kept if prefixed else RANK_CANDIDATES)
-    n, taken = "cardinality(f.ids)", "(SELECT cardinality(ids) FROM found)"
-    reach = f"ceil((%s - {n}) * (f.m - f.first * {size} + 1)::float8 * {WINDOW_SLACK} / {n} / {size})::bigint"
-    older = f"SELECT FROM {TABLE} d WHERE ({where})"
-    sql = (
-        f"{found}, "
-        f"r3 AS MATERIALIZED (SELECT CASE WHEN {reach} <= {MAX_WINDOW_BLOCKS} THEN greatest(f.first - {reach}, 0) "
-        f"ELSE f.first END AS first, f.first - 1 AS last FROM found f WHERE f.first > 0 AND {n} < %s), "
-        f"c3 AS MATERIALIZED (SELECT count(*) AS n FROM ({older} AND (SELECT first <= last FROM r3) "
-        f"AND d.document @@ {_blocks('(SELECT first FROM r3)', '(SELECT last FROM r3)')} "
-        f"LIMIT greatest(%s - {taken}, 0)) s), "
-        f"c4 AS MATERIALIZED (SELECT count(*) AS n FROM ({older} AND (SELECT first FROM r3) > 0 "
-        f"AND d.message_id + 0 < (SELECT first FROM r3) * {size} AND {taken} + (SELECT n FROM c3) < %s "
-        f"LIMIT greatest(%s - {taken} - (SELECT n FROM c3), 0)) s), "
-        "total AS (SELECT least(cardinality(f.ids) + (SELECT n FROM c3) + (SELECT n FROM c4), %s) AS n FROM found f)"
-    )
-    return sql, [
-        *found_params,
-        kept, kept, kept,
-        *params, kept,
-        *params, kept, kept,
-        kept,
-    ]  # fmt: skip
+    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES)
+    return f"{found}, total AS (SELECT least(cardinality(ids) + counted, %s) AS n FROM found)", [*found_params, kept]
 
 
 def _candidates(where: str, params: list[object], windowed: bool) -> tuple[str, list[object]]:
