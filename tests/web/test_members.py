@@ -228,6 +228,14 @@ def test_options_by_login(client, mlist, django_user_model):
     assert "For ann@example.org" in client.get("/garden/options/").content.decode()
 
 
+def test_a_signed_in_non_member_is_told_so_not_sent_to_sign_in_again(client, mlist, django_user_model):
+    """The sign-in link would lead back to the same page (they are signed in): a loop that looked broken."""
+    client.force_login(django_user_model.objects.create_user(username="bo@example.org", email="bo@example.org"))
+    html = client.get("/garden/options/").content.decode()
+    assert "signed in as bo@example.org, which is not a member of Garden" in html
+    assert 'href="/listinfo/garden"' in html and "/accounts/login/?next=" not in html
+
+
 def test_options_link_request_says_nothing_about_the_roster(client, mlist):
     add_member(mlist, ANN)
     first = client.post("/garden/options/", {"address": ANN, "shown": stamp()})
