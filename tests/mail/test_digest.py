@@ -70,7 +70,7 @@ def test_mime_digest_layout() -> None:
     assert text(toc).splitlines()[2:4] == [
         "   1. Tide tables for March (Ada Lovelace)", "   2. Café on the quay, à bientôt (Ada Lovelace)",
     ]
-    assert text(toc).splitlines()[-1] == "   6. Re: [Harbour-dev] Tide tables for March (Grace Hopper)"
+    assert text(toc).splitlines()[-1] == "   6. Re: Tide tables for March (Grace Hopper)"  # the list's tag left out
     assert digest.get_content_type() == "multipart/digest"
     inner = list(digest.iter_parts())
     assert [p.get_content_type() for p in inner] == ["message/rfc822"] * 6
@@ -163,3 +163,13 @@ def test_a_poster_cannot_plant_a_marker_in_a_personalised_issue() -> None:
     member = MemberValues("https://lists.example.org/u/T", "https://lists.example.org/o/", "ann@example.org")
     copy = personal_copy(plain_digest, member, [raw])
     assert planted in text(copy)
+
+
+def test_the_table_leaves_out_the_lists_own_tag_only() -> None:
+    from listhaven.mail.digest import without_tag
+
+    cases = {"[Harbour-dev] Tides": "Tides", "Re: [harbour-dev] Tides": "Re: Tides", "AW:Re: [Harbour-dev]Tides":
+             "AW:Re: Tides", "Tides [Harbour-dev]": "Tides [Harbour-dev]", "[Other] Tides": "[Other] Tides",
+             "[Harbour-dev]": "[Harbour-dev]"}  # fmt: skip
+    assert {s: without_tag(s, "[Harbour-dev]") for s in cases} == cases
+    assert without_tag("[Harbour-dev] Tides", "") == "[Harbour-dev] Tides"

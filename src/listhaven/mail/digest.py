@@ -16,6 +16,7 @@ issue again (a retry) gives the same message.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,10 +114,23 @@ def masthead(identity: ListIdentity, issue: DigestIssue) -> str:
     return text
 
 
-def table_of_contents(entries: Sequence[DigestEntry]) -> str:
+def table_of_contents(entries: Sequence[DigestEntry], tag: str = "") -> str:
+    """Each post's subject and author, the list's own `tag` left out of the subject (every post has it: as
+    Mailman's table, "Re: [List] Tides" reads "Re: Tides")."""
     lines = ["Today's Topics:", ""]
-    lines += [f"{n:4d}. {e.subject} ({e.author})" for n, e in enumerate(entries, 1)]
+    lines += [f"{n:4d}. {without_tag(e.subject, tag)} ({e.author})" for n, e in enumerate(entries, 1)]
     return "\n".join(lines) + "\n"
+
+
+def without_tag(subject: str, tag: str) -> str:
+    """`subject` without `tag` where it stands first or after reply prefixes; otherwise as it is."""
+    if not tag.strip():
+        return subject
+    match = re.match(r"((?:(?:re|aw|sv|fwd?)\s*:\s*)*)" + re.escape(tag.strip()) + r"\s*", subject, re.IGNORECASE)
+    if match is None:
+        return subject
+    rest = subject[match.end() :]
+    return (match.group(1) + rest).strip() or subject
 
 
 def digest_head(identity: ListIdentity, issue: DigestIssue, kind: str) -> EditableMessage:
@@ -166,7 +180,7 @@ def mime_digest(posts: Sequence[bytes], identity: ListIdentity, issue: DigestIss
     inner += b"--" + digest_boundary + b"--\r\n"
     parts = [
         text_part(masthead(identity, issue), digest_subject(identity, issue), issue.nonce),
-        text_part(table_of_contents(entries), f"Today's Topics ({len(entries)} messages)"),
+        text_part(table_of_contents(entries, identity.subject_tag), f"Today's Topics ({len(entries)} messages)"),
         b'Content-Type: multipart/digest; boundary="' + digest_boundary + b'"\r\n\r\n' + inner,
     ]
     footer = render_footer(issue.footer, footer_values(identity, issue.nonce))

@@ -37,7 +37,7 @@ SHOWN_FIELDS = ("Date", "From", "To", "Cc", "Subject", "Message-ID")
 def plain_digest(posts: Sequence[bytes], identity: ListIdentity, issue: DigestIssue) -> bytes:
     """The RFC 1153 digest of `posts` (raw messages, in order) as one message, CRLF, UTF-8 text."""
     entries = digest_entries(posts)
-    chunks = [masthead(identity, issue), "\n", table_of_contents(entries), "\n", PREAMBLE_SEPARATOR, "\n\n"]
+    chunks = [masthead(identity, issue), "\n", table_of_contents(entries, identity.subject_tag), "\n", PREAMBLE_SEPARATOR, "\n\n"]
     for n, entry in enumerate(entries, 1):
         chunks += [_message_text(n, entry), "\n", MESSAGE_SEPARATOR, "\n\n"]
     footer = render_footer(issue.footer, footer_values(identity, issue.nonce))
