@@ -114,3 +114,19 @@ def test_an_attachment_nested_deeper_than_the_walk_goes_too():
     assert result.changed and not result.empty
     assert not [p for p in message.walk() if p.get_filename() == "run.exe"]
     assert "level 24" in message.as_string()  # the outer parts stay
+
+
+def test_hostile_mail_is_filtered_without_an_error_and_stays_writable():
+    """Broken MIME, bad charsets, deep nesting: filtering never raises, and what it leaves can be written
+    (an exception here would answer the MTA 451 for ever)."""
+    from tests.support.hostile import hostile_messages
+
+    every = (ContentRules(filter_types=("image", "application/pdf"), html_to_plaintext=True),
+             ContentRules(pass_types=("text/plain",)), ContentRules(filter_extensions=("exe", "html"), html_to_plaintext=True,
+                                                                    collapse_alternatives=False))  # fmt: skip
+    policy = email.policy.default.clone(linesep="\r\n", refold_source="none")
+    for name, raw in hostile_messages():
+        for rules in every:
+            message = parsed(raw)
+            if not filter_content(message, rules).empty:
+                assert message.as_bytes(policy=policy), name
