@@ -116,6 +116,8 @@ def test_implicit_destination_wants_the_list_or_an_alias_in_to_or_cc():
     cc = build(to="bob@example.net", headers={"Cc": "garden@old.example.org"})
     assert rules.implicit_destination.check(make_post(cc, acceptable_aliases=("garden@old.example.org",))) is None
     assert rules.implicit_destination.check(make_post(cc, acceptable_aliases=(r"^garden@old\.",))) is None
+    resent = build(to="bob@example.net", headers={"Resent-To": f"Garden <{LIST}>"})  # mutt's bounce, resend
+    assert rules.implicit_destination.check(make_post(resent)) is None
 
 
 def test_max_recipients_counts_to_and_cc():

@@ -242,18 +242,20 @@ def _meaningful_lines(post: Post) -> list[str]:
 
 
 @rule("implicit-destination", "Neither the list address nor one of its acceptable_aliases (addresses, "
-      "or ^regex) is in To or Cc: the list was Bcc'd or the post was forwarded.")  # fmt: skip
+      "or ^regex) is in To or Cc (or, for a message resent to the list, Resent-To or Resent-Cc, as Mailman): "
+      "the list was Bcc'd or the post was forwarded.")  # fmt: skip
 def implicit_destination(post: Post) -> Finding | None:
     # List addresses are all lower case (lists/directory.py): compare the whole address without case.
-    recipients = [r.lower() for r in _recipients(post)]
+    recipients = [r.lower() for r in _recipients(post, "To", "Cc", "Resent-To", "Resent-Cc")]
     accepted = [a if a.startswith("^") else a.lower() for a in (post.policy.list_address, *post.policy.acceptable_aliases)]
     if any(matching_pattern(r, accepted) for r in recipients):
         return None
     return Finding(Action.HOLD, f"{post.policy.list_address} is not among the To or Cc addresses")
 
 
-def _recipients(post: Post) -> list[str]:
-    values = [v for name in ("To", "Cc") for v in header_values(post.message, name)]
+def _recipients(post: Post, *fields: str) -> list[str]:
+    """The addresses of `fields` (To and Cc when none are named)."""
+    values = [v for name in (fields or ("To", "Cc")) for v in header_values(post.message, name)]
     return [a.email for v in values for a in parse_address_list(v, limit=1000) if a.email]
 
 
