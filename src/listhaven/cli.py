@@ -61,6 +61,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                       "erase a person's address from the lists, the queue, the outbox and their account (GDPR erasure)"),
     "digests": ("listhaven.lists.upkeep_commands", "send the digest issues that are due (digests send [LIST...])"),
     "bounces": ("listhaven.lists.upkeep_commands", "a list's members with a bounce score, and those bounces disabled"),
+    "status": ("listhaven.lists.upkeep_commands",
+               "the outgoing queue, held posts, unread service mail and quarantine; exit status 1 when something needs a person"),
     "api-token": ("listhaven.site.commands", "make (show once) or revoke the API token of an account: api-token ADDRESS [--revoke]"),
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),
     "migrate-store": ("listhaven.site.commands",

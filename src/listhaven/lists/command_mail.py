@@ -4,7 +4,7 @@ Durable first, then exactly once: the LMTP server stores the message as an `Inco
 before its 250) and then calls `process_incoming` on it at once. Processing is one transaction that
 claims the row (processed False → True), acts through lists/subscriptions.py and queues the answer, so it
 commits whole or not at all; if it fails or the process dies, the row stays unprocessed and
-`process_waiting` (the worker's timed job, or `listhaven requests`) does it later. A row is never acted
+`process_waiting` (the worker's timed job, every minute) does it later. A row is never acted
 on twice: only the transaction that flips `processed` acts.
 
 Answers: every message that is not automated gets one (an unknown command gets the help text, never

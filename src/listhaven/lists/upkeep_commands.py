@@ -1,5 +1,5 @@
-"""CLI subcommands for what the list server does on its own: digests (send what is due) and bounces
-(members' scores and who is disabled)."""
+"""CLI subcommands for what the list server does on its own: digests (send what is due), bounces
+(members' scores and who is disabled) and status (what is waiting, and what needs a person)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,15 @@ def register(subparsers: Any) -> None:
     bounces.add_argument("list")
     bounces.add_argument("--json", action="store_true")
     bounces.set_defaults(handler=cmd_bounces)
+
+    status = subparsers.add_parser(
+        "status", help="the outgoing queue, held posts, unread service mail and quarantine; exit status 1 when something needs a person",
+        description="What is waiting on the whole site, and the problems that need a person: delivery batches due "
+                    "for more than 15 minutes (no worker running), batches given up in the last day, service mail "
+                    "unread for more than 15 minutes. Exit status 1 when there is such a problem, 0 otherwise "
+                    "(for a monitoring check).")  # fmt: skip
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
 
 
 def _find_list(name: str) -> Any:
@@ -67,3 +76,30 @@ def cmd_bounces(args: argparse.Namespace) -> int:
                 [[r["address"], f"{r['score']:g}", str(r["last_bounce"] or "-"), r["status"], str(r["warnings_sent"]),
                   f"{r['next_step']:%Y-%m-%d %H:%M}" if r["next_step"] else "-"] for r in rows])  # fmt: skip
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from listhaven.lists.health import site_status
+
+    status = site_status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 1 if status["problems"] else 0
+    queue, held, service = status["queue"], status["held"], status["service_mail"]
+    print(f"queue: {queue['batches']} batch(es), {queue['recipients']} recipient(s) waiting"
+          + (f", oldest from {queue['oldest']}" if queue["oldest"] else "")
+          + (f"; {queue['due']} due now, since {queue['oldest_due']}" if queue["due"] else "")
+          + (f"; {queue['retrying']} retrying after a temporary failure ({queue['last_error']})" if queue["retrying"] else ""))
+    print(f"failed in the last day: {queue['failed_last_day']} batch(es)"
+          + (f" (last: {queue['last_failure']})" if queue["failed_last_day"] else ""))
+    print(f"held for moderation: {held['posts']} post(s)"
+          + (f", oldest {held['oldest']} on {held['oldest_list']}" if held["posts"] else ""))
+    print(f"service mail unread: {service['waiting']}" + (f", oldest {service['oldest']}" if service["waiting"] else "")
+          + (f"; -owner mail kept for lists without an owner: {service['owner_mail_without_owner']}"
+             if service["owner_mail_without_owner"] else ""))
+    print(f"quarantined: {status['quarantined']}")
+    for problem in status["problems"]:
+        print(f"PROBLEM: {problem}")
+    if not status["problems"]:
+        print("ok")
+    return 1 if status["problems"] else 0
