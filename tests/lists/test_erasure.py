@@ -136,6 +136,18 @@ def test_erase_address_everywhere_purging_the_posts(mlist):
     assert (audit.counts["memberships"], audit.counts["archived posts purged"], audit.counts["accounts"]) == (2, 1, 1)
 
 
+def test_an_address_change_asked_for_by_the_erased_address_goes_with_it(mlist):
+    """A member asked to move to another address and is erased before it confirmed: the request, which
+    names the erased address (its payload), goes too, and confirming it later moves nothing."""
+    from listhaven.lists.subscriptions import request_address_change
+
+    member = add_member(mlist, ERASED, role="member")
+    request_address_change(mlist, member, "erin.new@example.net", everywhere=True)
+    assert Pending.objects.filter(purpose="change_address", address="erin.new@example.net").exists()
+    erase_address(ERASED, by="test")
+    assert not [p for p in Pending.objects.all() if STORED.lower() in json.dumps(p.payload).lower()]
+
+
 def test_erase_address_on_one_list_keeps_the_rest_and_hides_by_default(mlist):
     other = create_list("plots@lists.example.org")
     _erin_everywhere(mlist, other)

@@ -128,7 +128,9 @@ def _erase_rows(canonical: str, lists, report: ErasureReport) -> None:  # type: 
     """The rows that exist only because of the address: deleted; the verdicts: emptied."""
     mine = {"mailing_list__in": lists}
     report.add("memberships", Member.objects.filter(address__iexact=canonical, **mine).delete()[0])
-    report.add("pending confirmations", Pending.objects.filter(address__iexact=canonical, **mine).delete()[0])
+    pending = Pending.objects.filter(Q(address__iexact=canonical) | Q(purpose="change_address", payload__old__iexact=canonical),
+                                     **mine)  # a change of address names the old one in its payload  # fmt: skip
+    report.add("pending confirmations", pending.delete()[0])
     decisions = RequestDecision.objects.filter(address__iexact=canonical, **mine)
     report.add("owners' decisions on its requests", decisions.delete()[0])
     report.add("bounce records", BounceEvent.objects.filter(address__iexact=canonical, **mine).delete()[0])
