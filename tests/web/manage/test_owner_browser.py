@@ -18,6 +18,9 @@ pytestmark = pytest.mark.browser
 LIST = "garden@lists.example.org"
 OWNER, MODERATOR, MEMBER = "olive@example.org", "mo@example.org", "ann@example.org"
 SIGN_IN_MAIL: set[str] = set()  # the sign-in mails already used (each link works once)
+# Each address signs in by mail once; later tests reuse its session (the site mails at most 10 links
+# an hour to one client, and this module's tests sign in more often than that).
+SESSIONS: dict[str, dict] = {}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,13 @@ def site(tmp_path_factory):
 
 
 def signed_in(site: Site, browser, address: str):
-    """A new browser context signed in as `address` through the link mailed to it."""
+    """A new browser context signed in as `address` through the link mailed to it (the first time;
+    then with the session that link opened), on the page signing in leads to."""
+    if address in SESSIONS:
+        context = browser.new_context(base_url=site.url, storage_state=SESSIONS[address])
+        page = context.new_page()
+        page.goto("/accounts/login/")  # signed in: sent on to where signing in leads
+        return context, page
     context = browser.new_context(base_url=site.url)
     page = context.new_page()
     page.goto("/accounts/link/")
@@ -40,6 +49,7 @@ def signed_in(site: Site, browser, address: str):
     assert link, "no sign-in link in the mail"
     page.goto(link.group(0))
     page.click("button:has-text('Sign in')")
+    SESSIONS[address] = context.storage_state()
     return context, page
 
 
