@@ -30,6 +30,21 @@ def test_every_notice_is_listed_and_previewed_with_the_lists_values(client_as, l
     assert client.get("/manage/garden/notices/no_such_notice/").status_code == 404
 
 
+def test_every_notices_preview_fills_every_placeholder(client_as, lists_with_roles):
+    """The preview an owner edits against shows each notice as sent: no {placeholder} left as written."""
+    import re
+
+    from listhaven.lists.notices import NOTICES
+
+    client = client_as("owner")
+    missing: set[tuple[str, str]] = set()
+    for name in NOTICES:
+        page = client.get(f"/manage/garden/notices/{name}/").content.decode()
+        preview = page[page.index("As a member gets it"):]
+        missing.update((name, p) for p in re.findall(r"\{[a-z_]+\}", preview))
+    assert sorted(missing) == [], sorted(missing)
+
+
 def test_the_lists_own_text_is_saved_used_recorded_and_reset(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     garden.subscribe_policy = "open"
