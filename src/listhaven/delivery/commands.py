@@ -46,7 +46,9 @@ def cmd_lmtp(args: argparse.Namespace) -> int:
     from django.db import connections
 
     from listhaven.delivery.lmtp import serve
+    from listhaven.site.deployment import refuse_public_default_key
 
+    refuse_public_default_key()
     connections.close_all()  # every database step runs in the server's worker thread
 
     def announce(host: str, port: int) -> None:
@@ -64,7 +66,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from listhaven.delivery.outgoing import run_worker
+    from listhaven.site.deployment import refuse_public_default_key
 
+    refuse_public_default_key()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -77,7 +81,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from listhaven.delivery.processes import run_together
+    from listhaven.site.deployment import refuse_public_default_key
 
+    refuse_public_default_key()
     return run_together(args)
 
 

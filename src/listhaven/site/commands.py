@@ -107,8 +107,10 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.db import connections
 
+    from listhaven.site.deployment import refuse_public_default_key
     from listhaven.site.server import serve
 
+    refuse_public_default_key()
     connections.close_all()  # workers are forked: none may inherit the parent's connection
     serve(args.host, args.port, workers=args.workers, threads=args.threads)
     return 0
