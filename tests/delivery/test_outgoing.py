@@ -4,6 +4,7 @@ one-click unsubscribe tokens, DKIM, 4xx retried later, 5xx recorded as bounces, 
 from __future__ import annotations
 
 import email
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -108,6 +109,43 @@ def test_an_unreachable_mta_keeps_the_batch_for_later(mlist):
     [batch] = DeliveryBatch.objects.all()
     assert (batch.state, batch.done, batch.claimed_by) == ("queued", 0, "")
     assert batch.next_attempt_at > timezone.now() and "cannot open" in batch.last_error
+
+
+def silent_mta() -> tuple[socket.socket, threading.Event]:
+    """An MTA on 127.0.0.1 that greets, answers EHLO (offering PIPELINING), then reads and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.sendall(b"220 silent ESMTP\r\n")
+            connection.recv(1024)
+            connection.sendall(b"250-silent\r\n250 PIPELINING\r\n")
+            while not done.is_set() and connection.recv(65536):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, done
+
+
+def test_an_mta_that_stops_answering_ends_the_session_at_the_timeout(mlist):
+    """The SMTP socket is blocking, its timeout kept by the kernel (SO_RCVTIMEO), so that a dot is one send(2)
+    with no poll(2) before it (RELIABILITY.md): a silent MTA must still end the session, not hang the worker."""
+    queue_post(mlist, MEMBERS)
+    server, done = silent_mta()
+    try:
+        transport = SmtpTransport("127.0.0.1", server.getsockname()[1], timeout=0.3)
+        drained = threading.Thread(target=drain, args=(transport,), daemon=True)
+        drained.start()
+        drained.join(timeout=60)
+        assert not drained.is_alive(), "the worker is still waiting for a silent MTA"
+    finally:
+        done.set()
+        server.close()
+    [batch] = DeliveryBatch.objects.all()
+    assert (batch.state, batch.done, batch.claimed_by) == ("queued", 0, "")
+    assert "broke" in batch.last_error and batch.next_attempt_at > timezone.now()
 
 
 def test_every_copy_is_dkim_signed_when_the_domain_has_a_key(mlist, local_dns):
