@@ -316,7 +316,9 @@ def _walk(where: str, params: list[object], kept: int, target: int) -> tuple[str
     reached the first block, the blocks just older than them (WINDOW_GROWTH, WINDOW_SLACK), or, if
     that window would be too long (MAX_WINDOW_BLOCKS), every older id. A word is not spread evenly
     over the ids (a list's own words come in its stretches of ids): the growth bounds the steps,
-    the density makes one step do for an evenly spread word. Each window is older than the ones
+    the density makes one step do for an evenly spread word. A first window without a match says
+    nothing of where the matches are (a rare word, a list with no recent mail): the rest of the ids
+    are searched whole at once, as before the walk. Each window is older than the ones
     before, so their matches, each taken newest first, are the newest matches in that order. Once
     it has `target` ids the walk goes on counting, as far as `kept` matches, in the same way: a
     count sorts nothing, stops at its limit, and for a word needing no recheck reads no heap row
@@ -329,8 +331,9 @@ def _walk(where: str, params: list[object], kept: int, target: int) -> tuple[str
     n, t = "cardinality(w.ids)", "(cardinality(w.ids) + w.counted)"
     goal = f"(CASE WHEN {n} < {want} THEN {want} ELSE {kept} END)"
     reach = (
-        f"greatest({WINDOW_GROWTH} * (w.last - w.first + 1), CASE WHEN {t} > 0 THEN ceil(({goal} - {t}) "
-        f"* (w.m - w.first * {size} + 1)::float8 * {WINDOW_SLACK} / {t} / {size})::bigint ELSE 0 END)"
+        f"CASE WHEN {t} > 0 THEN greatest({WINDOW_GROWTH} * (w.last - w.first + 1), ceil(({goal} - {t}) "
+        f"* (w.m - w.first * {size} + 1)::float8 * {WINDOW_SLACK} / {t} / {size})::bigint) "
+        f"ELSE {MAX_WINDOW_BLOCKS + 1} END"
     )
     near, rest = f"{reach} <= {MAX_WINDOW_BLOCKS}", f"{reach} > {MAX_WINDOW_BLOCKS}"
     blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1")
