@@ -92,6 +92,21 @@ def test_the_answer_is_the_same_whatever_the_address(client, mlist):
     assert len(bodies) == 1
 
 
+def test_where_owners_approve_sign_ups_the_answer_says_they_decide(client, mlist):
+    """No mail goes to the address until an owner decides: "check your mailbox" sent people waiting
+    for a confirmation that never came. Still one answer for every address."""
+    add_member(mlist, "member@example.org")
+    mlist.subscribe_policy = "moderate"
+    mlist.save(update_fields=["subscribe_policy"])
+    bodies = {subscribe(client, address).content.decode() for address in (ANN, "member@example.org")}
+    assert len(bodies) == 1
+    (body,) = bodies
+    assert "Waiting for the list" in body and "owners now decide" in body and "Check your mailbox" not in body
+    mlist.subscribe_policy = "confirm_moderate"
+    mlist.save(update_fields=["subscribe_policy"])
+    assert "once you confirm, the list's owners decide" in subscribe(client, "bo@example.org").content.decode()
+
+
 def test_csrf_is_required(mlist):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/listinfo/garden", {"address": ANN, "shown": stamp()})
