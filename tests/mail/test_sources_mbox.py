@@ -222,7 +222,8 @@ def test_a_list_archive_mbox_splits_only_where_headers_follow(tmp_path: Path) ->
     a blank line comes before it); a plain mbox read splits on any From line after a blank line."""
     body = (
         b"Hi.\n\nFrom what I hear it works.\n\n"
-        b"From ann@example.org Mon Jan  5 09:00:00 1998 (pasted)\n\nBye.\n"
+        b"From ann@example.org Mon Jan  5 09:00:00 1998 (pasted)\n\nBye.\n\n"
+        b"From the README:\nUsage: foo [options]\nNote: bar\n"
     )
     data = (
         PLACEHOLDER + message(1, body) + b"\n"
@@ -233,4 +234,4 @@ def test_a_list_archive_mbox_splits_only_where_headers_follow(tmp_path: Path) ->
     archive = [m.raw for m in open_source(path, archive_mbox=True)]
     assert len(archive) == 3
     assert archive[0].endswith(body) and b"Message-ID: <2@" in archive[1]
-    assert len(list(open_source(path))) == 5
+    assert len(list(open_source(path))) == 6

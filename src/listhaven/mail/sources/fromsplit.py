@@ -14,8 +14,10 @@ Which ``From `` lines separate messages:
   the strict form that is followed by a header line (``From:``, ``Date:`` ...).
 - A mailing list's archive mbox (``archive_mbox``: Mailman 2's ``LIST.mbox``, whose older
   parts hold unescaped ``From `` lines in bodies): only a line followed by a header line, and
-  of the strict form unless a blank line comes before it. "From what I saw" after a blank
-  line is body text; a separator with an unusual date after a blank line still separates.
+  of the strict form unless a blank line comes before it and a field mail has (Received:,
+  From:, Date:, X-...) follows. "From what I saw" after a blank line is body text, and so is
+  "From the README:" followed by "Usage: ..."; a separator with an unusual date after a blank
+  line still separates.
 
 The blank line a writer puts between two messages is removed from the end of each one.
 """
@@ -42,6 +44,14 @@ STRICT_FROM_LINE = re.compile(
     rb"(?: +(?:[A-Z]{1,5}|[+-]\d{4}))* +\d{4}(?: +(?:[A-Z]{1,5}|[+-]\d{4}))*[ \t]*\r?$"
 )
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+# The fields a message's header block begins with in archives (an MTA's trace fields first, else the
+# author's): what may follow a From line of an unusual form.
+_MAIL_HEADER_LINE = re.compile(
+    rb"(?i)(?:return-path|received|delivered-to|envelope-to|x-[!-9;-~]*|from|sender|to|cc|date|subject"
+    rb"|message-id|reply-to|in-reply-to|references|mime-version|content-[!-9;-~]+|resent-[!-9;-~]+"
+    rb"|list-[!-9;-~]+|precedence|errors-to|user-agent|organization|status|path|newsgroups"
+    rb"|dkim-signature|arc-[!-9;-~]+|authentication-results|thread-[!-9;-~]+)[ \t]*:"
+)
 
 
 def _is_blank_before(buf: bytearray, pos: int) -> bool:
@@ -83,17 +93,18 @@ class _Splitter:
             if not self.eof:
                 return None
             end = len(buf)
-        if not (self.archive_mbox and blank_before) and not STRICT_FROM_LINE.match(buf, pos + 1, end):
+        strict = STRICT_FROM_LINE.match(buf, pos + 1, end) is not None
+        if not strict and not (self.archive_mbox and blank_before):
             return False
         if not self.pipermail and not self.archive_mbox:
             return True
         next_end = buf.find(b"\n", end + 1)
         if next_end < 0 and not self.eof:
             return None
-        return (
-            _HEADER_LINE.match(buf, end + 1, len(buf) if next_end < 0 else next_end)
-            is not None
-        )
+        # A separator of an unusual form must be followed by a field mail has, not any "Word:" line
+        # ("From the README:" then "Usage: ..." is a body's paragraph).
+        follows = _HEADER_LINE if strict else _MAIL_HEADER_LINE
+        return follows.match(buf, end + 1, len(buf) if next_end < 0 else next_end) is not None
 
     def next_boundary(self) -> int:
         """Offset just after the current message (its last LF), reading as needed; len(buf) at EOF."""
