@@ -78,6 +78,7 @@ def test_subscribe_sends_a_confirmation_and_confirm_needs_a_post(client, mlist):
     assert client.post(path).status_code == 404  # used
     used = client.get(path)
     assert used.status_code == 404 and "<title>Link not valid — Listhaven</title>" in used.content.decode()
+    assert "ask for a new link" in used.content.decode() and ">All lists</a>" in used.content.decode()  # a way on
 
 
 def test_the_answer_is_the_same_whatever_the_address(client, mlist):
