@@ -201,11 +201,16 @@ def ensure_schema() -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", interactive=False, verbosity=0)
-    if new_store:
-        schema_snapshot.save()
+    from listhaven.site.schema_lock import schema_lock
+
+    with schema_lock():  # another process starting now waits here, then finds the schema done
+        if every_migration_recorded():
+            return
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=0)
+        if new_store:
+            schema_snapshot.save()
 
 
 def every_migration_recorded() -> bool:

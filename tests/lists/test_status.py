@@ -5,6 +5,7 @@ up after the MTA could not be reached (a closed port on 127.0.0.1), and exit sta
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import threading
 from datetime import timedelta
@@ -84,11 +85,14 @@ def test_status_counts_what_waits_and_names_what_needs_a_person(mlist, tmp_path,
     assert run("status") == 0
 
 
-def test_a_batch_given_up_is_a_problem(mlist, settings, capsys):
+def test_a_batch_given_up_is_a_problem_and_logged_as_an_error(mlist, settings, capsys, caplog):
     settings.DELIVERY_RETRY_DAYS = 0  # the first failure is the last
     enqueue(mlist, message("owner@example.org", "news"), [BOB], kind="notice", personalised=False)
-    Worker(SmtpTransport("127.0.0.1", free_port())).run(threading.Event(), until_idle=True)  # nothing listens
+    with caplog.at_level(logging.WARNING, logger="listhaven.delivery.outgoing"):
+        Worker(SmtpTransport("127.0.0.1", free_port())).run(threading.Event(), until_idle=True)  # nothing listens
     assert DeliveryBatch.objects.get().state == "failed"
+    # the log said "tried again later" at WARNING for a batch that was given up
+    assert [(r.levelname, "given up" in r.getMessage()) for r in caplog.records] == [("ERROR", True)]
 
     assert run("status", "--json") == 1
     status = json.loads(capsys.readouterr().out)

@@ -101,8 +101,12 @@ class Worker:
             else:
                 finish(progress)
         except SessionError as error:
-            log.warning("batch %s: %s; tried again later", batch.pk, error)
             release(progress, str(error))
+            if DeliveryBatch.objects.filter(pk=batch.pk, state="failed").exists():
+                log.error("batch %s given up (failing for %s day(s), LISTHAVEN_DELIVERY_RETRY_DAYS): %s; "
+                          "its recipients did not get this copy", batch.pk, settings.DELIVERY_RETRY_DAYS, error)  # fmt: skip
+            else:
+                log.warning("batch %s: %s; tried again later", batch.pk, error)
         except LeaseLost as error:
             log.warning("%s", error)
             if self.journal is not None:

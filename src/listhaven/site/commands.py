@@ -38,7 +38,10 @@ def register(subparsers: Any) -> None:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=1)
+    from listhaven.site.schema_lock import schema_lock
+
+    with schema_lock():  # not beside a service starting on the same store (cli.ensure_schema)
+        call_command("migrate", interactive=False, verbosity=1)
     return 0
 
 
