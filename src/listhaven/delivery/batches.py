@@ -332,9 +332,10 @@ def recover(batch: DeliveryBatch) -> None:
 
 class Gate:
     """One per worker process, shared by its sender threads: a sender holds it whenever it runs Python
-    and opens it only while it waits for the MTA or the clock. So when a commit before a dot returns,
-    no other thread of the process holds the interpreter, and the dot follows within microseconds
-    (RELIABILITY.md: the window between the two is the one a kill can still fall into)."""
+    and opens it only while it waits for the MTA or the clock. It does not stop a thread whose wait has
+    ended from taking the interpreter lock whenever the holder lets it go, before that thread gets back to
+    the gate: so nothing between a copy's record and its dot may let the lock go (Journal, and the blocking
+    socket in transport.py; RELIABILITY.md)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -4,7 +4,7 @@ jobs between batches.
 
 Exactly once, as far as a process can make it: a copy is committed as handed over before the dot that
 makes the MTA take it, so a worker killed at any moment resumes after the copies the MTA has and at the
-first it has not (transport.py; RELIABILITY.md gives the few microseconds that remain).
+first it has not (transport.py; RELIABILITY.md gives the few bytecodes that remain).
 Stopping (SIGTERM, Ctrl-C): the copy in hand is finished, its answer recorded, the batch left free.
 """
 
