@@ -244,6 +244,22 @@ def test_options_by_login(client, mlist, django_user_model):
     assert "For ann@example.org" in client.get("/garden/options/").content.decode()
 
 
+def test_a_change_of_address_counts_against_the_same_confirmations_as_subscribing(client, mlist, django_user_model):
+    """The address a member moves to gets a confirmation: it counts against SUBSCRIBE_RATE_ADDRESS with the
+    subscribe form's and mail's (lists/answer_limits.py), written any way, not against a budget of its own."""
+    victim = "victim@example.net"
+    for n in range(3):
+        subscribe(client, victim, ip=f"192.0.2.{n + 10}")
+    assert len([r for r, _ in notices() if r == [victim]]) == 3
+    add_member(mlist, ANN)
+    client.force_login(django_user_model.objects.create_user(username=ANN, email=ANN))
+    for written in (victim, f"<{victim}>", "Victim@Example.NET"):
+        answer = client.post("/garden/options/", {"action": "change_address", "new_address": written})
+        assert answer.status_code == 200
+    assert len([r for r, _ in notices() if [a.lower() for a in r] == [victim]]) == 3
+    assert not Pending.objects.filter(purpose="change_address").exists()
+
+
 def test_a_signed_in_non_member_is_told_so_not_sent_to_sign_in_again(client, mlist, django_user_model):
     """The sign-in link would lead back to the same page (they are signed in): a loop that looked broken."""
     client.force_login(django_user_model.objects.create_user(username="bo@example.org", email="bo@example.org"))

@@ -70,7 +70,12 @@ def _change_address(request: HttpRequest, mlist: MailingList, member: Member) ->
     says so, or why not (not an address, the same address)."""
     new, everywhere = request.POST.get("new_address", ""), request.POST.get("everywhere") == "on"
     context = {"mlist": mlist, "member": member, "modes": DELIVERY_MODES, "saved": False, "new_address": new}
-    if guard.over_limit(request, "change_address", new):
+    try:
+        counted = canonical_address(new)
+    except InvalidAddress:
+        counted = new
+    # the subscribe form's counts: the address gets one budget of confirmations (lists/answer_limits.py)
+    if guard.over_limit(request, "subscribe", counted):
         context["change_sent"] = new  # as if sent: a limit is not told apart from a mail on its way
         return render(request, "listhaven/members/options.html", context)
     outcome = request_address_change(mlist, member, new, everywhere=everywhere)
