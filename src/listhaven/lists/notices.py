@@ -74,6 +74,9 @@ def _held_values(mlist: MailingList, held: HeldMessage) -> dict[str, object]:
         "sender": held.sender or "(no address)", "subject": held.subject or "(no subject)", "reason": held.reason,
         "expires": f"{held.expires_at:%Y-%m-%d %H:%M} UTC", "held_id": held.pk,
         "held_url": f"{_site_url()}/manage/{mlist.name}/held/{held.pk}/",
+        "approve_by_mail": "put the moderator password on the first line (or in an Approved: header)"
+        if mlist.moderator_password else "not by mail, since the list has no moderator password (an owner can "
+        "set one on the list's settings page)",
     }  # fmt: skip
 
 
@@ -273,12 +276,12 @@ register_notice(
     "  Expires: {expires} (it is discarded then)\n\n"
     "Decide on {held_url}\n"
     "or reply to this message, keeping the subject:\n"
-    "  approve: put the moderator password on the first line (or in an Approved: header);\n"
+    "  approve: {approve_by_mail};\n"
     "  reject or discard: add the word reject or discard to the subject.\n"
     "or: listhaven moderate {list_name} {held_id} accept|reject|discard|defer [--reason TEXT]\n\n"
     "The post is attached.\n",
     "to the owners and moderators, for each held post (the subject always begins with confirm TOKEN)",
-    ("sender", "subject", "reason", "expires", "held_id", "held_url"),
+    ("sender", "subject", "reason", "expires", "held_id", "held_url", "approve_by_mail"),
 )
 register_notice(
     "held_poster", "Your message to {list_title} awaits approval",

@@ -48,6 +48,22 @@ def test_a_reply_with_the_password_approves(lists_with_roles):
     assert PostRecord.objects.filter(mailing_list=garden, verdict="accept", origin="moderator").exists()
 
 
+def test_the_held_notice_says_how_to_approve_by_mail_only_when_a_password_allows_it(lists_with_roles):
+    from listhaven.lists.moderation import set_moderator_password
+    from listhaven.lists.notices import held_notice
+
+    garden = lists_with_roles["garden"]
+    held = HeldMessage.objects.get(pk=lists_with_roles["held"]["garden"])
+    without = email.message_from_bytes(held_notice(garden, held, b"Subject: x\n\nx\n"), policy=email.policy.default)
+    text = without.get_body(("plain",)).get_content()
+    assert "approve: not by mail, since the list has no moderator password" in text
+    assert "put the moderator password" not in text
+    set_moderator_password(garden, "sesame seeds")
+    with_password = email.message_from_bytes(held_notice(garden, held, b"Subject: x\n\nx\n"),
+                                             policy=email.policy.default)  # fmt: skip
+    assert "approve: put the moderator password on the first line" in with_password.get_body(("plain",)).get_content()
+
+
 def test_a_reply_with_a_wrong_password_decides_nothing(lists_with_roles):
     from listhaven.lists.moderation import set_moderator_password
 

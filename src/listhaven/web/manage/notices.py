@@ -35,6 +35,7 @@ SAMPLES = {
     "removal_date": "2026-12-21", "score": "5.0", "requests_url": "https://lists.example.org/manage/LIST/requests/",
     "old_address": "ann@old.example.org", "where": "the LIST mailing list", "sender": "ann@example.org",
     "expires": "2026-12-15 09:30 UTC", "held_id": "42", "held_url": "https://lists.example.org/manage/LIST/held/42/",
+    "approve_by_mail": "put the moderator password on the first line (or in an Approved: header)",
     "addresses": "40", "members": "1200", "first": "2026-12-01 06:10 UTC",
     "members_url": "https://lists.example.org/manage/LIST/members/?disabled=bounces",
     "withdraw_url": "https://lists.example.org/LIST/held/withdraw/4f0c2a9e1b7d3c5a6e8f0a1b2c3d4e5f60718293",
