@@ -81,6 +81,16 @@ def test_join_then_confirm_by_the_confirm_address(client, mlist):
     assert Outgoing.objects.filter(kind="notice").count() == before + 1
 
 
+def test_mailmans_subscribe_address_joins_as_join_does(client, mlist):
+    # a site moved from Mailman keeps LIST-subscribe@ in its Postfix tables and its members' address books
+    code, _ = send(client, "garden-subscribe@lists.example.org", mail("garden-subscribe@lists.example.org", "hi"))
+    assert code == 250
+    token = token_in(next(m for r, m in answers() if m["Subject"].startswith("confirm ")))
+    reply_to = f"garden-confirm+{token}@lists.example.org"
+    send(client, reply_to, mail(reply_to, f"Re: confirm {token}"))
+    assert find_member(mlist, ANN) is not None
+
+
 def test_request_commands_with_a_reply_to_confirm_in_the_subject(client, mlist):
     to = "garden-request@lists.example.org"
     send(client, to, mail(to, "", "subscribe digest=plain\r\nThanks, Ann\r\n-- \r\nAnn\r\n"))

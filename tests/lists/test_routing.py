@@ -21,6 +21,8 @@ def lists(db):
     ("garden-bounces@lists.example.org", "bounces", ""),
     ("garden-bounces+ann=example.org@lists.example.org", "bounces", "ann=example.org"),
     ("<garden-BOUNCES@lists.example.org>", "bounces", ""),
+    # Mailman's names for join and leave: in a moved site's Postfix tables and its members' address books
+    ("garden-subscribe@lists.example.org", "join", ""), ("garden-unsubscribe@lists.example.org", "leave", ""),
 ])  # fmt: skip
 def test_a_lists_addresses(lists, recipient, role, detail):
     destination = resolve(recipient)
@@ -44,4 +46,6 @@ def test_everything_else_is_not_found(lists, recipient):
 
 def test_service_address(lists):
     assert service_address(lists[0], "owner") == "garden-owner@lists.example.org"
+    assert service_address(lists[0], "join") == "garden-join@lists.example.org"
+    assert service_address(lists[0], "leave") == "garden-leave@lists.example.org"
     assert service_address(lists[0], "bounces") == "garden-bounces@lists.example.org"

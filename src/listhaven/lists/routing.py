@@ -1,6 +1,6 @@
 """Which of a list's addresses mail was sent to: the posting address, or one of its service
 addresses (`LIST-owner@`, `LIST-bounces+VERP@`, `LIST-request@`, `LIST-join@`, `LIST-leave@`,
-`LIST-confirm+TOKEN@`). The LMTP server asks here, then hands the message to the service
+`LIST-confirm+TOKEN@`, and Mailman's `LIST-subscribe@` and `LIST-unsubscribe@` for join and leave). The LMTP server asks here, then hands the message to the service
 function of that role (lists/posting.py, lists/incoming.py)."""
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ from listhaven.lists.models import MailingList
 
 POST = "post"
 # suffix of the local part → role (IncomingMail.role); the roles that carry a +detail.
+# -subscribe and -unsubscribe are Mailman's other names for -join and -leave (Mailman 3 routes them so and
+# writes them into Postfix's tables; Mailman 2 had them as aliases): moved lists keep them. The first
+# suffix of a role is its own (service_address).
 SERVICE_SUFFIXES = {"-owner": "owner", "-bounces": "bounces", "-request": "request", "-join": "join",
-                    "-leave": "leave", "-confirm": "confirm"}  # fmt: skip
+                    "-leave": "leave", "-confirm": "confirm", "-unsubscribe": "leave",
+                    "-subscribe": "join"}  # fmt: skip
 WITH_DETAIL = frozenset({"bounces", "confirm"})
 
 
