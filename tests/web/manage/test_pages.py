@@ -159,6 +159,19 @@ def test_mass_removal_says_goodbye_when_asked_and_reads_a_file(client_as, lists_
     assert sorted(told_whom) == [["b@example.com"], ["c@example.com"]]
 
 
+def test_removing_one_member_says_goodbye_when_asked(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    client.post("/manage/garden/members/add/", {"addresses": "a@example.com\nb@example.com"})
+    rows = {m.address: m.pk for m in Member.objects.filter(mailing_list=garden, address__in=["a@example.com", "b@example.com"])}
+    assert 'name="goodbye"' in client.get(f"/manage/garden/members/{rows['a@example.com']}/").content.decode()
+    client.post(f"/manage/garden/members/{rows['a@example.com']}/", {"remove": "1"})
+    client.post(f"/manage/garden/members/{rows['b@example.com']}/", {"remove": "1", "goodbye": "1"})
+    assert not Member.objects.filter(pk__in=rows.values()).exists()
+    told_whom = [row.recipients for row in Outgoing.objects.filter(kind="notice") if _subject(row) == "You have left Garden"]
+    assert told_whom == [["b@example.com"]]
+
+
 def _subject(row) -> str:
     import email
     import email.policy

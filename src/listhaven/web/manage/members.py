@@ -92,7 +92,10 @@ def member(request: HttpRequest, mlist: MailingList, member_id: int) -> HttpResp
 def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpResponse:
     post = request.POST
     if "remove" in post:
-        row.delete()
+        with transaction.atomic():
+            row.delete()
+            if post.get("goodbye") and row.role == Role.MEMBER:
+                send_notice(mlist, "goodbye", row.address, address=row.address, origin="owner")
         messages.success(request, f"{row.address} removed ({row.role}).")
         return redirect("manage-members", list_name=mlist.name)
     role = post.get("role")
