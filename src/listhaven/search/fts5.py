@@ -419,7 +419,9 @@ def sqlite_datetime(moment: datetime | None) -> str | None:
     with it, and the ingest writes with it (Django's own adapter costs more than the conversion)."""
     if moment is None:
         return None
-    if moment.tzinfo is not None:
+    if moment.tzinfo is UTC:  # every date the parser makes: no conversion to ask for
+        moment = moment.replace(tzinfo=None)
+    elif moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return str(moment)
 

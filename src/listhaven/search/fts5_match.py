@@ -42,6 +42,10 @@ def list_token(list_id: int) -> str:
 
 
 def date_tokens_of(moment: datetime) -> list[str]:
+    year = moment.year
+    if year >= 1000:  # %Y is then the year's four digits: formatted as numbers, a sixth of strftime's time
+        month, day = moment.month, moment.day
+        return [f"y{year}", f"m{year}{month:02d}", f"d{year}{month:02d}{day:02d}"]
     return [f"y{moment:%Y}", f"m{moment:%Y%m}", f"d{moment:%Y%m%d}"]
 
 
