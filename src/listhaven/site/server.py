@@ -33,5 +33,8 @@ def serve(host: str, port: int, workers: int = 2, threads: int = 4) -> None:
             "accesslog": None,
             "graceful_timeout": 5,
             "timeout": 60,
+            # gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): several
+            # `listhaven serve` on a host took it from each other, and stopping one removed it
+            "control_socket_disable": True,
         }
     ).run()
