@@ -65,6 +65,8 @@ def test_settings_members_roles_and_preferences(moved):
     assert "archive: 2 of 2 messages stored" in report
     assert "welcome_message_uri" in report  # set, no equivalent: named
     assert "autorespond_owner" not in report and "collapse_alternatives" not in report  # Mailman's defaults
+    assert "digest_volume_frequency" not in report
+    assert mlist.digest_volume_frequency == "monthly"  # Mailman 3's default, left unnamed: it must be the same here
 
 
 def test_a_post_goes_where_the_preferences_say(moved):

@@ -115,7 +115,7 @@ class DigestSettings(models.Model):
         max_length=8, choices=DIGEST_FREQUENCIES, default="daily",
         help_text="send what was collected once the period (UTC) it began in is over",
     )  # fmt: skip
-    digest_volume_frequency = models.CharField(max_length=8, choices=VOLUME_FREQUENCIES, default="yearly")
+    digest_volume_frequency = models.CharField(max_length=8, choices=VOLUME_FREQUENCIES, default="monthly")
     digest_header = models.TextField(blank=True, help_text="text after the digest's masthead (footer placeholders)")
     digest_footer = models.TextField(blank=True, help_text="the digest's footer; empty: the default footer")
     digest_volume = models.PositiveIntegerField(default=1, help_text="volume of the next issue")
@@ -169,7 +169,7 @@ class BounceSettings(models.Model):
         null=True, blank=True, help_text="when the owners were last told of a bounce spike (lists/bounce_spikes.py)"
     )
     bounce_notify_owners = models.BooleanField(
-        default=False, help_text="tell the owners when bounces disable or remove a member, or a complaint unsubscribes one"
+        default=True, help_text="tell the owners when bounces disable or remove a member, or a complaint unsubscribes one"
     )
 
     class Meta:

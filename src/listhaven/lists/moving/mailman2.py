@@ -464,7 +464,7 @@ def _not_carried(config: dict[str, Any], plan: ListPlan) -> None:
     if _int(config, "personalize"):
         notes.append("personalize: every copy is personalised here (VERP, the member's own unsubscribe link)")
     if _int(config, "digest_volume_frequency", 1) not in VOLUME_FREQUENCY:
-        notes.append("digest_volume_frequency quarterly/weekly/daily: a new digest volume each year here")
+        notes.append("digest_volume_frequency quarterly/weekly/daily: a new digest volume each month here")
     if _int(config, "from_is_list") not in (0, *DMARC_ACTIONS) or _int(config, "dmarc_moderation_action") in (3, 4):
         notes.append("DMARC reject/discard of posts from p=reject domains: their From is munged instead")
     if config.get("filter_content") and _int(config, "filter_action") in (2, 3):
