@@ -54,8 +54,12 @@ def test_reader_and_owner_pages_fit_a_phone(site, browser):
     context, page = signed_in(site, browser, OWNER)
     page.set_viewport_size(PHONE)
     widths = {path: overflow(page, path) for path in ("/manage/garden/held/", "/manage/garden/members/",
-                                                       "/manage/garden/settings/", "/manage/garden/")}  # fmt: skip
+                                                       "/manage/garden/settings/", "/manage/garden/", "/accounts/")}  # fmt: skip
     assert widths == dict.fromkeys(widths, 0)
+    page.goto("/manage/garden/held/")
+    page.click("a:has-text('A question from outside the list')")
+    page.locator("details.header-fields summary").click()  # the post's header fields, long values and all
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.goto("/manage/garden/members/")
     assert page.locator("table.grid").inner_text().count("@") >= 2  # the roster measured holds its rows
     context.close()
