@@ -1,4 +1,5 @@
-"""Middleware of the site: security headers on every response, and static files from memory.
+"""Middleware of the site: the client's address behind a reverse proxy, security headers on every
+response, and static files from memory.
 
 The Content-Security-Policy forbids inline script and inline style: pages load one stylesheet
 and one script from /static/, and nothing taken from a message can run.
@@ -6,6 +7,7 @@ and one script from /static/, and nothing taken from a message can run.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -27,6 +29,32 @@ CONTENT_SECURITY_POLICY = (
 YEAR = 365 * 24 * 3600
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
+
+
+class ForwardedClientMiddleware:
+    """Behind a reverse proxy (nginx, Caddy) every request comes from the proxy's address, so the limits
+    counted per client address (subscriptions, sign-in failures, the API) were one count for everybody:
+    twenty failed sign-ins by anyone blocked every sign-in. A request from a trusted proxy
+    (TRUSTED_PROXIES) has REMOTE_ADDR replaced by the last address of X-Forwarded-For that is not a
+    trusted proxy (the proxy appends the address it saw; what a client wrote before it is not believed).
+    A request from anywhere else keeps its REMOTE_ADDR and its X-Forwarded-For is ignored."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.trusted = frozenset(settings.TRUSTED_PROXIES)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.trusted and request.META.get("REMOTE_ADDR") in self.trusted:
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+            for address in reversed([part.strip() for part in forwarded.split(",")]):
+                if address in self.trusted:
+                    continue
+                try:
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(address))
+                except ValueError:
+                    pass  # not an address: the proxy's own stays
+                break
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

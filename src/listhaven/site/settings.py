@@ -76,8 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: a 304 for a page the reader has (ETag, Last-Modified), then the page cache, which
+    # Outermost (after the client's address): a 304 for a page the reader has (ETag, Last-Modified), then the page cache, which
     # keeps and answers pages exactly as the rest of the stack finished them.
+    "listhaven.site.middleware.ForwardedClientMiddleware",  # first: everything after reads the client's address
     "django.middleware.http.ConditionalGetMiddleware",
     "listhaven.web.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -90,6 +90,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", "LISTHAVEN_SECRET_KEY", "listhaven-insecure-default-change-me", text,
             "Django's secret key; set it on any public site", "insecure default"),
     Setting("DEBUG", "LISTHAVEN_DEBUG", "false", boolean, "Django debug pages (never on a public site)"),
+    Setting("TRUSTED_PROXIES", "LISTHAVEN_TRUSTED_PROXIES", "127.0.0.1,::1", comma_list,
+            "comma-separated addresses of the reverse proxies in front of `listhaven serve`: a request from one of "
+            "them is counted (rate limits, sign-in throttling) as coming from the last address in its "
+            "X-Forwarded-For that is not a proxy; empty: X-Forwarded-For is never read"),
     Setting("ALLOWED_HOSTS", "LISTHAVEN_ALLOWED_HOSTS", "*", comma_list,
             "comma-separated host names the site answers to"),
     Setting("SITE_NAME", "LISTHAVEN_SITE_NAME", "Listhaven", text, "name shown in page headers and feeds"),

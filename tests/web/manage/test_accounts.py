@@ -42,6 +42,25 @@ def test_failed_sign_ins_from_one_client_lock_that_client(client, owner_with_pas
     assert _sign_in(client, "owner@example.org", "right horse battery", ip="10.0.0.8").status_code == 302
 
 
+def test_behind_the_reverse_proxy_each_client_is_counted_by_its_own_address(client, owner_with_password):
+    # nginx on the same machine: every request comes from 127.0.0.1 with the client in X-Forwarded-For;
+    # counted by 127.0.0.1, twenty failures by anyone locked every sign-in on the site
+    def via_proxy(username: str, password: str, forwarded: str, remote: str = "127.0.0.1"):
+        return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=remote,
+                           HTTP_X_FORWARDED_FOR=forwarded)  # fmt: skip
+
+    for n in range(20):  # what a client writes itself before the proxy's own entry is not believed
+        via_proxy(f"nobody{n}@example.org", "wrong", f"192.0.2.{n}, 203.0.113.7")
+    assert "Too many failed sign-ins" in via_proxy("owner@example.org", "right horse battery", "203.0.113.7").content.decode()
+    assert via_proxy("owner@example.org", "right horse battery", "203.0.113.8").status_code == 302
+    client.logout()
+    # a client that is no proxy does not choose its address by writing the header
+    for n in range(20):
+        via_proxy(f"nobody{n}@example.org", "wrong", f"198.51.100.{n}", remote="192.0.2.99")
+    assert "Too many failed sign-ins" in via_proxy("owner@example.org", "right horse battery", "198.51.100.50",
+                                                   remote="192.0.2.99").content.decode()  # fmt: skip
+
+
 def _queued_text(address: str) -> str:
     import email
     import email.policy
