@@ -98,3 +98,22 @@ def test_a_batch_given_up_is_a_problem_and_logged_as_an_error(mlist, settings, c
     status = json.loads(capsys.readouterr().out)
     assert status["queue"]["failed_last_day"] == 1 and status["queue"]["last_failure"]
     assert ["given up in the last day" in p for p in status["problems"]] == [True]
+
+
+def test_a_post_the_archive_quarantines_is_logged_and_counted(mlist, settings, caplog):
+    settings.MAX_MIME_PARTS = 2  # the archive quarantines a post of more parts; the members still get it
+    parts = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {n}\r\n" for n in range(3))
+    raw = (f"From: {BOB}\r\nTo: {LIST}\r\nSubject: parts\r\nDate: Tue, 01 Dec 2026 06:00:00 +0000\r\n"
+           f"Message-ID: <parts@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+           f"{parts}--b--\r\n").encode()  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="listhaven.lists.pipeline"), serving_in_thread() as address:
+        client = smtplib.LMTP(*address, timeout=10)
+        client.ehlo()
+        client.mail(BOB)
+        client.rcpt(LIST)
+        code, reply = client.data(raw)
+        client.quit()
+    assert code == 250 and b"not archived (quarantined)" in reply
+    [record] = [r for r in caplog.records if r.name == "listhaven.lists.pipeline"]
+    assert record.levelname == "WARNING" and LIST in record.getMessage() and "quarantined" in record.getMessage()
+    assert site_status()["quarantined"] == 1

@@ -13,6 +13,7 @@ prepare delivery after it.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from listhaven.mail.identity import ListIdentity
 from listhaven.mail.mboxwrite import build_from_line
 from listhaven.mail.message import SourceMessage
 from listhaven.mail.subjects import decode_subject
+
+log = logging.getLogger(__name__)
 
 Run = Callable[[MailingList, Post], None]
 
@@ -105,6 +108,8 @@ def archive(mlist: MailingList, post: Post) -> None:
         post.archive_outcome = "quarantined"
         reason = parsed.error if isinstance(parsed, Unparsed) else "not stored"
         post.notes.append(f"the archive quarantined the post: {reason}")
+        log.warning("post to %s from %s quarantined by the archive (listhaven quarantine %s): %s", mlist.address,
+                    post.envelope_sender or "-", mlist.name, reason)  # fmt: skip
 
 
 @handler("decorate", "Makes the copy members get (listhaven.mail.decorate, in its order: cleanse, subject tag, "
