@@ -9,7 +9,10 @@ from listhaven.site.settings_table import current
 
 
 def register(subparsers: Any) -> None:
-    migrate = subparsers.add_parser("migrate", help="create or upgrade the store's schema")
+    migrate = subparsers.add_parser(
+        "migrate", help="create or upgrade the store's schema",
+        description="Create or upgrade the store's schema, printing each migration applied. Every other command "
+                    "does it when the schema is behind; processes starting at once wait for one another.")  # fmt: skip
     migrate.set_defaults(handler=cmd_migrate, needs_schema=False)
 
     admin = subparsers.add_parser("createadmin", help="create an administrator account for /admin/ (asks for a password)")
@@ -28,10 +31,12 @@ def register(subparsers: Any) -> None:
     move.set_defaults(handler=cmd_migrate_store)
 
     serve = subparsers.add_parser("serve", help="serve the web archive with gunicorn")
-    serve.add_argument("--host", default=current("WEB_HOST"))
-    serve.add_argument("--port", type=int, default=current("WEB_PORT"))
-    serve.add_argument("--workers", type=int, default=current("WEB_WORKERS"))
-    serve.add_argument("--threads", type=int, default=current("WEB_THREADS"))
+    serve.add_argument("--host", default=current("WEB_HOST"), help="address to bind (default: $LISTHAVEN_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=current("WEB_PORT"), help="port to bind (default: $LISTHAVEN_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=current("WEB_WORKERS"),
+                       help="gunicorn worker processes (default: $LISTHAVEN_WEB_WORKERS or 2)")
+    serve.add_argument("--threads", type=int, default=current("WEB_THREADS"),
+                       help="threads per worker process (default: $LISTHAVEN_WEB_THREADS or 4)")
     serve.set_defaults(handler=cmd_serve)
 
 
