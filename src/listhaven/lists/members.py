@@ -7,6 +7,7 @@ lookup is an exact comparison. Subscription policies and confirmations come on t
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from listhaven.lists.models.member import DELIVERY_MODES as MODE_CHOICES
 from listhaven.lists.post import Role
 
 NONMEMBER_ACTIONS = ("defer", "accept", "hold", "reject", "discard")
+NAME_MAX = Member._meta.get_field("display_name").max_length or 200
 
 
 @dataclass
@@ -146,12 +148,29 @@ class RoleTaken(ValueError):
     """The address already holds that role on the list (one row per address and role)."""
 
 
+def valid_display_name(name: str) -> str:
+    """`name` as a member's display name: surrounding spaces dropped, empty for none. Raises ValueError
+    when it is longer than NAME_MAX characters or holds a control character or a line break (it goes
+    into From and To headers, the roster and the CSV export as one line)."""
+    name = name.strip()
+    if len(name) > NAME_MAX:
+        raise ValueError(f"a name has at most {NAME_MAX} characters (this one has {len(name)})")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise ValueError("a name may not hold control characters or line breaks")
+    return name
+
+
 def change_member(row: Member, *, role: str | None = None, delivery_mode: str | None = None,
-                  options: dict[str, bool] | None = None, enable: bool = False, action: str | None = None) -> Member:  # fmt: skip
+                  options: dict[str, bool] | None = None, enable: bool = False, action: str | None = None,
+                  display_name: str | None = None) -> Member:  # fmt: skip
     """Changes one roster row as an owner does (the members page and the API): its role, delivery
     mode, flags (MEMBER_OPTIONS), a non-member's `action` (what becomes of their posts: "defer" to the
-    list's default) and, with `enable`, delivery turned back on whatever disabled it.
-    Raises RoleTaken, or ValueError for an unknown role, mode, flag or action; nothing is saved then."""
+    list's default), its `display_name` (valid_display_name) and, with `enable`, delivery turned back on
+    whatever disabled it.
+    Raises RoleTaken, or ValueError for an unknown role, mode, flag or action or a name that is not
+    valid; nothing is saved then."""
+    if display_name is not None:
+        display_name = valid_display_name(display_name)
     if role is not None and role not in {r.value for r in Role}:
         raise ValueError(f"{role!r} is not one of {', '.join(r.value for r in Role)}")
     if action is not None and action not in NONMEMBER_ACTIONS:
@@ -170,6 +189,8 @@ def change_member(row: Member, *, role: str | None = None, delivery_mode: str | 
         row.delivery_mode = delivery_mode
     for name, value in (options or {}).items():
         setattr(row, name, bool(value))
+    if display_name is not None:
+        row.display_name = display_name
     try:
         with transaction.atomic():
             if role is not None and role != row.role:

@@ -194,6 +194,47 @@ def test_member_changes(client_as, lists_with_roles):
     assert (row.moderated, row.role, row.delivery_mode) == (True, "moderator", "nomail")
 
 
+def test_an_owner_changes_a_members_name_and_the_history_keeps_it(client_as, lists_with_roles):
+    """Mailman 2's membership page and Postorius's member page let an owner correct a member's name:
+    saved trimmed, recorded in the list's history (who, was, became), refused with a reason when it
+    is too long or holds a control character or a line break, and then nothing is saved."""
+    garden = lists_with_roles["garden"]
+    row = Member.objects.get(mailing_list=garden, address="member@example.org", role="member")
+    client = client_as("owner")
+    page = f"/manage/garden/members/{row.pk}/"
+    assert 'name="display_name" value=""' in client.get(page).content.decode()
+    form = {"options": "1", "role": "member", "mode": "regular"}
+
+    client.post(page, {**form, "display_name": "  Ada Lovelace "})
+    row.refresh_from_db()
+    assert row.display_name == "Ada Lovelace" and row.delivery_mode == "regular"
+    assert 'value="Ada Lovelace"' in client.get(page).content.decode()
+    assert "Ada Lovelace" in client.get("/manage/garden/members/").content.decode()
+    change = SettingChange.objects.get(mailing_list=garden, group="members")
+    assert (change.changed_by, change.field) == ("owner@example.org", "display_name")
+    assert (change.old_value, change.new_value) == ("member@example.org", "Ada Lovelace <member@example.org>")
+    history = client.get("/manage/garden/history/").content.decode()
+    assert "Members: a member&#x27;s name" in history and "Ada Lovelace &lt;member@example.org&gt;" in history
+
+    client.post(page, {**form, "display_name": "Ada Lovelace"})  # the same name: nothing to record
+    assert SettingChange.objects.filter(group="members").count() == 1
+    for bad, why in (("Ada\x07Lovelace", "control characters"), ("Ada\nBcc: x@example.net", "line breaks"),
+                     ("Ada\u2028Lovelace", "line breaks"), ("A" * 201, "at most 200 characters")):  # fmt: skip
+        refused = client.post(page, {**form, "display_name": bad, "mode": "nomail"})
+        assert refused.status_code == 400 and why in refused.content.decode()
+        row.refresh_from_db()
+        assert (row.display_name, row.delivery_mode) == ("Ada Lovelace", "regular")  # nothing saved, not the mode either
+    assert SettingChange.objects.filter(group="members").count() == 1
+
+    client.post(page, {**form, "display_name": ""})
+    row.refresh_from_db()
+    assert row.display_name == ""
+    assert SettingChange.objects.filter(group="members").first().new_value == "member@example.org"
+    refused = client_as("member").post(page, {**form, "display_name": "Not Ada"})  # a member changes no one's name
+    row.refresh_from_db()
+    assert refused.status_code == 403 and row.display_name == ""
+
+
 def test_settings_validated_and_history_kept(client_as, lists_with_roles):
     garden = lists_with_roles["garden"]
     client = client_as("owner")
@@ -361,3 +402,21 @@ def test_an_erased_owner_no_longer_names_the_settings_changes_they_made(client_a
 
     assert not SettingChange.objects.filter(changed_by__iexact="owner@example.org").exists()
     assert SettingChange.objects.filter(changed_by="erased").count() == 2
+
+
+def test_an_erased_member_no_longer_names_the_name_changes_made_to_them(client_as, lists_with_roles):
+    from listhaven.lists.erasure import erase_address
+
+    garden = lists_with_roles["garden"]
+    client = client_as("owner")
+    for address in ("member@example.org", "moderator@example.org"):
+        row = Member.objects.get(mailing_list=garden, address=address)
+        client.post(f"/manage/garden/members/{row.pk}/", {"role": row.role, "display_name": f"Name of {address}"})
+    assert SettingChange.objects.filter(group="members").count() == 2
+
+    report = erase_address("Member@Example.org", mlist=garden)
+
+    assert report.counts["changes to its name, blanked"] == 1
+    rows = set(SettingChange.objects.filter(group="members").values_list("old_value", "new_value"))
+    assert rows == {("erased", "erased"), ("moderator@example.org", "Name of moderator@example.org <moderator@example.org>")}
+    assert "Name of member" not in client.get("/manage/garden/history/").content.decode()

@@ -18,6 +18,8 @@ from listhaven.web.models import SettingChange
 
 GROUP_OF = {name: key for key, _, names in GROUPS for name in names}
 GROUP_TITLES = {key: title for key, title, _ in GROUPS}
+# Rows of the history that are not settings of the form: (group title, label).
+OTHER_ROWS = {("members", "display_name"): ("Members", "a member's name")}
 
 
 @manage("administer")
@@ -75,9 +77,11 @@ def history(request: HttpRequest, mlist: MailingList) -> HttpResponse:
 def _as_read_on_the_settings_page(change: SettingChange, form: SettingsForm) -> None:
     """The change with the setting's label, its group's title and choices as their words ("Replies go to:
     leave as sent → the list"), as the settings page shows them; other rows (notices) keep their names."""
-    field = form.fields.get(change.field)
-    change.label = str(field.label) if field is not None and field.label else change.field  # type: ignore[attr-defined]
-    change.group_title = GROUP_TITLES.get(change.group, change.group)  # type: ignore[attr-defined]
+    # Only a settings group's rows are the form's fields: a member's display_name is not the list's.
+    field = form.fields.get(change.field) if change.group in GROUP_TITLES else None
+    title, label = OTHER_ROWS.get((change.group, change.field), (change.group, change.field))
+    change.label = str(field.label) if field is not None and field.label else label  # type: ignore[attr-defined]
+    change.group_title = GROUP_TITLES.get(change.group, title)  # type: ignore[attr-defined]
     words = dict(getattr(field, "choices", None) or [])
     change.old_shown = str(words.get(change.old_value, change.old_value))  # type: ignore[attr-defined]
     change.new_shown = str(words.get(change.new_value, change.new_value))  # type: ignore[attr-defined]

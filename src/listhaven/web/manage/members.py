@@ -17,12 +17,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from listhaven.lists.members import (
     MEMBER_OPTIONS,
+    NAME_MAX,
     AddReport,
     RoleTaken,
     add_members,
     change_member,
     read_address_file,
     remove_members,
+    valid_display_name,
 )
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES, DELIVERY_STATUSES, NONMEMBER_ACTIONS, ROLES
@@ -32,6 +34,7 @@ from listhaven.lists.subscriptions import options_url
 from listhaven.web.manage.counts import requests_waiting
 from listhaven.web.manage.guard import manage
 from listhaven.web.manage.roster_search import CappedPaginator, search
+from listhaven.web.models import SettingChange
 
 T = "listhaven/manage/"
 PER_PAGE = 50
@@ -85,8 +88,14 @@ def member(request: HttpRequest, mlist: MailingList, member_id: int) -> HttpResp
         raise Http404("No such member.")
     if request.method == "POST":
         return _change(request, mlist, row)
-    return render(request, T + "member.html", {"mlist": mlist, "member": row, "roles": ROLES, "modes": DELIVERY_MODES,
-                                               "actions": NONMEMBER_ACTIONS})  # fmt: skip
+    return _member_page(request, mlist, row)
+
+
+def _member_page(request: HttpRequest, mlist: MailingList, row: Member, *, name: str | None = None,
+                 status: int = 200) -> HttpResponse:  # fmt: skip
+    context = {"mlist": mlist, "member": row, "roles": ROLES, "modes": DELIVERY_MODES, "actions": NONMEMBER_ACTIONS,
+               "name": row.display_name if name is None else name, "name_max": NAME_MAX}  # fmt: skip
+    return render(request, T + "member.html", context, status=status)
 
 
 def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpResponse:
@@ -100,15 +109,39 @@ def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpRespon
         return redirect("manage-members", list_name=mlist.name)
     role = post.get("role")
     options = {name: name in post for name in MEMBER_OPTIONS} if "options" in post else None
+    name = post.get("display_name")
     try:
-        change_member(row, role=role if role in dict(ROLES) else None, options=options, enable="enable" in post,
-                      delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None,
-                      action=post["action"] if post.get("action") in dict(NONMEMBER_ACTIONS) else None)  # fmt: skip
+        name = None if name is None else valid_display_name(name)
+    except ValueError as exc:
+        messages.error(request, f"Nothing was saved: {exc}.")
+        return _member_page(request, mlist, row, name=post["display_name"], status=400)
+    before = row.display_name
+    try:
+        with transaction.atomic():
+            change_member(row, role=role if role in dict(ROLES) else None, options=options, enable="enable" in post,
+                          delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None,
+                          action=post["action"] if post.get("action") in dict(NONMEMBER_ACTIONS) else None,
+                          display_name=name)  # fmt: skip
+            if row.display_name != before:
+                record_name_change(request, mlist, row, before)
     except RoleTaken as exc:
         messages.error(request, f"{exc}.")
         return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
     messages.success(request, f"{row.address} saved.")
     return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
+
+
+def record_name_change(request: HttpRequest, mlist: MailingList, row: Member, before: str) -> None:
+    """A member's display name changed by an owner, in the list's change history (/manage/LIST/history/)
+    beside the settings changes: who, when, the name with the address it was and became. An erasure of
+    the address blanks both (web/apps.py)."""
+    SettingChange.objects.create(mailing_list=mlist, changed_by=request.user.email or request.user.get_username(),
+                                 group="members", field="display_name", old_value=_named(before, row.address),
+                                 new_value=_named(row.display_name, row.address))  # fmt: skip
+
+
+def _named(name: str, address: str) -> str:
+    return f"{name} <{address}>" if name else address
 
 
 def _entries(request: HttpRequest) -> list[str]:
