@@ -194,6 +194,38 @@ def test_member_changes(client_as, lists_with_roles):
     assert (row.moderated, row.role, row.delivery_mode) == (True, "moderator", "nomail")
 
 
+def test_the_roster_shows_a_non_members_action_where_a_member_has_moderation(client_as, lists_with_roles):
+    """A non-member row has an action, not a moderation flag (nor a delivery): the roster's Moderation
+    cell says what becomes of each row's posts, and the Moderated filter keeps only the rows it is about."""
+    from listhaven.lists.members import add_member
+    from listhaven.lists.post import Role
+
+    garden = lists_with_roles["garden"]
+    garden.nonmember_action, garden.member_moderation_action = "hold", "reject"
+    garden.save(update_fields=["nonmember_action", "member_moderation_action"])
+    Member.objects.filter(mailing_list=garden, address="member@example.org").update(moderated=True)
+    add_member(garden, "asker@example.net", role=Role.NONMEMBER)  # action "defer": the list's default
+    spammer = add_member(garden, "spammer@example.net", role=Role.NONMEMBER)
+    spammer.action = "discard"
+    spammer.save(update_fields=["action"])
+    client = client_as("owner")
+
+    def cells(query: dict[str, str] | None = None) -> dict[str, list[str]]:
+        html = client.get("/manage/garden/members/", query or {}).content.decode()
+        rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td>(.*?)</tr>", html)
+        return {address: re.findall(r"<td[^>]*>(.*?)</td>", rest) for address, rest in rows}
+
+    roster = cells()
+    assert "<th>Moderation</th>" in client.get("/manage/garden/members/").content.decode()
+    assert roster["asker@example.net"][-2:] == ["no delivery: not a member", "list&#x27;s default (hold)"]
+    assert roster["spammer@example.net"][-1] == "always discard"
+    assert roster["member@example.org"][-3:] == ["each post", "enabled", "moderated (reject)"]
+    assert roster["moderator@example.org"][-1] == "not moderated"
+    assert set(cells({"moderated": "no"})) == {"moderator@example.org", "owner@example.org"}
+    assert set(cells({"moderated": "yes"})) == {"member@example.org"}
+    assert set(cells({"role": "nonmember"})) == {"asker@example.net", "spammer@example.net"}
+
+
 def test_an_owner_changes_a_members_name_and_the_history_keeps_it(client_as, lists_with_roles):
     """Mailman 2's membership page and Postorius's member page let an owner correct a member's name:
     saved trimmed, recorded in the list's history (who, was, became), refused with a reason when it

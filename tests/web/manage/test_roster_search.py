@@ -52,11 +52,11 @@ def test_each_row_shows_the_members_labels_and_links_to_the_member(client_as, li
     garden = lists_with_roles["garden"]
     add_members(garden, ["Quinn <quinn@example.org>"])
     quinn = Member.objects.get(mailing_list=garden, address="quinn@example.org")
-    quinn.delivery_mode, quinn.delivery_status, quinn.role = "mime_digest", "by_bounces", "nonmember"
+    quinn.delivery_mode, quinn.delivery_status, quinn.role = "mime_digest", "by_bounces", "moderator"
     quinn.save()
     page = client_as("owner").get("/manage/garden/members/", {"q": "quinn"}).content.decode()
     cells = re.search(rf'<a href="/manage/garden/members/{quinn.pk}/">quinn@example.org</a></td>(.*?)</tr>', page)
     assert cells is not None
     assert cells.group(1) == (f"<td>Quinn</td><td>{quinn.get_role_display()}</td><td>{quinn.get_delivery_mode_display()}</td>"
-                              f"<td>{quinn.get_delivery_status_display()}</td><td>no</td>")  # fmt: skip
+                              f"<td>{quinn.get_delivery_status_display()}</td><td>not moderated</td>")  # fmt: skip
     assert client_as("owner").get(f"/manage/garden/members/{quinn.pk}/").status_code == 200

@@ -52,8 +52,8 @@ def filtered(mlist: MailingList, params: dict[str, str]) -> tuple[QuerySet[Membe
         rows = rows.filter(role=params["role"])
     if params.get("mode") in dict(DELIVERY_MODES):
         rows = rows.filter(delivery_mode=params["mode"])
-    if params.get("moderated") in ("yes", "no"):
-        rows = rows.filter(moderated=params["moderated"] == "yes")
+    if params.get("moderated") in ("yes", "no"):  # a flag of members, moderators and owners: non-members have an action
+        rows = rows.filter(moderated=params["moderated"] == "yes").exclude(role="nonmember")
     if params.get("disabled") == "bounces":
         rows = rows.filter(delivery_status="by_bounces")
     elif params.get("disabled") == "any":
@@ -71,6 +71,7 @@ def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     page = CappedPaginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     for row in page:  # what get_FOO_display() shows, without rebuilding the choices for each of 150 cells
         row.labels = {field: LABELS[field].get(getattr(row, field), getattr(row, field)) for field in LABELS}
+        row.labels["posts"] = posts_label(mlist, row)
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"mlist": mlist, "page": page, "params": params, "query": f"{query}&" if query else "",
                "roles": ROLES, "modes": DELIVERY_MODES, "contains": contains,
@@ -78,6 +79,17 @@ def roster(request: HttpRequest, mlist: MailingList) -> HttpResponse:
                # each row's link is this plus the member's id (/members/ID/): one reverse() a page, not fifty
                "members_url": reverse("manage-members", args=[mlist.name])}  # fmt: skip
     return render(request, T + "members.html", context)
+
+
+def posts_label(mlist: MailingList, row: Member) -> str:
+    """The roster's Moderation cell: for a member, moderator or owner whether their posts are
+    moderated (and what the list then does with them); for a non-member what becomes of their posts,
+    their own action or the list's default. A non-member row has no moderation flag of any meaning."""
+    if row.role == "nonmember":
+        if row.action == "defer":
+            return f"list's default ({mlist.nonmember_action})"
+        return f"always {row.action}"
+    return f"moderated ({mlist.member_moderation_action})" if row.moderated else "not moderated"
 
 
 @manage("administer")
