@@ -298,7 +298,7 @@ def _fold_lowering_first(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower()).translate(_UNMARKED)
 
 
-@pytest.mark.parametrize(("query", "longest"), [("gnu", 16), ("gnu", 1), ("gn*", 16)])
+@pytest.mark.parametrize(("query", "longest"), [("gnu", 16), ("gnu", 1), ("gn*", 16), ("gn*", 1)])
 @pytest.mark.parametrize("cap", [100, 4, 8])
 @pytest.mark.parametrize(
     "matching", ["every message", "the oldest messages only", "every third message", "two stretches", "none"]
@@ -306,9 +306,10 @@ def _fold_lowering_first(text: str) -> str:
 def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching, cap, query, longest):
     """Small blocks and few candidates, so that the walk over windows of the newest blocks is
     tried: the results must be those found without it, whether the first window holds enough
-    matches or not, whether the next ones are windows or the rest of the ids (`longest`), and the
-    count (made from the same scans, or counted on from them; a prefix is walked to the cap) that
-    of a plain count, whether the windows reach the cap or not."""
+    matches or not (a prefix's first window is sized from a sample of the newest ids: whether it
+    says too much or too little), whether the next ones are windows or the rest of the ids
+    (`longest`), and the count (made from the same scans, or counted on from them; a prefix is
+    walked to the cap) that of a plain count, whether the windows reach the cap or not."""
     from listhaven.archive import search_pages
     from listhaven.search import pg_document, postgres
 
@@ -318,6 +319,7 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
     monkeypatch.setattr(postgres, "ID_BLOCK_SIZE", 2)
     monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
     monkeypatch.setattr(postgres, "MAX_WINDOW_BLOCKS", longest)
+    monkeypatch.setattr(postgres, "PREFIX_SAMPLE", 4)  # a prefix's first window sized from the newest 4 ids
     has_word = {
         "every message": lambda i: True,
         "the oldest messages only": lambda i: i < 4,
@@ -328,7 +330,9 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
     }[matching]
     raws = [
         make_message(
-            f"w{i}@x", "Gnu" if i % 4 == 0 and has_word(i) else "Notes", ("gnu " * (i % 5 + 1) if has_word(i) else "yak") + "\n",
+            f"w{i}@x",
+            "Gnu" if i % 4 == 0 and has_word(i) else "Notes",
+            ("gnu " * (i % 5 + 1) if has_word(i) else "yak") + "\n",
             minutes=i,
         )
         for i in range(24)
@@ -346,7 +350,9 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
     matches = sum(1 for i in range(24) if has_word(i))
     assert (found.total, found.total_exact) == (min(matches, cap), matches <= cap)
     with connection.cursor() as cursor:
-        assert postgres.PostgresBackend().count(cursor, parse_query(query), scope_of([mlist]), cap) == min(matches, cap + 1)
+        assert postgres.PostgresBackend().count(cursor, parse_query(query), scope_of([mlist]), cap) == min(
+            matches, cap + 1
+        )
     newest = sorted((pk for i, pk in enumerate(pks) if has_word(i)), reverse=True)[:3]
     assert sorted(pk for pk, _ in windowed) == sorted(newest)
 
@@ -396,7 +402,14 @@ def test_an_import_leaves_no_pending_entries_in_the_gin_index(mlist, tmp_path):
     assert _pending_pages_merged() > 0  # small writes go to the pending list first
     _store(mlist, make_message("p5@x", "Pending", "kinkajou\n", minutes=5))
     mbox = tmp_path / "some.mbox"
-    mbox.write_bytes(b"".join(b"From x@y Thu Jan  1 00:00:00 2024\n" + make_message(f"i{i}@x", "Imported", f"serval{i}\n", minutes=10 + i) + b"\n" for i in range(3)))
+    mbox.write_bytes(
+        b"".join(
+            b"From x@y Thu Jan  1 00:00:00 2024\n"
+            + make_message(f"i{i}@x", "Imported", f"serval{i}\n", minutes=10 + i)
+            + b"\n"
+            for i in range(3)
+        )
+    )
     summary = import_path(mlist, str(mbox), workers=0)
     assert summary.stored == 3
     assert _pending_pages_merged() == 0
