@@ -346,3 +346,38 @@ def test_a_moderator_discards_a_page_of_spam_at_once(site, browser):
     assert f"Discard: {rows} post(s)." in status(page)
     assert "No post waits" in page.locator("main").inner_text()
     context.close()
+
+
+def test_owner_names_a_member_and_sets_a_non_members_action(site, browser):
+    """Coming from Postorius or Mailman 2: the owner corrects a member's name on the member's page (the
+    roster and the change history then show it), adds a non-member and reads on the roster what becomes
+    of their posts, the list's default, then "always discard" once set on their page."""
+    context, page = signed_in(site, browser, OWNER)
+    page.goto("/manage/garden/members/")
+    page.fill("#mq", MEMBER)
+    page.click("button:has-text('Find')")
+    page.click(f"table.members a:has-text('{MEMBER}')")
+    page.get_by_label("Name", exact=True).fill("Ann Example")
+    page.click("button:has-text('Save')")
+    assert f"{MEMBER} saved" in status(page)
+    assert page.get_by_label("Name", exact=True).input_value() == "Ann Example"
+    page.goto(f"/manage/garden/members/?q={MEMBER}")
+    assert "Ann Example" in page.locator("table.members tbody tr").inner_text()
+    page.goto("/manage/garden/history/")
+    assert f"Ann Example <{MEMBER}>" in page.locator("table").inner_text()
+
+    page.goto("/manage/garden/members/")
+    page.fill("#add-addresses", "pest@example.net")
+    page.select_option("#add-role", "nonmember")
+    page.click("button:has-text('Add')")
+    assert "1 added" in status(page)
+    page.fill("#mq", "pest@")
+    page.click("button:has-text('Find')")
+    row = page.locator("table.members tbody tr")
+    assert row.count() == 1 and "list's default (hold)" in row.inner_text() and "no delivery" in row.inner_text()
+    row.locator("a").click()
+    page.get_by_label("Their posts").select_option("discard")
+    page.click("button:has-text('Save')")
+    page.goto("/manage/garden/members/?role=nonmember")
+    assert "always discard" in page.locator("table.members tbody tr:has-text('pest@example.net')").inner_text()
+    context.close()
