@@ -61,6 +61,22 @@ def test_a_member_changed_as_the_member_page_changes_it(api, lists_with_roles):
     assert outcome.held_id
 
 
+def test_a_members_name_changed_through_the_api_is_in_the_history(api, lists_with_roles):
+    from listhaven.web.models import SettingChange
+
+    garden = lists_with_roles["garden"]
+    row = Member.objects.get(mailing_list=garden, address="member@example.org", role="member")
+    url = f"/api/manage/lists/garden/members/{row.pk}"
+    changed = _send(api("owner"), "patch", url, {"display_name": " Ann Example "})
+    assert changed.status_code == 200 and changed.json()["display_name"] == "Ann Example"
+    assert Member.objects.get(pk=row.pk).display_name == "Ann Example"
+    change = SettingChange.objects.get(mailing_list=garden, group="members")
+    assert (change.changed_by, change.old_value, change.new_value) == (
+        "owner@example.org", "member@example.org", "Ann Example <member@example.org>")
+    _send(api("owner"), "patch", url, {"moderated": True})  # the name untouched: nothing more recorded
+    assert SettingChange.objects.filter(group="members").count() == 1
+
+
 def test_role_changes_and_their_conflicts(api, lists_with_roles):
     garden = lists_with_roles["garden"]
     row = Member.objects.get(mailing_list=garden, address="member@example.org", role="member")
@@ -78,7 +94,10 @@ def test_role_changes_and_their_conflicts(api, lists_with_roles):
 
 
 @pytest.mark.parametrize("body", [{"role": "king"}, {"delivery_mode": "pigeon"}, {"moderated": "yes"},
-                                  {"enable": 1}, {"address": "x@example.org"}, {"role": ["owner"]}])  # fmt: skip
+                                  {"enable": 1}, {"address": "x@example.org"}, {"role": ["owner"]},
+                                  {"display_name": 7}, {"display_name": "Ann\r\nBcc: x@example.net"},
+                                  {"display_name": "Ann\x00"}, {"display_name": "A" * 201},
+                                  {"display_name": "Ann", "role": "king"}])  # fmt: skip
 def test_a_bad_member_change_is_400_and_saves_nothing(api, lists_with_roles, body):
     row = Member.objects.get(mailing_list=lists_with_roles["garden"], address="member@example.org", role="member")
     before = Member.objects.filter(pk=row.pk).values().get()

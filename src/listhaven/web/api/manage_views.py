@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
@@ -31,7 +32,7 @@ from listhaven.web.api.http import ApiError, bad_request, error_response, not_fo
 from listhaven.web.api.pagination import page_request
 from listhaven.web.api.tokens import bearer, user_of_token
 from listhaven.web.manage.list_settings import save_settings
-from listhaven.web.manage.members import FILTERS, filtered, subscribe
+from listhaven.web.manage.members import FILTERS, filtered, record_name_change, subscribe
 from listhaven.web.manage.settings_form import FIELDS, SettingsForm
 
 CHECKS: dict[str, Callable[[Any, MailingList], bool]] = {
@@ -185,28 +186,34 @@ def member(request: HttpRequest, mlist: MailingList, member_id: int) -> HttpResp
         row.delete()
         return ok({"removed": row.address, "role": row.role})
     if request.method == "PATCH":
-        _change_member(row, read_json(request))
+        _change_member(request, mlist, row, read_json(request))
     return ok(_member(row))
 
 
-MEMBER_CHANGES = ("role", "delivery_mode", "enable", *MEMBER_OPTIONS)
+MEMBER_CHANGES = ("role", "delivery_mode", "display_name", "enable", *MEMBER_OPTIONS)
 
 
-def _change_member(row: Member, data: dict[str, Any]) -> None:
-    """The member page's changes (lists/members.change_member): role, delivery mode, the flags, and
-    `"enable": true` to turn delivery back on (after bounces, say) with the bounce score reset."""
+def _change_member(request: HttpRequest, mlist: MailingList, row: Member, data: dict[str, Any]) -> None:
+    """The member page's changes (lists/members.change_member): role, delivery mode, the name (recorded
+    in the list's history under the token's account, as on the page), the flags, and `"enable": true`
+    to turn delivery back on (after bounces, say) with the bounce score reset."""
     unknown = sorted(set(data) - set(MEMBER_CHANGES))
     if unknown:
         raise bad_request(f"no member field named {', '.join(unknown)[:200]}; one of {', '.join(MEMBER_CHANGES)}")
     flags = {name: data[name] for name in ("enable", *MEMBER_OPTIONS) if name in data}
     if not all(isinstance(value, bool) for value in flags.values()):
         raise bad_request(f"{', '.join(n for n, v in flags.items() if not isinstance(v, bool))}: true or false")
-    for name in ("role", "delivery_mode"):
+    for name in ("role", "delivery_mode", "display_name"):
         if name in data and not isinstance(data[name], str):
             raise bad_request(f'"{name}" is a string')
+    before = row.display_name
     try:
-        change_member(row, role=data.get("role"), delivery_mode=data.get("delivery_mode"), enable=bool(data.get("enable")),
-                      options={name: data[name] for name in MEMBER_OPTIONS if name in data})  # fmt: skip
+        with transaction.atomic():
+            change_member(row, role=data.get("role"), delivery_mode=data.get("delivery_mode"),
+                          enable=bool(data.get("enable")), display_name=data.get("display_name"),
+                          options={name: data[name] for name in MEMBER_OPTIONS if name in data})  # fmt: skip
+            if row.display_name != before:
+                record_name_change(request, mlist, row, before)
     except RoleTaken as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     except ValueError as exc:

@@ -57,6 +57,8 @@ SCHEMAS: dict[str, Any] = {
                        "moderator_password too ('-' removes it)", "minProperties": 1},
     "MemberChange": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
         "role": {"type": "string", "enum": _ROLES}, "delivery_mode": {"type": "string", "enum": _MODES},
+        "display_name": {"type": "string", "maxLength": 200,
+                         "description": "the member's name; no control characters or line breaks; empty for none"},
         "moderated": _BOOL, "receive_own_posts": _BOOL, "acknowledge_posts": _BOOL, "hide_address": _BOOL,
         "enable": {"type": "boolean", "description": "true: delivery back on (after bounces too), bounce score reset"}}},
     "Request": _object({"id": _INT, "address": _STR, "asks_to": {"type": "string", "enum": ["join", "leave"]},
@@ -139,7 +141,7 @@ def manage_paths() -> dict[str, Any]:
         "/api/manage/lists/{list_name}/members/{member_id}": {
             "get": _op("One member row (owners)", "manage_member", [mlist, member_id],
                        ("200", "Member", "the member"), _ON_LIST),
-            "patch": _op("Change the member's role, delivery, moderation flag and options, or re-enable delivery, "
+            "patch": _op("Change the member's name, role, delivery, moderation flag and options, or re-enable delivery, "
                          "as the member page does (owners)", "manage_change_member", [mlist, member_id],
                          ("200", "Member", "changed"), {**_ON_LIST, **bad,
                          "409": _error("the address already holds that role on the list")}, "MemberChange"),
