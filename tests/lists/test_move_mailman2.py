@@ -618,3 +618,20 @@ def test_a_list_whose_name_changes_is_told_where_the_old_links_go(db, tmp_path, 
     report = capsys.readouterr().out
     assert "the list's name here is 'garden-other-example-org', not 'garden'" in report
     assert "lead to garden@lists.example.org, the list named 'garden' here" in report
+
+
+def test_two_messages_of_one_text_archive_sharing_a_message_id_are_both_kept(db, tmp_path):
+    """Pipermail's .txt files hold copies only of what the list had before the import: a resend with
+    changes under the same Message-ID, inside the import itself, is a second message, as in any import."""
+    from listhaven.lists.directory import create_list
+
+    mlist = create_list("fresh@lists.example.org")
+    text = "".join(
+        f"From ann at example.org  Mon Feb  1 1{n}:00:00 2010\nFrom: ann at example.org (Ann)\n"
+        f"Date: Mon, 01 Feb 2010 1{n}:00:00 +0000\nSubject: {subject}\nMessage-ID: <same@example.org>\n\n{subject}.\n\n"
+        for n, subject in ((0, "Seeds"), (1, "Seeds, corrected"))
+    )  # fmt: skip
+    (tmp_path / "2010-February.txt").write_text(text)
+    assert main(["import", "fresh", str(tmp_path / "2010-February.txt")]) == 0
+    assert sorted(Message.objects.filter(mailing_list=mlist).values_list("subject", flat=True)) == [
+        "Seeds", "Seeds, corrected"]  # fmt: skip

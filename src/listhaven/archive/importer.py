@@ -106,7 +106,7 @@ def import_path(
     sources = open_source(path, skip=skip) if skip else open_source(path)
     # Pipermail's text archives hold copies (addresses obfuscated, attachments scrubbed) of messages
     # a list moved with its mbox has already: a Message-ID already here is the same message.
-    copies = source_kind(path) == "pipermail"
+    copies_before = run.started_at if source_kind(path) == "pipermail" else None
     if on_progress and skip:
         on_progress(skip)
     stream = _parse_stream(sources, workers)
@@ -118,7 +118,7 @@ def import_path(
     try:
         for parsed_batch in _batched(stream, batch_size):
             _batch_commits(durable=False)  # the parser pool's start closes the connection: asked each batch
-            store_batch(mlist, parsed_batch, progress=run, copies=copies)
+            store_batch(mlist, parsed_batch, progress=run, copies_before=copies_before)
             if on_progress:
                 on_progress(len(parsed_batch))
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -94,16 +94,17 @@ def subject_window() -> timedelta:
 
 def store_batch(
     mlist: MailingList, batch: Sequence[Parsed | Unparsed], progress: ImportRun | None = None,
-    numbers: Sequence[int] | None = None, copies: bool = False,
+    numbers: Sequence[int] | None = None, copies_before: datetime | None = None,
 ) -> BatchResult:
     """Stores a batch durably. `progress`, when given, advances in the same transaction.
     `numbers`: each item's archive number (a list moved from Mailman 2 keeps Pipermail's); by
-    default the stored messages take the list's next numbers in order. `copies`: the batch holds
-    copies made from the originals (Pipermail's monthly text archives: addresses obfuscated,
-    attachments scrubbed), so a message whose Message-ID the list has already is a duplicate
-    even though its content differs."""
+    default the stored messages take the list's next numbers in order. `copies_before`: the batch
+    holds copies made from originals stored before that moment (Pipermail's monthly text archives:
+    addresses obfuscated, attachments scrubbed), so a message whose Message-ID the list had then is
+    a duplicate even though its content differs. Two messages of the import itself that share a
+    Message-ID are two messages (a resend with changes), as in any import."""
     with transaction.atomic():
-        result = _store(mlist, batch, numbers, copies)
+        result = _store(mlist, batch, numbers, copies_before)
         if progress is not None:
             ImportRun.objects.filter(pk=progress.pk).update(
                 position=F("position") + len(batch),
@@ -115,14 +116,14 @@ def store_batch(
 
 
 def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequence[int] | None = None,
-           copies: bool = False) -> BatchResult:  # fmt: skip
+           copies_before: datetime | None = None) -> BatchResult:  # fmt: skip
     result = BatchResult()
     parsed = [p for p in batch if isinstance(p, Parsed)]
     for p in batch:
         if isinstance(p, Unparsed):
             quarantine(mlist, p.source, p.error)
             result.quarantined += 1
-    fresh, derived, flagged = _drop_duplicates(mlist, parsed, result, copies)
+    fresh, derived, flagged = _drop_duplicates(mlist, parsed, result, copies_before)
     if not fresh:
         return result
     mlist.refresh_from_db(fields=["next_archive_number"])
@@ -154,7 +155,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
 
 
 def _drop_duplicates(
-    mlist: MailingList, parsed: list[Parsed], result: BatchResult, copies: bool = False
+    mlist: MailingList, parsed: list[Parsed], result: BatchResult, copies_before: datetime | None = None
 ) -> tuple[list[Parsed], set[int], set[int]]:
     """Removes exact duplicates (same id, same content hash), in the store or earlier in the batch.
 
@@ -169,13 +170,17 @@ def _drop_duplicates(
         mlist.pk, ids,
     ):
         seen.setdefault(msgid, set()).add(chash)
+    originals: set[str] = set()
+    if copies_before is not None and seen:
+        originals = set(Message.objects.filter(mailing_list=mlist, message_id__in=list(seen),
+                                               imported_at__lt=copies_before).values_list("message_id", flat=True))
     fresh: list[Parsed] = []
     derived: set[int] = set()
     flagged: set[int] = set()
     for p in parsed:
         m = p.message
         hashes = seen.setdefault(m.message_id, set())
-        if m.content_hash in hashes or (copies and hashes and not m.message_id_derived):
+        if m.content_hash in hashes or (m.message_id in originals and not m.message_id_derived):
             result.duplicates += 1
             continue
         if hashes:

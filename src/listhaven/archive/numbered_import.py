@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import timezone
 
 from listhaven.archive.importer import id_domain, parse_one
 from listhaven.archive.ingest import Parsed, Unparsed, store_batch
@@ -121,6 +122,7 @@ def import_page_gaps(mlist: MailingList, directory: str | Path, known: dict[str,
     Pipermail archived them), taken from Pipermail's monthly text archives in `directory`, each at
     its page's number: a copy (addresses obfuscated, attachments scrubbed), but the old link lands.
     A number another message has here already is left to it. The numbers stored."""
+    copies_before = timezone.now()  # the mbox's messages, stored before: originals of these copies
     here = set(Message.objects.filter(mailing_list=mlist).values_list("message_id", flat=True))
     taken = set(Message.objects.filter(mailing_list=mlist).values_list("archive_number", flat=True))
     wanted = {i: n for i, n in known.items() if i not in here and n not in taken}
@@ -141,7 +143,7 @@ def import_page_gaps(mlist: MailingList, directory: str | Path, known: dict[str,
     stored: list[int] = []
     for start in range(0, len(batch), settings.IMPORT_BATCH_SIZE):
         chunk = slice(start, start + settings.IMPORT_BATCH_SIZE)
-        store_batch(mlist, batch[chunk], numbers=numbers[chunk], copies=True)
+        store_batch(mlist, batch[chunk], numbers=numbers[chunk], copies_before=copies_before)
     if numbers:
         stored = sorted(Message.objects.filter(mailing_list=mlist, archive_number__in=numbers)
                         .values_list("archive_number", flat=True))  # fmt: skip
