@@ -87,17 +87,23 @@ class _Restricted(pickle.Unpickler):
 def load_config(data: bytes, charset: str = "latin-1") -> dict[str, Any]:
     """The dict of a config.pck's bytes, with Python 2 byte strings decoded. Raises UnsafePickle,
     or ValueError when the bytes are not a pickled dict."""
-    try:
-        loaded = _Restricted(io.BytesIO(data)).load()
-    except UnsafePickle:
-        raise
-    except Exception as exc:
-        raise ValueError(f"this is not a readable config.pck ({type(exc).__name__}: {exc})") from exc
+    loaded = _load(data, "config.pck")
     if not isinstance(loaded, dict):
         raise ValueError(f"this is not a Mailman 2 config.pck: it holds a {type(loaded).__name__}, not a dict")
     result = _decode(loaded, charset)
     assert isinstance(result, dict)
     return result
+
+
+def _load(data: bytes, what: str, messages: bool = False) -> Any:
+    """The object pickled in `data`, read by the restricted reader. Raises UnsafePickle, or ValueError
+    naming `what` when the bytes cannot be read."""
+    try:
+        return _Restricted(io.BytesIO(data), messages=messages).load()
+    except UnsafePickle:
+        raise
+    except Exception as exc:
+        raise ValueError(f"this is not a readable {what} ({type(exc).__name__}: {exc})") from exc
 
 
 def _decode(value: Any, charset: str) -> Any:
@@ -119,12 +125,7 @@ def load_held_message(data: bytes) -> bytes:
     """The text of a held post's pickle (Mailman 2's data/heldmsg-LIST-N.pck), read with the same
     restricted reader, which here also takes the message, header and charset objects as records.
     Raises UnsafePickle, or ValueError when it holds no message."""
-    try:
-        loaded = _Restricted(io.BytesIO(data), messages=True).load()
-    except UnsafePickle:
-        raise
-    except Exception as exc:
-        raise ValueError(f"this is not a readable held message ({type(exc).__name__}: {exc})") from exc
+    loaded = _load(data, "held message", messages=True)
     if not isinstance(loaded, MessageRecord):
         raise ValueError(f"this is not a Mailman 2 held message: it holds a {type(loaded).__name__}")
     return flatten(loaded)
