@@ -17,13 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from listhaven.lists.held_actions import ACTIONS, act
-from listhaven.lists.members import MEMBER_OPTIONS, RoleTaken, change_member, member_summary
+from listhaven.lists.members import MEMBER_OPTIONS, RoleTaken, member_summary
 from listhaven.lists.models import HeldMessage, MailingList, Member
 from listhaven.lists.moderation import HeldNotFound, held_summary
 from listhaven.web import access
@@ -32,7 +31,7 @@ from listhaven.web.api.http import ApiError, bad_request, error_response, not_fo
 from listhaven.web.api.pagination import page_request
 from listhaven.web.api.tokens import bearer, user_of_token
 from listhaven.web.manage.list_settings import save_settings
-from listhaven.web.manage.members import FILTERS, filtered, record_name_change, subscribe
+from listhaven.web.manage.members import FILTERS, change_recorded, filtered, subscribe
 from listhaven.web.manage.settings_form import FIELDS, SettingsForm
 
 CHECKS: dict[str, Callable[[Any, MailingList], bool]] = {
@@ -206,14 +205,10 @@ def _change_member(request: HttpRequest, mlist: MailingList, row: Member, data: 
     for name in ("role", "delivery_mode", "display_name"):
         if name in data and not isinstance(data[name], str):
             raise bad_request(f'"{name}" is a string')
-    before = row.display_name
     try:
-        with transaction.atomic():
-            change_member(row, role=data.get("role"), delivery_mode=data.get("delivery_mode"),
-                          enable=bool(data.get("enable")), display_name=data.get("display_name"),
-                          options={name: data[name] for name in MEMBER_OPTIONS if name in data})  # fmt: skip
-            if row.display_name != before:
-                record_name_change(request, mlist, row, before)
+        change_recorded(request, mlist, row, role=data.get("role"), delivery_mode=data.get("delivery_mode"),
+                        enable=bool(data.get("enable")), display_name=data.get("display_name"),
+                        options={name: data[name] for name in MEMBER_OPTIONS if name in data})  # fmt: skip
     except RoleTaken as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     except ValueError as exc:

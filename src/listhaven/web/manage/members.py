@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -127,20 +128,27 @@ def _change(request: HttpRequest, mlist: MailingList, row: Member) -> HttpRespon
     except ValueError as exc:
         messages.error(request, f"Nothing was saved: {exc}.")
         return _member_page(request, mlist, row, name=post["display_name"], status=400)
-    before = row.display_name
     try:
-        with transaction.atomic():
-            change_member(row, role=role if role in dict(ROLES) else None, options=options, enable="enable" in post,
-                          delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None,
-                          action=post["action"] if post.get("action") in dict(NONMEMBER_ACTIONS) else None,
-                          display_name=name)  # fmt: skip
-            if row.display_name != before:
-                record_name_change(request, mlist, row, before)
+        change_recorded(request, mlist, row, role=role if role in dict(ROLES) else None, options=options,
+                        enable="enable" in post,
+                        delivery_mode=post["mode"] if post.get("mode") in dict(DELIVERY_MODES) else None,
+                        action=post["action"] if post.get("action") in dict(NONMEMBER_ACTIONS) else None,
+                        display_name=name)  # fmt: skip
     except RoleTaken as exc:
         messages.error(request, f"{exc}.")
         return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
     messages.success(request, f"{row.address} saved.")
     return redirect("manage-member", list_name=mlist.name, member_id=row.pk)
+
+
+def change_recorded(request: HttpRequest, mlist: MailingList, row: Member, **changes: Any) -> None:
+    """`change_member(row, **changes)` for an owner (the page and the API), with a changed display
+    name recorded in the list's history in the same transaction."""
+    before = row.display_name
+    with transaction.atomic():
+        change_member(row, **changes)
+        if row.display_name != before:
+            record_name_change(request, mlist, row, before)
 
 
 def record_name_change(request: HttpRequest, mlist: MailingList, row: Member, before: str) -> None:
