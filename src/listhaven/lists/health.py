@@ -36,9 +36,11 @@ def site_status(now: datetime | None = None) -> dict[str, Any]:
     pending_recipients = sum(len(recipients) - done for recipients, done in queued.values_list("recipients", "done"))
     oldest_queued = queued.aggregate(at=Min("created_at"))["at"]
     due = queued.filter(next_attempt_at__lte=now)
+    due_count = due.count()
     oldest_due = due.aggregate(at=Min("next_attempt_at"))["at"]
     retrying = queued.filter(attempts__gt=0).exclude(last_error="").order_by("next_attempt_at").first()
     failed_recent = DeliveryBatch.objects.filter(state="failed", finished_at__gte=now - FAILED_WINDOW)
+    failed_count = failed_recent.count()
     last_failed = failed_recent.order_by("-finished_at").first()
 
     held = HeldMessage.objects.aggregate(count=Count("id"), oldest=Min("held_at"))
@@ -51,10 +53,10 @@ def site_status(now: datetime | None = None) -> dict[str, Any]:
     status: dict[str, Any] = {
         "queue": {
             "batches": queued.count(), "recipients": pending_recipients, "oldest": _iso(oldest_queued),
-            "due": due.count(), "oldest_due": _iso(oldest_due),
+            "due": due_count, "oldest_due": _iso(oldest_due),
             "retrying": queued.filter(attempts__gt=0).count(),
             "last_error": retrying.last_error if retrying else "",
-            "failed_last_day": failed_recent.count(),
+            "failed_last_day": failed_count,
             "last_failure": last_failed.last_error if last_failed else "",
         },
         "held": {"posts": held["count"], "oldest": _iso(held["oldest"]),
@@ -65,9 +67,9 @@ def site_status(now: datetime | None = None) -> dict[str, Any]:
     }
     problems: list[str] = []
     if oldest_due is not None and now - oldest_due > STALE:
-        problems.append(f"{due.count()} delivery batch(es) due since {_iso(oldest_due)}: is a worker running?")
+        problems.append(f"{due_count} delivery batch(es) due since {_iso(oldest_due)}: is a worker running?")
     if last_failed is not None:
-        problems.append(f"{failed_recent.count()} delivery batch(es) given up in the last day "
+        problems.append(f"{failed_count} delivery batch(es) given up in the last day "
                         f"(last: {last_failed.last_error or 'no error recorded'})")  # fmt: skip
     if waiting["oldest"] is not None and now - waiting["oldest"] > STALE:
         problems.append(f"{waiting['count']} -bounces/-request/-join/-leave/-confirm message(s) unread since "
