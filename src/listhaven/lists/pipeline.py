@@ -28,7 +28,6 @@ from listhaven.lists.members import post_recipients
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.post import Post, first_header
 from listhaven.lists.queue import enqueue
-from listhaven.lists.standing import content_rules
 from listhaven.mail.content_filter import filter_content
 from listhaven.mail.decorate import Mitigation, decorate
 from listhaven.mail.identity import ListIdentity
@@ -71,7 +70,7 @@ def decide_dmarc(mlist: MailingList, post: Post) -> None:
          "A post of which nothing would be left was stopped by the content-filter rule, unless a moderator approved it: "
          "then it goes as it came.")  # fmt: skip
 def filter_post_content(mlist: MailingList, post: Post) -> None:
-    rules = content_rules(mlist)
+    rules = post.policy.content_rules  # the list's, read once with its policy (standing.policy_for)
     if rules is None:
         return
     filtered = copy.deepcopy(post.message)
