@@ -34,12 +34,13 @@ from listhaven.archive.figures import MONTHS_SQL
 TABLE = "archive_month_count"  # figures.MONTHS_SQL names it too (the command line reads it without Django)
 
 _SQLITE_MONTH = "substr({row}.date, 1, 7)"
+_SQLITE_OLD, _SQLITE_NEW = _SQLITE_MONTH.format(row="OLD"), _SQLITE_MONTH.format(row="NEW")
 _SQLITE_DOWN = (
-    f"UPDATE {TABLE} SET messages = messages - 1 WHERE list_id = OLD.mailing_list_id AND month = substr(OLD.date, 1, 7); "
-    f"DELETE FROM {TABLE} WHERE list_id = OLD.mailing_list_id AND month = substr(OLD.date, 1, 7) AND messages <= 0;"
+    f"UPDATE {TABLE} SET messages = messages - 1 WHERE list_id = OLD.mailing_list_id AND month = {_SQLITE_OLD}; "
+    f"DELETE FROM {TABLE} WHERE list_id = OLD.mailing_list_id AND month = {_SQLITE_OLD} AND messages <= 0;"
 )
 _SQLITE_UP = (
-    f"INSERT INTO {TABLE} (list_id, month, messages) VALUES (NEW.mailing_list_id, substr(NEW.date, 1, 7), 1) "
+    f"INSERT INTO {TABLE} (list_id, month, messages) VALUES (NEW.mailing_list_id, {_SQLITE_NEW}, 1) "
     "ON CONFLICT (list_id, month) DO UPDATE SET messages = messages + 1;"
 )
 SQLITE_SCHEMA = (
@@ -48,7 +49,7 @@ SQLITE_SCHEMA = (
     f"CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON archive_message BEGIN {_SQLITE_UP} END",
     f"CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON archive_message BEGIN {_SQLITE_DOWN} END",
     f"CREATE TRIGGER IF NOT EXISTS {TABLE}_update AFTER UPDATE OF mailing_list_id, date ON archive_message "
-    "WHEN OLD.mailing_list_id IS NOT NEW.mailing_list_id OR substr(OLD.date, 1, 7) IS NOT substr(NEW.date, 1, 7) "
+    f"WHEN OLD.mailing_list_id IS NOT NEW.mailing_list_id OR {_SQLITE_OLD} IS NOT {_SQLITE_NEW} "
     f"BEGIN {_SQLITE_DOWN} {_SQLITE_UP} END",
 )
 
