@@ -175,8 +175,6 @@ def change_member(row: Member, *, role: str | None = None, delivery_mode: str | 
         raise ValueError(f"{role!r} is not one of {', '.join(r.value for r in Role)}")
     if action is not None and action not in NONMEMBER_ACTIONS:
         raise ValueError(f"{action!r} is not one of {', '.join(NONMEMBER_ACTIONS)}")
-    if action is not None:
-        row.action = action
     if delivery_mode is not None and delivery_mode not in DELIVERY_MODES:
         raise ValueError(f"{delivery_mode!r} is not one of {', '.join(DELIVERY_MODES)}")
     unknown = set(options or {}) - set(MEMBER_OPTIONS)
@@ -189,6 +187,8 @@ def change_member(row: Member, *, role: str | None = None, delivery_mode: str | 
         row.delivery_mode = delivery_mode
     for name, value in (options or {}).items():
         setattr(row, name, bool(value))
+    if action is not None:
+        row.action = action
     if display_name is not None:
         row.display_name = display_name
     try:
