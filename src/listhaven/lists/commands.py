@@ -202,10 +202,12 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         decision = moderate(mlist, args.id, args.decision, args.reason)
     except HeldNotFound as exc:
         raise CommandError(str(exc)) from None
-    result: dict[str, object] = {"id": decision.held_id, "decision": decision.action}
+    result: dict[str, object] = {"id": decision.held_id, "decision": decision.action, "result": decision.result}
     if decision.outcome is not None:
         result.update(archive=decision.outcome.archive_outcome, queued_for=decision.outcome.queued)
-    if decision.action == "reject":
+    if decision.result != decision.action:  # approved, but content filtering left nothing of it
+        result["summary"] = decision.summary
+    if decision.result == "reject":
         result["poster_notified"] = decision.notified
     if args.json:
         _print_json(result)

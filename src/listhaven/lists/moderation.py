@@ -23,6 +23,7 @@ from listhaven.lists.posting import PostOutcome, accept_approved, moderator_addr
 from listhaven.lists.queue import enqueue
 
 DECISIONS = ("accept", "reject", "discard", "defer")
+DONE = {"accept": "approved", "reject": "rejected", "discard": "discarded", "defer": "deferred", "hold": "held again"}
 
 
 class HeldNotFound(LookupError):
@@ -34,7 +35,23 @@ class Decision:
     action: str
     held_id: int
     outcome: PostOutcome | None = None  # accept: what the pipeline did
-    notified: bool = False  # reject: a notice was queued for the poster
+    notified: bool = False  # reject (or accept that content filtering rejected): a notice was queued for the poster
+
+    @property
+    def result(self) -> str:
+        """What became of the post: the decision, unless an approved post was stopped after it
+        (content filtering left nothing of it): then discard, reject or hold."""
+        return self.outcome.verdict.action.value if self.outcome is not None else self.action
+
+    @property
+    def summary(self) -> str:
+        """What became of the post, in words for the moderator (pages, API, replies by mail)."""
+        if self.outcome is None or self.result == "accept":
+            return DONE.get(self.action, self.action)
+        outcome = self.outcome
+        done = "kept in the quarantine" if outcome.preserved else DONE.get(self.result, self.result)
+        told = ", the poster told why" if outcome.notified else ""
+        return f"not sent: {done}{told} ({outcome.verdict.reason})"
 
 
 def held_posts(mlist: MailingList) -> list[HeldMessage]:
@@ -79,6 +96,7 @@ def _decide(mlist: MailingList, held: HeldMessage, action: str, reason: str) -> 
     outcome, notified = None, False
     if action == "accept":
         outcome = accept_approved(mlist, raw, envelope_sender=held.envelope_sender or None, reason=reason)
+        notified = outcome.notified
     elif action == "reject":
         # An empty stored envelope sender may mean "not known" (listhaven post): not taken for a bounce's.
         notified = notify_rejection(mlist, raw, held.sender, reason or held.reason, held.envelope_sender or None)

@@ -43,9 +43,12 @@ def decide_by_reply(mlist: MailingList, token: str, msg: email.message.Message) 
         return "nothing decided: approving needs the moderator password (Approved: header or first body line)"
     try:
         # The reason is what a rejected poster reads: that a moderator decided, not how.
-        act(mlist, held.pk, action, "rejected by a moderator" if action == "reject" else "decided by a moderator's reply")
+        decision = act(mlist, held.pk, action,
+                       "rejected by a moderator" if action == "reject" else "decided by a moderator's reply")  # fmt: skip
     except HeldNotFound:
         return "that post was decided already"
+    if decision.result != decision.action:  # approved, but content filtering left nothing of it
+        return f"held post #{held.pk} ({held.subject or 'no subject'}): approved, {decision.summary}"
     return f"held post #{held.pk} ({held.subject or 'no subject'}): {action}ed"
 
 

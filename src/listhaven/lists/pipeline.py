@@ -12,7 +12,6 @@ prepare delivery after it.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,9 +25,8 @@ from listhaven.lists.dns import author_needs_mitigation
 from listhaven.lists.identity import MITIGATIONS, archive_identity, archived_at, identity_for
 from listhaven.lists.members import post_recipients
 from listhaven.lists.models import MailingList, Member
-from listhaven.lists.post import Post, first_header
+from listhaven.lists.post import Action, Post, Verdict, first_header
 from listhaven.lists.queue import enqueue
-from listhaven.mail.content_filter import filter_content
 from listhaven.mail.decorate import Mitigation, decorate
 from listhaven.mail.identity import ListIdentity
 from listhaven.mail.mboxwrite import build_from_line
@@ -66,25 +64,38 @@ def decide_dmarc(mlist: MailingList, post: Post) -> None:
 
 
 @handler("filter-content", "Removes the parts of the post the list's content filtering does not pass "
-         "(filter_content; listhaven.mail.content_filter): the archive, the members and the digests get what is left. "
-         "A post of which nothing would be left was stopped by the content-filter rule, unless a moderator approved it: "
-         "then it goes as it came.")  # fmt: skip
+         "(filter_content; listhaven.mail.content_filter): the archive, the members and the digests get what is left, "
+         "the copy the content-filter rule filtered when it ran. A post of which nothing is left stops here with the "
+         "list's filter_action (a post a moderator approved, or the rule turned off, reaches it): discarded, rejected "
+         "with the reason or held; one a moderator released from the hold queue is not held again but kept whole in "
+         "the quarantine, and a discarded one too.")  # fmt: skip
 def filter_post_content(mlist: MailingList, post: Post) -> None:
-    rules = post.policy.content_rules  # the list's, read once with its policy (standing.policy_for)
-    if rules is None:
+    filtering = post.filtered()  # the content-filter rule's, when it ran; the list's rules from post.policy
+    if filtering is None:
         return
-    filtered = copy.deepcopy(post.message)
-    result = filter_content(filtered, rules)
-    if result.empty:
-        post.notes.append("content filtering would leave nothing: sent as approved")
+    if filtering.result.empty:
+        _stop_empty(post, filtering.reason)
         return
-    if not result.changed:
+    if not filtering.result.changed:
         return
+    filtered = filtering.message
     for name in ("DKIM-Signature", "DomainKey-Signature"):
         del filtered[name]  # the body they sign is not the one sent
     post.message, post.body_edited = filtered, True
-    if result.removed:
-        post.notes.append("content filtering removed " + ", ".join(result.removed))
+    if filtering.result.removed:
+        post.notes.append("content filtering removed " + ", ".join(filtering.result.removed))
+
+
+def _stop_empty(post: Post, reason: str) -> None:
+    """Mailman 2 filters after the hold (MimeDel after Hold): an approved post filtering empties is
+    stopped, never sent whole."""
+    action = post.policy.filter_action
+    if post.origin == "moderator" and action != Action.REJECT:
+        # Released from the hold queue: held again, the approval would bring it back for ever; and
+        # the moderator wanted it sent, so its bytes are kept (listhaven quarantine LIST).
+        action, post.preserved = Action.DISCARD, True
+        reason = f"approved, but content filtering leaves nothing: {reason}; kept whole in the quarantine"
+    post.verdict = Verdict(action, "content-filter", reason)
 
 
 @handler("archive", "Stores the list's copy in the archive (threads and search index included): decorated "
@@ -178,6 +189,9 @@ PIPELINE: tuple[Handler, ...] = (
 
 
 def run_pipeline(mlist: MailingList, post: Post, pipeline: Sequence[Handler] = PIPELINE) -> None:
-    """Runs every handler in order on an accepted post. Call inside the accepting transaction."""
+    """Runs every handler in order on an accepted post. Call inside the accepting transaction. A
+    handler that stops the post (its `verdict` no longer accept) ends the run: the caller acts on it."""
     for step in pipeline:
         step.run(mlist, post)
+        if post.verdict is not None and post.verdict.action != Action.ACCEPT:
+            return

@@ -8,13 +8,14 @@ chain runs (`standing.py`), so rules are plain functions over plain data.
 
 from __future__ import annotations
 
+import copy
 import email.policy
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 from enum import StrEnum
 
-from listhaven.mail.content_filter import ContentRules
+from listhaven.mail.content_filter import ContentRules, Filtered, filter_content
 from listhaven.mail.decorate import Mitigation
 from listhaven.mail.identity import ListIdentity
 from listhaven.mail.personalise import Template
@@ -91,6 +92,21 @@ class Standing:
         return bool(self.roles & POSTING_ROLES)
 
 
+@dataclass(frozen=True, slots=True)
+class Filtering:
+    """The list's content filtering applied to a copy of the post, once (`Post.filtered`): the
+    content-filter rule decides by it and the pipeline's filter-content handler sends the copy."""
+
+    message: EmailMessage  # the copy, filtered in place (nothing of it is meant to go when result.empty)
+    result: Filtered
+
+    @property
+    def reason(self) -> str:
+        """Why a post filtering empties is stopped (shown to moderators and posters)."""
+        removed = ", ".join(dict.fromkeys(self.result.removed)) or "every part"
+        return f"the list does not pass what the message holds ({removed})"
+
+
 @dataclass
 class Post:
     """One message sent to a list's posting address."""
@@ -104,6 +120,8 @@ class Post:
     approved: bool = False  # a moderator approved it (password, or release from the hold queue)
     verdict: Verdict | None = None
     body_edited: bool = False  # the message body was changed (the approved rule's password line, content filtering)
+    filtering: Filtering | None = None  # content filtering's result, kept by the first step that ran it
+    preserved: bool = False  # stopped after a moderator released it: kept whole in the quarantine
     # What the pipeline learned and made:
     identity: ListIdentity | None = None
     mitigation: Mitigation = Mitigation.NONE
@@ -122,6 +140,17 @@ class Post:
     @property
     def subject(self) -> str:
         return str(self.message.get("Subject", "") or "")
+
+    def filtered(self) -> Filtering | None:
+        """The list's content filtering of the message as it is now, run once whichever step asks
+        first (the content-filter rule, else the pipeline); None when the list does not filter."""
+        rules = self.policy.content_rules
+        if rules is None:
+            return None
+        if self.filtering is None:
+            working = copy.deepcopy(self.message)
+            self.filtering = Filtering(working, filter_content(working, rules))
+        return self.filtering
 
     def pipeline_input(self) -> bytes:
         """What decoration starts from: the bytes received, unless a step edited the body (header

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from listhaven.archive.compression import compress
+from listhaven.archive.ingest import quarantine
 from listhaven.lists import notices
 from listhaven.lists.answer_limits import may_answer
 from listhaven.lists.chain import run_chain
@@ -27,6 +28,7 @@ from listhaven.lists.post import Action, Post, Verdict, first_header, parse_post
 from listhaven.lists.queue import enqueue
 from listhaven.lists.standing import build_post
 from listhaven.mail.commands import automated_reason
+from listhaven.mail.message import SourceMessage
 from listhaven.mail.subjects import decode_subject
 
 
@@ -37,6 +39,8 @@ class PostOutcome:
     held_id: int | None = None
     archive_outcome: str = ""
     queued: int = 0  # recipients of the copies queued
+    notified: bool = False  # rejected: a notice was queued for the poster
+    preserved: bool = False  # stopped after a moderator's release: kept whole in the quarantine
 
 
 def receive_post(
@@ -58,28 +62,38 @@ def receive_post(
 
 
 def _act(mlist: MailingList, post: Post, verdict: Verdict, digest: str) -> PostOutcome:
-    held = None
     if verdict.action == Action.ACCEPT:
-        run_pipeline(mlist, post)
-    elif verdict.action == Action.HOLD:
-        held = hold(mlist, post, verdict)
-    elif verdict.action == Action.REJECT:
-        notify_rejection(mlist, post.raw, post.standing.address, verdict.reason, post.envelope_sender, automatic=True)
-    record(mlist, post, verdict, digest=digest, held=held)
-    return PostOutcome(verdict, held_id=held.pk if held else None, archive_outcome=post.archive_outcome,
-                       queued=post.queued)  # fmt: skip
+        run_pipeline(mlist, post)  # may stop the post (content filtering): post.verdict says
+    return _settle(mlist, post, digest=digest)
 
 
 def accept_approved(
     mlist: MailingList, raw: bytes, *, envelope_sender: str | None = None, reason: str = ""
 ) -> PostOutcome:
-    """Runs the pipeline on a post a moderator approved (the chain is skipped). Call inside a transaction."""
+    """Runs the pipeline on a post a moderator approved (the chain is skipped), then does what it
+    ended with: sent, or stopped by content filtering (filter_action). Call inside a transaction."""
     post = build_post(mlist, raw, envelope_sender, origin="moderator")
     post.approved = True
-    verdict = Verdict(Action.ACCEPT, "moderator", reason or "approved by a moderator")
+    post.verdict = Verdict(Action.ACCEPT, "moderator", reason or "approved by a moderator")
     run_pipeline(mlist, post)
-    record(mlist, post, verdict)
-    return PostOutcome(verdict, archive_outcome=post.archive_outcome, queued=post.queued)
+    return _settle(mlist, post)
+
+
+def _settle(mlist: MailingList, post: Post, *, digest: str = "") -> PostOutcome:
+    """Does what the post's final verdict says beyond the pipeline, and records it."""
+    verdict = post.verdict
+    assert verdict is not None
+    held, notified = None, False
+    if verdict.action == Action.HOLD:
+        held = hold(mlist, post, verdict)
+    elif verdict.action == Action.REJECT:
+        notified = notify_rejection(mlist, post.raw, post.standing.address, verdict.reason, post.envelope_sender,
+                                    automatic=True)  # fmt: skip
+    if post.preserved:
+        quarantine(mlist, SourceMessage(post.raw, f"post via {post.origin}"), f"{mlist.address}: {verdict.reason}")
+    record(mlist, post, verdict, digest=digest, held=held)
+    return PostOutcome(verdict, held_id=held.pk if held else None, archive_outcome=post.archive_outcome,
+                       queued=post.queued, notified=notified, preserved=post.preserved)  # fmt: skip
 
 
 def record(mlist: MailingList, post: Post, verdict: Verdict, *, digest: str = "",

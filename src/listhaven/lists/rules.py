@@ -19,7 +19,6 @@ from django.contrib.auth.hashers import check_password
 from listhaven.lists.post import Action, Finding, Post, first_header, header_values
 from listhaven.mail.addresses import parse_address_list
 from listhaven.mail.commands import confirm_token_from_subject
-from listhaven.mail.content_filter import would_be_empty
 from listhaven.mail.subjects import decode_subject
 
 Check = Callable[[Post], Finding | None]
@@ -300,13 +299,9 @@ def suspicious_header(post: Post) -> Finding | None:
 
 
 @rule("content-filter", "The list filters content (filter_content) and its filters would leave nothing of the post: "
-      "the list's filter_action (discard, reject or hold).")  # fmt: skip
+      "the list's filter_action (discard, reject or hold). The filtered copy stays on the post for the pipeline.")  # fmt: skip
 def content_filter(post: Post) -> Finding | None:
-    rules = post.policy.content_rules
-    if rules is None:
+    filtering = post.filtered()
+    if filtering is None or not filtering.result.empty:
         return None
-    result = would_be_empty(post.message, rules)
-    if not result.empty:
-        return None
-    removed = ", ".join(dict.fromkeys(result.removed)) or "every part"
-    return Finding(post.policy.filter_action, f"the list does not pass what the message holds ({removed})")
+    return Finding(post.policy.filter_action, filtering.reason)

@@ -256,3 +256,16 @@ def test_the_command_makes_and_revokes(lists_with_roles, capsys):
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/manage/lists/garden/held").status_code == 200
     assert main(["api-token", "moderator@example.org", "--revoke"], quick=False) == 0
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/manage/lists/garden/held").status_code == 401
+
+
+def test_approving_a_post_content_filtering_empties_answers_what_became_of_it(api, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    garden.filter_content, garden.filter_types, garden.filter_action = True, ["text"], "reject"
+    garden.save()
+    held_id = lists_with_roles["held"]["garden"]
+    client, _ = api("moderator")
+    response = _call(client, "post", f"/api/manage/lists/garden/held/{held_id}", {"action": "accept"})
+    answer = response.json()
+    assert response.status_code == 200 and (answer["decision"], answer["result"], answer["notified"]) == ("accept", "reject", True)
+    assert answer["summary"].startswith("not sent: rejected, the poster told why (the list does not pass")
+    assert not Outgoing.objects.filter(mailing_list=garden, kind="post").exists()

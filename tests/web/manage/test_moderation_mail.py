@@ -108,3 +108,20 @@ def test_the_poster_withdraws_from_the_link(client, lists_with_roles):
     assert client.post(path).status_code == 404
     forged = path[:-4] + ("0000" if not path.endswith("0000") else "1111")
     assert client.get(forged).status_code == 404
+
+
+def test_a_reply_approving_a_post_content_filtering_empties_is_told_it_was_discarded(lists_with_roles):
+    from listhaven.archive.models import Quarantine
+    from listhaven.lists.moderation import set_moderator_password
+
+    garden = lists_with_roles["garden"]
+    garden.filter_content, garden.filter_types = True, ["text"]
+    garden.save()
+    set_moderator_password(garden, "sesame seeds")
+    [notice] = _notices(garden, "moderator@example.org")
+    to, raw = _reply(notice, "moderator@example.org", body="sesame seeds\n")
+    _deliver(to, raw, "moderator@example.org")
+    assert not Outgoing.objects.filter(mailing_list=garden, kind="post").exists()
+    assert Quarantine.objects.filter(mailing_list=garden).count() == 1
+    answers = [n.get_body(("plain",)).get_content() for n in _notices(garden, "moderator@example.org")[1:]]
+    assert any("approved, not sent: kept in the quarantine" in text for text in answers), answers

@@ -452,3 +452,24 @@ def test_an_erased_member_no_longer_names_the_name_changes_made_to_them(client_a
     rows = set(SettingChange.objects.filter(group="members").values_list("old_value", "new_value"))
     assert rows == {("erased", "erased"), ("moderator@example.org", "Name of moderator@example.org <moderator@example.org>")}
     assert "Name of member" not in client.get("/manage/garden/history/").content.decode()
+
+
+def _filter_everything(mlist) -> None:
+    """The list's content filtering passes no text: nothing is left of the held plain-text post."""
+    mlist.filter_content, mlist.filter_types = True, ["text"]
+    mlist.save()
+
+
+def test_approving_a_post_content_filtering_empties_says_it_was_not_sent(client_as, lists_with_roles):
+    garden = lists_with_roles["garden"]
+    _filter_everything(garden)
+    single, *bulk = [lists_with_roles["held"]["garden"], _hold(garden, 1), _hold(garden, 2)]
+    client = client_as("moderator")
+    page = client.post(f"/manage/garden/held/{single}/", {"action": "accept"}, follow=True).content.decode()
+    assert "Approve: “A question” from outsider@example.net: not sent: kept in the quarantine" in page
+    assert "the list does not pass what the message holds (text/plain)" in page
+    page = client.post("/manage/garden/held/", {"action": "accept", "held": [str(i) for i in bulk]},
+                       follow=True).content.decode()  # fmt: skip
+    assert "Approve: 2 post(s)." in page and f"2 of them: #{bulk[0]} not sent: kept in the quarantine" in page
+    assert not Outgoing.objects.filter(mailing_list=garden, kind="post").exists()
+    assert not HeldMessage.objects.filter(mailing_list=garden).exists()

@@ -233,7 +233,8 @@ def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpRes
         decision = act(mlist, held_id, action, reason[:1000])
     except HeldNotFound:
         raise not_found(f"held post #{held_id} was decided meanwhile") from None
-    return ok({"id": held_id, "action": action, "decision": decision.action, "notified": decision.notified})
+    return ok({"id": held_id, "action": action, "decision": decision.action, "result": decision.result,
+               "summary": decision.summary, "notified": decision.notified})  # fmt: skip
 
 
 def _value(value: Any) -> Any:

@@ -51,7 +51,11 @@ SCHEMAS: dict[str, Any] = {
     "HeldPage": _page_of("Held", {"list": _STR}),
     "HeldDecision": _object({"action": {"type": "string", "enum": list(ACTIONS)}},
                             {"reason": {"type": "string", "maxLength": 1000}}),
-    "Decided": _object({"id": _INT, "action": _STR, "decision": _STR, "notified": _BOOL}),
+    "Decided": _object({"id": _INT, "action": _STR, "decision": _STR, "notified": _BOOL,
+                        "result": {"type": "string", "enum": ["accept", "reject", "discard", "defer", "hold"],
+                                   "description": "what became of the post: the decision, unless content "
+                                                  "filtering left nothing of an approved post"},
+                        "summary": _STR}),
     "Settings": _object({"list": _STR, "settings": {"type": "object"}}),
     "SettingsChange": {"type": "object", "description": "the settings to change, by name (GET shows them all); "
                        "moderator_password too ('-' removes it)", "minProperties": 1},

@@ -50,14 +50,18 @@ def _bulk(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     if not ids:
         messages.error(request, "Select the posts first, then what to do with them.")
         return redirect("manage-held", list_name=mlist.name)
-    done = 0
+    done, stopped = 0, []
     for held_id in ids:
         try:
-            act(mlist, held_id, action, request.POST.get("reason", "").strip())
+            decision = act(mlist, held_id, action, request.POST.get("reason", "").strip())
             done += 1
         except HeldNotFound:
-            pass  # decided meanwhile by someone else
+            continue  # decided meanwhile by someone else
+        if decision.result != decision.action:
+            stopped.append(f"#{held_id} {decision.summary}")
     messages.success(request, f"{LABELS[action]}: {done} post(s).")
+    if stopped:  # approved, but content filtering left nothing of them: what the list did instead
+        messages.warning(request, f"{len(stopped)} of them: " + "; ".join(stopped))
     return redirect("manage-held", list_name=mlist.name)
 
 
@@ -73,11 +77,15 @@ def held_post(request: HttpRequest, mlist: MailingList, held_id: int) -> HttpRes
             messages.error(request, "Choose what to do with the post.")
             return redirect("manage-held-post", list_name=mlist.name, held_id=held_id)
         try:
-            act(mlist, held_id, action, request.POST.get("reason", "").strip())
+            decision = act(mlist, held_id, action, request.POST.get("reason", "").strip())
         except HeldNotFound:
             messages.error(request, "Someone decided this post meanwhile.")
         else:
-            messages.success(request, f"{LABELS[action]}: “{held.subject or '(no subject)'}” from {held.sender}.")
+            said = f"{LABELS[action]}: “{held.subject or '(no subject)'}” from {held.sender}"
+            if decision.result == decision.action:
+                messages.success(request, said + ".")
+            else:  # approved, but content filtering left nothing of it: what the list did instead
+                messages.warning(request, f"{said}: {decision.summary}.")
         return redirect("manage-held", list_name=mlist.name)
     raw = held_bytes(held)
     fields = field_lines(raw)
