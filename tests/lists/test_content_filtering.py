@@ -135,6 +135,7 @@ def test_the_filter_runs_once_the_pipeline_sending_what_the_rule_filtered(mlist)
     post = build_post(mlist, message.as_bytes())
     assert run_chain(post).action == "accept"
     assert post.filtering is not None and post.filtering.result.removed == ["image/png (plan.png)"]
+    assert post.message.as_bytes() == message.as_bytes()  # the rule filtered a copy: it only reads the post
     filtered = post.filtering.message
     run_pipeline(mlist, post)
     assert post.message is filtered and post.queued == 1

@@ -21,7 +21,6 @@ filter; no mail nests that deep but one made to).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 
@@ -64,11 +63,6 @@ def filter_content(message: EmailMessage, rules: ContentRules) -> Filtered:
     elif kept is not message:
         _replace(message, kept)
     return result
-
-
-def would_be_empty(message: EmailMessage, rules: ContentRules) -> Filtered:
-    """What filtering a copy of `message` would do; `message` is not changed."""
-    return filter_content(copy.deepcopy(message), rules)
 
 
 def _filter(part: Message, rules: ContentRules, result: Filtered, depth: int) -> Message | None:
