@@ -92,13 +92,18 @@ def test_a_released_post_is_not_held_again_when_the_list_holds_what_filtering_em
     assert Quarantine.objects.filter(mailing_list=mlist).count() == 1
 
 
-def test_a_released_post_filtering_leaves_something_of_goes_out_filtered(mlist):
+def words_and_an_image(msgid: str, sender: str) -> EmailMessage:
+    """A post of words and a PNG: filtering images leaves the words."""
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = f"Zed <{STRANGER}>", LIST, "Plans"
-    message["Message-ID"] = "<released-4@example.org>"
+    message["From"], message["To"], message["Subject"] = sender, LIST, "Plans"
+    message["Message-ID"] = f"<{msgid}>"
     message.set_content("The plan is attached.\n")
     message.add_attachment(b"\x89PNG\r\n", maintype="image", subtype="png", filename="plan.png")
-    decision = release(mlist, message.as_bytes())
+    return message
+
+
+def test_a_released_post_filtering_leaves_something_of_goes_out_filtered(mlist):
+    decision = release(mlist, words_and_an_image("released-4@example.org", f"Zed <{STRANGER}>").as_bytes())
     assert decision.result == "accept" and posts_sent(mlist) == 1
     sent = decompress(Outgoing.objects.get(mailing_list=mlist, kind="post").template)
     assert b"The plan is attached." in sent and b"plan.png" not in sent
@@ -127,11 +132,7 @@ def test_a_post_approved_by_password_still_goes_through_the_filter(mlist):
 
 
 def test_the_filter_runs_once_the_pipeline_sending_what_the_rule_filtered(mlist):
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = f"Ann <{MEMBER}>", LIST, "Plans"
-    message["Message-ID"] = "<once@example.org>"
-    message.set_content("The plan is attached.\n")
-    message.add_attachment(b"\x89PNG\r\n", maintype="image", subtype="png", filename="plan.png")
+    message = words_and_an_image("once@example.org", f"Ann <{MEMBER}>")
     post = build_post(mlist, message.as_bytes())
     assert run_chain(post).action == "accept"
     assert post.filtering is not None and post.filtering.result.removed == ["image/png (plan.png)"]
