@@ -9,6 +9,7 @@ import email.header
 import gzip
 import hashlib
 import json
+import smtplib
 import threading
 
 import pytest
@@ -638,3 +639,55 @@ def test_two_messages_of_one_text_archive_sharing_a_message_id_are_both_kept(db,
     assert main(["import", "fresh", str(tmp_path / "2010-February.txt")]) == 0
     assert sorted(Message.objects.filter(mailing_list=mlist).values_list("subject", flat=True)) == [
         "Seeds", "Seeds, corrected"]  # fmt: skip
+
+
+@pytest.fixture
+def moved_live(transactional_db, tmp_path, capsys):
+    """Moved with committed data: the LMTP server's thread has its own connection."""
+    return move(tmp_path, capsys)
+
+
+def test_update_while_a_post_arrives_over_lmtp_gives_each_message_a_number_of_its_own(moved_live, tmp_path, capsys):
+    """The operator points the MTA here, then runs --update while posts arrive. A real post over LMTP
+    lands after the update read the numbers the list has (its first read of the archive, outside any
+    transaction) and before it stores the old list's last two messages: the post took number 5, the
+    old fifth message's place. The update finishes (it used to fail on the unique archive number), the old
+    sixth keeps its Pipermail number, the old fifth gets the next free one, and running it again
+    stores nothing and moves nothing."""
+    from django.db import connection
+
+    from listhaven.delivery.lmtp import serving_in_thread
+
+    mlist, _ = moved_live
+    (tmp_path / "garden.mbox").write_bytes(ARCHIVE + mbox(("fifth@example.org", "Hail", "Apr"),
+                                                          ("sixth@example.org", "Fog", "Apr")))  # fmt: skip
+    update = ["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--archive",
+              str(tmp_path / "garden.mbox"), "--update"]  # fmt: skip
+    live = build(sender="Ann <ann@example.org>", msgid="live@example.org")
+    read: list[str] = []  # the update's statement that read the list's numbers
+    posted: list[str] = []
+    with serving_in_thread() as address:
+
+        def post_once_the_numbers_are_read(execute, sql, params, many, context):
+            # The post goes before the statement after that read (its rows all fetched by then, so
+            # SQLite's shared-cache test database holds no lock on the table), outside any transaction.
+            if read and not posted and not connection.in_atomic_block:
+                with smtplib.LMTP(*address, timeout=60) as client:
+                    posted.append(str(client.sendmail("ann@example.org", [ADDRESS], live)))
+            if not read and not connection.in_atomic_block and '"archive_message"."archive_number"' in sql:
+                read.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(post_once_the_numbers_are_read):
+            assert main(update) == 0
+    assert posted == ["{}"]
+    report = capsys.readouterr().out
+    numbers = dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "archive_number"))
+    assert numbers == {"first@example.org": 0, "second@example.org": 1, "third@example.org": 3, "fourth@example.org": 4,
+                       "live@example.org": 5, "sixth@example.org": 6, "fifth@example.org": 7}  # fmt: skip
+    assert "2 of 7 messages stored" in report and "1 given the next free number" in report
+    assert main(update) == 0
+    assert "0 of 7 messages stored" in capsys.readouterr().out
+    assert dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "archive_number")) == numbers
+    receive_post(MailingList.objects.get(pk=mlist.pk), build(sender="Ann <ann@example.org>", msgid="after@example.org"))
+    assert Message.objects.get(message_id="after@example.org").archive_number == 8

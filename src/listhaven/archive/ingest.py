@@ -82,6 +82,7 @@ class BatchResult:
     duplicates: int = 0
     quarantined: int = 0
     conflicts: int = 0
+    renumbered: dict[int, int] = field(default_factory=dict)  # number given -> the free one used (taken meanwhile)
 
     @property
     def count(self) -> int:
@@ -123,10 +124,10 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
         if isinstance(p, Unparsed):
             quarantine(mlist, p.source, p.error)
             result.quarantined += 1
+    _lock_list(mlist)
     fresh, derived, flagged = _drop_duplicates(mlist, parsed, result, copies_before)
     if not fresh:
         return result
-    mlist.refresh_from_db(fields=["next_archive_number"])
     window = subject_window()
     new = [
         NewMessage(i, p.message.message_id, p.message.references, p.message.subject, p.message.subject_normalised,
@@ -141,7 +142,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
         following: Any = F("next_archive_number") + len(fresh)
     else:
         given = {id(item): n for item, n in zip(batch, numbers)}
-        assigned = [given[id(p)] for p in fresh]
+        assigned = _free_numbers(mlist, [given[id(p)] for p in fresh], result)
         following = max(mlist.next_archive_number, max(assigned) + 1)
     _insert_messages(mlist, pks, fresh, new, derived, flagged, layout.positions, assigned)
     write_layout(layout, skip=set(pks))
@@ -152,6 +153,38 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
     result.stored = pks
     result.conflicts = len(derived)
     return result
+
+
+def _lock_list(mlist: MailingList) -> None:
+    """Takes the list's row for the rest of the transaction and reads its next archive number.
+
+    PostgreSQL: two processes storing into one list at once (two LMTP hosts, an import beside a post)
+    take turns here, and the second, once the first has committed, sees the first's messages: its
+    duplicates, its thread rows and the numbers it used (each statement of READ COMMITTED reads what
+    is committed when it starts). Without it both read the same next number and the same missing
+    threads, and the second failed on a unique index, a 451 for the MTA. SQLite: a no-op, the
+    transaction already holds the database's one write lock (BEGIN IMMEDIATE)."""
+    rows = type(mlist)._default_manager.select_for_update().filter(pk=mlist.pk)
+    mlist.next_archive_number = rows.values_list("next_archive_number", flat=True).get()
+
+
+def _free_numbers(mlist: MailingList, wanted: list[int], result: BatchResult) -> list[int]:
+    """The numbers given (an import keeping Pipermail's), each kept unless a message of the list has
+    it by now: a post received here since the import read the list's numbers (`listhaven import-list
+    --update` while the MTA delivers here already). Such a message gets the next free number instead,
+    as the live path would give it, under the same lock (`_lock_list`); `result.renumbered` says which."""
+    taken = set(Message.objects.filter(mailing_list=mlist, archive_number__in=wanted)
+                .values_list("archive_number", flat=True))  # fmt: skip
+    if not taken:
+        return wanted
+    after = max(mlist.next_archive_number, max(wanted) + 1)  # no message has a number past the list's next
+    assigned = []
+    for number in wanted:
+        if number in taken:
+            result.renumbered[number], number = after, after
+            after += 1
+        assigned.append(number)
+    return assigned
 
 
 def _drop_duplicates(

@@ -38,6 +38,7 @@ class NumberedImport:
     duplicates: list[int] = field(default_factory=list)  # archive numbers of copies stored once already
     quarantined: int = 0
     from_pages: int = 0  # numbers taken from the Pipermail HTML pages
+    renumbered: int = 0  # numbers a post received here took while the import ran: given the next free one
     first: int | None = None
     last: int | None = None
 
@@ -47,7 +48,8 @@ def import_numbered(mlist: MailingList, path: str | Path, known: dict[str, int] 
     (Message-ID -> number, from the Pipermail pages) where it says. Importing the same mbox again
     (or a longer one: the old list kept archiving) stores only the messages not stored yet, each
     at its own number; a number already taken by another message (a post received here since)
-    leaves its message a number after the highest."""
+    leaves its message a number after the highest, also when that post arrives while the import runs
+    (the numbers are checked again under the list's lock as each batch is stored: ingest._free_numbers)."""
     summary = NumberedImport()
     taken = dict(Message.objects.filter(mailing_list=mlist).values_list("archive_number", "message_id"))
     numbering = Numbering(known or {}, taken)
@@ -107,7 +109,8 @@ def _store(mlist: MailingList, batch: list[Parsed | Unparsed], numbers: list[int
     stored = set(result.stored)
     summary.stored += len(stored)
     summary.quarantined += result.quarantined
-    kept = {n for item, n in zip(batch, numbers) if isinstance(item, Parsed)}
+    summary.renumbered += len(result.renumbered)
+    kept = {result.renumbered.get(n, n) for item, n in zip(batch, numbers) if isinstance(item, Parsed)}
     present = set(Message.objects.filter(mailing_list=mlist, archive_number__in=kept)
                   .values_list("archive_number", flat=True))  # fmt: skip
     summary.duplicates.extend(sorted(kept - present))

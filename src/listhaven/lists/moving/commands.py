@@ -214,7 +214,9 @@ def _archive(mlist: Any, mbox: Path, pages: Path | None, report: Any) -> None:
     how = f"{done.from_pages} numbered from the Pipermail pages" if known else "numbered by their place in the mbox"
     already = done.read - done.stored - done.quarantined - len(done.duplicates)
     report.imported.append(f"archive: {done.stored} of {done.read} messages stored ({span}, {how}), "
-                           f"{done.quarantined} quarantined" + (f", {already} already here" if already else ""))  # fmt: skip
+                           f"{done.quarantined} quarantined" + (f", {already} already here" if already else "")
+                           + (f", {done.renumbered} given the next free number (a post received here meanwhile "
+                              "took theirs)" if done.renumbered else ""))  # fmt: skip
     _note_duplicates(done.duplicates, report)
     if pages and known:
         filled = import_page_gaps(mlist, pages, known)
