@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+from django.db import connection, transaction
+
 from listhaven.archive.compression import decompress
 from listhaven.archive.ingest import store_batch
 from listhaven.archive.models import Message, Quarantine, RawMessage
@@ -110,3 +115,64 @@ def test_search_facets_of_a_batch_are_its_messages_utc_day_list_and_attachments(
     assert search_message_ids([mlist], "quokka has:attachment") == [pk["file@example.org"]]
     assert search_message_ids([mlist], "quokka -has:attachment") == [pk["late@example.org"]]
     assert sorted(search_message_ids([mlist], "quokka list:test")) == sorted(pk.values())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite's writers take turns at BEGIN IMMEDIATE: two never overlap")  # fmt: skip
+def test_a_numbered_batch_waits_for_a_post_still_committing_and_numbers_around_it(transactional_db):
+    """PostgreSQL: a live post (receive_post, its own thread and connection) has taken number 3 and not
+    committed yet when an import's batch (Pipermail numbers 3 and 4) is stored. The batch waits for the
+    list's row, then sees number 3 taken: its message goes to the next free number, 4 stays Pipermail's.
+    Before, the batch read the next number without a lock, wrote 3 too and failed on the unique index."""
+    from listhaven.lists.directory import create_list
+    from listhaven.lists.members import add_member
+    from listhaven.lists.posting import receive_post
+
+    mlist = create_list("test@lists.example.org")
+    add_member(mlist, "ann@example.org")
+    store_batch(mlist, [parsed(make_message(f"old{n}@example.org")) for n in range(3)], numbers=[0, 1, 2])
+    posted, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def post() -> None:
+        try:
+            with transaction.atomic():
+                outcomes["post"] = receive_post(mlist, make_message("live@example.org"), envelope_sender="ann@example.org")
+                posted.set()
+                assert release.wait(60)
+        finally:
+            connection.close()
+
+    def store() -> None:
+        try:
+            batch = [parsed(make_message("old3@example.org")), parsed(make_message("old4@example.org"))]
+            outcomes["batch"] = store_batch(mlist, batch, numbers=[3, 4])
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            outcomes["batch"] = exc
+        finally:
+            connection.close()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    assert posted.wait(60)
+    storer = threading.Thread(target=store)
+    storer.start()
+    try:
+        for _ in range(3000):  # until the batch waits on a lock the post holds (bounded: a minute at most)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()")  # fmt: skip
+                if cursor.fetchone()[0]:
+                    break
+            threading.Event().wait(0.02)
+        else:
+            pytest.fail("the batch never waited for the post")
+    finally:
+        release.set()
+        poster.join(60)
+        storer.join(60)
+    assert not isinstance(outcomes["batch"], Exception), outcomes["batch"]
+    numbers = dict(Message.objects.filter(mailing_list=mlist).values_list("message_id", "archive_number"))
+    assert numbers == {"old0@example.org": 0, "old1@example.org": 1, "old2@example.org": 2, "live@example.org": 3,
+                       "old4@example.org": 4, "old3@example.org": 5}  # fmt: skip
+    assert outcomes["batch"].renumbered == {3: 5}
