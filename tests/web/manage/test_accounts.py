@@ -106,6 +106,22 @@ def test_a_sign_in_link_creates_the_account_of_a_known_address_only(client, list
     assert not Outgoing.objects.filter(recipients=["unknown@example.org"]).exists()
 
 
+@pytest.mark.parametrize("url", ["/accounts/link/", "/accounts/password_reset/"])
+def test_account_mail_to_one_address_is_capped_whoever_asks(client, owner_with_password, url):
+    """Asked from many clients (a botnet, rotating proxies), the sign-in link and the password reset
+    still reach one address at most ACCOUNT_MAIL_TO.attempts times an hour: the per-client limit
+    alone let anyone fill a stranger's mailbox. Past the cap the answer is the one every request
+    gets, so the page tells nothing about the address."""
+    from listhaven.web.accounts.throttle import ACCOUNT_MAIL_TO
+
+    answers = set()
+    for n in range(ACCOUNT_MAIL_TO.attempts + 4):
+        response = client.post(url, {"email": "Owner@example.org"}, REMOTE_ADDR=f"198.51.100.{n + 1}")
+        answers.add((response.status_code, response.get("Location", ""), b"Too many" in response.content))
+    assert len(answers) == 1, answers
+    assert Outgoing.objects.filter(recipients=["owner@example.org"]).count() == ACCOUNT_MAIL_TO.attempts
+
+
 def test_csrf_is_required(lists_with_roles):
     from django.test import Client
 

@@ -1,5 +1,5 @@
 """Counting failures per key in a window (failed sign-ins per account and per client, account
-mail asked for per client). Rows in the database (web.models.LoginFailure), so every web
+mail asked for per client and per address). Rows in the database (web.models.LoginFailure), so every web
 process and every worker thread counts together."""
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ class Limit:
 ACCOUNT = Limit("account", 5, timedelta(minutes=15))
 CLIENT = Limit("client", 20, timedelta(minutes=15))
 ACCOUNT_MAIL = Limit("mail", 10, timedelta(hours=1))
+# Account mail (sign-in links, password resets) to one address, whoever asks: the per-client limit
+# alone let many clients together fill a stranger's mailbox.
+ACCOUNT_MAIL_TO = Limit("mail-to", 3, timedelta(hours=1))
 
 
 def client_of(request: HttpRequest) -> str:

@@ -61,6 +61,8 @@ class PasswordResetView(auth_views.PasswordResetView):
             form.add_error(None, "Too many requests from here; try again in an hour.")
             return self.form_invalid(form)
         throttle.count(throttle.ACCOUNT_MAIL, client)
+        if not _may_mail(form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())  # as if sent: the answer tells nothing
         # Links are made from the configured site address, never from the request's Host header.
         self.extra_email_context = {"site_url": str(settings.SITE_URL).rstrip("/")}
         return super().form_valid(form)
@@ -89,9 +91,20 @@ def request_link(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Too many requests from here; try again in an hour.")
         else:
             throttle.count(throttle.ACCOUNT_MAIL, client)
-            _mail_link(form.cleaned_data["email"])
+            if _may_mail(form.cleaned_data["email"]):
+                _mail_link(form.cleaned_data["email"])
             return render(request, T + "link_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, T + "link_request.html", {"form": form})
+
+
+def _may_mail(address: str) -> bool:
+    """Counts one more account mail asked for `address`; False once it had its share this hour
+    (throttle.ACCOUNT_MAIL_TO), whichever clients asked. The caller then sends nothing and answers
+    as if it had, so the page says nothing about the address."""
+    if throttle.is_blocked(throttle.ACCOUNT_MAIL_TO, address):
+        return False
+    throttle.count(throttle.ACCOUNT_MAIL_TO, address)
+    return True
 
 
 def _mail_link(address: str) -> None:
