@@ -84,6 +84,27 @@ def test_members_copy_is_tagged_footered_and_carries_the_list_fields(mlist, sett
     assert "Unsubscribe: https://lists.example.org/u/TOKEN" in body
 
 
+@pytest.mark.parametrize("policy", ["public", "members", "owners"])
+def test_archive_links_in_members_copies_only_where_members_may_read(mlist, settings, policy):
+    """List-Archive and Archived-At (and the footer's {archive_url}) point members at the archive
+    only when its policy lets members read it (web/access.py ARCHIVE_READERS): an owners-only
+    archive is not advertised in every copy, where a forwarded post would carry its address."""
+    from listhaven.lists.post import Role
+    from listhaven.web.access import ARCHIVE_READERS
+
+    settings.SITE_URL = "https://lists.example.org"
+    mlist.archive_policy = policy
+    mlist.footer = "Archive: [{archive_url}]\n"
+    mlist.save()
+    run_pipeline(mlist, build_post(mlist, build(msgid=f"arch-{policy}@example.org")))
+    copy = parse_post_bytes(queued_copy())
+    members_read = Role.MEMBER in ARCHIVE_READERS[policy]
+    assert ("Archived-At" in copy) == ("List-Archive" in copy) == members_read, policy
+    assert ("Archive: [https://lists.example.org/garden/]" in copy.get_content()) == members_read
+    if not members_read:
+        assert "Archive: []" in copy.get_content()
+
+
 def test_the_archive_keeps_the_tag_and_fields_but_no_footer(mlist, settings):
     settings.SITE_URL = "https://lists.example.org"
     post = build_post(mlist, build(msgid="d2@example.org", headers={"Approved": "nope"}))
