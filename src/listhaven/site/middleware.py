@@ -74,7 +74,8 @@ class SecurityHeadersMiddleware:
 class PrivateResponsesMiddleware:
     """A response built from a list that is not public, or for a signed-in reader, is theirs
     alone: `private, no-cache` whatever the view set (`private, no-store` when it set `no-store`), so no shared cache ever keeps it.
-    web/access.py marks the request when it lets a reader into a non-public list."""
+    web/access.py marks the request when it lets a reader into a non-public list, and when the page
+    is one person's own (`mark_personal`: `private, no-store`, for anyone and on any list)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -82,9 +83,10 @@ class PrivateResponsesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         private = request.__dict__.get("listhaven_private")
-        if private or signed_in(request):
+        personal = request.__dict__.get("listhaven_personal")  # access.mark_personal: one person's own page
+        if private or personal or signed_in(request):
             # A view's `no-store` (a token on the page, the API's answers to a token) is kept: stricter still.
-            kept = "no-store" in response.get("Cache-Control", "")
+            kept = personal or "no-store" in response.get("Cache-Control", "")
             response["Cache-Control"] = "private, no-store" if kept else "private, no-cache"
             patch_vary_headers(response, ["Cookie"])
         if private:  # every response of a non-public list (feeds, mbox, JSON too): never in a search engine

@@ -217,7 +217,16 @@ def get_list_by_proof(
         raise not_found(list_name)
     if mlist.archive_policy != "public":
         request.__dict__["listhaven_private"] = True  # as get_readable_list: no shared cache keeps it
+    if found is not None:
+        mark_personal(request)  # the page names the address the proof is for
     return mlist, found
+
+
+def mark_personal(request: HttpRequest) -> None:
+    """This response shows one person's own data (their address and options, what a link mailed to
+    them does, their data download): site/middleware.py answers it `private, no-store` whatever the
+    list, so neither a shared cache nor the browser's disk keeps it."""
+    request.__dict__["listhaven_personal"] = True
 
 
 # The columns the front page shows of each list.

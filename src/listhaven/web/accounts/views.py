@@ -125,6 +125,7 @@ def use_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user = signin_link.user_for_link(uidb64, token)
     if user is None:
         return render(request, T + "link_invalid.html", status=400)
+    access.mark_personal(request)  # names the account the link signs in to
     if request.method == "GET":
         return render(request, T + "link_confirm.html", {"account": user})
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from listhaven.lists.held_tokens import WITHDRAW, held_for_token
 from listhaven.lists.models import MailingList
 from listhaven.lists.moderation import HeldNotFound, moderate
-from listhaven.web.access import can_read, not_found
+from listhaven.web.access import can_read, mark_personal, not_found
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -23,6 +23,7 @@ def withdraw(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
         if not can_read(request, mlist):
             raise not_found(list_name)  # without a valid token, a private list stays unseen
         return render(request, "listhaven/withdraw.html", context, status=404)
+    mark_personal(request)  # the poster's own held post
     if request.method == "POST":
         try:
             moderate(mlist, held.pk, "discard", "withdrawn by the poster")

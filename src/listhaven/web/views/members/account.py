@@ -51,6 +51,7 @@ def _sole_owner_of(address: str) -> list[str]:
 def your_lists(request: HttpRequest) -> HttpResponse:
     """The signed-in person's lists: their role on each, their delivery, links to its options page
     (and to the list's pages they may open); where signing in leads those who run no list."""
+    access.mark_personal(request)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     address = user_address(request.user)
@@ -70,6 +71,7 @@ def your_lists(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def my_data(request: HttpRequest) -> HttpResponse:
+    access.mark_personal(request)
     addresses = _addresses(request)
     if not addresses:
         return redirect_to_login(request.get_full_path())
@@ -89,6 +91,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request: HttpRequest) -> HttpResponse:
+    access.mark_personal(request)
     address = user_address(request.user)
     if address is None:
         return redirect_to_login(request.get_full_path())

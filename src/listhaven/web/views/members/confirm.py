@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.subscriptions import ADDRESS_PURPOSES, OWNER_PURPOSES, confirm, find_pending
+from listhaven.web.access import mark_personal
 
 CONFIRMABLE = ADDRESS_PURPOSES | OWNER_PURPOSES
 WHAT = {
@@ -26,6 +27,7 @@ def confirm_page(request: HttpRequest, token: str) -> HttpResponse:
     if pending is None:
         return render(request, "listhaven/members/token_invalid.html", status=404)
     mlist = pending.mailing_list
+    mark_personal(request)  # names the address the link was mailed to
     everywhere = bool(pending.payload.get("everywhere"))
     what = WHAT[pending.purpose].format(address=pending.address, old=pending.payload.get("old", ""),
                                         where=" every list it is a member of here, among them" if everywhere else "")  # fmt: skip
