@@ -122,6 +122,14 @@ def can_administer(request: HttpRequest | Any, mlist: MailingList) -> bool:
     return role_of(request, mlist) == Role.OWNER
 
 
+def may_see_manage_pages(request: HttpRequest | Any, mlist: MailingList) -> bool:
+    """Whether the owners' and moderators' pages of `mlist` (and the API's) answer this user at all;
+    for anyone else they answer 404, as for a list that does not exist. Those who may read the archive,
+    and those who run the list even where its archive is its owners' alone (its moderators, who
+    decide held posts without reading the archive). What each page then needs is asked apart (403)."""
+    return can_read(request, mlist) or can_moderate(request, mlist)
+
+
 def can_erase(request: HttpRequest | Any, mlist: MailingList) -> bool:
     """Erasing a person's address from this list (its roster, held posts, queue and the address in
     its archive; lists/erasure.py with the list as scope): owners and site administrators, not

@@ -473,3 +473,37 @@ def test_approving_a_post_content_filtering_empties_says_it_was_not_sent(client_
     assert "Approve: 2 post(s)." in page and f"2 of them: #{bulk[0]} not sent: kept in the quarantine" in page
     assert not Outgoing.objects.filter(mailing_list=garden, kind="post").exists()
     assert not HeldMessage.objects.filter(mailing_list=garden).exists()
+
+
+def test_moderators_of_a_list_whose_archive_only_owners_read_still_moderate(client_as, lists_with_roles):
+    """An owners-only archive keeps the list's moderators out of the archive, not out of the work
+    the list gives them: /manage/ names the list, and its held posts (the links of the held-post
+    notices) must open for them, as the API's do for their token. They were answered 404, as a
+    list that does not exist. Pages of owners stay 403; members and strangers still get 404."""
+    from django.test import Client
+
+    from listhaven.web.api.tokens import create_token
+
+    secret = lists_with_roles["secret"]
+    secret.archive_policy = "owners"
+    secret.save(update_fields=["archive_policy"])
+    held_id = lists_with_roles["held"]["secret"]
+    client = client_as("moderator")
+    assert "/manage/secret/" in client.get("/manage/").content.decode()
+    assert client.get("/manage/secret/").status_code == 200
+    assert client.get("/manage/secret/held/").status_code == 200
+    assert client.get(f"/manage/secret/held/{held_id}/").status_code == 200
+    assert client.get("/manage/secret/bans/").status_code == 200
+    assert client.get("/manage/secret/settings/").status_code == 403
+    assert client.get("/secret/").status_code == 404  # the archive stays the owners'
+    token = create_token(lists_with_roles["users"]["moderator"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get("/api/manage/lists/secret/held").status_code == 200
+    assert api.get("/api/manage/lists/secret/settings").status_code == 403
+    response = client.post(f"/manage/secret/held/{held_id}/", {"action": "discard"})
+    assert response.status_code == 302 and not HeldMessage.objects.filter(pk=held_id).exists()
+    client.logout()
+    for persona in ("member", "stranger"):
+        other = client_as(persona)
+        assert other.get("/manage/secret/held/").status_code == 404, persona
+        other.logout()

@@ -89,7 +89,7 @@ def _authenticate(request: HttpRequest) -> None:
 
 def _list(request: HttpRequest, list_name: str, need: str) -> MailingList:
     mlist = MailingList.objects.filter(name=list_name).first()
-    if mlist is None or not access.can_read(request, mlist):
+    if mlist is None or not access.may_see_manage_pages(request, mlist):
         raise not_found(f"no list named {list_name[:100]!r}")
     if not CHECKS[need](request, mlist):
         raise ApiError(403, "forbidden", f"your role on {mlist.name} does not allow this")

@@ -8,8 +8,8 @@ NEED is one of:
   "erase"      who may erase an address from the list (access.can_erase: owners, site administrators)
   "site"       site administrators
 
-Answers: anonymous → the sign-in page; a list the user may not read (or that does not exist) →
-404; a list they may read without the role → 403. The access matrix test reads `manage_need`.
+Answers: anonymous → the sign-in page; a list the user may not read and does not moderate (or that
+does not exist) → 404 (access.may_see_manage_pages); a list they may see without the role → 403. The access matrix test reads `manage_need`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def manage(need: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., H
                 _check_site(request, need)
                 return view(request, *args, **kwargs)
             mlist = MailingList.objects.filter(name=list_name).first()
-            if mlist is None or not access.can_read(request, mlist):
+            if mlist is None or not access.may_see_manage_pages(request, mlist):
                 raise Http404(f"No list named “{list_name}” here.")
             if not _LIST_CHECKS.get(need, access.can_moderate)(request, mlist):
                 raise PermissionDenied(_REFUSALS.get(need, _REFUSALS["moderate"]).format(title=mlist.title))
