@@ -113,3 +113,38 @@ def test_a_claim_that_does_not_commit_leaves_the_journal_to_the_next(transaction
     [taken] = claim("localhost:1:feedf00d")
     assert taken.done == 3 and DeliveryBatch.objects.get().done == 3
     assert not journal_path(worker).exists()
+
+
+def test_the_refusals_of_the_recorded_transaction_are_taken_over_and_older_ones_ignored(transactional_db, data_dir):
+    """A bulk transaction with refused recipients: their answers are written beside the record; the next
+    worker defers the 4xx ones and bounces the 5xx ones of the record it takes over, and only those."""
+    from listhaven.lists.models import BounceEvent
+
+    worker = dead_worker()
+    batch = batch_of(worker, done=0)
+    journal = Journal(worker)
+    journal.write(batch.pk, 2, 1, [(MEMBERS[1], 550, "5.1.1 no such user")])  # finished since (older)
+    journal.write(batch.pk, 4, 1, [(MEMBERS[2], 450, "4.2.1 busy"), (MEMBERS[3], 550, "5.1.1 unknown")])
+    left_behind(journal)
+    DeliveryBatch.objects.filter(pk=batch.pk).update(done=2, sent=1, deferred=[])  # the first one committed
+    [taken] = claim("localhost:1:feedf00d")
+    assert (taken.done, taken.sent, taken.deferred) == (4, 1, [MEMBERS[2]])
+    assert DeliveryBatch.objects.get().deferred == [MEMBERS[2]]
+    assert list(BounceEvent.objects.values_list("address", "code", "text")) == [(MEMBERS[3], 550, "5.1.1 unknown")]
+    assert not journal.refused_path.exists()
+
+
+def test_refusals_of_another_record_are_not_read(transactional_db, data_dir):
+    """Written, but the process was killed before the record's store: the journal still holds the record
+    before, and the refusals (of a transaction whose dot never went) are not taken."""
+    from listhaven.delivery.batches import read_refusals
+
+    worker = dead_worker()
+    batch = batch_of(worker, done=1)
+    journal = Journal(worker)
+    journal.write(batch.pk, 1, 1)
+    journal._write_refusals(batch.pk, 4, 2, [(MEMBERS[2], 450, "busy")])  # the store that would follow: not made
+    left_behind(journal)
+    assert read_refusals(journal.refused_path.read_bytes(), (batch.pk, 4, 2)) == [(MEMBERS[2], 450, "busy")]
+    [taken] = claim("localhost:1:feedf00d")
+    assert (taken.done, taken.sent, taken.deferred) == (1, 1, [])

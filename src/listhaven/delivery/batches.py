@@ -16,6 +16,7 @@ write of the dot; a machine losing power may forget the last few records and sen
 
 from __future__ import annotations
 
+import json
 import logging
 import mmap
 import os
@@ -98,7 +99,7 @@ def claim(worker: str, limit: int = 1, now: datetime | None = None) -> list[Deli
             batch.attempts += 1
             batch.first_attempt_at = batch.first_attempt_at or now
             batch.save(update_fields=["claimed_by", "lease_until", "awaiting", "attempts", "first_attempt_at",
-                                      "done", "sent"])  # fmt: skip
+                                      "done", "sent", "deferred"])  # fmt: skip
             taken.append(batch)
             if len(taken) >= limit:
                 break
@@ -135,6 +136,8 @@ class Progress:
     journal: Journal | None = None
     awaiting: list[str] = field(default_factory=list)  # handed over, answer to the dot not read yet
     commits: int = 0
+    refused: bool = False  # the transaction handed over had recipients refused at RCPT, not committed yet
+    bounces: list[tuple[str, int, str]] = field(default_factory=list)  # its 5xx ones, not committed yet
 
     @classmethod
     def start(cls, batch: DeliveryBatch, gate: Gate | None = None, journal: Journal | None = None) -> Progress:
@@ -146,37 +149,54 @@ class Progress:
 
     def handing_over(self, recipients: Sequence[str], answers: Answers) -> None:
         """The message for `recipients` is written but for its final dot; `answers` are their RCPT
-        replies. Commits them as handed over (the 2xx ones as sent) before the dot goes out."""
+        replies. Records them as handed over (the 2xx ones as sent) in the journal, the commit point, before
+        the dot goes out; the database follows with the MTA's answer to the dot (`final`).
+
+        Recipients refused at RCPT (a bulk transaction): their answers go into the journal with the copy
+        (`Journal.write`), and into the database with the counts once the MTA has answered the dot: a 4xx
+        retried later, a 5xx a bounce. Nothing of the transaction is committed before the dot, so a worker
+        killed before it leaves the whole transaction to be sent again (the MTA dropped the message), and
+        one killed after it leaves the journal, which the next worker reads (`recover`)."""
         accepted = [r for r, (code, _) in zip(recipients, answers, strict=True) if 200 <= code < 300]
-        refused = len(accepted) < len(recipients)
-        if self.journal is not None and not refused and timezone.now() >= self.renew_at:
+        if self.journal is not None and timezone.now() >= self.renew_at:
             self._commit_slow([])  # the lease, with the counts before this copy: the journal alone records it
         self._advance(recipients, answers)
         self.batch.awaiting, self.awaiting = len(accepted), accepted
-        if refused or self.journal is None:
+        if self.journal is None:
             self._commit_slow(answers_bounces(recipients, answers))  # also renews and checks the lease
-        if self.journal is not None:
-            # The commit point: one store into the journal's mapping; the dot's send(2) comes next.
-            self.journal.write(self.batch.pk, self.batch.done, self.batch.sent)
+            return
+        refusals = []
+        if len(accepted) < len(recipients):
+            refusals = [(r, code, text) for r, (code, text) in zip(recipients, answers, strict=True)
+                        if not 200 <= code < 300]  # fmt: skip
+            self.refused, self.bounces = True, [refusal for refusal in refusals if refusal[1] >= 500]
+        # The commit point: one store into the journal's mapping; the dot's send(2) comes next.
+        self.journal.write(self.batch.pk, self.batch.done, self.batch.sent, refusals)
 
     def final(self, code: int, text: str) -> None:
         """The MTA's answer to the dot, for every recipient in `awaiting`: a 2xx confirms them (written
-        with the next commit); anything else takes them back from `sent` and is recorded at once.
-        Between a dot and the next commit, the worker's own checkpoints are due here."""
+        with the next commit, or at once with the refusals of the transaction); anything else takes them
+        back from `sent` and is recorded at once. Between a dot and the next commit, the worker's own
+        checkpoints are due here."""
         awaiting, self.awaiting = self.awaiting, []
+        bounces, refused, self.bounces, self.refused = self.bounces, self.refused, [], False
         self.batch.awaiting = 0
         self.commits += 1
         if self.commits % CHECKPOINT_EVERY == 0:
             checkpoint()
         if 200 <= code < 300 or not awaiting:
-            if self.journal is not None:
+            if refused:
+                self._commit_slow(bounces)  # the counts, the 4xx recipients and the bounces together
+            elif self.journal is not None:
                 self._commit_fast()  # the journal said it first; now the database agrees
             return
         batch = self.batch
         batch.sent -= len(awaiting)
         if 400 <= code < 500:
             batch.deferred = [*batch.deferred, *awaiting]
-        self._commit_slow([(r, code, text) for r in awaiting] if code >= 500 else [])
+        else:
+            bounces = [*bounces, *((r, code, text) for r in awaiting)]
+        self._commit_slow(bounces)
 
     def answered(self, recipients: Sequence[str], answers: Answers) -> None:
         """A transaction that ended without a message: every recipient has its final answer."""
@@ -190,6 +210,7 @@ class Progress:
             self.batch.sent -= len(self.awaiting)
             self.batch.deferred = [*self.batch.deferred, *self.awaiting]
             self.batch.awaiting, self.awaiting = 0, []
+        self.refused = False  # its refusals stand (they were answers to RCPT): `release` commits them
 
     def _advance(self, recipients: Sequence[str], answers: Answers) -> None:
         batch = self.batch
@@ -222,12 +243,7 @@ class Progress:
             updated = DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=self.worker).update(**fields)
             if updated != 1:
                 raise LeaseLost(f"batch {batch.pk} is no longer claimed by {self.worker}")
-            if bounces and batch.outgoing.mailing_list_id is not None:  # the site's own mail: no list to score
-                BounceEvent.objects.bulk_create(
-                    BounceEvent(mailing_list_id=batch.outgoing.mailing_list_id, address=address, source="smtp",
-                                code=code, text=text[:2000], outgoing_id=batch.outgoing_id)
-                    for address, code, text in bounces
-                )  # fmt: skip
+            record_bounces(batch, bounces)
 
 
 _FAST_SQL: dict[str, str] = {}
@@ -251,6 +267,13 @@ class Journal:
     host reads its journal (`recover`) for the copy the database has not caught up with. Emptied when a
     batch ends, removed when the worker stops.
 
+    Recipients refused at RCPT in the transaction of that copy (a bulk copy) are written first, beside it:
+    ``refused-PID-NONCE``, one JSON document naming the record it belongs to (batch, done, sent) and each
+    refused recipient's answer (4xx: retried later; 5xx: a bounce). It is written with write(2) before
+    the record's store, so a worker killed in between has not written the dot either (the transaction is
+    sent again, refusals and all), and a worker that reads a record reads its refusals; a document naming
+    another record than the journal's is an old one, ignored.
+
     Layout: 8 bytes of magic, then two native 64-bit words: the batch (0: none), and ``done << 32 | sent``.
     The file used to be appended lines ``BATCH DONE SENT`` written with write(2), which returns only after
     the line is visible and may sleep on the way out (and hands the interpreter lock to another thread):
@@ -267,10 +290,15 @@ class Journal:
             os.close(fd)
         self.words = memoryview(self.map).cast("Q")
         self.batch = 0
+        self.refused_path = refused_path(worker)
+        self.refused_fd = -1
 
-    def write(self, batch: int, done: int, sent: int) -> None:
-        """Records the copy (the caller writes its dot next). The last statement is the commit: one store."""
+    def write(self, batch: int, done: int, sent: int, refusals: Sequence[tuple[str, int, str]] = ()) -> None:
+        """Records the copy (the caller writes its dot next), with the answers of the transaction's refused
+        recipients, if any, written before. The last statement is the commit: one store."""
         counts = done << 32 | sent
+        if refusals:
+            self._write_refusals(batch, done, sent, refusals)
         if batch != self.batch:  # a new batch: its counters first, then its number, which commits them
             self.words[1] = 0
             self.words[2] = counts
@@ -278,6 +306,17 @@ class Journal:
             self.words[1] = batch
         else:
             self.words[2] = counts
+
+    def _write_refusals(self, batch: int, done: int, sent: int, refusals: Sequence[tuple[str, int, str]]) -> None:
+        """One pwrite(2) of the whole document, a line of its own (JSON escapes line breaks), then the file
+        cut to its length: a process killed between the two leaves the new line first, which is read."""
+        document = json.dumps({"record": [batch, done, sent],
+                               "refused": [[address, code, text[:REFUSAL_TEXT]] for address, code, text in refusals]},
+                              ensure_ascii=False).encode()  # fmt: skip
+        if self.refused_fd < 0:
+            self.refused_fd = os.open(self.refused_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.pwrite(self.refused_fd, document + b"\n", 0)
+        os.ftruncate(self.refused_fd, len(document) + 1)
 
     def empty(self) -> None:
         self.words[1] = 0
@@ -287,9 +326,14 @@ class Journal:
         self.words.release()
         self.map.close()
         self.path.unlink(missing_ok=True)
+        if self.refused_fd >= 0:
+            os.close(self.refused_fd)
+            self.refused_fd = -1
+        self.refused_path.unlink(missing_ok=True)
 
 
 JOURNAL_MAGIC = b"LHJRNL1\n"
+REFUSAL_TEXT = 1000  # characters of each refused recipient's answer kept in the journal
 JOURNAL_SIZE = len(JOURNAL_MAGIC) + 16
 
 
@@ -310,11 +354,29 @@ def journal_path(worker: str) -> Path:
     return Path(settings.DATA_DIR) / "run" / f"journal-{rest.replace(':', '-')}"
 
 
+def refused_path(worker: str) -> Path:
+    """Where the journal of `worker` keeps the refusals of the transaction it recorded last."""
+    path = journal_path(worker)
+    return path.with_name("refused-" + path.name.removeprefix("journal-"))
+
+
+def read_refusals(data: bytes, record: tuple[int, int, int]) -> list[tuple[str, int, str]]:
+    """The refused recipients (address, code, text) the document `data` holds for `record` (batch, done,
+    sent); none when it belongs to another record (or is not whole)."""
+    try:
+        document = json.loads(data.partition(b"\n")[0])
+        if tuple(document["record"]) != record:
+            return []
+        return [(str(address), int(code), str(text)) for address, code, text in document["refused"]]
+    except (ValueError, TypeError, KeyError):
+        return []
+
+
 def recover(batch: DeliveryBatch) -> None:
     """The batch was leased to a worker of this host that is gone: its journal counts the copy it handed
     over after the database's last record of it (killed between a dot and the commit of its answer).
     Without a journal (another host), the database's count stands. Called inside the claim's transaction."""
-    path = journal_path(batch.claimed_by)
+    path, refused = journal_path(batch.claimed_by), refused_path(batch.claimed_by)
     try:
         record = read_journal(path.read_bytes())
     except OSError:
@@ -324,10 +386,18 @@ def recover(batch: DeliveryBatch) -> None:
         if batch.done < done <= len(batch.recipients) and sent <= done:
             log.info("batch %s: the journal of %s counts %s more copies handed over", batch.pk,
                      batch.claimed_by, done - batch.done)  # fmt: skip
+            try:
+                refusals = read_refusals(refused.read_bytes(), record)
+            except OSError:
+                refusals = []
+            ahead = set(batch.recipients[batch.done : done])
+            refusals = [refusal for refusal in refusals if refusal[0] in ahead]
             batch.done, batch.sent = done, sent
+            batch.deferred = [*batch.deferred, *(address for address, code, _ in refusals if code < 500)]
+            record_bounces(batch, [refusal for refusal in refusals if refusal[1] >= 500])
     # Removed once the claim that took the count over has committed: a claim that fails, or whose worker is
     # killed before its commit, leaves the journal to the next claim (else that copy would be sent again).
-    transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    transaction.on_commit(lambda: (path.unlink(missing_ok=True), refused.unlink(missing_ok=True)))
 
 
 class Gate:
@@ -354,6 +424,17 @@ class Gate:
             yield
         finally:
             self._lock.acquire()
+
+
+def record_bounces(batch: DeliveryBatch, bounces: Sequence[tuple[str, int, str]]) -> None:
+    """The MTA's 5xx answers (address, code, text) as bounces of the batch's list (the site's own mail has
+    no list to score)."""
+    if bounces and batch.outgoing.mailing_list_id is not None:
+        BounceEvent.objects.bulk_create(
+            BounceEvent(mailing_list_id=batch.outgoing.mailing_list_id, address=address, source="smtp",
+                        code=code, text=text[:2000], outgoing_id=batch.outgoing_id)
+            for address, code, text in bounces
+        )  # fmt: skip
 
 
 def answers_bounces(recipients: Sequence[str], answers: Answers) -> list[tuple[str, int, str]]:
@@ -404,8 +485,11 @@ def release(progress: Progress, error: str) -> None:
             fields = {"state": "failed", "finished_at": now}
         else:
             fields = {"next_attempt_at": now + retry_delay(batch.attempts)}
-        DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=progress.worker).update(
+        updated = DeliveryBatch.objects.filter(pk=batch.pk, claimed_by=progress.worker).update(
             claimed_by="", lease_until=None, last_error=error[:2000], **counts, **fields)
+        if updated and progress.bounces:
+            record_bounces(batch, progress.bounces)
+    progress.bounces = []
     if progress.journal is not None:
         progress.journal.empty()  # the copy whose answer never came is sent again, not recovered
 

@@ -237,7 +237,12 @@ class SmtpTransport:
         answers = [(code, _text(text)) for code, text in replies[1 : 1 + len(recipients)]]
         answers += [(451, "not tried: the transaction stopped early")] * (len(recipients) - len(answers))
         data_reply = replies[1 + len(recipients)] if len(replies) > 1 + len(recipients) else (0, b"")
-        return answers, data_reply[0] == 354
+        if data_reply[0] == 354:
+            return answers, True
+        if data_reply[0]:  # DATA refused: no message goes, so its answer is the accepted recipients' answer
+            data_answer = (data_reply[0], _text(data_reply[1]))
+            answers = [data_answer if 200 <= code < 300 else (code, text) for code, text in answers]
+        return answers, False
 
     def _final(self, smtp: smtplib.SMTP, ledger: Ledger) -> tuple[int, str]:
         """The reply to the message (421: the session ends, and the copy is sent again)."""
