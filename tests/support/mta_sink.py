@@ -6,7 +6,9 @@ END-OF-MESSAGE"). aiosmtpd does not: when the connection closes it cancels the s
 message whose dot it had received but not yet read from its buffer. A test about a killed client
 (tests/delivery/test_worker_kill.py) needs the MTA's behaviour, so this sink parses each chunk as it
 arrives (asyncio's raw protocol: every byte received before the close is seen). 127.0.0.1 only,
-port 0; PIPELINING offered; every recipient accepted; counts per recipient and per session. The
+port 0; PIPELINING offered; every recipient accepted unless `Counts.refuse` answers it otherwise (a test
+sets it: address -> an RCPT reply such as b"550 5.1.1 no such user", or None); counts per recipient and
+per session. The
 delivery benchmark's sink (bench/fast_sink.py) is the same session with counters of its own.
 """
 
@@ -24,6 +26,7 @@ class Counts:
         self.lock = threading.Lock()
         self.per_recipient: Counter[str] = Counter()
         self.per_session: Counter[int] = Counter()  # client port -> messages
+        self.refuse: Callable[[str], bytes | None] | None = None  # address -> RCPT reply, None to accept
 
     def add(self, recipients: list[str], size: int, port: int) -> None:
         with self.lock:
@@ -37,8 +40,9 @@ class SinkSession(asyncio.Protocol):
     The message's bytes are not kept (while in DATA only what may still begin the final dot is
     buffered), so a benchmark's sink (bench/fast_sink.py) costs little CPU per message."""
 
-    def __init__(self, taken: Callable[[list[str], int, int], None]) -> None:
-        self.taken = taken
+    def __init__(self, taken: Callable[[list[str], int, int], None],
+                 refuse: Callable[[], Callable[[str], bytes | None] | None] = lambda: None) -> None:  # fmt: skip
+        self.taken, self.refuse = taken, refuse
         self.buffer = b""
         self.in_data = False
         self.recipients: list[str] = []
@@ -88,7 +92,12 @@ class SinkSession(asyncio.Protocol):
             self.recipients = []
             return b"250 2.1.0 OK\r\n"
         if verb == b"RCPT":
-            self.recipients.append(line.partition(b":")[2].strip().strip(b"<>").decode())
+            address = line.partition(b":")[2].strip().strip(b"<>").decode()
+            refuse = self.refuse()
+            refusal = refuse(address) if refuse is not None else None
+            if refusal is not None:
+                return refusal + b"\r\n"
+            self.recipients.append(address)
             return b"250 2.1.5 OK\r\n"
         if verb == b"DATA":
             if not self.recipients:
@@ -107,7 +116,7 @@ def mta_sink() -> Iterator[tuple[int, Counts]]:
     """(port, counts) of a sink running in a thread until the block ends."""
     counts = Counts()
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(loop.create_server(lambda: SinkSession(counts.add), "127.0.0.1", 0))
+    server = loop.run_until_complete(loop.create_server(lambda: SinkSession(counts.add, lambda: counts.refuse), "127.0.0.1", 0))
     thread = threading.Thread(target=loop.run_forever, daemon=True, name="mta-sink")
     thread.start()
     try:
