@@ -140,3 +140,52 @@ def test_the_filter_runs_once_the_pipeline_sending_what_the_rule_filtered(mlist)
     filtered = post.filtering.message
     run_pipeline(mlist, post)
     assert post.message is filtered and post.queued == 1
+
+
+def owner_notices(mlist) -> list[Outgoing]:
+    return list(Outgoing.objects.filter(mailing_list=mlist, kind="notice", recipients=["owner@example.org"]))
+
+
+def test_forward_sends_the_post_whole_to_the_owners_and_not_to_the_list(mlist):
+    """Mailman's filter_action "forward to the list owner": the post is discarded from the list and
+    its only copy goes to the owners, attached to a notice that says why."""
+    mlist.filter_action = "forward"
+    mlist.save()
+    raw = only_an_image("forward@example.org", sender=f"Ann <{MEMBER}>")
+    outcome = receive_post(mlist, raw)
+    assert (outcome.verdict.action, outcome.verdict.rule, outcome.kept) == ("discard", "content-filter", "owners")
+    assert posts_sent(mlist) == 0 and not Quarantine.objects.filter(mailing_list=mlist).exists()
+    [notice] = owner_notices(mlist)
+    text = notice_text(decompress(notice.template))
+    assert "content filtering left nothing of it" in text and "image/png (look.png)" in text
+    assert b"not much of a picture" in decompress(notice.template) or b"iVBOR" in decompress(notice.template)
+    assert PostRecord.objects.get(mailing_list=mlist, message_id="forward@example.org").verdict == "discard"
+
+
+def test_preserve_keeps_the_post_whole_in_the_quarantine(mlist):
+    mlist.filter_action = "preserve"
+    mlist.save()
+    raw = only_an_image("preserve@example.org", sender=f"Ann <{MEMBER}>")
+    outcome = receive_post(mlist, raw)
+    assert (outcome.verdict.action, outcome.kept) == ("discard", "quarantine") and posts_sent(mlist) == 0
+    [kept] = Quarantine.objects.filter(mailing_list=mlist)
+    assert decompress(kept.data) == raw and "kept whole in the quarantine" in kept.reason
+
+
+def test_forward_on_a_list_without_owners_keeps_the_post_in_the_quarantine(mlist):
+    from listhaven.lists.models import Member
+
+    Member.objects.filter(mailing_list=mlist, role="owner").delete()
+    mlist.filter_action = "forward"
+    mlist.save()
+    outcome = receive_post(mlist, only_an_image("ownerless@example.org", sender=f"Ann <{MEMBER}>"))
+    assert outcome.kept == "quarantine" and "(the list has no owner)" in outcome.verdict.reason
+    assert Quarantine.objects.filter(mailing_list=mlist).count() == 1
+
+
+def test_a_released_post_on_a_list_that_forwards_goes_to_the_owners(mlist):
+    mlist.filter_action = "forward"
+    mlist.save()
+    decision = release(mlist, only_an_image("released-5@example.org"))
+    assert decision.result == "discard" and decision.summary.startswith("not sent: forwarded to the owners")
+    assert posts_sent(mlist) == 0 and len(owner_notices(mlist)) == 2  # the held notice, then the post forwarded

@@ -424,12 +424,14 @@ def test_content_filtering_is_carried_and_strips_what_it_stripped_there(db, tmp_
     mlist = MailingList.objects.get(address=ADDRESS)
     assert (mlist.filter_content, mlist.filter_types, mlist.pass_types, mlist.filter_extensions) == (
         True, ["image/gif", "audio"], [], ["exe", "bat"])  # fmt: skip
-    assert (mlist.collapse_alternatives, mlist.convert_html_to_plaintext, mlist.filter_action) == (True, True, "hold")
-    assert "forward/preserve" in report and "filter_mime_types" not in report
+    # filter_action 2, forward to the list owner: as in Mailman, not held for the moderators as it was here
+    assert (mlist.collapse_alternatives, mlist.convert_html_to_plaintext, mlist.filter_action) == (True, True, "forward")
+    assert "forward/preserve" not in report and "filter_mime_types" not in report
     raw = build(sender="ann@example.org", msgid="gif@example.org", body="A picture.\n").replace(
         b"Content-Type: text/plain", b"Content-Type: image/gif", 1)  # fmt: skip
     outcome = receive_post(mlist, raw)
-    assert (outcome.verdict.action, outcome.verdict.rule) == ("hold", "content-filter")
+    assert (outcome.verdict.action, outcome.verdict.rule, outcome.kept) == ("discard", "content-filter", "owners")
+    assert Outgoing.objects.filter(mailing_list=mlist, kind="notice", recipients=["owner@example.org"]).exists()
 
 
 def test_requests_waiting_for_the_owners_wait_here_and_held_posts_are_named(db, tmp_path, capsys):

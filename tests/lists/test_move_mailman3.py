@@ -116,7 +116,7 @@ def test_content_filtering_is_carried(db, tmp_path, capsys):
     documents[f"lists/{LIST_ID}/config"] |= {
         "filter_content": True, "filter_types": ["image/gif"], "pass_types": [], "filter_extensions": ["exe"],
         "pass_extensions": [], "collapse_alternatives": False, "convert_html_to_plaintext": True,
-        "filter_action": "reject",
+        "filter_action": "preserve",
     }  # fmt: skip
     write_json(documents, tmp_path / "orchard")
     assert main(["import-list", "mailman3", LIST_ID, "--from-json", str(tmp_path / "orchard")]) == 0
@@ -124,7 +124,7 @@ def test_content_filtering_is_carried(db, tmp_path, capsys):
     mlist = MailingList.objects.get(address=ADDRESS)
     assert (mlist.filter_content, mlist.filter_types, mlist.filter_extensions, mlist.collapse_alternatives,
             mlist.convert_html_to_plaintext, mlist.filter_action) == (True, ["image/gif"], ["exe"], False, True,
-                                                                      "reject")  # fmt: skip
+                                                                      "preserve")  # fmt: skip
 
 
 def test_wrong_credentials_create_nothing(db, capsys):

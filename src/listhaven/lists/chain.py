@@ -45,7 +45,7 @@ def run_chain(post: Post, chain: Sequence[Rule] = CHAIN) -> Verdict:
             continue
         finding = rule.check(post)
         if finding is not None:
-            post.verdict = Verdict(finding.action, rule.name, finding.reason)
+            post.verdict, post.kept = Verdict(finding.action, rule.name, finding.reason), finding.kept
             return post.verdict
     post.verdict = Verdict(Action.ACCEPT, DEFAULT_RULE, "no rule stopped the post")
     return post.verdict

@@ -23,6 +23,7 @@ from listhaven.lists.posting import PostOutcome, accept_approved, moderator_addr
 from listhaven.lists.queue import enqueue
 
 DECISIONS = ("accept", "reject", "discard", "defer")
+KEPT = {"quarantine": "kept in the quarantine", "owners": "forwarded to the owners"}
 DONE = {"accept": "approved", "reject": "rejected", "discard": "discarded", "defer": "deferred", "hold": "held again"}
 
 
@@ -49,7 +50,7 @@ class Decision:
         if self.outcome is None or self.result == "accept":
             return DONE.get(self.action, self.action)
         outcome = self.outcome
-        done = "kept in the quarantine" if outcome.preserved else DONE.get(self.result, self.result)
+        done = KEPT.get(outcome.kept) or DONE.get(self.result, self.result)
         told = ", the poster told why" if outcome.notified else ""
         return f"not sent: {done}{told} ({outcome.verdict.reason})"
 

@@ -103,6 +103,14 @@ def rejection_notice(mlist: MailingList, to: str, subject: str, reason: str, ori
     return _notice(mlist, to, title, text, original)
 
 
+def filtered_notice(mlist: MailingList, sender: str, subject: str, reason: str, original: bytes) -> bytes:
+    """To the owners: a post content filtering left nothing of, not sent to the list (filter_action
+    forward, Mailman's forward to the list owner); the only copy is attached."""
+    values = {"sender": sender or "(no address)", "subject": subject or "(no subject)", "reason": textwrap.fill(reason, 72)}
+    title, text = render_notice(mlist, "filtered", values)
+    return _notice(mlist, service_address(mlist, "owner"), title, text, original)
+
+
 def acknowledgement(mlist: MailingList, to: str, subject: str) -> bytes:
     """To a member who asked for one: the post was sent to the list."""
     title, text = render_notice(mlist, "acknowledgement", {"subject": subject or "(no subject)"})
@@ -297,6 +305,14 @@ register_notice(
     "The list's owners can be reached at {owner_address}.\n",
     "to the poster of a rejected post, with the reason (the post is attached)",
     ("subject", "reason"),
+)
+register_notice(
+    "filtered", "{list_title}: content filtered post from {sender}",
+    "A post to {list_address} was not sent to the list: content filtering left nothing of it.\n\n"
+    "  From:    {sender}\n  Subject: {subject}\n  Reason:  {reason}\n\n"
+    "The list's filter_action is forward: the attached post is the only copy kept.\n",
+    "to the owners, for a post content filtering left nothing of (filter_action forward; the post is attached)",
+    ("sender", "subject", "reason"),
 )
 register_notice(
     "acknowledgement", "{list_title} post acknowledgement",

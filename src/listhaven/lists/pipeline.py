@@ -25,7 +25,7 @@ from listhaven.lists.dns import author_needs_mitigation
 from listhaven.lists.identity import MITIGATIONS, archive_identity, archived_at, identity_for
 from listhaven.lists.members import post_recipients
 from listhaven.lists.models import MailingList, Member
-from listhaven.lists.post import Action, Post, Verdict, first_header
+from listhaven.lists.post import KEPT_SAYS, Action, Post, Verdict, filter_outcome, first_header
 from listhaven.lists.queue import enqueue
 from listhaven.mail.decorate import Mitigation, decorate
 from listhaven.mail.identity import ListIdentity
@@ -67,8 +67,9 @@ def decide_dmarc(mlist: MailingList, post: Post) -> None:
          "(filter_content; listhaven.mail.content_filter): the archive, the members and the digests get what is left, "
          "the copy the content-filter rule filtered when it ran. A post of which nothing is left stops here with the "
          "list's filter_action (a post a moderator approved, or the rule turned off, reaches it): discarded, rejected "
-         "with the reason or held; one a moderator released from the hold queue is not held again but kept whole in "
-         "the quarantine, and a discarded one too.")  # fmt: skip
+         "with the reason or held; forward and preserve: not sent, kept whole with the owners or in the quarantine; one "
+         "a moderator released from the hold queue is not held again but kept whole in the quarantine, and a "
+         "discarded one too.")  # fmt: skip
 def filter_post_content(mlist: MailingList, post: Post) -> None:
     filtering = post.filtered()  # the content-filter rule's, when it ran; the list's rules from post.policy
     if filtering is None:
@@ -89,13 +90,11 @@ def filter_post_content(mlist: MailingList, post: Post) -> None:
 def _stop_empty(post: Post, reason: str) -> None:
     """Mailman 2 filters after the hold (MimeDel after Hold): an approved post filtering empties is
     stopped, never sent whole."""
-    action = post.policy.filter_action
-    if post.origin == "moderator" and action != Action.REJECT:
-        # Released from the hold queue: held again, the approval would bring it back for ever; and
-        # the moderator wanted it sent, so its bytes are kept (listhaven quarantine LIST).
-        action, post.preserved = Action.DISCARD, True
-        reason = f"approved, but content filtering leaves nothing: {reason}; kept whole in the quarantine"
-    post.verdict = Verdict(action, "content-filter", reason)
+    released = post.origin == "moderator"
+    action, post.kept = filter_outcome(post.policy.filter_action, released=released)
+    if released and post.kept is not None:  # (a rejected poster reads the reason alone)
+        reason = f"approved, but content filtering leaves nothing: {reason}"
+    post.verdict = Verdict(action, "content-filter", reason + KEPT_SAYS.get(post.kept, ""))
 
 
 @handler("archive", "Stores the list's copy in the archive (threads and search index included): decorated "

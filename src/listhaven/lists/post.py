@@ -30,6 +30,29 @@ class Action(StrEnum):
     DISCARD = "discard"
 
 
+class Kept(StrEnum):
+    """Where a post that goes neither to the list nor back to its poster is kept whole."""
+
+    QUARANTINE = "quarantine"  # for the site admin (Mailman's preserve)
+    OWNERS = "owners"  # forwarded to the list's owners (Mailman's forward)
+
+
+KEPT_SAYS = {Kept.QUARANTINE: "; kept whole in the quarantine", Kept.OWNERS: "; forwarded whole to the owners"}
+
+
+def filter_outcome(filter_action: str, *, released: bool = False) -> tuple[Action, Kept | None]:
+    """What becomes of a post content filtering leaves nothing of, by the list's filter_action: discard,
+    reject or hold; forward and preserve are discarded from the list, the post kept whole with the
+    owners or in the quarantine. A post a moderator `released` from the hold queue is not held again
+    (the approval would bring it back for ever) nor dropped (the moderator wanted it sent): kept."""
+    kept = {"forward": Kept.OWNERS, "preserve": Kept.QUARANTINE}.get(filter_action)
+    action = Action.DISCARD if kept is not None else Action(filter_action)
+    if released and kept is None and action != Action.REJECT:
+        kept = Kept.QUARANTINE
+        action = Action.DISCARD
+    return action, kept
+
+
 class Role(StrEnum):
     OWNER = "owner"
     MODERATOR = "moderator"
@@ -47,6 +70,7 @@ class Finding:
 
     action: Action
     reason: str
+    kept: Kept | None = None  # a discarded post kept whole all the same (content filtering's forward, preserve)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +99,7 @@ class Policy:
     header_filters: tuple[str, ...] = ()  # regexes over "Name: value" header lines
     ban_patterns: tuple[str, ...] = ()  # this list's and the site's bans: addresses, or ^regex
     content_rules: ContentRules | None = None  # None: the list does not filter content
-    filter_action: Action = Action.DISCARD  # for a post content filtering would leave empty
+    filter_action: str = "discard"  # for a post content filtering leaves empty: discard, reject, hold, forward, preserve
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +145,7 @@ class Post:
     verdict: Verdict | None = None
     body_edited: bool = False  # the message body was changed (the approved rule's password line, content filtering)
     filtering: Filtering | None = None  # content filtering's result, kept by the first step that ran it
-    preserved: bool = False  # stopped after a moderator released it: kept whole in the quarantine
+    kept: Kept | None = None  # not sent, but kept whole: in the quarantine or with the owners (content filtering)
     # What the pipeline learned and made:
     identity: ListIdentity | None = None
     mitigation: Mitigation = Mitigation.NONE

@@ -24,7 +24,7 @@ from listhaven.lists.answer_limits import may_answer
 from listhaven.lists.chain import run_chain
 from listhaven.lists.models import HeldMessage, MailingList, Member, PostRecord
 from listhaven.lists.pipeline import run_pipeline
-from listhaven.lists.post import Action, Post, Verdict, first_header, parse_post_bytes
+from listhaven.lists.post import KEPT_SAYS, Action, Kept, Post, Verdict, first_header, parse_post_bytes
 from listhaven.lists.queue import enqueue
 from listhaven.lists.standing import build_post
 from listhaven.mail.commands import automated_reason
@@ -40,7 +40,7 @@ class PostOutcome:
     archive_outcome: str = ""
     queued: int = 0  # recipients of the copies queued
     notified: bool = False  # rejected: a notice was queued for the poster
-    preserved: bool = False  # stopped after a moderator's release: kept whole in the quarantine
+    kept: str = ""  # not sent but kept whole: "quarantine", or "owners" (forwarded to them)
 
 
 def receive_post(
@@ -89,11 +89,29 @@ def _settle(mlist: MailingList, post: Post, *, digest: str = "") -> PostOutcome:
     elif verdict.action == Action.REJECT:
         notified = notify_rejection(mlist, post.raw, post.standing.address, verdict.reason, post.envelope_sender,
                                     automatic=True)  # fmt: skip
-    if post.preserved:
-        quarantine(mlist, SourceMessage(post.raw, f"post via {post.origin}"), f"{mlist.address}: {verdict.reason}")
+    if post.kept is not None:
+        verdict = _keep(mlist, post, verdict)
     record(mlist, post, verdict, digest=digest, held=held)
     return PostOutcome(verdict, held_id=held.pk if held else None, archive_outcome=post.archive_outcome,
-                       queued=post.queued, notified=notified, preserved=post.preserved)  # fmt: skip
+                       queued=post.queued, notified=notified, kept=post.kept.value if post.kept else "")  # fmt: skip
+
+
+def _keep(mlist: MailingList, post: Post, verdict: Verdict) -> Verdict:
+    """Keeps a post that is not sent whole: forwarded to the owners with the reason (Mailman's forward),
+    else (preserve, or a list without owners: nothing is lost) in the quarantine."""
+    owners = list(dict.fromkeys(
+        Member.objects.filter(mailing_list=mlist, role="owner").order_by("id").values_list("address", flat=True)
+    ))  # fmt: skip
+    if post.kept is Kept.OWNERS and owners:
+        notice = notices.filtered_notice(mlist, post.standing.address, _subject(post), verdict.reason, post.raw)
+        enqueue(mlist, notice, owners, kind="notice", personalised=False)
+        return verdict
+    if post.kept is Kept.OWNERS:  # no owner to forward it to
+        reason = verdict.reason.replace(KEPT_SAYS[Kept.OWNERS], KEPT_SAYS[Kept.QUARANTINE] + " (the list has no owner)")
+        verdict = post.verdict = Verdict(verdict.action, verdict.rule, reason)
+    post.kept = Kept.QUARANTINE
+    quarantine(mlist, SourceMessage(post.raw, f"post via {post.origin}"), f"{mlist.address}: {verdict.reason}")
+    return verdict
 
 
 def record(mlist: MailingList, post: Post, verdict: Verdict, *, digest: str = "",

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 from django.contrib.auth.hashers import check_password
 
-from listhaven.lists.post import Action, Finding, Post, first_header, header_values
+from listhaven.lists.post import KEPT_SAYS, Action, Finding, Post, filter_outcome, first_header, header_values
 from listhaven.mail.addresses import parse_address_list
 from listhaven.mail.commands import confirm_token_from_subject
 from listhaven.mail.subjects import decode_subject
@@ -299,9 +299,10 @@ def suspicious_header(post: Post) -> Finding | None:
 
 
 @rule("content-filter", "The list filters content (filter_content) and its filters would leave nothing of the post: "
-      "the list's filter_action (discard, reject or hold). The filtered copy stays on the post for the pipeline.")  # fmt: skip
+      "the list's filter_action (discard, reject, hold; forward or preserve: discarded, kept whole with the owners or in the quarantine). The filtered copy stays on the post for the pipeline.")  # fmt: skip
 def content_filter(post: Post) -> Finding | None:
     filtering = post.filtered()
     if filtering is None or not filtering.result.empty:
         return None
-    return Finding(post.policy.filter_action, filtering.reason)
+    action, kept = filter_outcome(post.policy.filter_action)
+    return Finding(action, filtering.reason + KEPT_SAYS.get(kept, ""), kept)

@@ -32,7 +32,7 @@ def policy_for(mlist: MailingList) -> Policy:
         header_filters=tuple(mlist.header_filters or ()),
         ban_patterns=tuple(bans),
         content_rules=content_rules(mlist),
-        filter_action=Action(mlist.filter_action),
+        filter_action=mlist.filter_action,
     )
 
 

@@ -10,6 +10,9 @@ from django.db import models
 
 ACTIONS = [("accept", "accept"), ("hold", "hold"), ("reject", "reject"), ("discard", "discard")]
 MODERATED_ACTIONS = ACTIONS[1:]
+# For a post content filtering leaves nothing of: the moderated actions, and Mailman's forward (the
+# post goes whole to the owners) and preserve (kept whole in the quarantine for the site admin).
+FILTER_ACTIONS = [*MODERATED_ACTIONS, ("forward", "forward to the owners"), ("preserve", "keep in the quarantine")]
 
 
 class ModerationSettings(models.Model):
@@ -91,8 +94,9 @@ class PostingSettings(models.Model):
         default=False, help_text="HTML parts become plain text"
     )
     filter_action = models.CharField(
-        max_length=10, choices=MODERATED_ACTIONS, default="discard",
-        help_text="for a post of which filtering leaves nothing (rule: content-filter)",
+        max_length=10, choices=FILTER_ACTIONS, default="discard",
+        help_text="for a post of which filtering leaves nothing (rule: content-filter); forward: whole to the "
+                  "owners, preserve: whole in the quarantine, both not sent",
     )  # fmt: skip
 
     class Meta:

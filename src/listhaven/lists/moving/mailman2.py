@@ -78,8 +78,8 @@ MAPPED = {
     "filter_content", "filter_mime_types", "pass_mime_types", "filter_filename_extensions",
     "pass_filename_extensions", "collapse_alternatives", "convert_html_to_plaintext", "filter_action",
 }
-# filter_action: 0 discard, 1 reject, 2 forward to the owners, 3 preserve for the site admin (both: held here).
-CONTENT_FILTER_ACTIONS = {0: "discard", 1: "reject", 2: "hold", 3: "hold"}
+# filter_action: 0 discard, 1 reject, 2 forward to the owners, 3 preserve for the site admin (the quarantine here).
+CONTENT_FILTER_ACTIONS = {0: "discard", 1: "reject", 2: "forward", 3: "preserve"}
 # Mailman 2.1's defaults (Mailman/Defaults.py) for keys without an equivalent: a list that kept
 # them loses nothing, so the report does not name them.
 DEFAULTS: dict[str, Any] = {
@@ -467,9 +467,6 @@ def _not_carried(config: dict[str, Any], plan: ListPlan) -> None:
         notes.append("digest_volume_frequency quarterly/weekly/daily: a new digest volume each month here")
     if _int(config, "from_is_list") not in (0, *DMARC_ACTIONS) or _int(config, "dmarc_moderation_action") in (3, 4):
         notes.append("DMARC reject/discard of posts from p=reject domains: their From is munged instead")
-    if config.get("filter_content") and _int(config, "filter_action") in (2, 3):
-        notes.append("content filter_action forward/preserve: a post of which filtering leaves nothing is held "
-                     "for the moderators here")  # fmt: skip
     for rule in config.get("header_filter_rules") or []:
         if isinstance(rule, (tuple, list)) and len(rule) >= 2 and rule[1] != HOLD:
             patterns = " | ".join(line.strip() for line in str(rule[0]).splitlines() if line.strip())

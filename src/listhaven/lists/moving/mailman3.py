@@ -56,8 +56,8 @@ MAPPED = {
     "filter_content", "filter_types", "pass_types", "filter_extensions", "pass_extensions", "collapse_alternatives",
     "convert_html_to_plaintext", "filter_action",
 }
-# filter_action: forward (to the owners) and preserve (for the site admin) are held for the moderators here.
-FILTER_ACTIONS = {"discard": "discard", "reject": "reject", "forward": "hold", "preserve": "hold"}
+# filter_action: forward (to the owners) and preserve (for the site admin: the quarantine here) as in Mailman.
+FILTER_ACTIONS = {"discard": "discard", "reject": "reject", "forward": "forward", "preserve": "preserve"}
 BOOKKEEPING = {"http_etag", "self_link", "list_id", "posting_address", "request_address", "owner_address",
                "bounces_address", "join_address", "leave_address", "no_reply_address", "last_post_at",
                "created_at", "post_id", "next_digest_number", "volume", "digest_last_sent_at",

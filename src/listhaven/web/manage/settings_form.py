@@ -61,7 +61,8 @@ EXTRA_HELP = {
     "filter_extensions": "one a line: attachments whose file name ends in one of these are removed (exe, bat)",
     "pass_extensions": "one a line: when not empty, only attachments with these endings are kept",
     "filter_action": "what becomes of a post of which filtering leaves nothing: discarded, rejected with a "
-                     "notice to the sender, or held for a moderator",
+                     "notice to the sender, held for a moderator, forwarded whole to the owners, or kept whole in "
+                     "the quarantine for the site admin (Mailman's preserve)",
     "bounce_threshold": "a member's delivery is disabled when their bounce score reaches this "
                         "(each permanent failure scores 1, at most one a day)",
 }
