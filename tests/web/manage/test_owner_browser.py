@@ -381,3 +381,34 @@ def test_owner_names_a_member_and_sets_a_non_members_action(site, browser):
     page.goto("/manage/garden/members/?role=nonmember")
     assert "always discard" in page.locator("table.members tbody tr:has-text('pest@example.net')").inner_text()
     context.close()
+
+
+def test_an_approved_post_content_filtering_empties_is_said_not_sent(site, browser):
+    """The owner filters every text part and keeps what that empties (preserve): approving a held
+    plain-text post says, in the danger colour, that it was not sent and was kept in the quarantine;
+    no member gets it. Filtering is turned off again for the tests after this one."""
+    context, page = signed_in(site, browser, OWNER)
+    page.goto("/manage/garden/settings/")
+    page.check("#id_filter_content")
+    page.fill("#id_filter_types", "text")
+    page.select_option("#id_filter_action", "preserve")
+    page.click("button:has-text('Save the settings')")
+    assert "Settings saved" in status(page)
+    try:
+        post(site, "wanderer@example.net", "Words only")  # a non-member: held
+        page.goto("/manage/garden/held/")
+        page.click("a:has-text('Words only')")
+        page.check("input[name=action][value=accept]")
+        page.click("button:has-text('Decide')")
+        note = page.locator("[role=status] li.warning")
+        assert "not sent: kept in the quarantine" in note.inner_text()
+        assert "text/plain" in note.inner_text()
+        danger = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--danger').trim()")
+        assert danger and note.evaluate("e => getComputedStyle(e).color") != page.locator("main").evaluate(
+            "e => getComputedStyle(e).color")  # fmt: skip
+    finally:
+        page.goto("/manage/garden/settings/")
+        page.uncheck("#id_filter_content")
+        page.click("button:has-text('Save the settings')")
+        context.close()
+    assert not site.sent_to(MEMBER, r"Words only")
