@@ -41,6 +41,8 @@ JOBS: tuple[Job, ...] = (
     Job("bounce-upkeep", 3600, "listhaven.lists.bounce_mail:bounce_upkeep"),
     # Many members bouncing the same day: the owners are told (at most once a day per list).
     Job("bounce-spikes", 900, "listhaven.lists.bounce_spikes:alert_owners"),
+    # Sign-in throttle rows whose window lapsed: counted clients, accounts and (hashed) addresses go.
+    Job("throttle-purge", 3600, "listhaven.web.accounts.throttle:purge_lapsed"),
 )
 
 

@@ -122,6 +122,38 @@ def test_account_mail_to_one_address_is_capped_whoever_asks(client, owner_with_p
     assert Outgoing.objects.filter(recipients=["owner@example.org"]).count() == ACCOUNT_MAIL_TO.attempts
 
 
+@pytest.mark.parametrize("url", ["/accounts/link/", "/accounts/password_reset/"])
+def test_the_count_of_mail_to_an_address_does_not_keep_the_address(client, db, url):
+    """Anyone may type any address into these forms: the per-address count is kept under a keyed hash,
+    so a stranger's address does not stay in the database because someone asked for it."""
+    from listhaven.web.models import LoginFailure
+
+    client.post(url, {"email": "Stranger.Asked@Example.net"}, REMOTE_ADDR="198.51.100.1")
+    keys = list(LoginFailure.objects.values_list("key", flat=True))
+    assert any(key.startswith("mail-to:") for key in keys), keys
+    assert not [key for key in keys if "example.net" in key], keys
+
+
+def test_the_worker_purges_throttle_rows_whose_window_lapsed(db):
+    """A row past its window counts nothing; the worker's throttle-purge job deletes it (clients' IP
+    addresses, accounts and hashed addresses stay about as long as their window), a current one stays."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from listhaven.delivery.schedule import JOBS
+    from listhaven.web.accounts import throttle
+    from listhaven.web.models import LoginFailure
+
+    throttle.count(throttle.CLIENT, "192.0.2.7")
+    throttle.count(throttle.ACCOUNT, "old@example.org")
+    LoginFailure.objects.filter(key="account:old@example.org").update(first_at=timezone.now() - timedelta(hours=2))
+    purge = next(job for job in JOBS if job.name == "throttle-purge").load()
+    purge()
+    ours = LoginFailure.objects.filter(key__in=["client:192.0.2.7", "account:old@example.org"])
+    assert list(ours.values_list("key", flat=True)) == ["client:192.0.2.7"]
+
+
 def test_csrf_is_required(lists_with_roles):
     from django.test import Client
 

@@ -101,9 +101,10 @@ def _may_mail(address: str) -> bool:
     """Counts one more account mail asked for `address`; False once it had its share this hour
     (throttle.ACCOUNT_MAIL_TO), whichever clients asked. The caller then sends nothing and answers
     as if it had, so the page says nothing about the address."""
-    if throttle.is_blocked(throttle.ACCOUNT_MAIL_TO, address):
+    who = throttle.address_key(address)
+    if throttle.is_blocked(throttle.ACCOUNT_MAIL_TO, who):
         return False
-    throttle.count(throttle.ACCOUNT_MAIL_TO, address)
+    throttle.count(throttle.ACCOUNT_MAIL_TO, who)
     return True
 
 
