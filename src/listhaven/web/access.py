@@ -201,13 +201,22 @@ def get_readable_list(request: HttpRequest, list_name: str) -> MailingList:
     """The list named in the URL when this reader may see it; Http404 otherwise."""
     found = _LIST_BY_NAME.rows(list_name)
     mlist = found[0] if found else None
-    if mlist is None or not can_read(request, mlist):
+    if mlist is None or not admit(request, mlist):
         raise not_found(list_name)
     request.__dict__["listhaven_list"] = mlist  # for web/page_cache.archive_page
+    return mlist
+
+
+def admit(request: HttpRequest, mlist: MailingList) -> bool:
+    """Whether this reader may read `mlist` (`can_read`), for a view that found the list its own way
+    (by address: HyperKitty's links, /ADDRESS/...). When they may and the archive is not public, the
+    response is marked as get_readable_list marks it: private, and kept out of search engines."""
+    if not can_read(request, mlist):
+        return False
     if mlist.archive_policy != "public":
         # Read by site/middleware.py: no shared cache may keep anything of this response.
         request.__dict__["listhaven_private"] = True
-    return mlist
+    return True
 
 
 def get_list_by_proof(

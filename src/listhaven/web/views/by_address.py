@@ -9,13 +9,13 @@ from django.utils.encoding import iri_to_uri
 
 from listhaven.lists.models import MailingList
 from listhaven.mail.addresses import normalise_email
-from listhaven.web.access import can_read, not_found
+from listhaven.web.access import admit, not_found
 
 
 def list_by_address(request: HttpRequest, address: str, rest: str) -> HttpResponsePermanentRedirect:
     wanted = normalise_email(address)
     mlist = MailingList.objects.filter(address__in={wanted, wanted.lower()}).first()
-    if mlist is None or not can_read(request, mlist):
+    if mlist is None or not admit(request, mlist):
         raise not_found(address)
     query = request.META.get("QUERY_STRING", "")
     target = iri_to_uri(f"/{mlist.name}/{rest}") + (f"?{query}" if query else "")

@@ -18,12 +18,12 @@ from django.urls import reverse
 
 from listhaven.archive.models import Message, Thread, ThreadAlias
 from listhaven.lists.models import MailingList
-from listhaven.web.access import can_read
+from listhaven.web.access import admit
 
 
 def _readable(request: HttpRequest, address: str) -> MailingList:
     mlist = MailingList.objects.filter(address=address.strip().lower()).first()
-    if mlist is None or not can_read(request, mlist):
+    if mlist is None or not admit(request, mlist):
         raise Http404(f"No list with the address “{address}” here.")
     return mlist
 
