@@ -355,3 +355,64 @@ def test_api_manage_urls_with_each_readers_token(site, django_user_model):
                                 b"nosuchlist", b"X"), (*where, method)
                     checked += 1
     assert checked == 3 * len(patterns) * len(tokens)
+
+
+def test_search_filters_naming_an_unreadable_list_find_what_a_missing_one_finds(site):
+    """`list:NAME`, `id:<...>` and `thread:ID` of a list the reader may not read are answered, on
+    site-wide search, a list's own search and the API's, as the same filters naming nothing."""
+    lists, clients = site
+    for policy, mlist in lists.items():
+        message = Message.objects.select_related("thread").get(mailing_list=mlist, message_id=f"first-{mlist.name}@example.org")
+        queries = [(f"list:{mlist.name} {SECRET}{mlist.name}", f"list:nosuchlist {SECRET}{mlist.name}"),
+                   (f"list:{mlist.name}", "list:nosuchlist"),
+                   (f"id:<{message.message_id}>", "id:<first-nosuchlist@example.org>"),
+                   (f"thread:{message.thread.public_id}", "thread:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]  # fmt: skip
+        for reader, client in clients.items():
+            if reader in MAY_READ[policy]:
+                continue
+            for query, missing in queries:
+                for base in ("/search", f"/{lists['public'].name}/search", f"/api/lists/{lists['public'].name}/search"):
+                    one, other = client.get(base, {"q": query}), client.get(base, {"q": missing})
+                    where = (policy, reader, base, query)
+                    assert one.status_code == other.status_code, where
+                    shown = _body(one).decode()
+                    assert f"/{mlist.name}/" not in shown and f"message/{message.public_id}" not in shown, where
+                    count = re.search(r"(\d+) messages? found|\"total\":(\d+)", shown)
+                    other_count = re.search(r"(\d+) messages? found|\"total\":(\d+)", _body(other).decode())
+                    assert (count and count.groups()) == (other_count and other_count.groups()), where
+
+
+def test_a_member_of_another_list_and_a_readers_validators_open_nothing(site, django_user_model):
+    """A member of one members-only list is a stranger to another (roles are per list); and a
+    validator taken from a reader's copy (ETag, date) gets a non-reader the missing list's 404, not
+    a 304 that would say the page exists and is unchanged."""
+    from listhaven.lists.directory import create_list
+
+    lists, clients = site
+    guild = create_list("guild@lists.example.org", archive_policy="members")
+    store(guild, [make_message("first-guild@example.org", subject=f"Hello {SECRET}guild", body=f"{SECRET}guild\n")])
+    message = Message.objects.get(mailing_list=guild)
+    urls = ["/guild/", "/guild/2019-03/", f"/guild/message/{message.public_id}/", f"/guild/message/{message.public_id}/raw",
+            "/guild/feed.atom", "/guild/all.mbox.gz", "/api/lists/guild", "/guild/search?q=walrus", "/listinfo/guild"]  # fmt: skip
+    member = clients["member"]  # a member of club (members-only), and of no role on guild
+    assert member.get(f"/{lists['members'].name}/").status_code == 200
+    for url in urls:
+        _same_as_missing(member, "get", url, url.replace("guild", "nosuchlist"), guild, ("guild", "member of club", url))
+    for listing in ("/", "/api/lists", "/search?q=walrus"):
+        assert "/guild/" not in _body(member.get(listing)).decode(), listing
+
+    owner = clients["owner"]
+    for policy in ("members", "owners"):
+        mlist = lists[policy]
+        for url in (f"/{mlist.name}/", f"/{mlist.name}/feed.atom", f"/api/lists/{mlist.name}"):
+            taken = owner.get(url)
+            assert taken.status_code == 200 and taken.has_header("ETag"), url
+            assert owner.get(url, HTTP_IF_NONE_MATCH=taken["ETag"]).status_code == 304, url
+            for reader, client in clients.items():
+                if reader in MAY_READ[policy]:
+                    continue
+                conditions = {"HTTP_IF_NONE_MATCH": taken["ETag"], "HTTP_IF_MODIFIED_SINCE": taken.get("Last-Modified", "")}
+                answer = client.get(url, **conditions)
+                missing = client.get(url.replace(mlist.name, "nosuchlist"), **conditions)
+                assert answer.status_code == missing.status_code == 404, (policy, reader, url)
+                assert _body(answer).replace(mlist.name.encode(), b"X") == _body(missing).replace(b"nosuchlist", b"X")
