@@ -78,3 +78,42 @@ def test_serve_opens_no_control_socket_another_web_process_would_take(tmp_path):
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
     assert not (home / ".gunicorn").exists()  # not even the folder the socket was made in
+
+
+def _login_page_cookies(tmp_path: Path, site_url: str) -> str:
+    """The Set-Cookie of /accounts/login/ from a real `listhaven serve` of `site_url`, asked over
+    HTTPS as the reverse proxy of docs/operations.md asks."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if k not in ("LISTHAVEN_SITE_URL", "LISTHAVEN_SECRET_KEY")}
+    environ.update(LISTHAVEN_SITE_URL=site_url, LISTHAVEN_SECRET_KEY="a-key-only-this-site-knows-0123456789")
+    server = subprocess.Popen([sys.executable, "-m", "listhaven", "--data-dir", str(tmp_path / "data"), "serve",
+                               "--port", str(port), "--workers", "1"], env=environ,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/accounts/login/",
+                                         headers={"X-Forwarded-Proto": "https", "Host": "127.0.0.1"})  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "listhaven serve did not answer"
+            try:
+                with opener.open(request, timeout=5) as response:
+                    return "\n".join(response.headers.get_all("Set-Cookie") or [])
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def test_a_site_on_https_sends_its_cookies_over_https_only(tmp_path):
+    """On a site whose address is https://, the CSRF and session cookies carry Secure: a browser
+    lured to http:// (a link, a network that rewrites one) would otherwise send the session in clear
+    text to whoever listens. A site on http:// (make run) keeps them usable over HTTP."""
+    from django.conf import settings
+
+    cookies = _login_page_cookies(tmp_path / "https", PUBLIC)
+    assert "csrftoken=" in cookies and "; Secure" in cookies, cookies
+    plain = _login_page_cookies(tmp_path / "http", "http://127.0.0.1:8000")
+    assert "csrftoken=" in plain and "Secure" not in plain, plain
+    assert settings.SESSION_COOKIE_SECURE == settings.CSRF_COOKIE_SECURE == settings.SITE_URL.startswith("https://")

@@ -147,6 +147,10 @@ LANGUAGE_CODE = "en"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A site served over HTTPS sends its session and CSRF cookies over HTTPS only: a browser lured to
+# http:// (a link, a network that rewrites one) would otherwise hand the session to whoever listens.
+# A site on http:// (make run, a test) keeps them usable.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = str(_declared["SITE_URL"]).lower().startswith("https://")
 
 LOGGING = {
     "version": 1,

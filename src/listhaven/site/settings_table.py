@@ -98,7 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
             "comma-separated host names the site answers to"),
     Setting("SITE_NAME", "LISTHAVEN_SITE_NAME", "Listhaven", text, "name shown in page headers and feeds"),
     Setting("SITE_URL", "LISTHAVEN_SITE_URL", "http://127.0.0.1:8000", base_url,
-            "public address of the site: the links in feeds and in mail start with it"),
+            "public address of the site: the links in feeds and in mail start with it; https:// makes the session "
+            "and CSRF cookies Secure (sent over HTTPS only)"),
     Setting("SITE_EMAIL", "LISTHAVEN_SITE_EMAIL", "", text,
             "the address the site's own mail (sign-in links, password resets) comes from, and its return path; "
             "it belongs to no list", "unset: `listhaven@` the host of LISTHAVEN_SITE_URL (`localhost` for an IP address)"),
