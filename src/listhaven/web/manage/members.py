@@ -218,18 +218,27 @@ class _Echo:
 
 COLUMNS = ("address", "display_name", "role", "delivery_mode", "delivery_status", "moderated", "bounce_score",
            "created_at")  # fmt: skip
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell a spreadsheet would take for a formula gets a leading ' (shown as typed, never run):
+    names come from the public subscribe form and members' own options pages."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 @manage("administer")
 @require_safe
 def export_csv(request: HttpRequest, mlist: MailingList) -> StreamingHttpResponse:
-    """The roster as CSV, streamed row by row (a 100,000-member roster is never held in memory)."""
+    """The roster as CSV, streamed row by row (a 100,000-member roster is never held in memory); no
+    cell a spreadsheet would run as a formula (`_cell`)."""
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:
         yield writer.writerow(COLUMNS)
         for values in Member.objects.filter(mailing_list=mlist).order_by("address").values_list(*COLUMNS).iterator(2000):
-            yield writer.writerow(values)
+            yield writer.writerow([_cell(value) for value in values])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{mlist.name}-members.csv"'
