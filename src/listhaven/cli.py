@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "members": ("listhaven.lists.commands",
                 "show a list's members (members LIST), or add/remove them (members add|remove LIST ADDRESS...)"),
     "post": ("listhaven.lists.commands", "send a message to a list's address, as if it came over LMTP"),
+    "postfix-maps": ("listhaven.lists.commands",
+                     "write Postfix's tables of the lists (postfix_lmtp, postfix_domains) and postmap them"),
     "held": ("listhaven.lists.commands", "posts of a list waiting for a moderator"),
     "moderate": ("listhaven.lists.commands", "decide a held post: accept, reject, discard or defer"),
     "import-list": ("listhaven.lists.moving.commands",

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from listhaven.archive.versions import archive_changed
 from listhaven.lists.models import MailingList
+from listhaven.lists.postfix_maps import write_maps_after_commit
 
 
 @admin.register(MailingList)
@@ -20,3 +21,15 @@ class MailingListAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             archive_changed(obj.pk)
+            if not change or "address" in form.changed_data:
+                write_maps_after_commit()  # a new or renamed address: Postfix's tables follow
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            write_maps_after_commit()
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            write_maps_after_commit()

@@ -1,4 +1,4 @@
-"""CLI subcommands of the list server: members, post, held, moderate."""
+"""CLI subcommands of the list server: members, post, held, moderate, postfix-maps."""
 
 from __future__ import annotations
 
@@ -47,6 +47,13 @@ def register(subparsers: Any) -> None:
     moderate.add_argument("--reason", default="", help="reject: told to the poster; recorded for every decision")
     moderate.add_argument("--json", action="store_true")
     moderate.set_defaults(handler=cmd_moderate)
+
+    maps = subparsers.add_parser("postfix-maps", description="Writes postfix_lmtp (transport_maps) and "
+                                 "postfix_domains (relay_domains) from every list, as a list's creation and removal "
+                                 "do, and runs postmap on them (LISTHAVEN_POSTFIX_MAPS, LISTHAVEN_POSTMAP).")  # fmt: skip
+    maps.add_argument("--directory", default=None, help="write them here (default: $LISTHAVEN_POSTFIX_MAPS, "
+                      "else the data directory)")  # fmt: skip
+    maps.set_defaults(handler=cmd_postfix_maps)
 
 
 def _print_json(data: object) -> None:
@@ -213,4 +220,20 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         _print_json(result)
     else:
         print(", ".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+def cmd_postfix_maps(args: argparse.Namespace) -> int:
+    from listhaven.lists.postfix_maps import PostmapFailed, write_maps
+
+    try:
+        written = write_maps(Path(args.directory).resolve() if args.directory else None)
+    except (OSError, PostmapFailed) as error:
+        raise CommandError(f"Postfix maps not written: {error}") from error
+    if written is None:
+        raise CommandError("LISTHAVEN_POSTFIX_MAPS is off: no maps written (--directory DIR writes them there)")
+    for path in written.files:
+        print(path)
+    indexed = f"indexed by {written.postmap}" if written.postmap else "no postmap run (read them as texthash:)"
+    print(f"{written.lists} list(s) in {written.domains} domain(s); {indexed}")
     return 0

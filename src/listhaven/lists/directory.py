@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from listhaven.lists.lookup import ListNotFound, list_key, pick_list
 from listhaven.lists.models import MailingList
+from listhaven.lists.postfix_maps import write_maps_after_commit
 
 __all__ = ["ListNotFound", "create_list", "find_list"]
 
@@ -33,7 +34,8 @@ def create_list(
     archive_policy: str | None = None,
 ) -> MailingList:
     """A new list. Its short name is the address's local part, made unique with the domain if needed.
-    Its archive is `archive_policy` (public, members, owners); `private` means members."""
+    Its archive is `archive_policy` (public, members, owners); `private` means members. Postfix's
+    tables are written again once it commits (postfix_maps.py)."""
     address = address.strip().lower()
     if not _ADDRESS.match(address):
         raise ValueError(f"{address!r} is not a list address like name@example.org")
@@ -44,7 +46,7 @@ def create_list(
     if MailingList.objects.filter(name=name).exists():
         name = _slug(f"{local}-{domain}")
     tag = subject_tag if subject_tag is not None else f"[{display_name or local.capitalize()}]"
-    return MailingList.objects.create(
+    mlist = MailingList.objects.create(
         name=name,
         address=address,
         description=description,
@@ -52,6 +54,8 @@ def create_list(
         subject_tag=tag,
         archive_policy=archive_policy or ("members" if private else "public"),
     )
+    write_maps_after_commit()
+    return mlist
 
 
 def _slug(text: str) -> str:

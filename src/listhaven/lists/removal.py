@@ -1,9 +1,11 @@
 """Removing a list, from the site administrators' page.
 
 With its archive: every row of the list goes (messages, threads, raw bytes, members, queue), the
-search index's rows first (the index needs the text it was given to forget it). Keeping the
-archive: the list stops running (members, bans, held posts and unsent mail go; every post is then
-from a non-member and rejected with that reason) while its archive stays readable at its URLs.
+search index's rows first (the index needs the text it was given to forget it), and its addresses
+leave Postfix's tables (postfix_maps.py). Keeping the archive: the list stops running (members, bans,
+held posts and unsent mail go; every post is then from a non-member and rejected with that reason)
+while its archive stays readable at its URLs and its addresses stay in Postfix's tables (the LMTP
+server still takes them, to answer with that rejection).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from django.db import connection, transaction
 
 from listhaven.archive.models import Message
 from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Outgoing
+from listhaven.lists.postfix_maps import write_maps_after_commit
 from listhaven.search.backends import backend_for
 from listhaven.search.documents import document_for_message
 
@@ -28,6 +31,7 @@ def remove_list(mlist: MailingList, *, keep_archive: bool) -> None:
             # Django's cascade from the list would try the threads with their messages still there.
             Message.objects.filter(mailing_list=mlist).delete()
             mlist.delete()
+            write_maps_after_commit()  # its addresses leave Postfix's tables
 
 
 def _stop(mlist: MailingList) -> None:

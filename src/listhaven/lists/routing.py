@@ -10,15 +10,9 @@ from dataclasses import dataclass
 from listhaven.lists.directory import ListNotFound, find_list
 from listhaven.lists.models import MailingList
 
+from listhaven.lists.service_suffixes import SERVICE_SUFFIXES, WITH_DETAIL
+
 POST = "post"
-# suffix of the local part → role (IncomingMail.role); the roles that carry a +detail.
-# -subscribe and -unsubscribe are Mailman's other names for -join and -leave (Mailman 3 routes them so and
-# writes them into Postfix's tables; Mailman 2 had them as aliases): moved lists keep them. The first
-# suffix of a role is its own (service_address).
-SERVICE_SUFFIXES = {"-owner": "owner", "-bounces": "bounces", "-request": "request", "-join": "join",
-                    "-leave": "leave", "-confirm": "confirm", "-unsubscribe": "leave",
-                    "-subscribe": "join"}  # fmt: skip
-WITH_DETAIL = frozenset({"bounces", "confirm"})
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,13 @@ def cache_directory(value: str) -> Path | None:
     return Path(base).resolve() / "listhaven"
 
 
+def directory_or_off(value: str) -> Path | str | None:
+    """A directory; `off`: None; unset: "" (the code that reads it says what that means)."""
+    if value.strip().lower() == "off":
+        return None
+    return Path(value).resolve() if value.strip() else ""
+
+
 def base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
@@ -136,6 +143,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DNS_RESOLVER", "LISTHAVEN_DNS_RESOLVER", "", text,
             "DNS server(s) the list server asks for senders' DMARC policies: `host` or `host:port`, comma-separated",
             "unset (the system's resolver)"),
+    Setting("POSTFIX_MAPS_DIR", "LISTHAVEN_POSTFIX_MAPS", "", directory_or_off,
+            "where Listhaven writes Postfix's tables of the lists, `postfix_lmtp` (transport_maps) and `postfix_domains` "
+            "(relay_domains), again at each list's creation and removal (docs/operations.md, Postfix); `off`: never",
+            "unset (the data directory)"),
+    Setting("POSTMAP", "LISTHAVEN_POSTMAP", "", text,
+            "the `postmap` command run on each table written; `off`: none (Postfix reads the tables as `texthash:`)",
+            "unset (`postmap` when found on PATH or in /usr/sbin)"),
     Setting("SMTP_HOST", "LISTHAVEN_SMTP_HOST", "", text,
             "the MTA that delivers list mail (e.g. `127.0.0.1` for a local Postfix); unset: copies go to the "
             "outbox Maildir in the data directory, read at /manage/outbox/", "unset (the outbox)"),
