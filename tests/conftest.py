@@ -116,6 +116,24 @@ def _site_dns():
             os.environ["LISTHAVEN_DNS_RESOLVER"] = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _postfix_maps_elsewhere(tmp_path_factory):
+    """The Postfix tables a list's creation writes (lists/postfix_maps.py) go to a directory of the
+    test session, in this process and in the commands tests start, never into ./listhaven-data;
+    a test that reads them points POSTFIX_MAPS_DIR at its own."""
+    from django.conf import settings
+
+    directory = tmp_path_factory.mktemp("postfix-maps")
+    saved = os.environ.get("LISTHAVEN_POSTFIX_MAPS")
+    os.environ["LISTHAVEN_POSTFIX_MAPS"] = str(directory)
+    settings.POSTFIX_MAPS_DIR = directory
+    yield directory
+    if saved is None:
+        os.environ.pop("LISTHAVEN_POSTFIX_MAPS", None)
+    else:
+        os.environ["LISTHAVEN_POSTFIX_MAPS"] = saved
+
+
 _WORKER_FIGURES: list[str] = []
 
 

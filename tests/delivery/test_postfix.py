@@ -1,16 +1,21 @@
 """A real MTA: mail submitted to a private Postfix for the list address goes over LMTP to Listhaven,
 the copies come back to Postfix over SMTP, and Postfix delivers them to a counting sink. Every member
-gets one copy with the list's fields and a VERP return path."""
+gets one copy with the list's fields and a VERP return path. Postfix configured with the tables
+Listhaven writes (postfix_lmtp, postfix_domains) routes mail for a list created after it started."""
 
 from __future__ import annotations
 
 import email
+import json
 import os
+import shutil
 import signal
 import smtplib
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +71,50 @@ def test_a_post_through_postfix_reaches_every_member_once(tmp_path):
         assert "/crew/unsubscribe/" in copy["List-Unsubscribe"] and copy["List-Unsubscribe-Post"]
         assert copy["List-Post"] == "<mailto:crew@lists.example.org>"
         assert "mta.test.example" in copy["Received"]  # it went through Postfix
+
+
+def stored_messages(env: dict[str, str], mlist: str) -> int:
+    shown = subprocess.run([sys.executable, "-m", "listhaven", "stats", mlist, "--json"], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    return int(json.loads(shown.stdout)["messages"]) if shown.returncode == 0 else -1
+
+
+def test_postfix_routes_a_list_created_after_it_started_by_the_tables_listhaven_writes(tmp_path):
+    # Postfix's main.cf as docs/operations.md gives it: the transport, relay domains and relay recipients
+    # are the tables Listhaven writes (in a directory Postfix's own user can read). Mail to no table's
+    # address goes to the relay host, a closed port: it never reaches Listhaven.
+    maps = Path(tempfile.mkdtemp(prefix="listhaven-maps-"))
+    maps.chmod(0o755)
+    lmtp_port = free_port()
+    env = {**os.environ, "LISTHAVEN_DATA": str(tmp_path), "LISTHAVEN_POSTFIX_MAPS": str(maps),
+           "LISTHAVEN_POSTMAP": "", "LISTHAVEN_LMTP_PORT": str(lmtp_port)}  # fmt: skip
+    assert listhaven(env, "list", "create", LIST).wait(timeout=120) == 0
+    main_cf = {"transport_maps": f"hash:{maps}/postfix_lmtp", "relay_domains": f"hash:{maps}/postfix_domains",
+               "relay_recipient_maps": f"hash:{maps}/postfix_lmtp"}  # fmt: skip
+    late = "late@news.example.net"
+    try:
+        with private_postfix(free_port(), {}, main_cf) as (mta_port, directory):
+            server = listhaven(env, "lmtp")
+            try:
+                for command in (["list", "create", late], ["members", "add", late, "ann@example.org"]):
+                    assert listhaven(env, *command).wait(timeout=120) == 0
+                post = POST.replace(b"crew@lists.example.org", late.encode()).replace(b"<shore@", b"<late@")
+                with smtplib.SMTP("127.0.0.1", mta_port, timeout=30) as client:
+                    client.ehlo()
+                    client.mail("ann@example.org")
+                    unknown, _ = client.rcpt("nobody@news.example.net")
+                    request, _ = client.rcpt("late-request@news.example.net")
+                    client.rset()
+                    assert client.sendmail("ann@example.org", [late], post) == {}
+                deadline = time.monotonic() + 90
+                while stored_messages(env, late) < 1 and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                log = (directory / "maillog").read_text(errors="replace") if (directory / "maillog").exists() else ""
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+    finally:
+        shutil.rmtree(maps, ignore_errors=True)
+    assert stored_messages(env, late) == 1, log[-3000:]
+    assert f"lmtp]:{lmtp_port}" in log or f"127.0.0.1]:{lmtp_port}" in log, log[-3000:]
+    assert unknown == 550 and request == 250  # the domain is a relay domain; only the tables' addresses are taken

@@ -61,9 +61,12 @@ def _postconf(*args: str) -> str:
 
 
 @contextmanager
-def private_postfix(relay_port: int, transports: dict[str, str]) -> Iterator[tuple[int, Path]]:
+def private_postfix(
+    relay_port: int, transports: dict[str, str], main_cf: dict[str, str] | None = None
+) -> Iterator[tuple[int, Path]]:
     """(smtpd port, directory): mail for the `transports` addresses goes to their next hop
-    (``lmtp:[127.0.0.1]:PORT``); anything else is relayed to 127.0.0.1:`relay_port`."""
+    (``lmtp:[127.0.0.1]:PORT``); anything else is relayed to 127.0.0.1:`relay_port`. `main_cf`
+    overrides any of those parameters (e.g. transport_maps naming the tables Listhaven writes)."""
     base = Path(tempfile.mkdtemp(prefix="listhaven-postfix-"))
     base.chmod(0o755)
     config, queue, data = base / "etc", base / "queue", base / "data"
@@ -86,6 +89,7 @@ def private_postfix(relay_port: int, transports: dict[str, str]) -> Iterator[tup
         "queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
         "delay_warning_time": "0", "smtputf8_enable": "yes", "biff": "no",
     }  # fmt: skip
+    settings.update(main_cf or {})
     (config / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
     (config / "master.cf").write_text(SERVICES.format(listen=f"127.0.0.1:{port}"))
     previous = _postconf("-h", "alternate_config_directories")

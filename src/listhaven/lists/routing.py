@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from listhaven.lists.directory import ListNotFound, find_list
 from listhaven.lists.models import MailingList
-
 from listhaven.lists.service_suffixes import SERVICE_SUFFIXES, WITH_DETAIL
 
 POST = "post"

@@ -144,8 +144,9 @@ SETTINGS: tuple[Setting, ...] = (
             "DNS server(s) the list server asks for senders' DMARC policies: `host` or `host:port`, comma-separated",
             "unset (the system's resolver)"),
     Setting("POSTFIX_MAPS_DIR", "LISTHAVEN_POSTFIX_MAPS", "", directory_or_off,
-            "where Listhaven writes Postfix's tables of the lists, `postfix_lmtp` (transport_maps) and `postfix_domains` "
-            "(relay_domains), again at each list's creation and removal (docs/operations.md, Postfix); `off`: never",
+            "where Listhaven writes Postfix's tables of the lists, `postfix_lmtp` (transport_maps: every list address to "
+            "`lmtp:[LISTHAVEN_LMTP_HOST]:LISTHAVEN_LMTP_PORT`) and `postfix_domains` (relay_domains), again at each "
+            "list's creation and removal (docs/operations.md, Postfix); `off`: never",
             "unset (the data directory)"),
     Setting("POSTMAP", "LISTHAVEN_POSTMAP", "", text,
             "the `postmap` command run on each table written; `off`: none (Postfix reads the tables as `texthash:`)",
