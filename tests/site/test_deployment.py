@@ -106,6 +106,37 @@ def _login_page_cookies(tmp_path: Path, site_url: str) -> str:
         server.wait(timeout=60)
 
 
+def _status(port: int, host: str) -> int:
+    """The status `listhaven serve` answers GET / with for this Host header (http.client: no proxy)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/", headers={"Host": host})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def _answers(tmp_path: Path, **env: str) -> dict[str, int]:
+    """The status for each Host header of a `listhaven serve` started with `env`."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LISTHAVEN_") or k == "LISTHAVEN_DNS_RESOLVER"}
+    server = subprocess.Popen([sys.executable, "-m", "listhaven", "--data-dir", str(tmp_path / "data"), "serve",
+                               "--port", str(port), "--workers", "1"], env={**environ, **env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not bound(port):
+            assert server.poll() is None and time.monotonic() < deadline, "listhaven serve did not answer"
+            time.sleep(0.2)
+        hosts = ["lists.example.org", f"127.0.0.1:{port}", f"localhost:{port}", "evil.example", "lists.example.org.evil.example"]
+        return {host.split(":")[0]: _status(port, host) for host in hosts}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
 def test_a_site_on_https_sends_its_cookies_over_https_only(tmp_path):
     """On a site whose address is https://, the CSRF and session cookies carry Secure: a browser
     lured to http:// (a link, a network that rewrites one) would otherwise send the session in clear
@@ -117,3 +148,14 @@ def test_a_site_on_https_sends_its_cookies_over_https_only(tmp_path):
     plain = _login_page_cookies(tmp_path / "http", "http://127.0.0.1:8000")
     assert "csrftoken=" in plain and "Secure" not in plain, plain
     assert settings.SESSION_COOKIE_SECURE == settings.CSRF_COOKIE_SECURE == settings.SITE_URL.startswith("https://")
+
+
+def test_the_site_answers_to_its_own_host_and_this_machine_and_to_any_host_only_when_told(tmp_path):
+    key = {"LISTHAVEN_SECRET_KEY": "a-key-only-this-site-knows-0123456789"}
+    public = _answers(tmp_path, LISTHAVEN_SITE_URL=PUBLIC, **key)
+    assert public == {"lists.example.org": 200, "127.0.0.1": 200, "localhost": 200, "evil.example": 400,
+                      "lists.example.org.evil.example": 400}  # fmt: skip
+    local = _answers(tmp_path)  # make run's: the site on 127.0.0.1
+    assert local["127.0.0.1"] == local["localhost"] == 200 and local["lists.example.org"] == local["evil.example"] == 400
+    anything = _answers(tmp_path, LISTHAVEN_SITE_URL=PUBLIC, LISTHAVEN_ALLOWED_HOSTS="*", **key)
+    assert anything["evil.example"] == 200

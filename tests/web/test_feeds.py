@@ -147,6 +147,7 @@ def test_empty_list_feed_is_valid(db, client):
 
 def test_every_feed_link_starts_with_the_site_url_whatever_the_host_header(fixture_archive, client, settings):
     settings.SITE_URL = "https://lists.example.org/archives"
+    settings.ALLOWED_HOSTS = ["*"]  # a site that answers any Host (unset, another Host gets 400)
     thread = Thread.objects.filter(mailing_list__name="harbour-dev").order_by("-message_count").first()
     for url in ("/allotment/feed.atom", "/allotment/threads.atom", f"/harbour-dev/thread/{thread.public_id}/feed.atom"):
         root = parse_feed(client.get(url, HTTP_HOST="attacker.example"))

@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from listhaven.site.settings_table import read_settings
+from listhaven.site.settings_table import read_settings, site_hosts
 
 _declared = read_settings(os.environ)
 globals().update(_declared)  # each row of the table is the Django setting of its name
+# Unset: the public address's host and this machine's names; `*` (any Host) only when set so.
+ALLOWED_HOSTS: list[str] = _declared["ALLOWED_HOSTS"] or site_hosts(_declared["SITE_URL"])
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR: Path = _declared["DATA_DIR"]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 
 def text(value: str) -> str:
@@ -67,6 +68,18 @@ def base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def site_hosts(site_url: str) -> list[str]:
+    """The hosts the site answers to when LISTHAVEN_ALLOWED_HOSTS is unset: the host of its public
+    address, and this machine's own names (the local tools, a proxy's health check, `make run`)."""
+    host = (urlparse(site_url).hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # Django writes IPv6 hosts as the Host header does
+    return list(dict.fromkeys([host, *LOCAL_HOSTS] if host else LOCAL_HOSTS))
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting. `default` is written as in the environment ("" means unset); `shown_default`
@@ -101,8 +114,10 @@ SETTINGS: tuple[Setting, ...] = (
             "comma-separated addresses of the reverse proxies in front of `listhaven serve`: a request from one of "
             "them is counted (rate limits, sign-in throttling) as coming from the last address in its "
             "X-Forwarded-For that is not a proxy; empty: X-Forwarded-For is never read"),
-    Setting("ALLOWED_HOSTS", "LISTHAVEN_ALLOWED_HOSTS", "*", comma_list,
-            "comma-separated host names the site answers to"),
+    Setting("ALLOWED_HOSTS", "LISTHAVEN_ALLOWED_HOSTS", "", comma_list,
+            "comma-separated host names the site answers to (a leading dot: a domain and its subdomains; `*`: any); "
+            "a request for another Host gets 400",
+            "unset: the host of LISTHAVEN_SITE_URL, `localhost`, `127.0.0.1` and `[::1]`"),
     Setting("SITE_NAME", "LISTHAVEN_SITE_NAME", "Listhaven", text, "name shown in page headers and feeds"),
     Setting("SITE_URL", "LISTHAVEN_SITE_URL", "http://127.0.0.1:8000", base_url,
             "public address of the site: the links in feeds and in mail start with it; https:// makes the session "
