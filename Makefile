@@ -21,8 +21,9 @@ $(BIN)/listhaven: pyproject.toml requirements.lock
 
 setup: $(BIN)/listhaven
 
-# Sets up the store, generates and imports the demo archive once, then runs the web server, the LMTP
-# server and a worker together (listhaven run; Ctrl-C stops them). With no MTA set, mail goes to the outbox.
+# Sets up the store, generates and imports the demo archive once, gives the demo's list domains DKIM keys
+# once, then runs the web server, the LMTP server and a worker together (listhaven run; Ctrl-C stops
+# them). With no MTA set, mail goes to the outbox.
 LMTP_PORT ?= 8024
 run: setup
 	$(BIN)/listhaven migrate
@@ -33,9 +34,12 @@ run: setup
 	@if [ ! -f "$(LISTHAVEN_DATA)/.demo-members" ]; then \
 		$(BIN)/listhaven demo-members && touch "$(LISTHAVEN_DATA)/.demo-members"; \
 	fi
+	@# DKIM keys for the demo's list domains, made the first time (a domain that has one keeps it), so the
+	@# copies in the outbox are signed as a real site's are; the first time it prints the DNS records.
+	$(BIN)/listhaven demo-dkim
 	@echo "Web:  http://$(HOST):$(PORT)/"
 	@echo "Mail the lists send (no MTA set): the Maildir $(LISTHAVEN_DATA)/outbox/new/, or http://$(HOST):$(PORT)/manage/outbox/ signed in with an account from: $(SAME_STORE) createadmin"
-	@echo "LMTP: $(HOST):$(LMTP_PORT)   (give it to Postfix as lmtp:[$(HOST)]:$(LMTP_PORT); docs/operations.md)"
+	@echo "LMTP: $(HOST):$(LMTP_PORT)   (Postfix's tables of the lists, kept up to date: $(LISTHAVEN_DATA)/postfix_lmtp and postfix_domains; docs/operations.md)"
 	@printf '%s\n' "Post to the demo list (each run a new Message-ID; the same bytes twice would be taken for a retry):" \
 		"printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\nMessage-ID: <%s@example.org>\n\nHello, list.\n' \"\$$(date +%s.%N)\" | $(SAME_STORE) post harbour-dev@lists.example.org -"
 	$(BIN)/listhaven run --host $(HOST) --port $(PORT) --lmtp-host $(HOST) --lmtp-port $(LMTP_PORT)

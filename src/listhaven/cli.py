@@ -80,6 +80,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-data": ("listhaven.demo.commands", "write a generated demo archive as mbox files"),
     "demo-import": ("listhaven.demo.commands", "generate the demo archive and import it"),
     "demo-members": ("listhaven.demo.commands", "give the demo list an owner and a few members"),
+    "demo-dkim": ("listhaven.demo.commands",
+                  "give each demo list domain a DKIM key (once) and print the DNS record a site would publish"),
 }
 _GLOBAL_OPTIONS_WITH_VALUE = ("--data-dir",)
 

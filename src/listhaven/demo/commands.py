@@ -1,5 +1,6 @@
 """CLI subcommands of the demo: `listhaven demo-data` writes the generated archive as mbox files,
-`listhaven demo-import` generates it and imports it into the store."""
+`listhaven demo-import` generates it and imports it into the store, `listhaven demo-members` gives the
+demo list its people, `listhaven demo-dkim` its domains their DKIM keys."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def register(subparsers: Any) -> None:
 
     members = subparsers.add_parser("demo-members", help="give the demo list an owner and a few members")
     members.set_defaults(handler=cmd_demo_members)
+
+    dkim = subparsers.add_parser("demo-dkim", help="give the demo lists' domains a DKIM key each, once")
+    dkim.set_defaults(handler=cmd_demo_dkim)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -48,4 +52,19 @@ def cmd_demo_members(args: argparse.Namespace) -> int:
     mlist = add_demo_members()
     print(f"{mlist.address}: {mlist.members.filter(role='owner').count()} owner(s), "
           f"{mlist.members.filter(role='member').count()} members")  # fmt: skip
+    return 0
+
+
+def cmd_demo_dkim(args: argparse.Namespace) -> int:
+    from listhaven.demo.dkim import ensure_demo_keys
+
+    for demo in ensure_demo_keys():
+        key = demo.key
+        if not demo.made:
+            print(f"DKIM: copies from lists at {key.domain} are signed (selector {key.selector}; "
+                  f"`listhaven dkim show {key.domain}` prints its DNS record)")  # fmt: skip
+            continue
+        print(f"DKIM: made a key for {key.domain}; copies from its lists are signed from now on. "
+              "A site on that domain would publish this DNS TXT record:")  # fmt: skip
+        print(demo.dns_record())
     return 0
