@@ -17,6 +17,7 @@ from listhaven.delivery.lmtp import recipient_status
 from listhaven.lists.directory import create_list
 from listhaven.lists.postfix_maps import DOMAINS_MAP, TRANSPORT_MAP, lmtp_next_hop, write_maps
 from listhaven.lists.removal import remove_list
+from listhaven.lists.routing import resolve
 
 POSTMAP = shutil.which("postmap") or shutil.which("postmap", path="/usr/sbin:/usr/local/sbin:/sbin")
 
@@ -46,25 +47,24 @@ def test_the_transport_map_names_exactly_the_addresses_the_lmtp_server_takes(db,
     # role is reached at, the ones with a +detail without it): each has its line.
     local_parts = {"crew", "crew-owner", "crew-bounces", "crew-request", "crew-join", "crew-leave", "crew-confirm",
                    "crew-subscribe", "crew-unsubscribe"}  # fmt: skip
-    assert set(transport) == {f"{local}@lists.example.org" for local in local_parts}
-    for address in transport:
-        assert recipient_status(address) is None
+    # (Other lists an earlier module committed may be in the tables too: only this list's lines are counted.)
+    assert {address for address in transport if resolve(address).mailing_list == crew} == {
+        f"{local}@lists.example.org" for local in local_parts}
     for other in ("crew-admin@lists.example.org", "crewe@lists.example.org", "crew@example.org"):
         assert other not in transport and recipient_status(other) is not None
-    assert crew.address in transport
-    assert table(maps / DOMAINS_MAP) == {"lists.example.org": "lists.example.org"}
+    assert table(maps / DOMAINS_MAP)["lists.example.org"] == "lists.example.org"
 
 
 def test_creating_and_removing_lists_writes_the_tables_again(db, maps, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        crew = create_list("crew@lists.example.org")
+        crew = create_list("crew@crew-only.example.org")
         create_list("news@other.example.net")
     assert "news-bounces@other.example.net" in table(maps / TRANSPORT_MAP)
-    assert set(table(maps / DOMAINS_MAP)) == {"lists.example.org", "other.example.net"}
+    assert {"crew-only.example.org", "other.example.net"} <= set(table(maps / DOMAINS_MAP))
     with django_capture_on_commit_callbacks(execute=True):
         remove_list(crew, keep_archive=False)
-    assert not any(address.startswith("crew") for address in table(maps / TRANSPORT_MAP))
-    assert set(table(maps / DOMAINS_MAP)) == {"other.example.net"}
+    assert not any(address.endswith("@crew-only.example.org") for address in table(maps / TRANSPORT_MAP))
+    assert "crew-only.example.org" not in table(maps / DOMAINS_MAP) and "other.example.net" in table(maps / DOMAINS_MAP)
     # A list removed with its archive kept still answers at its addresses (rejecting posts): they stay.
     with django_capture_on_commit_callbacks(execute=True):
         news = create_list("news2@other.example.net")
