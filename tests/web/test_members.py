@@ -310,3 +310,28 @@ def test_members_of_a_list_with_a_private_archive_leave_and_reach_their_options_
     bea.save()
     reenable = f"/garden/reenable/{reenable_token(mlist, 'bea@example.org', timezone.now())}"
     assert Client().get(reenable).status_code == 200
+
+
+def test_a_name_given_on_the_subscribe_form_or_the_options_page_is_checked_as_the_owners_page_checks_it(
+        client, mlist, django_user_model):  # fmt: skip
+    """The owners' member page refuses a name holding a line break or a control character, or
+    longer than 200 characters (lists/members.valid_display_name: names go into mail headers, the
+    roster and its CSV as one line); the public subscribe form and a member's options page took
+    anything, cutting at 200 without a word. Now they say why, and keep nothing."""
+    from listhaven.lists.models import Pending
+
+    response = subscribe(client, "bad@example.org", name="Eve\r\nBcc: everyone@example.org")
+    assert response.status_code == 400 and "line break" in response.content.decode()
+    assert not Pending.objects.filter(address="bad@example.org").exists()
+    response = subscribe(client, "long@example.org", name="x" * 201)
+    assert response.status_code == 400 and "at most 200" in response.content.decode()
+    assert subscribe(client, "fine@example.org", name="  Fine Person ").status_code == 200
+    assert Pending.objects.get(address="fine@example.org").payload["display_name"] == "Fine Person"
+
+    add_member(mlist, ANN, display_name="Ann")
+    client.force_login(django_user_model.objects.create_user(username=ANN, email=ANN))
+    response = client.post("/garden/options/", {"delivery_mode": "regular", "display_name": "Ann\x00\nX"})
+    assert response.status_code == 400 and "line break" in response.content.decode()
+    assert find_member(mlist, ANN).display_name == "Ann"
+    client.post("/garden/options/", {"delivery_mode": "regular", "display_name": " Ann E. "})
+    assert find_member(mlist, ANN).display_name == "Ann E."

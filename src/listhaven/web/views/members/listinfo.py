@@ -2,8 +2,9 @@
 
 The answer to a posted form is the same page whatever became of the request (subscribed, asked to
 confirm, already a member, banned, rate-limited, caught by the honeypot): the page says nothing
-about who is on the list. Only a form posted too fast (or without its signed stamp) and an address
-that is not an address get the form back, which says nothing about anyone either."""
+about who is on the list. Only a form posted too fast (or without its signed stamp), an address
+that is not an address and a name the owners' member page would refuse (a line break, a control
+character, over 200 characters) get the form back, which says nothing about anyone either."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
+from listhaven.lists.members import valid_display_name
 from listhaven.lists.subscriptions import request_subscription
 from listhaven.mail.presenter import Presenter
 from listhaven.web.access import get_readable_list
@@ -57,9 +59,13 @@ def _subscribe(request: HttpRequest, mlist) -> str:  # type: ignore[no-untyped-d
         address = canonical_address(request.POST.get("address", ""))
     except InvalidAddress:
         return "That is not an email address."
+    try:  # as the owners' member page checks a name (it goes into mail headers and the roster)
+        name = valid_display_name(request.POST.get("name", ""))
+    except ValueError as exc:
+        return f"That name cannot be used: {exc}."
     if guard.over_limit(request, "subscribe", address):
         log.info("subscribe form for %s: rate limit reached, nothing sent", mlist.name)
         return ""
-    outcome = request_subscription(mlist, address, display_name=request.POST.get("name", "").strip(), origin="web")
+    outcome = request_subscription(mlist, address, display_name=name, origin="web")
     log.info("subscribe form for %s: %s", mlist.name, outcome.status)
     return ""

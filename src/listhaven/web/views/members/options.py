@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
-from listhaven.lists.members import find_member
+from listhaven.lists.members import find_member, valid_display_name
 from listhaven.lists.models import MailingList, Member
 from listhaven.lists.models.member import DELIVERY_MODES
 from listhaven.lists.subscriptions import (
@@ -59,7 +59,10 @@ def options(request: HttpRequest, list_name: str) -> HttpResponse:
             request.session.get(SESSION_KEY, {}).pop(str(mlist.pk), None)
             request.session.modified = True
             return render(request, "listhaven/members/left.html", {"mlist": mlist, "address": member.address})
-        _save(member, request)
+        error = _save(member, request)
+        if error:
+            context = {"mlist": mlist, "member": member, "modes": DELIVERY_MODES, "saved": False, "options_error": error}
+            return render(request, "listhaven/members/options.html", context, status=400)
         saved = True
     context = {"mlist": mlist, "member": member, "modes": DELIVERY_MODES, "saved": saved}
     return render(request, "listhaven/members/options.html", context)
@@ -87,14 +90,21 @@ def _change_address(request: HttpRequest, mlist: MailingList, member: Member) ->
     return render(request, "listhaven/members/options.html", context)
 
 
-def _save(member: Member, request: HttpRequest) -> None:
+def _save(member: Member, request: HttpRequest) -> str:
+    """Saves the options form; "" when saved, else why nothing was (a name the owners' member page
+    would refuse too: lists/members.valid_display_name)."""
+    try:
+        name = valid_display_name(request.POST.get("display_name", member.display_name))
+    except ValueError as exc:
+        return f"That name cannot be used: {exc}. Nothing was changed."
     mode = request.POST.get("delivery_mode", member.delivery_mode)
     if mode in dict(DELIVERY_MODES):
         member.delivery_mode = mode
     for flag in FLAGS:
         setattr(member, flag, request.POST.get(flag) == "on")
-    member.display_name = request.POST.get("display_name", member.display_name).strip()[:200]
+    member.display_name = name
     member.save(update_fields=["delivery_mode", "display_name", *FLAGS])
+    return ""
 
 
 def _ask_for_link(request: HttpRequest, mlist: MailingList) -> HttpResponse:
