@@ -298,18 +298,24 @@ def _fold_lowering_first(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower()).translate(_UNMARKED)
 
 
-@pytest.mark.parametrize(("query", "longest"), [("gnu", 16), ("gnu", 1), ("gn*", 16), ("gn*", 1)])
+@pytest.mark.parametrize(
+    ("query", "longest", "prefix_words"),
+    [("gnu", 16, 32), ("gnu", 1, 32), ("gn*", 16, 32), ("gn*", 1, 32), ("gn*", 16, 0), ("gn*", 1, 0)],
+)
 @pytest.mark.parametrize("cap", [100, 4, 8])
 @pytest.mark.parametrize(
     "matching", ["every message", "the oldest messages only", "every third message", "two stretches", "none"]
 )
-def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeypatch, matching, cap, query, longest):
+def test_ranking_among_the_newest_blocks_equals_ranking_among_all(
+    mlist, monkeypatch, matching, cap, query, longest, prefix_words
+):
     """Small blocks and few candidates, so that the walk over windows of the newest blocks is
     tried: the results must be those found without it, whether the first window holds enough
     matches or not (a prefix's first window is sized from a sample of the newest ids: whether it
     says too much or too little), whether the next ones are windows or the rest of the ids
     (`longest`), and the count (made from the same scans, or counted on from them; a prefix is
-    walked to the cap) that of a plain count, whether the windows reach the cap or not."""
+    walked to the cap) that of a plain count, whether the windows reach the cap or not. A prefix is
+    tried as its words (the vocabulary) and as a prefix (`prefix_words` 0: none is expanded)."""
     from listhaven.archive import search_pages
     from listhaven.search import pg_document, postgres
 
@@ -320,6 +326,7 @@ def test_ranking_among_the_newest_blocks_equals_ranking_among_all(mlist, monkeyp
     monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
     monkeypatch.setattr(postgres, "MAX_WINDOW_BLOCKS", longest)
     monkeypatch.setattr(postgres, "PREFIX_SAMPLE", 4)  # a prefix's first window sized from the newest 4 ids
+    monkeypatch.setattr(postgres, "PREFIX_WORDS", prefix_words)
     has_word = {
         "every message": lambda i: True,
         "the oldest messages only": lambda i: i < 4,
@@ -414,3 +421,96 @@ def test_an_import_leaves_no_pending_entries_in_the_gin_index(mlist, tmp_path):
     assert summary.stored == 3
     assert _pending_pages_merged() == 0
     assert _ids(mlist, "kinkajou") and len(_ids(mlist, "serval0")) == 1
+
+
+def _vocabulary(stem: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word FROM search_word WHERE starts_with(word, %s) ORDER BY word", [stem])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_vocabulary_holds_every_word_the_ingest_writes_and_the_migration_finds_the_same(mlist):
+    """Every lexeme of every stored vector but the id block's (field copies too), written in the
+    statement that writes the vectors; the migration fills it for stores indexed before it."""
+    pks = _store(
+        mlist,
+        make_message("v1@x", "Quoll report", "quollish quolls\n> quollcat\n", sender="Quollo <q@example.org>"),
+        _with_attachment("v2@x", "quollfile.txt", "nothing\n"),
+    )
+    expected = {"quoll", "quollish", "quolls", "quollcat", "quollo"}  # a file name is "~f" words only
+    assert set(_vocabulary("quoll")) == expected
+    assert set(_vocabulary("~tquoll")) == {"~tquoll"} and set(_vocabulary("~squoll")) == {"~squollo"}
+    assert set(_vocabulary("~fquoll")) == {"~fquollfile"}
+    assert _vocabulary(ID_BLOCK) == []
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_word WHERE starts_with(word, 'quoll') OR word LIKE %s", ["~_quoll%"])
+    assert _vocabulary("quoll") == []
+    migration = importlib.import_module("listhaven.archive.migrations.0017_search_vocabulary")
+    migration.fill_vocabulary(None, SimpleNamespace(connection=connection))
+    assert set(_vocabulary("quoll")) == expected and set(_vocabulary("~fquoll")) == {"~fquollfile"}
+    assert _ids(mlist, "quoll*") == set(pks)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "numbat*",
+        "numbatt*",  # one word
+        "numbatz*",  # no word
+        "subject:numb*",
+        "from:numbat*",
+        "filename:numbat*",
+        "body:numbat*",
+        '"stripy numb"*',
+        "numbat* -numbatfoo*",
+        "(numbatfoo* OR numbatt*) stripy",
+        "numbat* date:2000..",
+    ],
+)
+def test_a_prefix_searched_as_its_words_finds_and_ranks_what_the_prefix_does(mlist, monkeypatch, query):
+    from listhaven.search import postgres
+
+    _store(
+        mlist,
+        make_message("n1@x", "Numbat news", "stripy numbats seen\n", minutes=1),
+        make_message("n2@x", "Other", "a numbatfoo and a numbattle\n", minutes=2, sender="Numbatter <n@example.org>"),
+        make_message("n3@x", "Quoted", "> stripy numbat\nnothing\n", minutes=3),
+        _with_attachment("n4@x", "numbat.png", "picture\n"),
+        make_message("n5@x", "Nothing", "numb and stripy\n", minutes=5),
+    )
+    as_words = search([mlist], query, per_page=50)
+    by_date = search([mlist], query, sort="date", per_page=50)
+    monkeypatch.setattr(postgres, "PREFIX_WORDS", 0)  # every prefix left to the GIN index as ':*'
+    as_prefix = search([mlist], query, per_page=50)
+    assert [(h.pk, h.score) for h in as_words.hits] == [(h.pk, h.score) for h in as_prefix.hits]
+    assert as_words.total == as_prefix.total
+    assert [h.pk for h in by_date.hits] == [h.pk for h in search([mlist], query, sort="date", per_page=50).hits]
+    with connection.cursor() as cursor:
+        node, scope = parse_query(query), scope_of([mlist])
+        assert postgres.PostgresBackend().count(cursor, node, scope, 100) == as_prefix.total
+
+
+def test_a_prefix_is_asked_of_the_gin_index_as_its_words(mlist, monkeypatch):
+    """`:*` makes the GIN index read every match of the words a prefix starts, whatever the window
+    of id blocks beside it; the words themselves are read within the window. More words than
+    PREFIX_WORDS: the prefix stays a prefix."""
+    from listhaven.search import postgres
+
+    _store(mlist, *(make_message(f"d{i}@x", "Dunnart", f"dunnart{i % 3}\n", minutes=i) for i in range(6)))
+    sent: list[tuple[str, object]] = []
+
+    def spy(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        assert search([mlist], "dunnart*").total == 6
+    tsqueries = [p for sql, params in sent if "ts_rank" in sql for p in params if isinstance(p, str) and "dunnart" in p]
+    matching = [q for q in tsqueries if ":*" not in q]
+    assert matching and all("'dunnart0' | 'dunnart1' | 'dunnart2'" in q for q in matching)
+    assert any(":*" in q for q in tsqueries)  # the ranking's query: the prefix as written
+    monkeypatch.setattr(postgres, "PREFIX_WORDS", 2)
+    sent.clear()
+    with connection.execute_wrapper(spy):
+        assert search([mlist], "dunnart*").total == 6
+    assert not any("'dunnart0'" in str(params) for _, params in sent)

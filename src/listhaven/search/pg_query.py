@@ -8,7 +8,7 @@ are quoted, so nothing typed can change its structure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,8 +43,31 @@ FIELD_LEXEMES: dict[str | None, tuple[tuple[str, str], ...]] = {
 }
 
 
-def text_tsquery(node: Text) -> str:
-    """The words of one Text as a phrase (``<->``) in each place its field covers."""
+# A prefix's words, read from the vocabulary (postgres.PostgresBackend.prefix_words): the prefix's
+# lexeme (``~frhubar``) -> every lexeme of the index it starts. A prefix not named keeps ``:*``.
+PrefixWords = Mapping[str, Sequence[str]]
+
+
+def prefix_lexemes(node: Node) -> list[str]:
+    """The lexemes the prefixes of a query start (each Text written with ``*``, under a Not too),
+    in every place its field covers: what PostgresBackend.prefix_words looks up."""
+    if isinstance(node, Text):
+        found = words(node.text)
+        if not node.prefix or not found:
+            return []
+        return [prefix + found[-1] for prefix, _ in FIELD_LEXEMES[node.field]]
+    if isinstance(node, Not):
+        return prefix_lexemes(node.child)
+    if isinstance(node, (And, Or)):
+        return [lexeme for c in node.children for lexeme in prefix_lexemes(c)]
+    return []
+
+
+def text_tsquery(node: Text, prefix_words: PrefixWords | None = None) -> str:
+    """The words of one Text as a phrase (``<->``) in each place its field covers. A prefix found
+    in `prefix_words` becomes the OR of the words it starts (none: a lexeme no document holds),
+    which the GIN index reads like any word (a ``:*`` entry is read in full, whatever else the
+    query asks), with the same matches."""
     found = words(node.text)
     if not found:
         return NEVER
@@ -53,6 +76,11 @@ def text_tsquery(node: Text) -> str:
         terms = []
         for i, word in enumerate(found):
             star = "*" if node.prefix and i == len(found) - 1 else ""
+            expanded = prefix_words.get(prefix + word) if star and prefix_words else None
+            if expanded is not None:
+                label = ":" + weights if weights else ""
+                terms.append("(" + " | ".join(quote_lexeme(w) + label for w in expanded) + ")" if expanded else NEVER)
+                continue
             label = ":" + star + weights if star or weights else ""
             terms.append(quote_lexeme(prefix + word) + label)
         alternatives.append(" <-> ".join(terms))
@@ -61,15 +89,15 @@ def text_tsquery(node: Text) -> str:
     return "(" + " | ".join("(" + a + ")" for a in alternatives) + ")"
 
 
-def tsquery(node: Node) -> str:
+def tsquery(node: Node, prefix_words: PrefixWords | None = None) -> str:
     """The tsquery of a subtree holding only words (query.is_text_only)."""
     if isinstance(node, Text):
-        return text_tsquery(node)
+        return text_tsquery(node, prefix_words)
     if isinstance(node, Not):
-        return "!" + tsquery(node.child)
+        return "!" + tsquery(node.child, prefix_words)
     if isinstance(node, (And, Or)):
         joiner = " & " if isinstance(node, And) else " | "
-        return "(" + joiner.join(tsquery(c) for c in node.children) + ")"
+        return "(" + joiner.join(tsquery(c, prefix_words) for c in node.children) + ")"
     raise ValueError(f"{node!r} is not made of words")
 
 
@@ -85,10 +113,11 @@ class Compiler:
 
     list_ids: dict[str, int]
     adapt_datetime: Callable[[datetime], Any]
+    prefix_words: PrefixWords | None = None
 
     def where(self, node: Node) -> tuple[str, list[object]]:
         if is_text_only(node):
-            return "d.document @@ %s::tsquery", [tsquery(node)]
+            return "d.document @@ %s::tsquery", [tsquery(node, self.prefix_words)]
         if isinstance(node, Not):
             sql, params = self.where(node.child)
             return f"NOT ({sql})", params
@@ -114,7 +143,8 @@ class Compiler:
         words_only = [c for c in node.children if is_text_only(c)]
         parts: list[tuple[str, list[object]]] = []
         if words_only:
-            parts.append(("d.document @@ %s::tsquery", ["(" + ts_joiner.join(tsquery(c) for c in words_only) + ")"]))
+            joined = ts_joiner.join(tsquery(c, self.prefix_words) for c in words_only)
+            parts.append(("d.document @@ %s::tsquery", ["(" + joined + ")"]))
         parts += [self.where(c) for c in node.children if not is_text_only(c)]
         return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
 

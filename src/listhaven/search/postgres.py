@@ -30,7 +30,7 @@ from listhaven.search.pg_document import (
     RECIPIENT,
     vectors,
 )
-from listhaven.search.pg_query import Compiler, rank_tsquery
+from listhaven.search.pg_query import Compiler, PrefixWords, prefix_lexemes, rank_tsquery
 from listhaven.search.predicates import has_text
 from listhaven.search.query import Node, is_text_only, positive_texts
 
@@ -46,6 +46,14 @@ RANK_WEIGHTS = "'{0.03, 0.1, 0.8, 1.0}'::float4[]"
 RANK_SCORE = f"ts_rank({RANK_WEIGHTS}, h.head, %s::tsquery, 0) / ln(greatest(h.words, 1) + 1)"
 RANK_CANDIDATES = 5000
 _CHUNK = 500
+# The index's vocabulary: every lexeme of every stored vector but the id blocks', one row each,
+# written with the vectors (index()). A prefix is searched as the words it starts when there are at
+# most PREFIX_WORDS of them (prefix_words): the GIN index reads a ``:*`` entry's matches in full
+# whatever the window of id blocks beside it (~20 ms for `rhubar*` on a million messages), a word's
+# only within the window. Words are never taken out (a removed message's words may stay): a word
+# no vector holds matches nothing, so the vocabulary only has to hold every word there is.
+WORDS_TABLE = "search_word"
+PREFIX_WORDS = 32
 
 # A row follows its message by triggers rather than a foreign key: a key would make PostgreSQL refuse
 # `TRUNCATE archive_message` (Django's flush, which the test suite and `django-admin flush` use) while
@@ -57,12 +65,14 @@ SCHEMA = (
     "list_id bigint NOT NULL, date timestamptz NOT NULL, has_attachment boolean NOT NULL, "
     "document tsvector NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {RANK_TABLE} (message_id bigint PRIMARY KEY, head tsvector NOT NULL, words integer NOT NULL)",
+    # byte order (code point order in UTF-8), so that a prefix's words are one range of the key
+    f'CREATE TABLE IF NOT EXISTS {WORDS_TABLE} (word text COLLATE "C" PRIMARY KEY)',
     f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {TABLE}_message_id_fkey",
     f"CREATE OR REPLACE FUNCTION {TABLE}_follow_delete() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$BEGIN DELETE FROM {TABLE} WHERE message_id = OLD.id; DELETE FROM {RANK_TABLE} WHERE message_id = OLD.id; "
     "RETURN NULL; END$$",
     f"CREATE OR REPLACE FUNCTION {TABLE}_follow_truncate() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$BEGIN TRUNCATE {TABLE}, {RANK_TABLE}; RETURN NULL; END$$",
+    f"$$BEGIN TRUNCATE {TABLE}, {RANK_TABLE}, {WORDS_TABLE}; RETURN NULL; END$$",
     f"DROP TRIGGER IF EXISTS {TABLE}_follow_delete ON archive_message",
     f"CREATE TRIGGER {TABLE}_follow_delete AFTER DELETE ON archive_message "
     f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_follow_delete()",
@@ -90,6 +100,12 @@ HEAD_SQL = (
 )
 # Positions only: the id block's lexeme has none (every other lexeme has at least one).
 WORDS_SQL = "SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest({vector}) u"
+# The distinct lexemes of the vectors in ``{rows}`` (a relation with a ``document`` column) that
+# the vocabulary lacks, written to it.
+VOCABULARY_SQL = (
+    f"INSERT INTO {WORDS_TABLE} (word) SELECT DISTINCT w FROM {{rows}} r, unnest(tsvector_to_array(r.document)) w "
+    f"WHERE NOT starts_with(w, '{ID_BLOCK}') ON CONFLICT DO NOTHING"
+)
 
 
 class PostgresBackend:
@@ -100,7 +116,7 @@ class PostgresBackend:
             cursor.execute(statement)
 
     def drop_schema(self, cursor: Any) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}, {RANK_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}, {RANK_TABLE}, {WORDS_TABLE}")
         for name in ("delete", "truncate"):
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_follow_{name} ON archive_message")
             cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_follow_{name}()")
@@ -109,18 +125,20 @@ class PostgresBackend:
         self, cursor: Any, documents: Sequence[SearchDocument], placements: Sequence[Placement] | None = None
     ) -> None:
         """Inserts (or replaces) the documents' rows; list, date and attachment flag come from
-        their stored messages (in the same statement: `placements` are not needed)."""
+        their stored messages (in the same statement: `placements` are not needed). Their words
+        the vocabulary lacks are added to it by the same statement."""
         for start in range(0, len(documents), _CHUNK):
             chunk = documents[start : start + _CHUNK]
             built = [vectors(d) for d in chunk]
             ids = [d.rowid for d in chunk]
             cursor.execute(
-                f"INSERT INTO {TABLE} (message_id, list_id, date, has_attachment, document) "
+                f"WITH written AS (INSERT INTO {TABLE} (message_id, list_id, date, has_attachment, document) "
                 "SELECT m.id, m.mailing_list_id, m.date, m.has_attachments, v.document "
                 "FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
                 "JOIN archive_message m ON m.id = v.id "
                 "ON CONFLICT (message_id) DO UPDATE SET list_id = excluded.list_id, date = excluded.date, "
-                "has_attachment = excluded.has_attachment, document = excluded.document",
+                "has_attachment = excluded.has_attachment, document = excluded.document RETURNING document) "
+                + VOCABULARY_SQL.format(rows="written"),
                 [ids, [b.document for b in built]],
             )
             cursor.execute(
@@ -145,18 +163,34 @@ class PostgresBackend:
 
     # --- reading ----------------------------------------------------------------------------
 
+    def prefix_words(self, cursor: Any, node: Node) -> dict[str, list[str]]:
+        """The words each prefix of the query starts (pg_query.prefix_lexemes), from the vocabulary,
+        in one round trip; a prefix that starts more than PREFIX_WORDS is left out (kept as ``:*``)."""
+        lexemes = sorted(set(prefix_lexemes(node)))
+        if not lexemes:
+            return {}
+        beyond = [lexeme[:-1] + chr(ord(lexeme[-1]) + 1) for lexeme in lexemes]
+        cursor.execute(
+            f"SELECT p.lexeme, array(SELECT w.word FROM {WORDS_TABLE} w WHERE w.word >= p.lexeme "
+            f"AND w.word < p.beyond ORDER BY w.word LIMIT {PREFIX_WORDS + 1}) "
+            "FROM unnest(%s::text[], %s::text[]) AS p(lexeme, beyond)",
+            [lexemes, beyond],
+        )
+        return {lexeme: list(found) for lexeme, found in cursor.fetchall() if len(found) <= PREFIX_WORDS}
+
     def find(
         self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
     ) -> list[tuple[int, float | None]]:
         if not scope.list_ids:
             return []
-        (found,) = _run(cursor, [_find_statement(node, scope, order, limit, offset)])
+        words = self.prefix_words(cursor, node)
+        (found,) = _run(cursor, [_find_statement(node, scope, order, limit, offset, words)])
         return found
 
     def count(self, cursor: Any, node: Node, scope: Scope, cap: int) -> int:
         if not scope.list_ids:
             return 0
-        (total,) = _run(cursor, [_count_statement(node, scope, cap)])
+        (total,) = _run(cursor, [_count_statement(node, scope, cap, self.prefix_words(cursor, node))])
         return total
 
     def count_and_find(
@@ -165,14 +199,19 @@ class PostgresBackend:
         """The count and the page sent together, in one round trip to the server."""
         if not scope.list_ids:
             return 0, []
+        words = self.prefix_words(cursor, node)
         ranking = rank_tsquery(node) if order == "rank" and has_text(node) else None
         if ranking is not None:
-            where, params = _where(node, scope)
-            prefixed = any(t.prefix for t in positive_texts(node))
+            # Ranked by the query as written (a prefix as ``:*``): the same scores whatever the
+            # vocabulary says; matched with the prefixes' words where it names them.
+            where, params = _where(node, scope, words)
+            prefixed = any(
+                t.prefix and not all(lexeme in words for lexeme in prefix_lexemes(t)) for t in positive_texts(node)
+            )
             statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node), prefixed)
             (counted,) = _run(cursor, [statement])
             return counted
-        statements = [_count_statement(node, scope, cap), _find_statement(node, scope, order, limit, offset)]
+        statements = [_count_statement(node, scope, cap, words), _find_statement(node, scope, order, limit, offset, words)]
         total, found = _run(cursor, statements)
         return total, found
 
@@ -235,14 +274,16 @@ def _number(rows: list[tuple[Any, ...]]) -> int:
     return int(rows[0][0])
 
 
-def _count_statement(node: Node, scope: Scope, cap: int) -> _Statement:
-    where, params = _where(node, scope)
+def _count_statement(node: Node, scope: Scope, cap: int, words: PrefixWords | None = None) -> _Statement:
+    where, params = _where(node, scope, words)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} d WHERE {where} LIMIT %s) s"
     return _Statement(sql, [*params, cap + 1], has_text(node), _number)
 
 
-def _find_statement(node: Node, scope: Scope, order: Order, limit: int, offset: int) -> _Statement:
-    where, params = _where(node, scope)
+def _find_statement(
+    node: Node, scope: Scope, order: Order, limit: int, offset: int, words: PrefixWords | None = None
+) -> _Statement:
+    where, params = _where(node, scope, words)
     ranking = rank_tsquery(node) if order == "rank" else None
     if ranking is None:
         sql = f"SELECT d.message_id FROM {TABLE} d WHERE {where} ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s"
@@ -419,14 +460,14 @@ def _candidates(where: str, params: list[object], windowed: bool) -> tuple[str, 
     return _everything(where, params, RANK_CANDIDATES)
 
 
-def _where(node: Node, scope: Scope) -> tuple[str, list[object]]:
+def _where(node: Node, scope: Scope, words: PrefixWords | None = None) -> tuple[str, list[object]]:
     """The condition over ``search_document d`` of a query, within the scope. A query without words
     (list:, date:, has:, id:, thread:) is answered from this table too, not the message table: its
     rows are the messages readers may see (a removed message's row goes with its removal), and its
     btrees on (list, date) and (date, id) are narrow, where the message table's rows are wide and
     its (list, date) index gives no date order across several lists (a two-month range over 8 lists
     of 185,044 messages took 361 ms there)."""
-    where, params = Compiler(scope.names, _adapt_datetime).where(node)
+    where, params = Compiler(scope.names, _adapt_datetime, words).where(node)
     if scope.everything:
         return where, params
     lists = ", ".join(["%s"] * len(scope.list_ids))
