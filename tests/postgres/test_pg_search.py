@@ -445,8 +445,8 @@ def test_the_vocabulary_holds_every_word_the_ingest_writes_and_the_migration_fin
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM search_word WHERE starts_with(word, 'quoll') OR word LIKE %s", ["~_quoll%"])
     assert _vocabulary("quoll") == []
-    migration = importlib.import_module("listhaven.archive.migrations.0017_search_vocabulary")
-    migration.fill_vocabulary(None, SimpleNamespace(connection=connection))
+    migration = importlib.import_module("listhaven.archive.migrations.0017_search_words_and_blocks")
+    migration.fill_words_and_blocks(None, SimpleNamespace(connection=connection))
     assert set(_vocabulary("quoll")) == expected and set(_vocabulary("~fquoll")) == {"~fquollfile"}
     assert _ids(mlist, "quoll*") == set(pks)
 
@@ -514,3 +514,78 @@ def test_a_prefix_is_asked_of_the_gin_index_as_its_words(mlist, monkeypatch):
     with connection.execute_wrapper(spy):
         assert search([mlist], "dunnart*").total == 6
     assert not any("'dunnart0'" in str(params) for _, params in sent)
+
+
+def _blocks_table() -> dict[int, tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT block, first, last FROM search_block")
+        return {block: (first, last) for block, first, last in cursor.fetchall()}
+
+
+def test_each_id_block_spans_its_messages_dates_and_the_migration_finds_the_same(mlist):
+    pks = _store(mlist, *(make_message(f"s{i}@x", "Span", "spanword\n", minutes=(7 - i) * 1440) for i in range(8)))
+    dates = dict(Message.objects.filter(pk__in=pks).values_list("pk", "date"))
+    spans = _blocks_table()
+    for pk in pks:
+        first, last = spans[pk // ID_BLOCK_SIZE]
+        assert first <= dates[pk] <= last
+    mine = {pk // ID_BLOCK_SIZE for pk in pks}
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_block WHERE block = ANY(%s)", [list(mine)])
+    migration = importlib.import_module("listhaven.archive.migrations.0017_search_words_and_blocks")
+    migration.fill_words_and_blocks(None, SimpleNamespace(connection=connection))
+    assert {b: s for b, s in _blocks_table().items() if b in mine} == {b: s for b, s in spans.items() if b in mine}
+
+
+# Days from BASE of the 30 messages, in the order they are stored: mostly in date order, with some
+# stored late (an import of an older archive, a delayed post), so that blocks' spans overlap.
+_DAYS = [0, 1, 2, 3, 40, 4, 5, 6, 7, 8, 9, 2, 10, 11, 12, 13, 14, 15, 1, 16, 17, 18, 19, 20, 45, 21, 22, 23, 24, 25]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "gnu date:2024-03-05..2024-03-12",
+        "gnu date:2024-03-02..2024-03-03",  # also in the late-stored messages
+        "gnu date:2024-04-10..",  # the two stored late only
+        "gnu date:..2024-03-01",
+        "gnu -yak date:2024-03-05..2024-03-20 date:2024-03-10..2024-04-30",
+        "gn* date:2024-03-05..2024-03-12",
+        "gnu date:2023",  # no message
+    ],
+)
+@pytest.mark.parametrize("cap", [100, 4])
+@pytest.mark.parametrize("longest", [16, 1])
+def test_words_with_a_date_range_walked_over_the_blocks_it_meets_equal_every_match(
+    mlist, monkeypatch, query, cap, longest
+):
+    """Words with a date range are walked over the id blocks whose span of dates meets the range:
+    the same page and count as taking every match, with blocks holding dates out of order."""
+    from listhaven.archive import search_pages
+    from listhaven.search import pg_document, postgres
+
+    monkeypatch.setattr(search_pages, "COUNT_CAP", cap)
+    monkeypatch.setattr(pg_document, "ID_BLOCK_SIZE", 2)
+    monkeypatch.setattr(postgres, "ID_BLOCK_SIZE", 2)
+    monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(postgres, "MAX_WINDOW_BLOCKS", longest)
+    raws = [
+        make_message(f"r{i}@x", "Gnu" if i % 4 == 0 else "Notes", ("gnu " * (i % 3 + 1)) + "\n", minutes=day * 1440)
+        for i, day in enumerate(_DAYS)
+    ]
+    pks = _store(mlist, *raws)
+    assert pks == sorted(pks)
+    walked = search([mlist], query, per_page=50)
+    with connection.cursor() as cursor:
+        blocks = postgres.PostgresBackend().date_blocks(cursor, parse_query(query))
+    assert blocks is not None
+    monkeypatch.setattr(postgres.PostgresBackend, "date_blocks", lambda self, cursor, node: None)
+    everything = search([mlist], query, per_page=50)
+    assert [(h.pk, h.score) for h in walked.hits] == [(h.pk, h.score) for h in everything.hits]
+    assert (walked.total, walked.total_exact) == (everything.total, everything.total_exact)
+    assert [(h.pk, h.score) for h in search([mlist], query, per_page=2, page=2).hits] == [
+        (h.pk, h.score) for h in everything.hits[2:4]
+    ]
+    matching = set(search_message_ids([mlist], query, limit=1000))
+    assert len(walked.hits) == min(3, len(matching))
+    assert sorted(h.pk for h in walked.hits) == sorted(matching, reverse=True)[:3][::-1]

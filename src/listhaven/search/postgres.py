@@ -32,7 +32,7 @@ from listhaven.search.pg_document import (
 )
 from listhaven.search.pg_query import Compiler, PrefixWords, prefix_lexemes, rank_tsquery
 from listhaven.search.predicates import has_text
-from listhaven.search.query import Node, is_text_only, positive_texts
+from listhaven.search.query import And, DateIn, Node, is_text_only, positive_texts
 
 TABLE = "search_document"
 # What ranking reads (pg_document.Vectors' head and length), a row per message: kept apart so that
@@ -54,6 +54,12 @@ _CHUNK = 500
 # no vector holds matches nothing, so the vocabulary only has to hold every word there is.
 WORDS_TABLE = "search_word"
 PREFIX_WORDS = 32
+# The dates each id block spans (pg_document.ID_BLOCK): its earliest and latest message date, widened
+# by every write (index()), never narrowed (a removed message's date may stay). A query with words and
+# a date range is walked (_walk) over the blocks whose span meets the range only: a block outside it
+# holds no match. Mail is mostly stored in date order, so a range names few blocks; where it is not,
+# more blocks are named and the walk costs what it did, the results being the same.
+BLOCKS_TABLE = "search_block"
 
 # A row follows its message by triggers rather than a foreign key: a key would make PostgreSQL refuse
 # `TRUNCATE archive_message` (Django's flush, which the test suite and `django-admin flush` use) while
@@ -67,12 +73,14 @@ SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {RANK_TABLE} (message_id bigint PRIMARY KEY, head tsvector NOT NULL, words integer NOT NULL)",
     # byte order (code point order in UTF-8), so that a prefix's words are one range of the key
     f'CREATE TABLE IF NOT EXISTS {WORDS_TABLE} (word text COLLATE "C" PRIMARY KEY)',
+    f"CREATE TABLE IF NOT EXISTS {BLOCKS_TABLE} (block bigint PRIMARY KEY, first timestamptz NOT NULL, "
+    "last timestamptz NOT NULL)",
     f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {TABLE}_message_id_fkey",
     f"CREATE OR REPLACE FUNCTION {TABLE}_follow_delete() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$BEGIN DELETE FROM {TABLE} WHERE message_id = OLD.id; DELETE FROM {RANK_TABLE} WHERE message_id = OLD.id; "
     "RETURN NULL; END$$",
     f"CREATE OR REPLACE FUNCTION {TABLE}_follow_truncate() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$BEGIN TRUNCATE {TABLE}, {RANK_TABLE}, {WORDS_TABLE}; RETURN NULL; END$$",
+    f"$$BEGIN TRUNCATE {TABLE}, {RANK_TABLE}, {WORDS_TABLE}, {BLOCKS_TABLE}; RETURN NULL; END$$",
     f"DROP TRIGGER IF EXISTS {TABLE}_follow_delete ON archive_message",
     f"CREATE TRIGGER {TABLE}_follow_delete AFTER DELETE ON archive_message "
     f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_follow_delete()",
@@ -108,6 +116,15 @@ VOCABULARY_SQL = (
 )
 
 
+def blocks_sql(rows: str) -> str:
+    """The id blocks' spans of dates widened to hold the rows of ``rows`` (message_id, date)."""
+    return (
+        f"INSERT INTO {BLOCKS_TABLE} (block, first, last) SELECT r.message_id / {ID_BLOCK_SIZE}, min(r.date), "
+        f"max(r.date) FROM {rows} r GROUP BY 1 ON CONFLICT (block) DO UPDATE SET "
+        f"first = least({BLOCKS_TABLE}.first, excluded.first), last = greatest({BLOCKS_TABLE}.last, excluded.last)"
+    )
+
+
 class PostgresBackend:
     vendor = "postgresql"
 
@@ -116,7 +133,7 @@ class PostgresBackend:
             cursor.execute(statement)
 
     def drop_schema(self, cursor: Any) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}, {RANK_TABLE}, {WORDS_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}, {RANK_TABLE}, {WORDS_TABLE}, {BLOCKS_TABLE}")
         for name in ("delete", "truncate"):
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_follow_{name} ON archive_message")
             cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_follow_{name}()")
@@ -126,7 +143,8 @@ class PostgresBackend:
     ) -> None:
         """Inserts (or replaces) the documents' rows; list, date and attachment flag come from
         their stored messages (in the same statement: `placements` are not needed). Their words
-        the vocabulary lacks are added to it by the same statement."""
+        the vocabulary lacks and their dates are added to the vocabulary and their blocks' spans
+        by the same statement."""
         for start in range(0, len(documents), _CHUNK):
             chunk = documents[start : start + _CHUNK]
             built = [vectors(d) for d in chunk]
@@ -137,7 +155,8 @@ class PostgresBackend:
                 "FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
                 "JOIN archive_message m ON m.id = v.id "
                 "ON CONFLICT (message_id) DO UPDATE SET list_id = excluded.list_id, date = excluded.date, "
-                "has_attachment = excluded.has_attachment, document = excluded.document RETURNING document) "
+                "has_attachment = excluded.has_attachment, document = excluded.document "
+                f"RETURNING message_id, date, document), spans AS ({blocks_sql('written')}) "
                 + VOCABULARY_SQL.format(rows="written"),
                 [ids, [b.document for b in built]],
             )
@@ -178,6 +197,30 @@ class PostgresBackend:
         )
         return {lexeme: list(found) for lexeme, found in cursor.fetchall() if len(found) <= PREFIX_WORDS}
 
+    def date_blocks(self, cursor: Any, node: Node) -> list[int] | None:
+        """For words with date ranges (an AND of them; lists are the scope), the id blocks whose span
+        of dates meets every range (BLOCKS_TABLE), in order; None for any other query."""
+        if not isinstance(node, And):
+            return None
+        ranges = [c for c in node.children if isinstance(c, DateIn)]
+        rest = [c for c in node.children if not isinstance(c, DateIn)]
+        if not ranges or not rest or not all(is_text_only(c) for c in rest):
+            return None
+        conditions, params = ["TRUE"], []
+        for dates in ranges:
+            if dates.start is not None:
+                conditions.append("b.last >= %s")
+                params.append(_adapt_datetime(dates.start))
+            if dates.end is not None:
+                conditions.append("b.first < %s")
+                params.append(_adapt_datetime(dates.end))
+        cursor.execute(
+            f"SELECT coalesce(array_agg(b.block ORDER BY b.block), '{{}}') FROM {BLOCKS_TABLE} b "
+            f"WHERE {' AND '.join(conditions)}",
+            params,
+        )
+        return [int(block) for block in cursor.fetchone()[0]]
+
     def find(
         self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
     ) -> list[tuple[int, float | None]]:
@@ -202,13 +245,17 @@ class PostgresBackend:
         words = self.prefix_words(cursor, node)
         ranking = rank_tsquery(node) if order == "rank" and has_text(node) else None
         if ranking is not None:
+            blocks = self.date_blocks(cursor, node)
+            if blocks == []:
+                return 0, []  # no message's date is in the range
             # Ranked by the query as written (a prefix as ``:*``): the same scores whatever the
             # vocabulary says; matched with the prefixes' words where it names them.
             where, params = _where(node, scope, words)
             prefixed = any(
                 t.prefix and not all(lexeme in words for lexeme in prefix_lexemes(t)) for t in positive_texts(node)
             )
-            statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node), prefixed)
+            windowed = is_text_only(node) or blocks is not None
+            statement = _ranked_statement(where, params, ranking, limit, offset, cap, windowed, prefixed, blocks)
             (counted,) = _run(cursor, [statement])
             return counted
         statements = [_count_statement(node, scope, cap, words), _find_statement(node, scope, order, limit, offset, words)]
@@ -300,10 +347,12 @@ def _ranked_statement(
     cap: int | None,
     windowed: bool,
     prefixed: bool = False,
+    blocks: Sequence[int] | None = None,
 ) -> _Statement:
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
     same visits of the heap rows: (total, [(id, score)]). `windowed`: the query is made of words
-    (and lists) only, its candidates found by _walk."""
+    (and lists) only, or of words and date ranges whose `blocks` are known, its candidates found by
+    _walk."""
     ranked = (
         f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
         "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
@@ -312,7 +361,7 @@ def _ranked_statement(
     if cap is None:
         candidates, candidate_params = _candidates(where, params, windowed)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
-    candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed)
+    candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed, blocks)
     sql = (
         f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
         "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
@@ -343,9 +392,14 @@ def _window_ids() -> int:
     return 2 * RANK_CANDIDATES
 
 
-def _blocks(first: str, last: str) -> str:
-    """A tsquery of the id blocks `first` to `last` (SQL expressions)."""
-    return f"(SELECT string_agg(quote_literal('{ID_BLOCK}' || b), ' | ')::tsquery FROM generate_series({first}, {last}) AS b)"
+def _blocks(first: str, last: str, only: Sequence[int] | None = None) -> str:
+    """A tsquery of the id blocks `first` to `last` (SQL expressions), those of `only` among them if
+    given (NULL when none is: no row matches it)."""
+    among = "" if only is None else " WHERE b = ANY('{" + ",".join(str(int(b)) for b in only) + "}'::bigint[])"
+    return (
+        f"(SELECT string_agg(quote_literal('{ID_BLOCK}' || b), ' | ')::tsquery "
+        f"FROM generate_series({first}, {last}) AS b{among})"
+    )
 
 
 def _sampled_reach(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
@@ -370,7 +424,14 @@ def _sampled_reach(where: str, params: list[object], kept: int) -> tuple[str, li
     return sql, list(params)
 
 
-def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bool = False) -> tuple[str, list[object]]:
+def _walk(
+    where: str,
+    params: list[object],
+    kept: int,
+    target: int,
+    prefixed: bool = False,
+    only: Sequence[int] | None = None,
+) -> tuple[str, list[object]]:
     """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
     ``found``: ``ids``, the matches the walk took, newest first (every match of its windows; at
     most `kept` when the rest of the store is searched whole), and ``counted``, the matches it
@@ -390,7 +451,9 @@ def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bo
     it has `target` ids the walk goes on counting, as far as `kept` matches, in the same way: a
     count sorts nothing, stops at its limit, and for a word needing no recheck reads no heap row
     of an all-visible page. The ids stay in the server. A `prefixed` query's first window is sized
-    by _sampled_reach."""
+    by _sampled_reach. With `only` (the blocks a date range meets: BLOCKS_TABLE), the walk starts
+    at the newest of them and its windows ask for those among their blocks only: the others hold
+    no match."""
     size, want = ID_BLOCK_SIZE, max(target, RANK_CANDIDATES)
     kept = max(kept, want)
     first_ids, first_params = _sampled_reach(where, params, want) if prefixed else (str(_window_ids()), [])
@@ -405,13 +468,14 @@ def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bo
         f"ELSE {MAX_WINDOW_BLOCKS + 1} END"
     )
     near, rest = f"{reach} <= {MAX_WINDOW_BLOCKS}", f"{reach} > {MAX_WINDOW_BLOCKS}"
-    blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1")
+    blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1", only)
+    newest_id = "max(message_id)" if only is None else f"least(max(message_id), {(max(only) + 1) * size - 1})"
     taking, counting = f"{n} < {want}", f"{n} >= {want}"
     sql = (
         f"WITH RECURSIVE walk (first, last, m, ids, counted) AS ("
-        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}), 0::bigint "
-        f"FROM (SELECT greatest(t.m - {first_ids}, 0) / {size} AS first, t.m / {size} AS last, t.m AS m "
-        f"FROM (SELECT max(message_id) AS m FROM {TABLE}) t) r "
+        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last', only)}{newest}), "
+        f"0::bigint FROM (SELECT greatest(t.m - {first_ids}, 0) / {size} AS first, t.m / {size} AS last, t.m AS m "
+        f"FROM (SELECT {newest_id} AS m FROM {TABLE}) t) r "
         f"UNION ALL SELECT CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END, w.last, w.m, w.ids "
         f"|| ARRAY({select}{taking} AND {near} AND d.document @@ {blocks}{newest}) "
         f"|| ARRAY({select}{taking} AND {rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT {kept} - {n}), "
@@ -437,7 +501,7 @@ def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[
 
 
 def _counted_candidates(
-    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool
+    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool, only: Sequence[int] | None = None
 ) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's), which also names ``total``: the matches counted up to
     cap + 1 by the scans that find the candidates, instead of a count visiting them again. The walk
@@ -449,7 +513,7 @@ def _counted_candidates(
     if not windowed:
         found, found_params = _everything(where, params, max(kept, RANK_CANDIDATES))
         return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, kept]
-    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, prefixed)
+    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, prefixed, only)
     return f"{found}, total AS (SELECT least(cardinality(ids) + counted, %s) AS n FROM found)", [*found_params, kept]
 
 
