@@ -589,3 +589,28 @@ def test_words_with_a_date_range_walked_over_the_blocks_it_meets_equal_every_mat
     matching = set(search_message_ids([mlist], query, limit=1000))
     assert len(walked.hits) == min(3, len(matching))
     assert sorted(h.pk for h in walked.hits) == sorted(matching, reverse=True)[:3][::-1]
+
+
+@pytest.mark.parametrize("neighbours", [512, 0])
+def test_a_removed_messages_words_leave_the_vocabulary_unless_another_message_holds_them(
+    mlist, admin_user, monkeypatch, neighbours
+):
+    """As its vector goes at once, so do the words only it held, whether found in the messages
+    around it or asked of the GIN index (`neighbours` 0: the 8 ids either side only)."""
+    from listhaven.search import postgres
+
+    monkeypatch.setattr(postgres, "NEIGHBOURS", neighbours)
+    keep, *_, gone = _store(
+        mlist,
+        make_message("zk@x", "Zorilla kept", "zorillashared\n", sender="Zed <zed@example.org>"),
+        *(make_message(f"zf{i}@x", "Filler", "nothing\n") for i in range(10)),  # more than 8 ids apart
+        make_message("zg@x", "Zorilla gone", "zorillashared zorillasecret\n", sender="Zorillaperson <zp@example.org>"),
+    )
+    assert {"zorillasecret", "zorillaperson", "~szorillaperson"} <= set(_vocabulary("zorilla") + _vocabulary("~s"))
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+    request._messages = type("Store", (), {"add": lambda *a, **k: None})()
+    redact(site._registry[Message], request, Message.objects.filter(pk=gone))
+    assert set(_vocabulary("zorilla")) == {"zorilla", "zorillashared"}
+    assert _vocabulary("~szorilla") == [] and _vocabulary("~tzorilla") == ["~tzorilla"]
+    assert _ids(mlist, "zorilla*") == {keep}
