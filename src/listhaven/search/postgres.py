@@ -60,11 +60,13 @@ PREFIX_WORDS = 32
 # not found there (a rare word's entry is short).
 NEIGHBOURS = 512
 # The dates each id block spans (pg_document.ID_BLOCK): its earliest and latest message date, widened
-# by every write (index()), never narrowed (a removed message's date may stay). A query with words and
-# a date range is walked (_walk) over the blocks whose span meets the range only: a block outside it
-# holds no match. Mail is mostly stored in date order, so a range names few blocks; where it is not,
-# more blocks are named and the walk costs what it did, the results being the same.
+# by every write (index()), never narrowed (a removed message's date may stay). Words with a date
+# range are asked of the GIN index within the blocks whose span meets the range (date_blocks): a
+# block outside it holds no match, and the GIN index then skips the words' entries elsewhere. Mail is
+# mostly stored in date order, so a range names few blocks; a range naming many is left as it was.
 BLOCKS_TABLE = "search_block"
+MAX_RANGE_BLOCKS = 64
+RANGE_SHARE = 0.5
 
 # A row follows its message by triggers rather than a foreign key: a key would make PostgreSQL refuse
 # `TRUNCATE archive_message` (Django's flush, which the test suite and `django-admin flush` use) while
@@ -231,7 +233,10 @@ class PostgresBackend:
 
     def date_blocks(self, cursor: Any, node: Node) -> list[int] | None:
         """For words with date ranges (an AND of them; lists are the scope), the id blocks whose span
-        of dates meets every range (BLOCKS_TABLE), in order; None for any other query."""
+        of dates meets every range (BLOCKS_TABLE), in order; None for any other query, or when the
+        range meets more than MAX_RANGE_BLOCKS blocks or RANGE_SHARE of them (the GIN index reads
+        each named block's entry whole: a range over most of the store is better left to the date
+        index)."""
         if not isinstance(node, And):
             return None
         ranges = [c for c in node.children if isinstance(c, DateIn)]
@@ -247,11 +252,14 @@ class PostgresBackend:
                 conditions.append("b.first < %s")
                 params.append(_adapt_datetime(dates.end))
         cursor.execute(
-            f"SELECT coalesce(array_agg(b.block ORDER BY b.block), '{{}}') FROM {BLOCKS_TABLE} b "
-            f"WHERE {' AND '.join(conditions)}",
+            f"SELECT coalesce(array_agg(b.block ORDER BY b.block) FILTER (WHERE {' AND '.join(conditions)}), '{{}}'), "
+            f"count(*) FROM {BLOCKS_TABLE} b",
             params,
         )
-        return [int(block) for block in cursor.fetchone()[0]]
+        met, blocks = cursor.fetchone()
+        if len(met) > MAX_RANGE_BLOCKS or len(met) > RANGE_SHARE * blocks:
+            return None
+        return [int(block) for block in met]
 
     def find(
         self, cursor: Any, node: Node, scope: Scope, order: Order, limit: int, offset: int = 0
@@ -283,16 +291,23 @@ class PostgresBackend:
             # Ranked by the query as written (a prefix as ``:*``): the same scores whatever the
             # vocabulary says; matched with the prefixes' words where it names them.
             where, params = _where(node, scope, words)
+            if blocks is not None:
+                # the words asked of the GIN index within the blocks the range meets
+                where, params = f"d.document @@ %s::tsquery AND {where}", [_block_tsquery(blocks), *params]
             prefixed = any(
                 t.prefix and not all(lexeme in words for lexeme in prefix_lexemes(t)) for t in positive_texts(node)
             )
-            windowed = is_text_only(node) or blocks is not None
-            statement = _ranked_statement(where, params, ranking, limit, offset, cap, windowed, prefixed, blocks)
+            statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node), prefixed)
             (counted,) = _run(cursor, [statement])
             return counted
         statements = [_count_statement(node, scope, cap, words), _find_statement(node, scope, order, limit, offset, words)]
         total, found = _run(cursor, statements)
         return total, found
+
+
+def _block_tsquery(blocks: Sequence[int]) -> str:
+    """A tsquery of the id blocks' lexemes (pg_document.ID_BLOCK)."""
+    return " | ".join(f"'{ID_BLOCK}{int(block)}'" for block in blocks)
 
 
 def _runs(ids: Sequence[int], gap: int = 16) -> list[tuple[int, int]]:
@@ -390,12 +405,10 @@ def _ranked_statement(
     cap: int | None,
     windowed: bool,
     prefixed: bool = False,
-    blocks: Sequence[int] | None = None,
 ) -> _Statement:
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
     same visits of the heap rows: (total, [(id, score)]). `windowed`: the query is made of words
-    (and lists) only, or of words and date ranges whose `blocks` are known, its candidates found by
-    _walk."""
+    (and lists) only, its candidates found by _walk."""
     ranked = (
         f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
         "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
@@ -404,7 +417,7 @@ def _ranked_statement(
     if cap is None:
         candidates, candidate_params = _candidates(where, params, windowed)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
-    candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed, blocks)
+    candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed)
     sql = (
         f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
         "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
@@ -435,14 +448,9 @@ def _window_ids() -> int:
     return 2 * RANK_CANDIDATES
 
 
-def _blocks(first: str, last: str, only: Sequence[int] | None = None) -> str:
-    """A tsquery of the id blocks `first` to `last` (SQL expressions), those of `only` among them if
-    given (NULL when none is: no row matches it)."""
-    among = "" if only is None else " WHERE b = ANY('{" + ",".join(str(int(b)) for b in only) + "}'::bigint[])"
-    return (
-        f"(SELECT string_agg(quote_literal('{ID_BLOCK}' || b), ' | ')::tsquery "
-        f"FROM generate_series({first}, {last}) AS b{among})"
-    )
+def _blocks(first: str, last: str) -> str:
+    """A tsquery of the id blocks `first` to `last` (SQL expressions)."""
+    return f"(SELECT string_agg(quote_literal('{ID_BLOCK}' || b), ' | ')::tsquery FROM generate_series({first}, {last}) AS b)"
 
 
 def _sampled_reach(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
@@ -467,14 +475,7 @@ def _sampled_reach(where: str, params: list[object], kept: int) -> tuple[str, li
     return sql, list(params)
 
 
-def _walk(
-    where: str,
-    params: list[object],
-    kept: int,
-    target: int,
-    prefixed: bool = False,
-    only: Sequence[int] | None = None,
-) -> tuple[str, list[object]]:
+def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bool = False) -> tuple[str, list[object]]:
     """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
     ``found``: ``ids``, the matches the walk took, newest first (every match of its windows; at
     most `kept` when the rest of the store is searched whole), and ``counted``, the matches it
@@ -494,9 +495,7 @@ def _walk(
     it has `target` ids the walk goes on counting, as far as `kept` matches, in the same way: a
     count sorts nothing, stops at its limit, and for a word needing no recheck reads no heap row
     of an all-visible page. The ids stay in the server. A `prefixed` query's first window is sized
-    by _sampled_reach. With `only` (the blocks a date range meets: BLOCKS_TABLE), the walk starts
-    at the newest of them and its windows ask for those among their blocks only: the others hold
-    no match."""
+    by _sampled_reach."""
     size, want = ID_BLOCK_SIZE, max(target, RANK_CANDIDATES)
     kept = max(kept, want)
     first_ids, first_params = _sampled_reach(where, params, want) if prefixed else (str(_window_ids()), [])
@@ -511,14 +510,13 @@ def _walk(
         f"ELSE {MAX_WINDOW_BLOCKS + 1} END"
     )
     near, rest = f"{reach} <= {MAX_WINDOW_BLOCKS}", f"{reach} > {MAX_WINDOW_BLOCKS}"
-    blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1", only)
-    newest_id = "max(message_id)" if only is None else f"least(max(message_id), {(max(only) + 1) * size - 1})"
+    blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1")
     taking, counting = f"{n} < {want}", f"{n} >= {want}"
     sql = (
         f"WITH RECURSIVE walk (first, last, m, ids, counted) AS ("
-        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last', only)}{newest}), "
-        f"0::bigint FROM (SELECT greatest(t.m - {first_ids}, 0) / {size} AS first, t.m / {size} AS last, t.m AS m "
-        f"FROM (SELECT {newest_id} AS m FROM {TABLE}) t) r "
+        f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}), 0::bigint "
+        f"FROM (SELECT greatest(t.m - {first_ids}, 0) / {size} AS first, t.m / {size} AS last, t.m AS m "
+        f"FROM (SELECT max(message_id) AS m FROM {TABLE}) t) r "
         f"UNION ALL SELECT CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END, w.last, w.m, w.ids "
         f"|| ARRAY({select}{taking} AND {near} AND d.document @@ {blocks}{newest}) "
         f"|| ARRAY({select}{taking} AND {rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT {kept} - {n}), "
@@ -544,7 +542,7 @@ def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[
 
 
 def _counted_candidates(
-    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool, only: Sequence[int] | None = None
+    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool
 ) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's), which also names ``total``: the matches counted up to
     cap + 1 by the scans that find the candidates, instead of a count visiting them again. The walk
@@ -556,7 +554,7 @@ def _counted_candidates(
     if not windowed:
         found, found_params = _everything(where, params, max(kept, RANK_CANDIDATES))
         return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, kept]
-    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, prefixed, only)
+    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, prefixed)
     return f"{found}, total AS (SELECT least(cardinality(ids) + counted, %s) AS n FROM found)", [*found_params, kept]
 
 
