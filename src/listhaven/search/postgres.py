@@ -116,10 +116,12 @@ HEAD_SQL = (
 # Positions only: the id block's lexeme has none (every other lexeme has at least one).
 WORDS_SQL = "SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest({vector}) u"
 # The distinct lexemes of the vectors in ``{rows}`` (a relation with a ``document`` column) that
-# the vocabulary lacks, written to it.
+# the vocabulary lacks, written to it in order: a writer meeting a word another's transaction has
+# just added waits for that transaction, and two writers that each add their words in order do not
+# wait for each other in a circle within one statement.
 VOCABULARY_SQL = (
     f"INSERT INTO {WORDS_TABLE} (word) SELECT DISTINCT w FROM {{rows}} r, unnest(tsvector_to_array(r.document)) w "
-    f"WHERE NOT starts_with(w, '{ID_BLOCK}') ON CONFLICT DO NOTHING"
+    f"WHERE NOT starts_with(w, '{ID_BLOCK}') ORDER BY w ON CONFLICT DO NOTHING"
 )
 
 
@@ -127,7 +129,7 @@ def blocks_sql(rows: str) -> str:
     """The id blocks' spans of dates widened to hold the rows of ``rows`` (message_id, date)."""
     return (
         f"INSERT INTO {BLOCKS_TABLE} (block, first, last) SELECT r.message_id / {ID_BLOCK_SIZE}, min(r.date), "
-        f"max(r.date) FROM {rows} r GROUP BY 1 ON CONFLICT (block) DO UPDATE SET "
+        f"max(r.date) FROM {rows} r GROUP BY 1 ORDER BY 1 ON CONFLICT (block) DO UPDATE SET "
         f"first = least({BLOCKS_TABLE}.first, excluded.first), last = greatest({BLOCKS_TABLE}.last, excluded.last)"
     )
 
