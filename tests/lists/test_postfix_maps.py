@@ -156,3 +156,22 @@ def test_the_next_hop_reaches_a_wildcard_bind_on_loopback_and_writes_ipv6_as_pos
     assert lmtp_next_hop("127.0.0.1", 8024) == "lmtp:[127.0.0.1]:8024"
     assert lmtp_next_hop("0.0.0.0", 24) == "lmtp:[127.0.0.1]:24"
     assert lmtp_next_hop("::1", 8024) == "lmtp:[ipv6:::1]:8024"
+
+
+def test_the_command_writes_every_list_and_says_so_when_the_maps_are_off(tmp_path):
+    import os
+    import sys
+
+    def listhaven(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        environ = {**os.environ, "LISTHAVEN_DATA": str(tmp_path / "store"), "LISTHAVEN_POSTMAP": "off", **env}
+        return subprocess.run([sys.executable, "-m", "listhaven", *args], env=environ, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+
+    created = listhaven("list", "create", "crew@lists.example.org", LISTHAVEN_POSTFIX_MAPS="off")
+    assert created.returncode == 0, created.stderr
+    refused = listhaven("postfix-maps", LISTHAVEN_POSTFIX_MAPS="off")
+    assert refused.returncode == 1 and "off" in refused.stderr
+    written = listhaven("postfix-maps", "--directory", str(tmp_path / "maps"), LISTHAVEN_POSTFIX_MAPS="off")
+    assert written.returncode == 0, written.stderr
+    assert "1 list(s) in 1 domain(s)" in written.stdout
+    assert "crew-leave@lists.example.org" in table(tmp_path / "maps" / TRANSPORT_MAP)

@@ -122,9 +122,10 @@ def _answers(tmp_path: Path, **env: str) -> dict[str, int]:
     """The status for each Host header of a `listhaven serve` started with `env`."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LISTHAVEN_") or k == "LISTHAVEN_DNS_RESOLVER"}
+    log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "listhaven", "--data-dir", str(tmp_path / "data"), "serve",
                                "--port", str(port), "--workers", "1"], env={**environ, **env},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while not bound(port):
@@ -135,6 +136,7 @@ def _answers(tmp_path: Path, **env: str) -> dict[str, int]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+        log.close()
 
 
 def test_a_site_on_https_sends_its_cookies_over_https_only(tmp_path):
@@ -155,6 +157,8 @@ def test_the_site_answers_to_its_own_host_and_this_machine_and_to_any_host_only_
     public = _answers(tmp_path, LISTHAVEN_SITE_URL=PUBLIC, **key)
     assert public == {"lists.example.org": 200, "127.0.0.1": 200, "localhost": 200, "evil.example": 400,
                       "lists.example.org.evil.example": 400}  # fmt: skip
+    logged = (tmp_path / "serve.log").read_text()
+    assert "Invalid HTTP_HOST header: 'evil.example'" in logged and "Traceback" not in logged, logged  # one line
     local = _answers(tmp_path)  # make run's: the site on 127.0.0.1
     assert local["127.0.0.1"] == local["localhost"] == 200 and local["lists.example.org"] == local["evil.example"] == 400
     anything = _answers(tmp_path, LISTHAVEN_SITE_URL=PUBLIC, LISTHAVEN_ALLOWED_HOSTS="*", **key)

@@ -157,6 +157,12 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = str(_declared["SITE_URL"]).lower().
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"without_traceback": {"()": "listhaven.site.log_filters.WithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "console_one_line": {"class": "logging.StreamHandler", "filters": ["without_traceback"]},
+    },
     "root": {"handlers": ["console"], "level": _declared["LOG_LEVEL"]},
+    # A Host not in ALLOWED_HOSTS: one line (the host), not a traceback per scanner's request.
+    "loggers": {"django.security.DisallowedHost": {"handlers": ["console_one_line"], "propagate": False}},
 }
