@@ -5,7 +5,8 @@ The chain decides (reading only); then ONE transaction records the verdict and d
 says: the pipeline (archive and queue) for an accepted post, a HeldMessage and the moderators'
 notice for a held one, the poster's notice for a rejected one. Only after that commit may the
 caller acknowledge the post. The MTA's retry of a post already decided (the same bytes) is
-answered from its record, so nothing is archived or sent twice.
+answered from its record, so nothing is archived or sent twice, also when the retry reaches another
+process while the first is still deciding (the transaction takes the list's row before it looks).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def receive_post(
     post = build_post(mlist, raw, envelope_sender, origin)
     verdict = run_chain(post)
     with transaction.atomic():
+        # The list's row first: the same post handed at once to a second process (an MTA retrying on
+        # another host) waits here, then finds this one's record instead of acting again (PostgreSQL;
+        # on SQLite the transaction holds the one write lock already).
+        MailingList.objects.select_for_update().filter(pk=mlist.pk).values_list("pk").get()
         earlier = PostRecord.objects.filter(mailing_list=mlist, digest=digest).order_by("id").first()
         if earlier is not None:
             return PostOutcome(Verdict(Action(earlier.verdict), earlier.rule, earlier.reason), duplicate=True)

@@ -1,0 +1,126 @@
+"""Two hosts on one PostgreSQL store, as a site that has grown runs them (docs/operations.md, "Growing"):
+two LMTP servers (or the LMTP server and `listhaven post`) given the same message by an MTA that retried
+on the other host, two posts to one list at the same moment, two workers scoring bounces of one member.
+
+Each test makes the two meet with real processes: one holds its transaction open at the point where the
+other could go wrong (tests/postgres/holder.py), the other runs as a `listhaven` command, and the holder
+commits once the other has finished or is waiting for it. On SQLite one writer at a time (BEGIN IMMEDIATE)
+makes these meetings impossible, so the tests run on PostgreSQL only (their own database on either run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.postgres.cluster import find_binary, own_database
+from tests.postgres.holder import REPO, Holder, run_beside
+
+pytestmark = pytest.mark.skipif(not find_binary("initdb"), reason="no PostgreSQL server installed (initdb not found)")
+
+SETUP = """
+from listhaven.cli import setup_django, ensure_schema
+setup_django(None); ensure_schema()
+from listhaven.lists.directory import create_list
+from listhaven.lists.members import add_member
+from listhaven.lists.post import Role
+mlist = create_list("crowd@lists.example.org")
+add_member(mlist, "owner@example.org", role=Role.OWNER)
+for n in range(3):
+    add_member(mlist, f"member{n}@example.org")
+"""
+
+
+def query(env: dict[str, str], code: str) -> object:
+    """What `code` (Django set up, `result` assigned) computes in a process of its own, through JSON."""
+    script = f"from listhaven.cli import setup_django\nsetup_django(None)\n{code}\nimport json\nprint(json.dumps(result))"
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with own_database() as database_url:
+        env = {**os.environ, "DATABASE_URL": database_url, "LISTHAVEN_DATA": str(tmp_path)}
+        subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=300)
+        yield env, database_url
+
+
+def post_bytes(sender: str, message_id: str, subject: str, reply_to: str = "") -> bytes:
+    refs = f"In-Reply-To: <{reply_to}>\r\nReferences: <{reply_to}>\r\n" if reply_to else ""
+    return (f"From: {sender}\r\nTo: crowd@lists.example.org\r\nSubject: {subject}\r\n"
+            f"Date: Tue, 01 Dec 2026 10:00:00 +0000\r\nMessage-ID: <{message_id}>\r\n{refs}\r\n"
+            f"Words of {message_id}.\r\n").encode()  # fmt: skip
+
+
+def receive_snippet(raw: bytes, sender: str) -> str:
+    """The LMTP server's call (delivery/lmtp.py) for `raw`, left inside the holder's open transaction."""
+    return (f"from listhaven.lists.models import MailingList\nfrom listhaven.lists.posting import receive_post\n"
+            f"outcome = receive_post(MailingList.objects.get(name='crowd'), {raw!r}, envelope_sender={sender!r})\n"
+            f"print(outcome.verdict.action.value, outcome.duplicate, flush=True)")  # fmt: skip
+
+
+def post_command(sender: str) -> list[str]:
+    return [sys.executable, "-m", "listhaven", "post", "crowd", "-", "--sender", sender]
+
+
+def test_the_same_held_post_from_two_hosts_at_once_is_held_once_with_one_notice(store):
+    env, database_url = store
+    raw = post_bytes("Stranger <stranger@example.net>", "retried@example.net", "Hello from outside")
+    holder = Holder(receive_snippet(raw, "stranger@example.net"), env)
+    assert holder.output.strip() == "hold False"
+    other = run_beside(holder, post_command("stranger@example.net"), env, database_url, stdin=raw)
+    assert other.returncode == 0, other.stderr.decode()
+    assert other.stdout.decode().startswith("received before: hold"), other.stdout.decode()
+    held, records, notices = query(env, """
+from listhaven.lists.models import HeldMessage, Outgoing, PostRecord
+result = [HeldMessage.objects.count(), PostRecord.objects.count(),
+          sorted(len(o.recipients) for o in Outgoing.objects.filter(kind="notice"))]
+""")  # type: ignore[misc]
+    assert held == 1 and records == 1
+    assert notices == [1, 1]  # one to the owner, one to the poster: not two of each
+
+
+def test_the_same_accepted_post_from_two_hosts_at_once_is_stored_and_sent_once(store):
+    env, database_url = store
+    raw = post_bytes("Member <member0@example.org>", "accepted-twice@example.org", "Hello all")
+    holder = Holder(receive_snippet(raw, "member0@example.org"), env)
+    assert holder.output.strip() == "accept False"
+    other = run_beside(holder, post_command("member0@example.org"), env, database_url, stdin=raw)
+    assert other.returncode == 0, other.stderr.decode()
+    assert other.stdout.decode().startswith("received before: accept"), other.stdout.decode()
+    stored, queued = query(env, """
+from listhaven.archive.models import Message
+from listhaven.lists.models import Outgoing
+result = [Message.objects.count(), sum(len(o.recipients) for o in Outgoing.objects.filter(kind="post"))]
+""")  # type: ignore[misc]
+    assert stored == 1
+    assert queued == 3  # each member once (the poster included: they receive their own posts)
+
+
+def test_two_posts_to_one_list_at_once_are_numbered_in_turn_and_threaded_together(store):
+    env, database_url = store
+    first = post_bytes("Member <member0@example.org>", "parent@example.org", "A question")
+    reply = post_bytes("Member <member1@example.org>", "reply@example.org", "Re: A question", "parent@example.org")
+    holder = Holder(receive_snippet(first, "member0@example.org"), env)
+    assert holder.output.strip() == "accept False"
+    other = run_beside(holder, post_command("member1@example.org"), env, database_url, stdin=reply)
+    # Before: the reply took the number the first post had not committed yet and failed on it, a 451 for the MTA.
+    assert other.returncode == 0, other.stderr.decode()
+    assert other.stdout.decode().startswith("accept"), other.stdout.decode()
+    rows = query(env, """
+from listhaven.archive.models import Message, Thread
+result = [[m.message_id, m.archive_number, m.thread_id] for m in Message.objects.order_by("archive_number")]
+result = [result, Thread.objects.count()]
+""")  # type: ignore[misc]
+    messages, threads = rows  # type: ignore[misc]
+    assert [m[0] for m in messages] == ["parent@example.org", "reply@example.org"]
+    assert messages[1][1] == messages[0][1] + 1
+    assert messages[0][2] == messages[1][2] and threads == 1
