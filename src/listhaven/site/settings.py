@@ -114,7 +114,8 @@ TEMPLATES = [
 ]
 
 # "default" stays the per-process memory cache the archive pages use. Rate limits (django-ratelimit)
-# count in the database cache, shared by every web process so a limit holds across them; its table
+# count in the database cache, shared by every web process so a limit holds across them (its counts
+# taken row by row and kept for their whole window: site/counting_cache.py); its table
 # is made by a migration (lists 0005), so `listhaven migrate` creates it. The database cache drops
 # a third of its rows, live counts too, whenever it holds more than MAX_ENTRIES (Django's default:
 # 300, which a few hundred forged senders in a day reach, resetting every limit); it removes the
@@ -123,7 +124,7 @@ CACHE_TABLE = "listhaven_cache"
 RATELIMIT_CACHE_ENTRIES = 100_000
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE,
+    "ratelimit": {"BACKEND": "listhaven.site.counting_cache.CountingDatabaseCache", "LOCATION": CACHE_TABLE,
                   "OPTIONS": {"MAX_ENTRIES": RATELIMIT_CACHE_ENTRIES}},
     # Rendered archive pages (web/page_cache.py): files, so every web process shares them and a
     # write never waits for the database's lock.
