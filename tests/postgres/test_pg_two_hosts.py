@@ -124,3 +124,48 @@ result = [result, Thread.objects.count()]
     assert [m[0] for m in messages] == ["parent@example.org", "reply@example.org"]
     assert messages[1][1] == messages[0][1] + 1
     assert messages[0][2] == messages[1][2] and threads == 1
+
+
+BOUNCING = """
+from datetime import timedelta
+from django.utils import timezone
+from listhaven.lists.models import BounceEvent, MailingList, Member
+mlist = MailingList.objects.get(name='crowd')
+Member.objects.filter(address='member0@example.org').update(bounce_score=4.0,
+                                                           last_bounce=timezone.now().date() - timedelta(days=2))
+BounceEvent.objects.create(mailing_list=mlist, address='member0@example.org', source='smtp', code=550, text='no')
+result = 0
+"""
+DSN = (b"From: MAILER-DAEMON@mx.example.net\nTo: crowd-bounces@lists.example.org\nSubject: failure\nMIME-Version: 1.0\n"
+       b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+       b"Not delivered.\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+       b"Final-Recipient: rfc822; member0@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n")  # fmt: skip
+
+
+def test_two_bounces_of_one_member_scored_at_once_disable_once_with_one_warning(store):
+    """Two workers' bounce jobs (delivery/schedule.py) at once: one reads a DSN from -bounces mail, the other
+    a refusal the MTA gave while sending; the member was one bounce from the threshold."""
+    env, database_url = store
+    query(env, BOUNCING)
+    holder = Holder(f"""
+from django.utils import timezone
+from listhaven.lists.bounce_mail import handle_bounce
+from listhaven.lists.models import MailingList
+print(handle_bounce(MailingList.objects.get(name='crowd'), {DSN!r}, 'crowd-bounces@lists.example.org', timezone.now()))
+""", env)  # fmt: skip
+    assert "delivery disabled" in holder.output, holder.output
+    setup = "from listhaven.cli import setup_django\nsetup_django(None)\n"
+    scoring = setup + "from listhaven.lists.bounce_mail import process_bounces\nprocess_bounces()"
+    other = run_beside(holder, [sys.executable, "-c", scoring], env, database_url)
+    assert other.returncode == 0, other.stderr.decode()
+    member, warnings, owners = query(env, """
+from listhaven.lists.models import Member, Outgoing
+m = Member.objects.get(address='member0@example.org', role='member')
+result = [[m.bounce_score, m.delivery_status, m.bounce_warnings_sent],
+          Outgoing.objects.filter(kind='notice', recipients=['member0@example.org']).count(),
+          Outgoing.objects.filter(kind='notice', recipients=['owner@example.org']).count()]
+""")  # type: ignore[misc]
+    # Before: the second scored from the score it read before the first committed, and disabled again:
+    # two warnings to the member, two notices to the owner.
+    assert member == [5.0, "by_bounces", 1]
+    assert warnings == 1 and owners == 1

@@ -33,9 +33,14 @@ TEMPORARY_SCORE = 0.5
 REENABLE_PURPOSE = "reenable"
 
 
+@transaction.atomic
 def score_bounce(mlist: MailingList, address: str, permanent: bool, now: datetime) -> str:
-    """Counts one bounce about `address`; returns what it did, in a few words (kept as a note)."""
-    member = list_member(mlist, address)
+    """Counts one bounce about `address`; returns what it did, in a few words (kept as a note).
+
+    The member's row is taken first (PostgreSQL ``FOR UPDATE``; SQLite's transaction holds the write lock
+    already): two workers scoring two bounces of one member at once take turns, and the second reads the
+    first's score, date and status (the same day: not scored again; disabled: no second warning)."""
+    member = list_member(mlist, address, for_update=True)
     if member is None:
         return f"{address}: not a member"
     if member.delivery_status == "by_bounces":
@@ -170,10 +175,12 @@ def bounce_rows(mlist: MailingList) -> list[dict[str, Any]]:
              "next_step": m.bounce_next_step} for m in rows]  # fmt: skip
 
 
-def list_member(mlist: MailingList, address: str) -> Member | None:
-    """The member row (role member) of `address` on `mlist`, if any."""
+def list_member(mlist: MailingList, address: str, *, for_update: bool = False) -> Member | None:
+    """The member row (role member) of `address` on `mlist`, if any; `for_update`: taken until the
+    caller's transaction ends."""
     try:
         key = canonical_address(address)
     except InvalidAddress:
         return None
-    return Member.objects.filter(mailing_list=mlist, role="member", address=key).first()
+    rows = Member.objects.filter(mailing_list=mlist, role="member", address=key)
+    return (rows.select_for_update() if for_update else rows).first()
