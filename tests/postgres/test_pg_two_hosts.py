@@ -169,3 +169,29 @@ result = [[m.bounce_score, m.delivery_status, m.bounce_warnings_sent],
     # two warnings to the member, two notices to the owner.
     assert member == [5.0, "by_bounces", 1]
     assert warnings == 1 and owners == 1
+
+
+SIGN_IN = """
+from django.test import Client
+from listhaven.web.accounts import signin_link
+uid, token = {link!r}
+response = Client().post(f"/accounts/link/{{uid}}/{{token}}/")
+print(response.status_code, flush=True)
+"""
+
+
+def test_a_sign_in_link_used_on_two_web_servers_at_once_signs_in_once(store):
+    """A sign-in link is single use (web/accounts/signin_link.py): posted twice at once, to two web processes
+    behind a balancer (a double click, or a copied link), one of them signs in."""
+    env, database_url = store
+    link = query(env, """
+from listhaven.web.accounts import signin_link
+result = list(signin_link.link_path_parts(signin_link.account_for("member0@example.org")))
+""")  # fmt: skip
+    holder = Holder(SIGN_IN.format(link=link), env)  # signed in, the transaction of the sign-in not committed
+    assert holder.output.strip() == "302", holder.output
+    setup = "from listhaven.cli import setup_django\nsetup_django(None)\n"
+    other = run_beside(holder, [sys.executable, "-c", setup + SIGN_IN.format(link=link)], env, database_url)
+    assert other.returncode == 0, other.stderr.decode()
+    # Before: the second read the account before the first's sign-in committed, and signed in as well.
+    assert other.stdout.decode().split() == ["400"]

@@ -58,10 +58,13 @@ def link_path_parts(user: Any) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), tokens.make_token(user)
 
 
-def user_for_link(uidb64: str, token: str) -> Any | None:
+def user_for_link(uidb64: str, token: str, *, for_update: bool = False) -> Any | None:
+    """The account a link signs in, or None. `for_update`: its row taken until the caller's transaction
+    ends (the sign-in that spends the link)."""
     try:
         pk = force_str(urlsafe_base64_decode(uidb64))
-        user = get_user_model().objects.filter(pk=int(pk), is_active=True).first()
+        users = get_user_model().objects.filter(pk=int(pk), is_active=True)
+        user = (users.select_for_update() if for_update else users).first()
     except (ValueError, TypeError, OverflowError):
         return None
     return user if user is not None and tokens.check_token(user, token) else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -122,14 +123,22 @@ def _mail_link(address: str) -> None:
 
 @require_http_methods(["GET", "POST"])
 def use_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """GET shows a button (mail scanners that follow links must not spend the link); POST signs in."""
-    user = signin_link.user_for_link(uidb64, token)
-    if user is None:
-        return render(request, T + "link_invalid.html", status=400)
-    access.mark_personal(request)  # names the account the link signs in to
+    """GET shows a button (mail scanners that follow links must not spend the link); POST signs in.
+
+    The sign-in reads the account with its row taken and records the sign-in time (which ends the link)
+    in the same transaction, so the link posted twice at once, to two web processes, signs in once."""
     if request.method == "GET":
+        user = signin_link.user_for_link(uidb64, token)
+        if user is None:
+            return render(request, T + "link_invalid.html", status=400)
+        access.mark_personal(request)  # names the account the link signs in to
         return render(request, T + "link_confirm.html", {"account": user})
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    with transaction.atomic():
+        user = signin_link.user_for_link(uidb64, token, for_update=True)
+        if user is None:
+            return render(request, T + "link_invalid.html", status=400)
+        access.mark_personal(request)
+        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = landing(request)
