@@ -195,3 +195,59 @@ result = list(signin_link.link_path_parts(signin_link.account_for("member0@examp
     assert other.returncode == 0, other.stderr.decode()
     # Before: the second read the account before the first's sign-in committed, and signed in as well.
     assert other.stdout.decode().split() == ["400"]
+
+
+def test_two_workers_sending_the_digest_at_once_send_one_issue(store):
+    """Two workers' digest jobs (or `listhaven digests send` beside a worker) at the same moment: the
+    issue's numbers are claimed by a compare-and-set on the list's row (lists/digests.py)."""
+    env, database_url = store
+    query(env, """
+from listhaven.lists.digests import collect
+from listhaven.lists.models import MailingList, Member
+Member.objects.filter(address__in=['member1@example.org', 'member2@example.org']).update(delivery_mode='mime_digest')
+mlist = MailingList.objects.get(name='crowd')
+for n in range(3):
+    collect(mlist, b'From: a@example.org\\r\\nSubject: post %d\\r\\nMessage-ID: <d%d@example.org>\\r\\n\\r\\nText.\\r\\n' % (n, n))
+result = 0
+""")  # fmt: skip
+    holder = Holder("from listhaven.lists.digests import send_due\nprint(len(send_due(force=True)))", env)
+    assert holder.output.strip() == "1"
+    other = run_beside(holder, [sys.executable, "-m", "listhaven", "digests", "send", "--force"], env, database_url)
+    assert other.returncode == 0, other.stderr.decode()
+    issues, queued = query(env, """
+from listhaven.lists.models import DigestIssueSent, Outgoing
+result = [[[i.volume, i.number, i.posts] for i in DigestIssueSent.objects.all()],
+          [len(o.recipients) for o in Outgoing.objects.filter(kind='digest')]]
+""")  # type: ignore[misc]
+    assert issues == [[1, 1, 3]] and queued == [2]
+
+
+def test_two_workers_expiring_held_posts_at_once_discard_once_and_summarise_once(store):
+    """Two workers' held-posts jobs (lists/moderation.py held_upkeep) at the same moment."""
+    env, database_url = store
+    query(env, """
+from datetime import timedelta
+from django.utils import timezone
+from listhaven.archive.compression import compress
+from listhaven.lists.models import HeldMessage, MailingList
+mlist, now = MailingList.objects.get(name='crowd'), timezone.now()
+for n, (held, expires) in enumerate([(now - timedelta(days=20), now - timedelta(days=1)),
+                                     (now - timedelta(days=2), now + timedelta(days=10))]):
+    HeldMessage.objects.create(mailing_list=mlist, data=compress(b'Subject: x\\r\\n\\r\\nx\\r\\n'), size=13,
+                               sender=f's{n}@example.net', subject=f'held {n}', message_id=f'h{n}@example.net',
+                               rule='nonmember', reason='not a member', held_at=held, expires_at=expires)
+result = 0
+""")  # fmt: skip
+    upkeep = "from listhaven.lists.moderation import held_upkeep\nprint(held_upkeep())"
+    holder = Holder(upkeep, env)
+    assert holder.output.strip() == "1"
+    setup = "from listhaven.cli import setup_django\nsetup_django(None)\n"
+    other = run_beside(holder, [sys.executable, "-c", setup + upkeep], env, database_url)
+    assert other.returncode == 0, other.stderr.decode()
+    assert other.stdout.decode().split() == ["0"]
+    held, expired, summaries = query(env, """
+from listhaven.lists.models import HeldMessage, Outgoing, PostRecord
+result = [list(HeldMessage.objects.values_list('subject', flat=True)), PostRecord.objects.filter(rule='expired').count(),
+          Outgoing.objects.filter(kind='notice', recipients=['owner@example.org']).count()]
+""")  # type: ignore[misc]
+    assert held == ["held 1"] and expired == 1 and summaries == 1
