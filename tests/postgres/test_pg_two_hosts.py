@@ -251,3 +251,71 @@ result = [list(HeldMessage.objects.values_list('subject', flat=True)), PostRecor
           Outgoing.objects.filter(kind='notice', recipients=['owner@example.org']).count()]
 """)  # type: ignore[misc]
     assert held == ["held 1"] and expired == 1 and summaries == 1
+
+
+def start_web(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`listhaven serve` with a data directory of its own (its own page cache), as on a host of its own."""
+    from tests.support.ports import free_port
+
+    port = free_port()
+    data_dir.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "listhaven", "serve", "--port", str(port), "--workers", "1",
+                                "--threads", "2"], env={**env, "LISTHAVEN_DATA": str(data_dir)}, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+def fetch(url: str) -> tuple[int, str, str]:
+    """(status, X-Listhaven-Cache, body) of a GET without cookies; waits for a server still starting."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with opener.open(url, timeout=30) as response:
+                return response.status, response.headers.get("X-Listhaven-Cache", ""), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("X-Listhaven-Cache", ""), ""
+        except OSError:
+            assert time.monotonic() < deadline, f"no answer from {url}"
+            time.sleep(0.2)
+
+
+def test_every_web_host_shows_a_new_message_a_removal_and_a_list_turned_private_at_once(store, tmp_path):
+    """Two web servers, each with the page cache of its own host (web/page_cache.py), both having kept the
+    overview and a message page: a post by LMTP (`listhaven post`), a redaction and a change of the archive
+    policy by other processes show on both at their next request."""
+    env, _ = store
+    first = post_bytes("Member <member0@example.org>", "first@example.org", "First words")
+    assert subprocess.run(post_command("member0@example.org"), input=first, env=env, cwd=REPO, capture_output=True,
+                          timeout=300).returncode == 0  # fmt: skip
+    public_id = query(env, "from listhaven.archive.models import Message\nresult = Message.objects.get().public_id")
+    servers = [start_web(env, tmp_path / name) for name in ("host-a", "host-b")]
+    try:
+        pages = [f"{url}/crowd/" for _, url in servers] + [f"{url}/crowd/message/{public_id}/" for _, url in servers]
+        for page in pages:
+            fetch(page)
+            status, cache, body = fetch(page)
+            assert (status, cache) == (200, "hit") and "First words" in body  # kept on its host
+        second = post_bytes("Member <member1@example.org>", "second@example.org", "Second words")
+        assert subprocess.run(post_command("member1@example.org"), input=second, env=env, cwd=REPO,
+                              capture_output=True, timeout=300).returncode == 0  # fmt: skip
+        for page in pages[:2]:
+            status, cache, body = fetch(page)
+            assert (status, cache) == (200, "miss") and "Second words" in body
+        assert subprocess.run([sys.executable, "-m", "listhaven", "redact", "crowd", str(public_id), "--reason", "asked"],
+                              env=env, cwd=REPO, capture_output=True, timeout=300).returncode == 0  # fmt: skip
+        for page in pages[2:]:
+            status, _, body = fetch(page)
+            assert status in (200, 410) and "First words" not in body
+        query(env, "from listhaven.lists.models import MailingList\n"
+                   "result = MailingList.objects.filter(name='crowd').update(archive_policy='members')")  # fmt: skip
+        for page in pages:
+            assert fetch(page)[0] == 404
+    finally:
+        for process, _ in servers:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=60)
