@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,18 @@ POST = (b"From: Ann <ann@example.org>\r\nTo: crew@lists.example.org\r\nSubject: 
 pytestmark = pytest.mark.skipif(bool(postfix_available()), reason=postfix_available() or "postfix available")
 
 
+def wait_for_port(port: int) -> None:
+    """Until a server listens on 127.0.0.1:`port` (bounded: a server that never starts fails the test)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port}"
+            time.sleep(0.1)
+
+
 def listhaven(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "listhaven", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -50,6 +63,7 @@ def test_a_post_through_postfix_reaches_every_member_once(tmp_path):
             env["LISTHAVEN_SMTP_PORT"] = str(mta_port)
             servers = [listhaven(env, "lmtp", "--port", str(lmtp_port)), listhaven(env, "worker")]
             try:
+                wait_for_port(lmtp_port)  # else Postfix's first try is refused and its retry comes minutes later
                 with smtplib.SMTP("127.0.0.1", mta_port, timeout=30) as client:
                     assert client.sendmail("ann@example.org", [LIST], POST) == {}
                 deadline = time.monotonic() + 90
