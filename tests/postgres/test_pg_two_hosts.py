@@ -175,7 +175,7 @@ SIGN_IN = """
 from django.test import Client
 from listhaven.web.accounts import signin_link
 uid, token = {link!r}
-response = Client().post(f"/accounts/link/{{uid}}/{{token}}/")
+response = Client().post(f"/accounts/link/{{uid}}/{{token}}/", HTTP_HOST="localhost")
 print(response.status_code, flush=True)
 """
 
