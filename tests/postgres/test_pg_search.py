@@ -546,6 +546,7 @@ _DAYS = [0, 1, 2, 3, 40, 4, 5, 6, 7, 8, 9, 2, 10, 11, 12, 13, 14, 15, 1, 16, 17,
     "query",
     [
         "gnu date:2024-03-05..2024-03-12",
+        "gnu date:2024-03-01..2024-03-24",  # many blocks within the range, the walk stopping early
         "gnu date:2024-03-02..2024-03-03",  # also in the late-stored messages
         "gnu date:2024-04-10..",  # the two stored late only
         "gnu date:..2024-03-01",
