@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,8 @@ def test_serve_opens_no_control_socket_another_web_process_would_take(tmp_path):
     assert not (home / ".gunicorn").exists()  # not even the folder the socket was made in
 
 
-def _login_page_cookies(tmp_path: Path, site_url: str) -> str:
-    """The Set-Cookie of /accounts/login/ from a real `listhaven serve` of `site_url`, asked over
+def _login_page_headers(tmp_path: Path, site_url: str) -> Message:
+    """The headers of /accounts/login/ from a real `listhaven serve` of `site_url`, asked over
     HTTPS as the reverse proxy of docs/operations.md asks."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if k not in ("LISTHAVEN_SITE_URL", "LISTHAVEN_SECRET_KEY")}
@@ -98,7 +99,7 @@ def _login_page_cookies(tmp_path: Path, site_url: str) -> str:
             assert server.poll() is None and time.monotonic() < deadline, "listhaven serve did not answer"
             try:
                 with opener.open(request, timeout=5) as response:
-                    return "\n".join(response.headers.get_all("Set-Cookie") or [])
+                    return response.headers
             except OSError:
                 time.sleep(0.2)
     finally:
@@ -139,16 +140,22 @@ def _answers(tmp_path: Path, **env: str) -> dict[str, int]:
         log.close()
 
 
-def test_a_site_on_https_sends_its_cookies_over_https_only(tmp_path):
+def test_a_site_on_https_sends_its_cookies_over_https_only_and_asks_browsers_for_https(tmp_path):
     """On a site whose address is https://, the CSRF and session cookies carry Secure: a browser
     lured to http:// (a link, a network that rewrites one) would otherwise send the session in clear
-    text to whoever listens. A site on http:// (make run) keeps them usable over HTTP."""
+    text to whoever listens. Its answers carry Strict-Transport-Security, so a browser that has been
+    there once does not try http:// at all (a year by default, LISTHAVEN_HSTS_SECONDS). A site on
+    http:// (make run) keeps its cookies usable over HTTP and sends no HSTS."""
     from django.conf import settings
 
-    cookies = _login_page_cookies(tmp_path / "https", PUBLIC)
+    https = _login_page_headers(tmp_path / "https", PUBLIC)
+    cookies = "\n".join(https.get_all("Set-Cookie") or [])
     assert "csrftoken=" in cookies and "; Secure" in cookies, cookies
-    plain = _login_page_cookies(tmp_path / "http", "http://127.0.0.1:8000")
+    assert https["Strict-Transport-Security"] == "max-age=31536000", https
+    plain_headers = _login_page_headers(tmp_path / "http", "http://127.0.0.1:8000")
+    plain = "\n".join(plain_headers.get_all("Set-Cookie") or [])
     assert "csrftoken=" in plain and "Secure" not in plain, plain
+    assert "Strict-Transport-Security" not in plain_headers, plain_headers
     assert settings.SESSION_COOKIE_SECURE == settings.CSRF_COOKIE_SECURE == settings.SITE_URL.startswith("https://")
 
 

@@ -73,6 +73,23 @@ def test_a_public_page_is_rendered_once_then_served_whole_from_the_cache(garden,
     assert hit["Cache-Control"] == "public, no-cache"
 
 
+def test_a_page_kept_from_a_plain_http_request_still_asks_https_readers_for_https(garden, client, settings):
+    """On an https:// site every answer carries Strict-Transport-Security. A page first rendered for
+    a request that came over plain HTTP (a health check on 127.0.0.1, with no X-Forwarded-Proto) is
+    kept all the same; the HTTPS readers it is then served to must get the header too."""
+    settings.SECURE_HSTS_SECONDS = 31536000  # as settings.py sets it for an https:// LISTHAVEN_SITE_URL
+    url = pages(garden)["thread"]
+    first = client.get(url)
+    hit = client.get(url, secure=True)
+    assert (first.get(CACHE), hit.get(CACHE)) == ("miss", "hit")
+    assert hit["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_a_site_on_http_sends_no_hsts(garden, client, settings):
+    assert settings.SECURE_HSTS_SECONDS == 0  # the tests' site is http://127.0.0.1:8000
+    assert "Strict-Transport-Security" not in client.get(pages(garden)["thread"], secure=True)
+
+
 def test_conditional_get_answers_304_from_etag_and_from_date(garden, client):
     url = pages(garden)["thread"]
     first = client.get(url)

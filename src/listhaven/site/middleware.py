@@ -58,13 +58,24 @@ class ForwardedClientMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the CSP and a strict Referrer-Policy unless a view set its own."""
+    """Adds the CSP and a strict Referrer-Policy unless a view set its own, and on a site whose
+    address is https:// (SECURE_HSTS_SECONDS set from it) Strict-Transport-Security.
+
+    HSTS goes on every answer of such a site, whatever scheme the request came by: Django's own
+    SecurityMiddleware adds it only to requests it sees as HTTPS, and a public page rendered for a
+    request over plain HTTP (a health check on 127.0.0.1) is kept by the page cache and then
+    served to every HTTPS reader without it. Over plain HTTP browsers ignore the header (RFC 6797
+    8.1), so sending it there costs nothing."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
+        seconds = settings.SECURE_HSTS_SECONDS
+        self.hsts = f"max-age={seconds}" if seconds else None
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
+        if self.hsts:
+            response.headers.setdefault("Strict-Transport-Security", self.hsts)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

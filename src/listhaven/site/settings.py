@@ -154,6 +154,11 @@ X_FRAME_OPTIONS = "DENY"
 # http:// (a link, a network that rewrites one) would otherwise hand the session to whoever listens.
 # A site on http:// (make run, a test) keeps them usable.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = str(_declared["SITE_URL"]).lower().startswith("https://")
+# And its answers carry Strict-Transport-Security (site/middleware.py SecurityHeadersMiddleware), so a
+# browser that has visited once never asks over http:// again (where a network could answer for it).
+# Its host only: other names under the same domain may not be on HTTPS. Never on an http:// site.
+SECURE_HSTS_SECONDS = int(_declared["HSTS_SECONDS"]) if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = False
 
 LOGGING = {
     "version": 1,

@@ -121,7 +121,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_NAME", "LISTHAVEN_SITE_NAME", "Listhaven", text, "name shown in page headers and feeds"),
     Setting("SITE_URL", "LISTHAVEN_SITE_URL", "http://127.0.0.1:8000", base_url,
             "public address of the site: the links in feeds and in mail start with it; https:// makes the session "
-            "and CSRF cookies Secure (sent over HTTPS only)"),
+            "and CSRF cookies Secure (sent over HTTPS only) and every answer carries Strict-Transport-Security "
+            "(LISTHAVEN_HSTS_SECONDS)"),
+    Setting("HSTS_SECONDS", "LISTHAVEN_HSTS_SECONDS", "31536000", integer,
+            "on a site whose LISTHAVEN_SITE_URL is https://: the max-age of the Strict-Transport-Security header "
+            "every answer carries (browsers then use HTTPS only for that host, for this many seconds from the last "
+            "answer); 0: no header; a site on http:// never sends it", "`31536000` (a year)"),
     Setting("SITE_EMAIL", "LISTHAVEN_SITE_EMAIL", "", text,
             "the address the site's own mail (sign-in links, password resets) comes from, and its return path; "
             "it belongs to no list", "unset: `listhaven@` the host of LISTHAVEN_SITE_URL (`localhost` for an IP address)"),
