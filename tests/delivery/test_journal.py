@@ -5,7 +5,6 @@ end; these check its reading on its own, against a real file and database."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -14,7 +13,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from listhaven.delivery.batches import Journal, claim, journal_path, read_journal
+from listhaven.delivery.batches import Journal, claim, journal_path, read_journal, worker_name
 from listhaven.lists.directory import create_list
 from listhaven.lists.models import DeliveryBatch
 from listhaven.lists.queue import enqueue
@@ -32,7 +31,7 @@ def dead_worker() -> str:
     """The name a worker process of this host had, now gone."""
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
-    return f"{socket.gethostname()}:{process.pid}:0badc0de"
+    return worker_name(pid=process.pid)
 
 
 def batch_of(worker: str, done: int) -> DeliveryBatch:

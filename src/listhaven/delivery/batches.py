@@ -16,6 +16,7 @@ write of the dot; a machine losing power may forget the last few records and sen
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import mmap
@@ -45,9 +46,27 @@ FIRST_RETRY = timedelta(minutes=5)
 MAX_RETRY_DELAY = timedelta(hours=8)
 
 
-def worker_name() -> str:
-    """``host:pid:nonce``: unique per process, and says where the process runs."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def worker_name(pid: int | None = None) -> str:
+    """``host:pid:nonce:space``: unique per process, and says where it runs. `space` names the set of
+    processes whose ids this process can look up (`process_space`): two hosts, or two containers, that
+    share a host name have different ones, so neither takes the other's live batches for a dead
+    process's (`_alive`). `pid`: another process of this space (tests name a process that has ended)."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}:{uuid.uuid4().hex[:8]}:{process_space()}"
+
+
+_OWN_SPACE = uuid.uuid4().hex[:12]
+
+
+def process_space() -> str:
+    """Where a process id means one process: the machine's boot (Linux's boot_id, new at every boot, one
+    per machine) and the PID namespace (one per container unless it shares its host's). Without /proc,
+    a value of this process alone: its batches are then taken over only when their lease lapses."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return _OWN_SPACE
+    return hashlib.sha256(f"{boot} {namespace}".encode()).hexdigest()[:12]
 
 
 CHECKPOINT_EVERY = 200  # SQLite: commits of this worker between two WAL checkpoints of its own
@@ -107,10 +126,11 @@ def claim(worker: str, limit: int = 1, now: datetime | None = None) -> list[Deli
 
 
 def _alive(claimed_by: str) -> bool:
-    """False only when the claim names a process of this host that is gone."""
-    host, _, rest = claimed_by.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    """False only when the claim names a process of this host that is gone: one of this host name and of
+    this process space (`worker_name`), whose id names no process here. A claim of a host that shares this
+    one's name (another machine, a container) is alive until its lease lapses, whatever its id means here."""
+    host, pid, _, space = (claimed_by.split(":") + ["", "", "", ""])[:4]
+    if host != socket.gethostname() or space != process_space() or not pid.isdigit():
         return True
     try:
         os.kill(int(pid), 0)
