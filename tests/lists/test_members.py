@@ -42,6 +42,17 @@ def test_add_reports_added_existing_and_invalid(mlist):
     assert Member.objects.get(address="ann@example.org").display_name == "Ann Example"
 
 
+def test_add_refuses_a_name_a_member_could_not_give_and_adds_nobody_under_it(mlist):
+    long = "B" * 201
+    report = add_members(mlist, ['"Ann\tExample" <ann@example.org>', f"{long} <bob@example.org>", "cid@example.org"])
+    assert report.added == ["cid@example.org"]
+    assert [(entry.split("<")[1], why) for entry, why in report.invalid] == [
+        ("ann@example.org>", "a name may not hold control characters or line breaks"),
+        ("bob@example.org>", "a name has at most 200 characters (this one has 201)"),
+    ]
+    assert list(Member.objects.values_list("address", flat=True)) == ["cid@example.org"]
+
+
 def test_the_domain_is_compared_without_case_the_local_part_with_it(mlist):
     add_member(mlist, "Ann@Example.org")
     assert find_member(mlist, "Ann@EXAMPLE.ORG") is not None

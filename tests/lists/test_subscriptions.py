@@ -149,6 +149,24 @@ def test_invitation_is_confirmed_by_the_address(mlist):
     assert confirm(find_pending(last_token())).status == Status.SUBSCRIBED
 
 
+@pytest.mark.parametrize("name, reason", [
+    ("Ann\r\nBcc: everyone@example.net", "control characters or line breaks"),
+    ("Ann\x07Example", "control characters or line breaks"),
+    ("Ann\u2028Example", "control characters or line breaks"),
+    ("A" * 201, "at most 200 characters (this one has 201)"),
+])  # fmt: skip
+def test_an_invitation_with_a_name_a_member_could_not_have_invites_nobody(mlist, name, reason):
+    """The name goes into the member's row, and from there into From/To headers, the roster and the
+    CSV export: it is refused as the subscribe, options and members pages refuse it, with the reason,
+    and nothing is kept (no confirmation waiting, no mail)."""
+    outcome = invite(mlist, ANN, display_name=name, inviter="owner@example.com")
+    assert (outcome.status, outcome.address) == (Status.INVALID, ANN)
+    assert reason in outcome.detail
+    assert not Pending.objects.exists() and not Outgoing.objects.exists()
+    assert invite(mlist, ANN, display_name="  Ann Example ", inviter="owner@example.com").status == Status.INVITED
+    assert Pending.objects.get().payload["display_name"] == "Ann Example"
+
+
 def test_bans_stop_subscriptions_quietly(mlist):
     Ban.objects.create(mailing_list=mlist, pattern=r"^.*@spam\.example$")
     Ban.objects.create(mailing_list=None, pattern="ann@example.org")

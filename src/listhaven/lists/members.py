@@ -40,14 +40,16 @@ def add_members(
     mlist: MailingList, entries: Iterable[str], *, role: Role = Role.MEMBER, moderated: bool = False
 ) -> AddReport:
     """Adds each `Name <address>` or `address` in `role`, in one transaction; addresses already
-    in that role are reported, not changed; invalid ones are reported with the reason. Existing rows
+    in that role are reported, not changed; invalid ones, and names valid_display_name refuses, are
+    reported with the reason and not added. Existing rows
     are looked up and new ones inserted a chunk at a time (10,000 addresses: a few queries, not 20,000)."""
     report = AddReport()
     parsed: list[NamedAddress] = []
     for entry in entries:
         try:
-            parsed.append(parse_named_address(entry))
-        except InvalidAddress as exc:
+            named = parse_named_address(entry)
+            parsed.append(NamedAddress(named.address, valid_display_name(named.display_name)))
+        except (InvalidAddress, ValueError) as exc:
             report.invalid.append((entry, str(exc)))
     with transaction.atomic():
         for start in range(0, len(parsed), _CHUNK):

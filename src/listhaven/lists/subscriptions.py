@@ -34,7 +34,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from listhaven.lists.addresses import InvalidAddress, canonical_address
-from listhaven.lists.members import add_member, find_member
+from listhaven.lists.members import add_member, find_member, valid_display_name
 from listhaven.lists.models import Ban, MailingList, Member, Pending, RequestDecision
 from listhaven.lists.notices import send_notice
 from listhaven.lists.post import Role
@@ -203,17 +203,23 @@ def request_unsubscription(mlist: MailingList, address: str, *, origin: str = "w
 
 
 def invite(mlist: MailingList, address: str, *, display_name: str = "", inviter: str = "") -> Outcome:
-    """An owner invites `address`; it joins when it accepts (no approval follows)."""
+    """An owner invites `address`; it joins when it accepts (no approval follows). A name
+    valid_display_name refuses (a line break, a control character, too long) invites nobody: INVALID
+    with the reason, nothing kept, nothing mailed."""
     try:
         address = canonical_address(address)
     except InvalidAddress as exc:
         return Outcome(Status.INVALID, "", str(exc))
+    try:
+        display_name = valid_display_name(display_name)
+    except ValueError as exc:
+        return Outcome(Status.INVALID, address, str(exc))
     with transaction.atomic():
         if is_banned(mlist, address):
             return Outcome(Status.BANNED, address)
         if find_member(mlist, address) is not None:
             return Outcome(Status.ALREADY, address)
-        payload = {"display_name": display_name[:200], "origin": "invitation", "inviter": inviter}
+        payload = {"display_name": display_name, "origin": "invitation", "inviter": inviter}
         return Outcome(_ask(mlist, "invite", address, payload), address)
 
 

@@ -50,6 +50,23 @@ def test_an_owner_invites_and_only_the_invitees_who_accept_join(client_as, lists
     assert not Member.objects.filter(mailing_list=garden, address="fred@example.com").exists()
 
 
+def test_a_name_the_members_pages_would_refuse_invites_nobody_and_says_why(client_as, lists_with_roles):
+    """The form's names are checked as the subscribe, options and member pages check them: a control
+    character or more than 200 characters is refused with the reason; that line invites nobody,
+    the others are invited."""
+    garden = lists_with_roles["garden"]
+    long = "L" * 201
+    addresses = f'"Tess\tGrower" <tess@example.com>\n{long} <lee@example.com>\nUma <uma@example.com>\n'
+    page = client_as("owner").post("/manage/garden/members/invite/", {"addresses": addresses}, follow=True).content.decode()
+    assert "1 invited, 0 already members, 0 banned, 2 not valid." in page
+    assert "a name may not hold control characters or line breaks" in page
+    assert "a name has at most 200 characters (this one has 201)" in page
+    assert set(_invitations(garden)) == {"uma@example.com"}
+    assert list(Pending.objects.filter(mailing_list=garden, purpose="invite").values_list("address", flat=True)) == [
+        "uma@example.com"
+    ]
+
+
 def test_invitations_are_for_owners_and_a_huge_list_invites_nobody(client_as, lists_with_roles):
     assert client_as("moderator").post("/manage/garden/members/invite/", {"addresses": "x@example.com"}).status_code == 403
     assert not Pending.objects.filter(purpose="invite").exists()

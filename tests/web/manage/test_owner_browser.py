@@ -383,6 +383,21 @@ def test_owner_names_a_member_and_sets_a_non_members_action(site, browser):
     context.close()
 
 
+def test_an_owner_is_told_which_invitation_names_are_refused_and_why(site, browser):
+    """A name pasted with a tab in it, or longer than a member may give, invites nobody; the page
+    says which line and why, and the other lines are invited."""
+    context, page = signed_in(site, browser, OWNER)
+    page.goto("/manage/garden/members/")
+    page.fill("#invite-addresses", f'"Tess\tGrower" <tess@example.com>\n{"L" * 201} <lee@example.com>\nUma <uma@example.com>')
+    page.click("button:has-text('Invite')")
+    said = status(page)
+    assert "1 invited, 0 already members, 0 banned, 2 not valid." in said
+    assert "a name may not hold control characters or line breaks" in said
+    assert "a name has at most 200 characters (this one has 201)" in said
+    assert "invite uma@example.com to join" in body(site.mail_to("uma@example.com", "^confirm "))
+    context.close()
+
+
 def test_an_approved_post_content_filtering_empties_is_said_not_sent(site, browser):
     """The owner filters every text part and keeps what that empties (preserve): approving a held
     plain-text post says, in the danger colour, that it was not sent and was kept in the quarantine;

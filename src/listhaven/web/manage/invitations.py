@@ -53,7 +53,7 @@ def _invite_all(request: HttpRequest, mlist: MailingList, entries: list[str]) ->
         outcome = invite(mlist, named.address, display_name=named.display_name, inviter=inviter)
         counts[outcome.status] += 1
         if outcome.status in (Status.BANNED, Status.INVALID):
-            problems.append(f"{entry}: {outcome.status}")
+            problems.append(f"{entry}: {outcome.detail or outcome.status}")
     messages.success(request, f"{counts[Status.INVITED]} invited, {counts[Status.ALREADY]} already members, "
                      f"{counts[Status.BANNED]} banned, {counts[Status.INVALID]} not valid.")  # fmt: skip
     for problem in problems[:_SHOWN_ERRORS]:
