@@ -2,7 +2,8 @@
 work while the other does the same work (a second LMTP host, a second worker), then lets it commit.
 
 `Holder` runs a snippet of Python inside `transaction.atomic()` in a process of its own (the store named by
-the environment's DATABASE_URL) and keeps the transaction open until `commit()`; `run_beside` starts the
+the environment's DATABASE_URL) and keeps the transaction open until `commit()` (which may run a second
+snippet in it first); `run_beside` starts the
 other process and returns once it has finished or is waiting for one of the holder's locks, the moment at
 which the holder commits. No sleeping for a guessed time: the meeting is read from pg_stat_activity.
 """
@@ -29,13 +30,15 @@ with transaction.atomic():
     exec(compile(sys.argv[1], "snippet", "exec"))
     print("held", flush=True)
     sys.stdin.readline()
+    exec(compile(sys.argv[2], "then", "exec"))
 print("committed", flush=True)
 """
 
 
 class Holder:
-    def __init__(self, snippet: str, env: Mapping[str, str]) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", HOLD, snippet], env=dict(env), cwd=REPO, text=True,
+    def __init__(self, snippet: str, env: Mapping[str, str], then: str = "") -> None:
+        """`then`: more work of the same transaction, done when told to commit (before the commit)."""
+        self.process = subprocess.Popen([sys.executable, "-c", HOLD, snippet, then], env=dict(env), cwd=REPO, text=True,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
         assert self.process.stdout is not None
         lines = []

@@ -319,3 +319,34 @@ def test_every_web_host_shows_a_new_message_a_removal_and_a_list_turned_private_
         for process, _ in servers:
             os.killpg(process.pid, 15)
             process.wait(timeout=60)
+
+
+COUNT = "from listhaven.lists.answer_limits import may_ask_confirmation\nmay_ask_confirmation({address!r})\n"
+READ_COUNT = """
+from django.conf import settings
+from django_ratelimit.core import get_usage
+from listhaven.lists.answer_limits import CONFIRMATION_GROUP
+result = [get_usage(None, group=CONFIRMATION_GROUP, key=lambda _g, _r, a=a: a, rate=settings.SUBSCRIBE_RATE_ADDRESS)["count"]
+          for a in ("ann@example.net", "bob@example.net")]
+"""
+
+
+def test_two_command_mails_asking_for_two_addresses_in_opposite_orders_count_both_once_each(store):
+    """Command mail to -request counts a confirmation for each address it names, all in its one transaction
+    (lists/command_mail.py). Another host's mail naming the same two in the other order: the holder has
+    counted ann (its first command) and counts bob once the other waits for it."""
+    env, database_url = store
+    holder = Holder(COUNT.format(address="ann@example.net"), env, then=COUNT.format(address="bob@example.net"))
+    commands = (b"From: carol@example.org\r\nTo: crowd-request@lists.example.org\r\nSubject: two\r\n"
+                b"Message-ID: <two-orders@example.org>\r\n\r\n"
+                b"subscribe address=bob@example.net\r\nsubscribe address=ann@example.net\r\n")  # fmt: skip
+    other = ("from listhaven.cli import setup_django\nsetup_django(None)\nfrom listhaven.delivery.lmtp import deliver\n"
+             f"print(deliver('crowd-request@lists.example.org', {commands!r}, envelope_sender='carol@example.org'))")  # fmt: skip
+    done = run_beside(holder, [sys.executable, "-c", other], env, database_url)
+    assert done.returncode == 0 and done.stdout.startswith(b"250 "), (done.stdout, done.stderr)
+    # Before: the other counted bob, then waited for ann; the holder's count of bob waited for the other's:
+    # each held a row the other wanted, PostgreSQL ended one of them (deadlock detected), and its count was
+    # lost (the cache took the failed insert for a key that exists, then found no row to count).
+    assert query(env, READ_COUNT) == [2, 2]
+    asked = "from listhaven.lists.models import Pending\nresult = sorted(Pending.objects.values_list('address', flat=True))"
+    assert query(env, asked) == ["ann@example.net", "bob@example.net"]

@@ -12,10 +12,15 @@ mail-bomb a stranger whose address a spammer or a joker put in From:.
   acted on, and a moderator's own decision to reject is always told.
 
 Counted in django-ratelimit's cache (the database), shared by every process. A count made inside a
-transaction that rolls back is undone with it.
+transaction that rolls back is undone with it, and takes its key's row until that transaction ends. So a
+transaction that counts several keys takes them in one order, sorted (`confirmations_within`): two command
+mails naming the same two addresses in opposite orders, on two hosts at once, would each take one row and
+wait for the other's (PostgreSQL ends one of them, and its count was lost).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
@@ -39,3 +44,13 @@ def may_ask_confirmation(address: str) -> bool:
 def may_answer(mlist: MailingList, address: str) -> bool:
     """True when one more automatic answer from `mlist` to `address` is within its limit (and counts it)."""
     return _within("autoresponse:address", f"{mlist.address} {address.lower()}", settings.AUTORESPONSE_RATE)
+
+
+def confirmations_within(addresses: Sequence[str]) -> list[bool]:
+    """For each of `addresses`, whether one more confirmation mail to it is within its limit, each counted
+    as `may_ask_confirmation` counts it; the counts are made in the addresses' sorted order, whatever the
+    order given (the module's docstring says why). An address given twice is counted twice."""
+    within = [False] * len(addresses)
+    for i in sorted(range(len(addresses)), key=lambda i: (addresses[i].lower(), i)):
+        within[i] = may_ask_confirmation(addresses[i])
+    return within

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from listhaven.archive.compression import decompress
 from listhaven.lists.addresses import sender_address
-from listhaven.lists.answer_limits import may_answer, may_ask_confirmation
+from listhaven.lists.answer_limits import confirmations_within, may_answer, may_ask_confirmation
 from listhaven.lists.members import find_member
 from listhaven.lists.models import IncomingMail, MailingList, Member
 from listhaven.lists.moderation_mail import decide_by_reply
@@ -127,22 +127,27 @@ def _act(mlist: MailingList, role: str, recipient: str, msg: email.message.Messa
             decided = _confirm(mlist, token, refusal=_refusal(str(msg.get("Subject", "")), token))
         return [(f"confirm {token}", decided)], False
     report = parse_commands(msg, max_commands=mlist.max_commands)
-    results = [(command.line, _command(mlist, command, sender)) for command in report.commands]
+    # Every confirmation the mail asks for is counted first, in one order (lists/answer_limits.py).
+    asking = [c for c in report.commands if c.name in (CommandName.SUBSCRIBE, CommandName.UNSUBSCRIBE)]
+    allowed = dict(zip(map(id, asking), confirmations_within([c.address or sender for c in asking]), strict=True))
+    results = [(command.line, _command(mlist, command, sender, allowed.get(id(command), False)))
+               for command in report.commands]  # fmt: skip
     results += [(rejected.line, rejected.reason) for rejected in report.rejected]
     if report.truncated:
         results.append(("…", f"only the first {mlist.max_commands} lines were read"))
     return results, report.needs_help or any(c.name == CommandName.HELP for c in report.commands)
 
 
-def _command(mlist: MailingList, command: Command, sender: str) -> str:
+def _command(mlist: MailingList, command: Command, sender: str, allowed: bool) -> str:
+    """`allowed`: a (un)subscription's confirmation is within the address's limit (counted already)."""
     if command.name == CommandName.SUBSCRIBE:
         address = command.address or sender
-        if may_ask_confirmation(address):  # else nothing is sent, and the answer reads the same
+        if allowed:  # else nothing is sent, and the answer reads the same
             request_subscription(mlist, address, digest=command.digest.value if command.digest else "", origin="mail")
         return GENERIC_SUBSCRIBE.format(address=address)
     if command.name == CommandName.UNSUBSCRIBE:
         address = command.address or sender
-        if may_ask_confirmation(address):
+        if allowed:
             request_unsubscription(mlist, address, origin="mail")
         return GENERIC_UNSUBSCRIBE.format(address=address)
     if command.name == CommandName.WHO:
