@@ -128,6 +128,42 @@ def test_stats(fixture_archive, client):
     assert data["name"] == "allotment" and data["months"]
 
 
+@pytest.mark.django_db
+def test_stats_follow_every_removal_and_a_list_made_private_at_once(client):
+    """The figures are cached, but never past a change of the archive: after a purge, an erasure
+    that purges, a hidden message, the next answer is the figures as they now are, and a list made
+    members-only answers 404 to strangers. A hidden message keeps its place in the counts (as on the
+    month pages); a purged one is nobody's post any more, so its poster is no longer an author."""
+    from listhaven.archive.redaction import purge, redact
+    from listhaven.archive.stats import list_stats
+    from listhaven.lists.erasure import erase_address
+    from tests.web.conftest import make_message, store
+
+    beans = create_list("beans@lists.example.org")
+    store(beans, [make_message("a@example.org", "Runner beans", sender="Ann <ann@example.org>"),
+                  make_message("b@example.org", "Broad beans", sender="Bob <bob@example.org>"),
+                  make_message("c@example.org", "Re: Broad beans", sender="Cid <cid@example.org>", refs=("b@example.org",)),
+                  make_message("d@example.org", "Re: Runner beans", sender="Dee <dee@example.org>", refs=("a@example.org",))])  # fmt: skip
+
+    def figures() -> tuple[int, int]:
+        data = get_json(client, "/api/lists/beans/stats")
+        beans.refresh_from_db()
+        assert data == {**list_stats(beans).as_dict(), "name": "beans"}  # what it is now, never an older answer
+        return data["messages"], data["authors"]
+
+    assert figures() == (4, 4)
+    assert figures() == (4, 4)  # the second answer is the kept one
+    purge(Message.objects.get(message_id="c@example.org"), "asked to")
+    assert figures() == (4, 3)
+    erase_address("bob@example.org", posts="purge")
+    assert figures() == (4, 2)
+    redact(Message.objects.get(message_id="d@example.org"), "asked to")
+    assert figures() == (4, 2)
+    beans.archive_policy = "members"
+    beans.save(update_fields=["archive_policy"])  # as a script would: nothing else changes
+    assert_error(client, "/api/lists/beans/stats", 404)
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -28,7 +28,9 @@ def list_stats(mlist: MailingList) -> ListStats:
         list=mlist.address,
         messages=sum(n for _, n in months),
         threads=Thread.objects.filter(mailing_list=mlist).count(),
-        authors=messages.values("sender_email").distinct().count(),
+        # A purged message's poster is emptied: it is nobody's post any more (the (list, sender)
+        # index still answers alone). A hidden one keeps its place, in the counts as on the pages.
+        authors=messages.exclude(sender_email="").values("sender_email").distinct().count(),
         quarantined=Quarantine.objects.filter(mailing_list=mlist).count(),
         first_date=first,
         last_date=last,

@@ -218,8 +218,12 @@ def search(request: HttpRequest, list_name: str) -> HttpResponseBase:
 @api_view
 def stats(request: HttpRequest, list_name: str) -> HttpResponseBase:
     mlist = _list(request, list_name)
-    # Counting authors and months reads every row of the list: cached until the next message arrives.
-    key = f"listhaven:api-stats:{archive_version(mlist)}"
+    # Counting authors and months reads every row of the list: cached until the list's archive
+    # changes. The archive version advances with every change a reader could see (a stored message,
+    # a removal, a purge, an erasure's hiding or anonymising, a settings or privacy change:
+    # archive/versions.py), so no removed message is counted after its removal; the policy is in the
+    # key too, for a change made where nothing advances the version.
+    key = f"listhaven:api-stats:{archive_version(mlist)}.{mlist.archive_version}.{mlist.archive_policy}"
     data = cache.get(key)
     if data is None:
         data = list_stats(mlist).as_dict()
