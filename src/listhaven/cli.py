@@ -75,7 +75,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "receive list mail from the MTA over LMTP: posts, and mail to the lists' -owner, -bounces, -request, -join, -leave, -confirm addresses (until SIGINT/SIGTERM)"),
     "worker": ("listhaven.delivery.commands",
                "send the outgoing queue to the MTA (or the outbox) and run the timed jobs (until SIGINT/SIGTERM)"),
-    "run": ("listhaven.delivery.commands", "run the web server, the LMTP server and one worker together"),
+    "run": ("listhaven.delivery.commands", "run the web server, the LMTP server and the workers together"),
     "dkim": ("listhaven.delivery.commands", "DKIM keys of the list domains: dkim generate DOMAIN, dkim show DOMAIN"),
     "demo-data": ("listhaven.demo.commands", "write a generated demo archive as mbox files"),
     "demo-import": ("listhaven.demo.commands", "generate the demo archive and import it"),

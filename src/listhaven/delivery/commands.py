@@ -22,11 +22,13 @@ def register(subparsers: Any) -> None:
     worker.add_argument("--until-idle", action="store_true", help="stop once no batch is due instead of waiting")
     worker.set_defaults(handler=cmd_worker)
 
-    run = subparsers.add_parser("run", help="run the web server, the LMTP server and one worker together")
+    run = subparsers.add_parser("run", help="run the web server, the LMTP server and the workers together")
     run.add_argument("--host", default=current("WEB_HOST"), help="web address (default: $LISTHAVEN_HOST or 127.0.0.1)")
     run.add_argument("--port", type=int, default=current("WEB_PORT"), help="web port (default: $LISTHAVEN_PORT or 8000)")
     run.add_argument("--lmtp-host", default=current("LMTP_HOST"), help="LMTP address (default: $LISTHAVEN_LMTP_HOST)")
     run.add_argument("--lmtp-port", type=int, default=current("LMTP_PORT"), help="LMTP port (default: $LISTHAVEN_LMTP_PORT)")
+    run.add_argument("--workers", type=positive, default=current("RUN_WORKERS"), metavar="N",
+                     help="delivery workers, each a process of its own (default: $LISTHAVEN_RUN_WORKERS or 1)")
     run.set_defaults(handler=cmd_run)
 
     dkim = subparsers.add_parser("dkim", help="DKIM keys of the domains the lists send from")
@@ -40,6 +42,13 @@ def register(subparsers: Any) -> None:
     show = actions.add_parser("show", help="print the DNS TXT record of DOMAIN's key")
     show.add_argument("domain")
     dkim.set_defaults(handler=cmd_dkim)
+
+
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a count of at least 1")
+    return number
 
 
 def cmd_lmtp(args: argparse.Namespace) -> int:

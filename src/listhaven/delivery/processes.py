@@ -1,5 +1,7 @@
-"""`listhaven run`: the web server, the LMTP server and one worker as three child processes, started
-together and stopped together (Ctrl-C, SIGTERM, or any one of them ending)."""
+"""`listhaven run`: the web server, the LMTP server and `--workers` delivery workers (one by default) as
+child processes, started together and stopped together (Ctrl-C, SIGTERM, or any one of them ending). Each
+worker is a `listhaven worker` process of its own, with its own journal and claims: N of them share the
+queue as N workers started by hand do (delivery/batches.py)."""
 
 from __future__ import annotations
 
@@ -27,10 +29,11 @@ def own_site_url(args: argparse.Namespace, site_url_set: bool) -> str | None:
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:
     base = [sys.executable, "-m", "listhaven"]
+    workers = args.workers
     return {
         "web": [*base, "serve", "--host", args.host, "--port", str(args.port)],
         "lmtp": [*base, "lmtp", "--host", args.lmtp_host, "--port", str(args.lmtp_port)],
-        "worker": [*base, "worker"],
+        **{("worker" if workers == 1 else f"worker {n}"): [*base, "worker"] for n in range(1, workers + 1)},
     }
 
 
@@ -47,7 +50,8 @@ def run_together(args: argparse.Namespace) -> int:
     try:
         for name, argv in commands(args).items():
             children[name] = subprocess.Popen(argv)  # the same environment: the same store and settings
-        print(f"listhaven run: web {args.host}:{args.port}, LMTP {args.lmtp_host}:{args.lmtp_port}, one worker "
+        workers = "one worker" if len(children) == 3 else f"{len(children) - 2} workers"
+        print(f"listhaven run: web {args.host}:{args.port}, LMTP {args.lmtp_host}:{args.lmtp_port}, {workers} "
               f"(pids {', '.join(f'{n} {c.pid}' for n, c in children.items())}); stop with Ctrl-C", flush=True)  # fmt: skip
         ended = ""
         while not stopping["signal"] and not ended:

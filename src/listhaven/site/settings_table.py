@@ -183,6 +183,8 @@ SETTINGS: tuple[Setting, ...] = (
             "recipients per delivery batch, the unit a worker claims"),
     Setting("DELIVERY_CONNECTIONS", "LISTHAVEN_DELIVERY_CONNECTIONS", "4", integer,
             "SMTP sessions a worker keeps open to the MTA, each sending its own batch (one copy in flight each)"),
+    Setting("RUN_WORKERS", "LISTHAVEN_RUN_WORKERS", "1", integer,
+            "delivery workers `listhaven run` starts (`--workers`), each a process with its own journal and SMTP sessions"),
     Setting("DELIVERY_RETRY_DAYS", "LISTHAVEN_DELIVERY_RETRY_DAYS", "5", integer,
             "temporary (4xx) failures are retried with growing delays for this many days, then given up"),
     Setting("TOKEN_KEY", "LISTHAVEN_TOKEN_KEY", "", text,
