@@ -484,6 +484,29 @@ def test_texts_typed_in_mailmans_pages_and_dollar_footers(db, tmp_path, capsys):
     assert "use_dollar_strings" not in capsys.readouterr().out
 
 
+def test_a_name_a_member_could_not_give_here_moves_the_person_without_it(db, tmp_path, capsys):
+    """Mailman 2 kept whatever name was typed: longer than a member's name may be here (PostgreSQL's
+    column refused the whole move), with a tab or a line break (the roster and its export are one line a
+    person). The person moves, without the name, and the report says whose name and why; a waiting
+    request's name the same."""
+    config = garden_config() | {
+        "usernames": {"ann@example.org": "A" * 201, "bob@example.net": "Bob\r\nBuilder", "quiet@example.org": "Quiet"},
+    }  # fmt: skip
+    (tmp_path / "config.pck").write_bytes(py2_pickle(config))
+    requests = {"version": (0, 1), 1: (2, (1262304000.0, "newbie@example.org", "Neo\tWbie", "pw", 0, "en"))}
+    (tmp_path / "request.pck").write_bytes(py2_pickle(requests, protocol=1))
+    assert main(["import-list", "mailman2", "--config", str(tmp_path / "config.pck"), "--requests",
+                 str(tmp_path / "request.pck")]) == 0  # fmt: skip
+    report = capsys.readouterr().out
+    mlist = MailingList.objects.get(address=ADDRESS)
+    names = {a.lower(): n for a, n in Member.objects.filter(mailing_list=mlist, role="member").values_list("address", "display_name")}
+    assert (names["ann@example.org"], names["bob@example.net"], names["quiet@example.org"]) == ("", "", "Quiet")
+    assert "the name of ann@example.org was not kept: a name has at most 200 characters (this one has 201)" in report
+    assert "the name of Bob@example.net was not kept: a name may not hold control characters or line breaks" in report
+    assert "the name of newbie@example.org was not kept: a name may not hold control characters" in report
+    assert Pending.objects.get(mailing_list=mlist, address="newbie@example.org").payload["display_name"] == ""
+
+
 def test_pipermails_text_archives_after_the_mbox_add_no_second_copies(moved, tmp_path, capsys):
     """Pipermail's monthly .txt files hold copies of the mbox's messages (addresses obfuscated):
     imported after the move, a Message-ID the list has is a duplicate; a message only they still

@@ -18,6 +18,7 @@ from django.utils import timezone
 from listhaven.archive.compression import compress
 from listhaven.lists.addresses import InvalidAddress, canonical_address
 from listhaven.lists.directory import create_list
+from listhaven.lists.members import valid_display_name
 from listhaven.lists.models import Ban, HeldMessage, MailingList, Member, Pending, PostRecord
 from listhaven.lists.moving.plan import ListPlan
 from listhaven.lists.subscriptions import create_pending
@@ -60,6 +61,7 @@ def apply_plan(plan: ListPlan, update: bool = False) -> MailingList:
                     "'listhaven members remove LIST ADDRESS...'")  # fmt: skip
         for row in rows.values():
             row.mailing_list = mlist
+            row.display_name = _name(plan, row.address, row.display_name)
         Member.objects.bulk_create(rows.values(), batch_size=1000)
         Ban.objects.bulk_create([Ban(mailing_list=mlist, pattern=p, reason=f"banned on {plan.report.source}")
                                  for p in patterns])  # fmt: skip
@@ -96,7 +98,7 @@ def _requests(plan: ListPlan, mlist: MailingList) -> None:
         purpose = "approve_unsubscribe" if request.leave else "approve_subscribe"
         if address is None or (purpose, address) in waiting or (address in members) == (not request.leave):
             continue
-        create_pending(mlist, purpose, address, {"display_name": request.display_name[:200],
+        create_pending(mlist, purpose, address, {"display_name": _name(plan, address, request.display_name),
                                                  "delivery_mode": request.delivery_mode,
                                                  "origin": f"moved from {plan.report.source}"})  # fmt: skip
         waiting.add((purpose, address))
@@ -166,3 +168,14 @@ def _row(plan: ListPlan, rows: dict[tuple[str, str], Member], given: str, role: 
     if (address, role) in rows:
         return
     rows[(address, role)] = Member(address=address, role=role, **values)
+
+
+def _name(plan: ListPlan, address: str, given: str) -> str:
+    """`given` as a name here (lists/members.valid_display_name), or none: the old list kept any name
+    (Mailman 2 any length, tabs and line breaks included). The person is moved all the same, without
+    the name, and the report says why."""
+    try:
+        return valid_display_name(given)
+    except ValueError as exc:
+        plan.report.problems.append(f"the name of {address} was not kept: {exc}")
+        return ""
