@@ -350,3 +350,33 @@ def test_two_command_mails_asking_for_two_addresses_in_opposite_orders_count_bot
     assert query(env, READ_COUNT) == [2, 2]
     asked = "from listhaven.lists.models import Pending\nresult = sorted(Pending.objects.values_list('address', flat=True))"
     assert query(env, asked) == ["ann@example.net", "bob@example.net"]
+
+
+GAPS = """
+from listhaven.archive.numbered_import import import_page_gaps
+from listhaven.lists.models import MailingList
+print(import_page_gaps(MailingList.objects.get(name='crowd'), {pages!r}, {{'gone@example.org': {number}}}))
+"""
+
+
+def test_a_post_arriving_while_the_mbox_gaps_are_filled_keeps_its_number_and_the_copy_is_left_out(store, tmp_path):
+    """`listhaven import-list --update` fills the numbers Pipermail's pages show and the mbox lacks from
+    Pipermail's text archives (archive/numbered_import.py, import_page_gaps) while the list is live: a post
+    stored at such a number, not yet committed, when the filling reads the list's numbers."""
+    env, database_url = store
+    number = query(env, "from listhaven.lists.models import MailingList\n"
+                        "result = MailingList.objects.get(name='crowd').next_archive_number")  # fmt: skip
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "2026-December.txt").write_text(
+        "From ann at example.org  Tue Dec  1 10:00:00 2026\nFrom: ann at example.org (Ann)\n"
+        "Date: Tue, 01 Dec 2026 10:00:00 +0000\nSubject: [Crowd] Gone\nMessage-ID: <gone@example.org>\n\nGone.\n\n")
+    holder = Holder(receive_snippet(post_bytes("member0@example.org", "live@example.org", "Live"), "member0@example.org"), env)
+    done = run_beside(holder, [sys.executable, "-c", "from listhaven.cli import setup_django\nsetup_django(None)\n"
+                               + GAPS.format(pages=str(pages), number=number)], env, database_url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # Before: the numbers were read before the filling's transaction: the copy was stored at the next free
+    # number instead (no Pipermail link names it) and the post's number reported as filled.
+    assert done.stdout.decode().split() == ["[]"]
+    numbers = "from listhaven.archive.models import Message\nresult = sorted(Message.objects.values_list('message_id', 'archive_number'))"
+    assert query(env, numbers) == [["live@example.org", number]]

@@ -124,7 +124,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
         if isinstance(p, Unparsed):
             quarantine(mlist, p.source, p.error)
             result.quarantined += 1
-    _lock_list(mlist)
+    lock_list(mlist)
     fresh, derived, flagged = _drop_duplicates(mlist, parsed, result, copies_before)
     if not fresh:
         return result
@@ -155,7 +155,7 @@ def _store(mlist: MailingList, batch: Sequence[Parsed | Unparsed], numbers: Sequ
     return result
 
 
-def _lock_list(mlist: MailingList) -> None:
+def lock_list(mlist: MailingList) -> None:
     """Takes the list's row for the rest of the transaction and reads its next archive number.
 
     PostgreSQL: two processes storing into one list at once (two LMTP hosts, an import beside a post)
@@ -172,7 +172,7 @@ def _free_numbers(mlist: MailingList, wanted: list[int], result: BatchResult) ->
     """The numbers given (an import keeping Pipermail's), each kept unless a message of the list has
     it by now: a post received here since the import read the list's numbers (`listhaven import-list
     --update` while the MTA delivers here already). Such a message gets the next free number instead,
-    as the live path would give it, under the same lock (`_lock_list`); `result.renumbered` says which."""
+    as the live path would give it, under the same lock (`lock_list`); `result.renumbered` says which."""
     taken = set(Message.objects.filter(mailing_list=mlist, archive_number__in=wanted)
                 .values_list("archive_number", flat=True))  # fmt: skip
     if not taken:

@@ -16,14 +16,16 @@ Mailman 2.1 have them) neither cuts its message in two nor shifts the numbers af
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from listhaven.archive.importer import id_domain, parse_one
-from listhaven.archive.ingest import Parsed, Unparsed, store_batch
+from listhaven.archive.ingest import Parsed, Unparsed, lock_list, store_batch
 from listhaven.archive.models import Message
 from listhaven.mail.sources import SourceError, open_source
 
@@ -124,30 +126,45 @@ def import_page_gaps(mlist: MailingList, directory: str | Path, known: dict[str,
     """Messages the Pipermail pages number (`known`) that the list lacks (deleted from the mbox after
     Pipermail archived them), taken from Pipermail's monthly text archives in `directory`, each at
     its page's number: a copy (addresses obfuscated, attachments scrubbed), but the old link lands.
-    A number another message has here already is left to it. The numbers stored."""
+    A number another message has here already is left to it, also one a post received here takes while
+    this runs: the list's numbers and Message-IDs are read again, and the copies chosen, in each batch's
+    transaction under the list's lock (ingest.lock_list), the lock a post's store takes. The numbers stored."""
     copies_before = timezone.now()  # the mbox's messages, stored before: originals of these copies
-    here = set(Message.objects.filter(mailing_list=mlist).values_list("message_id", flat=True))
-    taken = set(Message.objects.filter(mailing_list=mlist).values_list("archive_number", flat=True))
-    wanted = {i: n for i, n in known.items() if i not in here and n not in taken}
+    wanted = _gaps(mlist, known)
     if not wanted:
         return []
     try:
         sources = open_source(directory)
     except SourceError:
         return []  # no text archives beside the pages
-    batch: list[Parsed | Unparsed] = []
-    numbers: list[int] = []
+    batch: list[Parsed] = []
     domain = id_domain()
     for source in sources:
         item = parse_one(source, None, domain)
-        if isinstance(item, Parsed) and item.message.message_id in wanted:
+        if isinstance(item, Parsed) and wanted.pop(item.message.message_id, None) is not None:
             batch.append(item)
-            numbers.append(wanted.pop(item.message.message_id))
     stored: list[int] = []
     for start in range(0, len(batch), settings.IMPORT_BATCH_SIZE):
-        chunk = slice(start, start + settings.IMPORT_BATCH_SIZE)
-        store_batch(mlist, batch[chunk], numbers=numbers[chunk], copies_before=copies_before)
-    if numbers:
-        stored = sorted(Message.objects.filter(mailing_list=mlist, archive_number__in=numbers)
-                        .values_list("archive_number", flat=True))  # fmt: skip
-    return stored
+        stored += _store_gaps(mlist, batch[start : start + settings.IMPORT_BATCH_SIZE], known, copies_before)
+    return sorted(stored)
+
+
+def _gaps(mlist: MailingList, known: dict[str, int]) -> dict[str, int]:
+    """The Message-IDs of `known` the list lacks whose numbers no message of the list has."""
+    here = set(Message.objects.filter(mailing_list=mlist).values_list("message_id", flat=True))
+    taken = set(Message.objects.filter(mailing_list=mlist).values_list("archive_number", flat=True))
+    return {i: n for i, n in known.items() if i not in here and n not in taken}
+
+
+def _store_gaps(mlist: MailingList, batch: list[Parsed], known: dict[str, int], copies_before: datetime) -> list[int]:
+    """Stores the copies of `batch` whose gaps are still gaps once the list is locked; their numbers."""
+    with transaction.atomic():
+        lock_list(mlist)
+        wanted = _gaps(mlist, {p.message.message_id: known[p.message.message_id] for p in batch})
+        chosen = [p for p in batch if p.message.message_id in wanted]
+        if not chosen:
+            return []
+        items: list[Parsed | Unparsed] = list(chosen)
+        numbers = [wanted[p.message.message_id] for p in chosen]
+        result = store_batch(mlist, items, numbers=numbers, copies_before=copies_before)
+        return list(Message.objects.filter(pk__in=result.stored).values_list("archive_number", flat=True))
