@@ -199,6 +199,26 @@ def test_a_signed_in_reader_gets_their_own_page_and_it_is_never_kept(garden, cli
     assert CACHE not in reader.get(pages(garden)["thread"])  # and a kept page is not theirs either
 
 
+def test_the_footer_offers_sign_in_to_strangers_and_sign_out_to_a_signed_in_reader(garden, client, django_user_model):
+    """A stranger's kept page offers "Sign in" and sets no cookie (so it stays kept); a signed-in
+    reader's names their address and links to their lists and to the sign-out page (a link: a
+    form's CSRF token would make every page of theirs differ at each request)."""
+    url = pages(garden)["thread"]
+    warm(client, [url])
+    kept = client.get(url)
+    footer = kept.content.decode().split('<footer class="site">')[1]
+    assert 'href="/accounts/login/">Sign in</a>' in footer and "Sign out" not in footer and "Signed in as" not in footer
+    assert not kept.cookies and "csrfmiddlewaretoken" not in footer
+    reader = Client()
+    reader.force_login(django_user_model.objects.create_user(username="ann@example.org", email="ann@example.org"))
+    footer = reader.get(url).content.decode().split('<footer class="site">')[1]
+    assert "Sign in</a>" not in footer
+    assert 'href="/accounts/">Your lists</a>' in footer and "Signed in as" in footer and "ann@example.org" in footer
+    assert 'href="/accounts/logout/">Sign out</a>' in footer and "csrfmiddlewaretoken" not in footer
+    assert reader.post("/accounts/logout/").status_code == 302
+    assert "Sign in</a>" in reader.get(url).content.decode().split('<footer class="site">')[1]
+
+
 def test_a_private_list_is_never_kept_and_never_public(client, django_user_model):
     secret = create_list("secret@lists.example.org", display_name="Secret", private=True)
     store(secret, [make_message("s1@example.org", "Plans", "The plans.\n", to="secret@lists.example.org",

@@ -427,3 +427,31 @@ def test_an_approved_post_content_filtering_empties_is_said_not_sent(site, brows
         page.click("button:has-text('Save the settings')")
         context.close()
     assert not site.sent_to(MEMBER, r"Words only")
+
+
+def test_the_footer_shows_a_signed_in_reader_who_they_are_and_how_to_sign_out(site, browser):
+    """Signed out, every page's footer offers "Sign in"; signed in, it names the address, links to
+    their lists and signs them out (and then offers "Sign in" again)."""
+    stranger = browser.new_context(base_url=site.url)
+    page = stranger.new_page()
+    page.goto("/")
+    footer = page.locator("footer.site")
+    assert footer.get_by_role("link", name="Sign in").count() == 1 and "Signed in as" not in footer.inner_text()
+    stranger.close()
+
+    context, page = signed_in(site, browser, MEMBER)
+    page.goto("/garden/")
+    footer = page.locator("footer.site")
+    assert f"Signed in as {MEMBER}" in footer.inner_text()
+    assert footer.get_by_role("link", name="Sign in").count() == 0
+    footer.get_by_role("link", name="Your lists").click()
+    assert page.url.endswith("/accounts/") and "garden" in page.locator("main").inner_text().lower()
+    page.locator("footer.site").get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()  # a link asks; the button signs out
+    SESSIONS.pop(MEMBER)  # that session has ended
+    page.wait_for_url(f"{site.url}/")
+    footer = page.locator("footer.site")
+    assert footer.get_by_role("link", name="Sign in").count() == 1 and "Signed in as" not in footer.inner_text()
+    page.goto("/accounts/")
+    assert "/accounts/login/" in page.url  # signed out indeed
+    context.close()

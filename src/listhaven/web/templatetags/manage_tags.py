@@ -15,6 +15,18 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
+def signed_in_user(context: Any) -> Any:
+    """The signed-in user of the page's request, or None: for the footer's own links (their address,
+    their lists, sign out) instead of "Sign in". Asked through access.signed_in, which loads no
+    session for a reader without one, so an anonymous reader's page stays what the page cache keeps.
+    The footer's "Sign out" is a link to /accounts/logout/, whose page asks with a button: a form
+    here would put a CSRF token, different at every rendering, in every page of a signed-in
+    reader, and no page of theirs would keep its ETag (nor answer 304)."""
+    request = context.get("request")
+    return request.user if request is not None and access.signed_in(request) else None
+
+
+@register.simple_tag(takes_context=True)
 def held_badge(context: Any, mlist: MailingList | None) -> str:
     """` (3)` after a list's name for those who moderate it: the posts waiting for them."""
     request = context.get("request")
