@@ -175,3 +175,31 @@ def test_the_command_writes_every_list_and_says_so_when_the_maps_are_off(tmp_pat
     assert written.returncode == 0, written.stderr
     assert "1 list(s) in 1 domain(s)" in written.stdout
     assert "crew-leave@lists.example.org" in table(tmp_path / "maps" / TRANSPORT_MAP)
+
+
+def test_a_worker_writes_the_tables_again_when_a_list_was_created_on_another_host(db, maps, settings, tmp_path,
+                                                                                   django_capture_on_commit_callbacks):  # fmt: skip
+    """Each host writes its own tables when a list is created there; the worker's timed job
+    (delivery/schedule.py, refresh_maps) brings the tables Postfix reads up to date with a list created by a
+    web server of another host."""
+    from listhaven.delivery.schedule import JOBS
+    from listhaven.lists.postfix_maps import refresh_maps
+
+    assert "listhaven.lists.postfix_maps:refresh_maps" in {job.function for job in JOBS}
+    with django_capture_on_commit_callbacks(execute=True):
+        create_list("here@refresh.example.org")
+    assert "here@refresh.example.org" in table(maps / TRANSPORT_MAP)
+    assert refresh_maps() is None  # up to date: nothing written
+    written = (maps / TRANSPORT_MAP).stat()
+    settings.POSTFIX_MAPS_DIR = tmp_path / "other-host"
+    with django_capture_on_commit_callbacks(execute=True):
+        create_list("there@elsewhere.example.org")
+    settings.POSTFIX_MAPS_DIR = maps
+    # Before: this host's tables lacked the list until a list was created here or postfix-maps was run,
+    # and Postfix refused its mail at RCPT.
+    assert "there@elsewhere.example.org" not in table(maps / TRANSPORT_MAP)
+    assert (maps / TRANSPORT_MAP).stat().st_ino == written.st_ino
+    assert refresh_maps() is not None
+    assert {"here@refresh.example.org", "there@elsewhere.example.org"} <= set(table(maps / TRANSPORT_MAP))
+    assert table(maps / DOMAINS_MAP)["elsewhere.example.org"] == "elsewhere.example.org"
+    assert refresh_maps() is None

@@ -41,6 +41,9 @@ JOBS: tuple[Job, ...] = (
     Job("bounce-upkeep", 3600, "listhaven.lists.bounce_mail:bounce_upkeep"),
     # Many members bouncing the same day: the owners are told (at most once a day per list).
     Job("bounce-spikes", 900, "listhaven.lists.bounce_spikes:alert_owners"),
+    # Postfix's tables of the lists written again when they no longer match the lists (one created on
+    # another host wrote that host's tables, not this one's).
+    Job("postfix-maps", 60, "listhaven.lists.postfix_maps:refresh_maps"),
     # Sign-in throttle rows whose window lapsed: counted clients, accounts and (hashed) addresses go.
     Job("throttle-purge", 3600, "listhaven.web.accounts.throttle:purge_lapsed"),
 )

@@ -5,7 +5,8 @@ LISTHAVEN_POSTFIX_MAPS (the data directory by default), then `postmap` on each w
 
 They are written again whenever a list is created (web, `list create`, `import --create`, a moved
 list, the demo), removed with its archive, or renamed in the admin, after that change commits, and
-by `listhaven postfix-maps`. Every write reads every list under a lock file, so of two processes
+by `listhaven postfix-maps`; and by every worker when they no longer match the lists (`refresh_maps`, once
+a minute: a list created on another host). Every write reads every list under a lock file, so of two processes
 creating lists at once the one that writes last has seen both. Each file appears whole: written
 (and postmapped) under a temporary name, then renamed over the old one; a Postfix daemon that sees
 the table change restarts and reads the new one.
@@ -116,6 +117,27 @@ def write_maps(directory: Path | None = None) -> MapsWritten | None:
         files = [_replace(directory / TRANSPORT_MAP, transport_text(addresses, hop), postmap),
                  _replace(directory / DOMAINS_MAP, domains_text(domains), postmap)]  # fmt: skip
     return MapsWritten(directory, len(addresses), len(set(domains)), files, postmap)
+
+
+def refresh_maps() -> MapsWritten | None:
+    """The worker's timed job: writes the tables again when they no longer say what the lists in the
+    database say; None when they do, or the maps are off. A list created, renamed or removed by a process
+    of another host wrote that host's tables: within a minute, the worker of the host Postfix reads (each
+    host runs one) writes this host's too. Also mends tables whose write after a change failed."""
+    directory = maps_directory()
+    if directory is None:
+        return None
+    addresses = list(MailingList.objects.order_by("address").values_list("address", flat=True))
+    hop = lmtp_next_hop(settings.LMTP_HOST, settings.LMTP_PORT)
+    wanted = {TRANSPORT_MAP: transport_text(addresses, hop),
+              DOMAINS_MAP: domains_text([address.rpartition("@")[2] for address in addresses])}  # fmt: skip
+    for name, text in wanted.items():
+        try:
+            if (directory / name).read_text(encoding="utf-8") != text:
+                return write_maps(directory)
+        except (OSError, UnicodeDecodeError):
+            return write_maps(directory)
+    return None
 
 
 def write_maps_after_commit() -> None:
