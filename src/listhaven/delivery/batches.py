@@ -279,7 +279,7 @@ def _fast_sql(vendor: str) -> str:
 
 class Journal:
     """A sender thread's record of the copy it hands over: the batch and its counters (``done``, ``sent``)
-    with that copy counted, in ``DATA_DIR/run/journal-PID-NONCE``, a small file mapped into the worker's
+    with that copy counted, in ``DATA_DIR/run/journal-PID-NONCE-SPACE``, a small file mapped into the worker's
     memory (``mmap``, shared). Recording a copy is one aligned 8-byte store into that mapping: no system
     call, no release of the interpreter lock, nothing that can sleep, between the record and the system
     call that writes the dot; the store survives the death of the process (it is in the page cache). The
@@ -288,7 +288,7 @@ class Journal:
     batch ends, removed when the worker stops.
 
     Recipients refused at RCPT in the transaction of that copy (a bulk copy) are written first, beside it:
-    ``refused-PID-NONCE``, one JSON document naming the record it belongs to (batch, done, sent) and each
+    ``refused-PID-NONCE-SPACE``, one JSON document naming the record it belongs to (batch, done, sent) and each
     refused recipient's answer (4xx: retried later; 5xx: a bounce). It is written with write(2) before
     the record's store, so a worker killed in between has not written the dot either (the transaction is
     sent again, refusals and all), and a worker that reads a record reads its refusals; a document naming
