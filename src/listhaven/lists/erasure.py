@@ -103,7 +103,8 @@ def erase_address(address: str, *, mlist: MailingList | None = None, posts: str 
         address_erased.send(sender=None, address=canonical, lists=lists, site=mlist is None, report=report)
         report.counts["bans kept"] = _bans(canonical, lists)
         Erasure.objects.create(address_hash=report.address_hash, scope=mlist.name if mlist else "",
-                               posts=posts, counts=report.counts, erased_by=by)  # fmt: skip
+                               list_pk=mlist.pk if mlist else None, posts=posts, counts=report.counts,
+                               erased_by=by)  # fmt: skip
     _checkpoint()
     return report
 

@@ -109,6 +109,26 @@ def test_an_owner_sees_only_their_lists_erasures_and_moderators_may_not_erase(ga
     assert Member.objects.filter(mailing_list=garden, address=ERIN).exists() and Erasure.objects.count() == 1
 
 
+def test_a_lists_erasures_follow_it_when_renamed_and_do_not_pass_to_a_new_list_of_its_old_name(garden, django_user_model):
+    from listhaven.lists.erasure import erase_address
+
+    erase_address(ERIN, mlist=garden, posts="keep", by="owner@example.org")
+    garden.name, garden.address = "allotment", "allotment@lists.example.org"
+    garden.save(update_fields=["name", "address"])  # as the admin renames a list
+    owner = _client(django_user_model, "owner@example.org")
+    page = owner.get("/manage/allotment/erase/").content.decode()
+    assert "None yet." not in page and "<td>owner@example.org</td>" in page.split("Recent erasures")[1]
+    newcomer = create_list("garden@lists.example.org")  # the old name, another list
+    add_member(newcomer, "new-owner@example.org", role="owner")
+    page = _client(django_user_model, "new-owner@example.org").get("/manage/garden/erase/").content.decode()
+    assert "None yet." in page and "<td>owner@example.org</td>" not in page
+    from listhaven.lists.removal import remove_list
+
+    old_pk = garden.pk
+    remove_list(garden, keep_archive=False)
+    assert Erasure.objects.get().list_pk == old_pk  # the audit outlives the list
+
+
 @pytest.mark.parametrize("who", ["co-owner@example.org", "Mod@Example.org", "owner@example.org", "root@example.org"])
 def test_an_owner_may_not_erase_who_runs_the_list_or_the_site(garden, django_user_model, who):
     """A co-owner, a moderator, the owner themselves, a site administrator's account: refused with the

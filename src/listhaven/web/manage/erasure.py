@@ -36,7 +36,7 @@ def erase(request: HttpRequest) -> HttpResponse:
 def erase_on_list(request: HttpRequest, mlist: MailingList) -> HttpResponse:
     """An owner's erasure: this list's roster, held posts, queue and archive; the outbox's copies
     this list sent. The account and the other lists are the site administrators' (/manage/erase/)."""
-    return _erase(request, mlist, [], Erasure.objects.filter(scope=mlist.name).order_by("-id")[:20])
+    return _erase(request, mlist, [], Erasure.objects.filter(list_pk=mlist.pk).order_by("-id")[:20])
 
 
 def _erase(request: HttpRequest, fixed: MailingList | None, lists: object, recent: QuerySet[Erasure]) -> HttpResponse:
