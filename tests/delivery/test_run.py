@@ -3,6 +3,7 @@ every member's copy in the outbox; SIGTERM stops all three."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import smtplib
@@ -133,3 +134,22 @@ def test_run_starts_the_workers_asked_for_and_they_deliver_each_copy_once(tmp_pa
             run.wait()
     done = subprocess.run([*base, "run", "--workers", "0"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "0 is not a count of at least 1" in done.stderr
+
+
+def test_a_count_of_workers_below_one_is_refused_from_the_environment_as_from_the_command_line(monkeypatch):
+    """`--workers 0` is refused; LISTHAVEN_RUN_WORKERS=0 (or -1), the default of that option, started web
+    and LMTP with no worker at all: mail taken over LMTP and never sent. It is refused the same way."""
+    from listhaven.delivery.commands import register
+    from listhaven.delivery.processes import commands
+
+    def parsed(*argv: str) -> argparse.Namespace:
+        parser = argparse.ArgumentParser()
+        register(parser.add_subparsers())
+        return parser.parse_args(["run", *argv])
+
+    for value in ("0", "-1"):
+        monkeypatch.setenv("LISTHAVEN_RUN_WORKERS", value)
+        with pytest.raises(ValueError, match=f"LISTHAVEN_RUN_WORKERS='{value}': {value} is below 1"):
+            parsed()
+    monkeypatch.setenv("LISTHAVEN_RUN_WORKERS", "2")
+    assert list(commands(parsed())) == ["web", "lmtp", "worker 1", "worker 2"]

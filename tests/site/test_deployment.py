@@ -55,6 +55,19 @@ def test_the_worker_starts_with_a_key_or_on_this_machine_only(tmp_path):
         assert result.returncode == 0, (local, result.stderr)
 
 
+def test_a_negative_hsts_max_age_is_refused(tmp_path):
+    """LISTHAVEN_HSTS_SECONDS=-5 made the header `max-age=-5`, which RFC 6797 does not allow: browsers
+    drop it, and the site had no HSTS although it was asked for. Refused at start, naming the variable;
+    0 (no header) is allowed."""
+    key = "a-key-only-this-site-knows-0123456789"
+    refused = listhaven(tmp_path, "worker", "--until-idle", LISTHAVEN_SITE_URL=PUBLIC, LISTHAVEN_SECRET_KEY=key,
+                        LISTHAVEN_HSTS_SECONDS="-5")  # fmt: skip
+    assert refused.returncode == 1 and "LISTHAVEN_HSTS_SECONDS='-5': -5 is below 0" in refused.stderr, refused.stderr
+    allowed = listhaven(tmp_path, "worker", "--until-idle", LISTHAVEN_SITE_URL=PUBLIC, LISTHAVEN_SECRET_KEY=key,
+                        LISTHAVEN_HSTS_SECONDS="0")  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr
+
+
 def test_serve_opens_no_control_socket_another_web_process_would_take(tmp_path):
     # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): a second
     # `listhaven serve` on the host took it over, stopping either removed it, and `gunicornc` steered

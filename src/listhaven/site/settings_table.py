@@ -31,6 +31,22 @@ def integer(value: str) -> int:
     return int(value.strip())
 
 
+def at_least_zero(value: str) -> int:
+    """A count or a duration: 0 or more."""
+    number = integer(value)
+    if number < 0:
+        raise ValueError(f"{number} is below 0")
+    return number
+
+
+def at_least_one(value: str) -> int:
+    """A count of things that must exist: 1 or more."""
+    number = integer(value)
+    if number < 1:
+        raise ValueError(f"{number} is below 1")
+    return number
+
+
 def optional_integer(value: str) -> int | None:
     return int(value) if value.strip() else None
 
@@ -93,7 +109,11 @@ class Setting:
     shown_default: str = ""
 
     def read(self, environ: Mapping[str, str]) -> Any:
-        return self.parse(environ.get(self.variable, self.default))
+        given = environ.get(self.variable, self.default)
+        try:
+            return self.parse(given)
+        except ValueError as exc:
+            raise ValueError(f"{self.variable}={given!r}: {exc}") from None
 
     def documented_default(self) -> str:
         if self.shown_default:
@@ -123,7 +143,7 @@ SETTINGS: tuple[Setting, ...] = (
             "public address of the site: the links in feeds and in mail start with it; https:// makes the session "
             "and CSRF cookies Secure (sent over HTTPS only) and every answer carries Strict-Transport-Security "
             "(LISTHAVEN_HSTS_SECONDS)"),
-    Setting("HSTS_SECONDS", "LISTHAVEN_HSTS_SECONDS", "31536000", integer,
+    Setting("HSTS_SECONDS", "LISTHAVEN_HSTS_SECONDS", "31536000", at_least_zero,
             "on a site whose LISTHAVEN_SITE_URL is https://: the max-age of the Strict-Transport-Security header "
             "every answer carries (browsers then use HTTPS only for that host, for this many seconds from the last "
             "answer); 0: no header; a site on http:// never sends it", "`31536000` (a year)"),
@@ -183,7 +203,7 @@ SETTINGS: tuple[Setting, ...] = (
             "recipients per delivery batch, the unit a worker claims"),
     Setting("DELIVERY_CONNECTIONS", "LISTHAVEN_DELIVERY_CONNECTIONS", "4", integer,
             "SMTP sessions a worker keeps open to the MTA, each sending its own batch (one copy in flight each)"),
-    Setting("RUN_WORKERS", "LISTHAVEN_RUN_WORKERS", "1", integer,
+    Setting("RUN_WORKERS", "LISTHAVEN_RUN_WORKERS", "1", at_least_one,
             "delivery workers `listhaven run` starts (`--workers`), each a process with its own journal and SMTP sessions"),
     Setting("DELIVERY_RETRY_DAYS", "LISTHAVEN_DELIVERY_RETRY_DAYS", "5", integer,
             "temporary (4xx) failures are retried with growing delays for this many days, then given up"),
