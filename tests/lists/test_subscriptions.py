@@ -20,6 +20,7 @@ from listhaven.lists.notices import NOTICES, render_notice, send_notice
 from listhaven.lists.subscriptions import (
     Status,
     confirm,
+    create_pending,
     find_pending,
     invite,
     leave,
@@ -165,6 +166,14 @@ def test_an_invitation_with_a_name_a_member_could_not_have_invites_nobody(mlist,
     assert not Pending.objects.exists() and not Outgoing.objects.exists()
     assert invite(mlist, ANN, display_name="  Ann Example ", inviter="owner@example.com").status == Status.INVITED
     assert Pending.objects.get().payload["display_name"] == "Ann Example"
+
+
+def test_an_invitation_waiting_from_before_names_were_checked_joins_without_its_name(mlist):
+    """Invitations sent before their names were checked kept a name with a tab or a line break for the
+    member row the acceptance makes: it joins, without that name."""
+    token = create_pending(mlist, "invite", ANN, {"display_name": "Ann\r\nExample", "origin": "invitation"})
+    assert confirm(find_pending(token)).status == Status.SUBSCRIBED
+    assert find_member(mlist, ANN).display_name == ""
 
 
 def test_bans_stop_subscriptions_quietly(mlist):

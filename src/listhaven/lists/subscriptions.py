@@ -375,7 +375,11 @@ def decide_request(pending: Pending, decision: str, reason: str = "", *, by: str
 
 
 def _join(mlist: MailingList, address: str, payload: dict[str, Any]) -> Member:
-    member = add_member(mlist, address, display_name=str(payload.get("display_name", "")))
+    try:
+        name = valid_display_name(str(payload.get("display_name", "")))
+    except ValueError:
+        name = ""  # asked for before names were checked where they are given (an invitation sent then)
+    member = add_member(mlist, address, display_name=name)
     mode = str(payload.get("delivery_mode", "regular"))
     if mode != member.delivery_mode:
         member.delivery_mode = mode
