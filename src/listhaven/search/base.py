@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 Order = Literal["rank", "date"]
 
 
-@dataclass(frozen=True, slots=True)
-class SearchDocument:
-    """The searchable text of one message; `rowid` is the message's primary key."""
+class SearchDocument(NamedTuple):
+    """The searchable text of one message; `rowid` is the message's primary key.
+
+    A named tuple, not a frozen dataclass: the ingest makes two for each message it stores (one as
+    the parser's result arrives, one with the new row's id), and a frozen dataclass sets each field
+    through `object.__setattr__`, several times the cost of a tuple."""
 
     rowid: int
     subject: str

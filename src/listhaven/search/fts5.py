@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from listhaven.search.base import Order, Placement, Scope, SearchDocument
@@ -94,12 +95,10 @@ class Fts5Backend:
         if placements is None:
             facets = _facets(cursor, [d.rowid for d in documents])
         else:  # as `_facets` would read them back from the rows just written
-            facets = {
-                d.rowid: facets_of(p.list_id, _utc(p.date), p.has_attachments) for d, p in zip(documents, placements)
-            }
+            facets = {d.rowid: _placement_facets(p) for d, p in zip(documents, placements)}
         cursor.executemany(
             f"INSERT INTO {TABLE}(rowid, {', '.join(COLUMNS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [_values(d, facets.get(d.rowid, "")) for d in documents],
+            [(*d, facets.get(d.rowid, "")) for d in documents],
         )
 
     def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
@@ -305,7 +304,22 @@ class Fts5Backend:
 
 
 def _values(d: SearchDocument, facets: str) -> tuple[object, ...]:
-    return (d.rowid, d.subject, d.sender, d.recipients, d.body, d.quoted, d.filenames, facets)
+    return (*d, facets)
+
+
+def _placement_facets(placement: Placement) -> str:
+    """`facets_of` for a placement, once per list, day and attachment flag: an import's messages
+    share their days (ltp: 35,114 messages on about 5,000 days), and the tokens cost several
+    microseconds a message to format."""
+    moment = placement.date
+    if moment.tzinfo is not UTC:
+        moment = _utc(moment)
+    return _day_facets(placement.list_id, moment.date(), placement.has_attachments)
+
+
+@lru_cache(maxsize=4096)
+def _day_facets(list_id: int, day: date, has_attachments: bool) -> str:
+    return facets_of(list_id, datetime(day.year, day.month, day.day, tzinfo=UTC), has_attachments)
 
 
 def _facets(cursor: Any, rowids: list[int]) -> dict[int, str]:
