@@ -65,7 +65,9 @@ def copies(data: Path) -> list[str]:
     return sorted(found)
 
 
-def test_a_host_of_the_same_name_takes_no_live_batch_and_the_claimants_host_takes_a_dead_ones(tmp_path):
+def start_claimant(tmp_path: Path) -> tuple[dict[str, str], subprocess.Popen[str]]:
+    """A store with one post's batch, and a process that has claimed it and holds it (it prints its claim's
+    name); skips where this machine cannot make a PID namespace."""
     reason = _namespaces_allowed()
     if reason:
         pytest.skip(reason)
@@ -73,6 +75,11 @@ def test_a_host_of_the_same_name_takes_no_live_batch_and_the_claimants_host_take
     subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=300)
     claimant = subprocess.Popen([sys.executable, "-c", CLAIMANT], env=env, cwd=REPO, text=True,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    return env, claimant
+
+
+def test_a_host_of_the_same_name_takes_no_live_batch_and_the_claimants_host_takes_a_dead_ones(tmp_path):
+    env, claimant = start_claimant(tmp_path)
     try:
         assert claimant.stdout is not None
         name = claimant.stdout.readline().strip()
@@ -95,13 +102,7 @@ def test_a_host_of_the_same_name_takes_no_live_batch_and_the_claimants_host_take
 
 
 def test_a_lapsed_lease_is_taken_over_by_a_host_of_the_same_name(tmp_path):
-    reason = _namespaces_allowed()
-    if reason:
-        pytest.skip(reason)
-    env = store_env(tmp_path)
-    subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=300)
-    claimant = subprocess.Popen([sys.executable, "-c", CLAIMANT], env=env, cwd=REPO, text=True,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    env, claimant = start_claimant(tmp_path)
     try:
         assert claimant.stdout is not None and claimant.stdout.readline().strip()
         lapse = ("from listhaven.cli import setup_django\nsetup_django(None)\n"
