@@ -213,3 +213,18 @@ def test_mutilated_shapes_never_raise(data):
 def test_any_bytes_never_raise(raw):
     parse_bounce(raw)
     parse_complaint(raw)
+
+
+@pytest.mark.parametrize("charset", ["scii", "utf-8\x00", "unicode_escape"])
+def test_a_notice_in_a_charset_no_codec_reads_is_read_as_utf8(charset):
+    # Found by test_mutilated_shapes_never_raise: a text part naming a charset Python has no codec for
+    # (or one with a NUL) raised LookupError/ValueError out of parse_bounce. It is now read as UTF-8:
+    # the same report as the notice that says utf-8.
+    def notice(named: str) -> bytes:
+        return (
+            "From: MAILER-DAEMON@mx.example.com\nTo: list-bounces@lists.example.org\nSubject: failure notice\n"
+            f'MIME-Version: 1.0\nContent-Type: text/plain; charset="{named}"\n\n'
+            "<ann@example.com>: 550 5.1.1 user unknown\n"
+        ).encode("utf-8", "surrogateescape")
+
+    assert parse_bounce(notice(charset)) == parse_bounce(notice("utf-8"))

@@ -32,6 +32,7 @@ from email.parser import BytesHeaderParser, HeaderParser
 import flufl.bounce
 
 from listhaven.mail.addresses import normalise_email
+from listhaven.mail.charsets import resolve_charset
 from listhaven.mail.verp import verp_decode
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -204,7 +205,9 @@ def _notice_text(msg: email.message.Message) -> str:
         elif part.get_content_type() == "text/plain":
             data = part.get_payload(decode=True)
             if isinstance(data, bytes):
-                texts.append(data.decode(part.get_content_charset() or "utf-8", "replace")[:100_000])
+                # A mutilated notice may name a charset no codec has ("scii", one with a NUL): read it as UTF-8.
+                charset = resolve_charset(part.get_content_charset()) or "utf-8"
+                texts.append(data.decode(charset, "replace")[:100_000])
     return "\n".join(texts)
 
 
