@@ -125,6 +125,15 @@ def test_subscribe_confirm_options_and_leave_in_the_browser(site, browser):
     page.click("button:has-text('Unsubscribe')")
     assert page.locator("h1").inner_text().startswith("You have left")
     site.mail_to(ann, "You have left")
+
+    # The same link again (an older copy, the mail program's button pressed twice): no button that
+    # would do nothing, but what is true and the way back in.
+    page.goto(one_click)
+    assert page.locator("h1").inner_text() == "Not on Garden"
+    assert f"{ann} does not receive" in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="Unsubscribe").count() == 0
+    page.click("main a:has-text('Join again')")
+    assert page.url.endswith("/listinfo/garden")
     context.close()
 
 

@@ -4,7 +4,9 @@ A POST whose body holds ``List-Unsubscribe=One-Click`` (what a mailbox provider 
 presses "unsubscribe") removes the member at once and answers 200: no login, no CSRF token (the
 provider has none; the HMAC token in the URL is the proof), no confirmation, no landing page. That is
 why this one view is exempt from CSRF. A GET (a person following the link) shows one button; that
-form carries a CSRF token and is checked here by hand."""
+form carries a CSRF token and is checked here by hand. The link of an address that is no longer a
+member (it left, or was removed) says so, with the way back in, instead of offering a button that
+would do nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from listhaven.lists.members import find_member
 from listhaven.lists.subscriptions import leave
 from listhaven.lists.unsubscribe import check_unsubscribe_token
 from listhaven.web.access import get_list_by_proof
@@ -32,16 +35,18 @@ def one_click(request: HttpRequest, list_name: str, token: str) -> HttpResponse:
     )
     if address is None:
         return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
+    context = {"mlist": mlist, "address": address}
     if request.method != "POST":
-        return render(request, "listhaven/members/unsubscribe.html", {"mlist": mlist, "address": address})
+        page = "unsubscribe.html" if find_member(mlist, address) else "not_member.html"
+        return render(request, "listhaven/members/" + page, context)
     if request.POST.get("List-Unsubscribe") != ONE_CLICK:
         rejected = _csrf_failure(request)
         if rejected is not None:
             return rejected
-    leave(mlist, address, origin="one-click")
+    left = leave(mlist, address, origin="one-click")
     if request.POST.get("List-Unsubscribe") == ONE_CLICK:
         return HttpResponse("Unsubscribed.\n", content_type="text/plain; charset=utf-8")
-    return render(request, "listhaven/members/left.html", {"mlist": mlist, "address": address})
+    return render(request, "listhaven/members/" + ("left.html" if left else "not_member.html"), context)
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
