@@ -66,6 +66,13 @@ def status(page) -> str:
 def test_owner_runs_the_list_from_the_browser(site, browser):
     context, page = signed_in(site, browser, OWNER)
     assert page.url.endswith("/manage/")
+    # Named apart from "Your lists", the footer's link to the lists their own address is on.
+    assert page.locator("h1").inner_text() == "Lists you run"
+    page.locator("main").get_by_role("link", name="Your lists").click()
+    page.wait_for_url("**/accounts/")
+    assert page.locator("h1").inner_text() == "Your lists"
+    page.go_back()
+    page.wait_for_url("**/manage/")
     page.click("a:has-text('Garden')")
     page.click("nav.manage-nav a:has-text('Settings')")
     page.fill("#id_footer", "Tended by the %(real_name)s club.")  # pasted from the list's Mailman 2 footer
