@@ -7,8 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in the mail `make run` sends (confirmations, unsubscribe, footers) point at the server it starts.
 run: export LISTHAVEN_SITE_URL ?= http://$(HOST):$(PORT)
-# The commands `make run` prints name its store, so they work when pasted into another shell.
-SAME_STORE = LISTHAVEN_DATA=$(LISTHAVEN_DATA) $(BIN)/listhaven
+# The commands `make run` prints name its store and the program by full paths, so they work when pasted
+# into another shell, in any directory.
+STORE_DIR = $(abspath $(LISTHAVEN_DATA))
+SAME_STORE = LISTHAVEN_DATA=$(STORE_DIR) $(abspath $(BIN))/listhaven
 
 .PHONY: run setup test test-fast browser-deps postgres-deps bench bench-deps fuzz soak lint lock clean demo
 
@@ -38,8 +40,8 @@ run: setup
 	@# copies in the outbox are signed as a real site's are; the first time it prints the DNS records.
 	$(BIN)/listhaven demo-dkim
 	@echo "Web:  http://$(HOST):$(PORT)/"
-	@echo "Mail the lists send (no MTA set): the Maildir $(LISTHAVEN_DATA)/outbox/new/, or http://$(HOST):$(PORT)/manage/outbox/ signed in with an account from: $(SAME_STORE) createadmin"
-	@echo "LMTP: $(HOST):$(LMTP_PORT)   (Postfix's tables of the lists, kept up to date: $(LISTHAVEN_DATA)/postfix_lmtp and postfix_domains; docs/operations.md)"
+	@echo "Mail the lists send (no MTA set): the Maildir $(STORE_DIR)/outbox/new/, or http://$(HOST):$(PORT)/manage/outbox/ signed in with an account from: $(SAME_STORE) createadmin"
+	@echo "LMTP: $(HOST):$(LMTP_PORT)   (Postfix's tables of the lists, kept up to date: $(STORE_DIR)/postfix_lmtp and postfix_domains; docs/operations.md)"
 	@printf '%s\n' "Post to the demo list (each run a new Message-ID; the same bytes twice would be taken for a retry):" \
 		"printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\nMessage-ID: <%s@example.org>\n\nHello, list.\n' \"\$$(date +%s.%N)\" | $(SAME_STORE) post harbour-dev@lists.example.org -"
 	$(BIN)/listhaven run --host $(HOST) --port $(PORT) --lmtp-host $(HOST) --lmtp-port $(LMTP_PORT)
