@@ -41,8 +41,9 @@ run: setup
 	$(BIN)/listhaven demo-dkim
 	@echo "Web:  http://$(HOST):$(PORT)/"
 	@echo "Mail the lists send (no MTA set): the Maildir $(STORE_DIR)/outbox/new/, or http://$(HOST):$(PORT)/manage/outbox/ signed in with an account from: $(SAME_STORE) createadmin"
+	@echo "Owner of the demo list harbour-dev: olive@lists.example.org; to sign in as her, give that address at http://$(HOST):$(PORT)/accounts/link/ and open the link that lands in the outbox"
 	@echo "LMTP: $(HOST):$(LMTP_PORT)   (Postfix's tables of the lists, kept up to date: $(STORE_DIR)/postfix_lmtp and postfix_domains; docs/operations.md)"
-	@printf '%s\n' "Post to the demo list (each run a new Message-ID; the same bytes twice would be taken for a retry):" \
+	@printf '%s\n' "Post to the demo list (each run a new Message-ID; the same bytes twice would be taken for a retry; from an address that is not a member, the post is held for the owner):" \
 		"printf 'From: Ann Archer <ann@example.org>\nTo: harbour-dev@lists.example.org\nSubject: Hello\nMessage-ID: <%s@example.org>\n\nHello, list.\n' \"\$$(date +%s.%N)\" | $(SAME_STORE) post harbour-dev@lists.example.org -"
 	$(BIN)/listhaven run --host $(HOST) --port $(PORT) --lmtp-host $(HOST) --lmtp-port $(LMTP_PORT)
 

@@ -118,6 +118,19 @@ def test_every_cli_command_is_in_the_readme():
     assert missing == []
 
 
+def test_the_readme_and_make_run_name_the_demo_lists_owner():
+    """A newcomer signs in as the demo list's owner with the address both name: the one demo-members adds."""
+    from email.utils import parseaddr
+
+    from listhaven.demo.members import DEMO_LIST, OWNERS
+
+    owner = parseaddr(OWNERS[0])[1]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert f"`{DEMO_LIST.split('@')[0]}`'s owner is `{owner}`" in readme
+    assert f"Owner of the demo list harbour-dev: {owner};" in makefile
+
+
 def test_readme_shows_the_two_commands():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
