@@ -7,10 +7,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in the mail `make run` sends (confirmations, unsubscribe, footers) point at the server it starts.
 run: export LISTHAVEN_SITE_URL ?= http://$(HOST):$(PORT)
-# The commands `make run` prints name its store and the program by full paths, so they work when pasted
-# into another shell, in any directory.
+# The commands `make run` prints name its store, its site (the links in the mail they make: footers,
+# unsubscribe, held-post notices) and the program by full paths, so they work when pasted into another
+# shell, in any directory, and on another PORT.
 STORE_DIR = $(abspath $(LISTHAVEN_DATA))
-SAME_STORE = LISTHAVEN_DATA=$(STORE_DIR) $(abspath $(BIN))/listhaven
+SAME_STORE = LISTHAVEN_DATA=$(STORE_DIR) LISTHAVEN_SITE_URL=$(LISTHAVEN_SITE_URL) $(abspath $(BIN))/listhaven
 
 .PHONY: run setup test test-fast browser-deps postgres-deps bench bench-deps fuzz soak lint lock clean demo
 
