@@ -17,7 +17,10 @@ REPO = Path(__file__).resolve().parents[2]
 LISTHAVEN = REPO / ".venv" / "bin" / "listhaven"
 PORT = "8123"
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None or not LISTHAVEN.exists(), reason="needs make and .venv")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("make") is None or not LISTHAVEN.exists(), reason="needs make and .venv"),
+    pytest.mark.sqlite_only(reason="make run's own store is SQLite; the test's commands run on it whatever DATABASE_URL says"),
+]
 
 
 def clean_env() -> dict[str, str]:
