@@ -188,9 +188,11 @@ def test_the_outbox_page_shows_the_copies_to_staff_only(mlist, tmp_path, setting
     client.force_login(admin)
     index = client.get("/manage/outbox/")
     assert index.status_code == 200 and index.content.count(b"Plans</a>") == 2
+    assert b'<a href="/manage/">Manage</a>' in index.content  # the way back, as on every page of /manage/
     keys = sorted(p.name for p in (outbox_dir() / "new").iterdir())
     page = client.get(f"/manage/outbox/{keys[0]}/")
     assert page.status_code == 200 and b"Hello all." in page.content and b"member" in page.content
+    assert b'<a href="/manage/">Manage</a>' in page.content and b'<a href="/manage/outbox/">Outbox</a>' in page.content
     raw = client.get(f"/manage/outbox/{keys[0]}/raw")
     assert raw["Content-Type"].startswith("text/plain") and raw["X-Content-Type-Options"] == "nosniff"
     assert raw.content.startswith(b"Return-Path: <team-bounces+") and b"\nSubject: " in raw.content
