@@ -114,6 +114,7 @@ def test_subscribe_confirm_options_and_leave_in_the_browser(site, browser):
     page.click("button:has-text('Email me my options link')")
     options_link = re.search(r"https?://\S+/garden/options/[0-9a-f]+", body(site.mail_to(ann, "your options"))).group(0)
     page.goto(options_link)
+    assert f"the options of {ann} on the Garden mailing list" in page.locator("main").inner_text()  # not a bare button
     page.click("button:has-text('Open my options')")
     page.check("input[name=delivery_mode][value=mime_digest]")
     page.check("input[name=acknowledge_posts]")

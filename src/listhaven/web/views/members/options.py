@@ -139,7 +139,8 @@ def options_link(request: HttpRequest, list_name: str, token: str) -> HttpRespon
     if pending is None:
         return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
     if request.method != "POST":
-        return render(request, "listhaven/members/options_open.html", {"mlist": mlist, "token": token})
+        context = {"mlist": mlist, "token": token, "address": pending.address}
+        return render(request, "listhaven/members/options_open.html", context)
     if not use_pending(pending):
         return render(request, "listhaven/members/token_invalid.html", {"mlist": mlist}, status=404)
     proven = dict(request.session.get(SESSION_KEY, {}))
