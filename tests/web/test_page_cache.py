@@ -67,7 +67,7 @@ def test_a_public_page_is_rendered_once_then_served_whole_from_the_cache(garden,
     warm(client, urls.values())
     hit = client.get(urls["thread"])
     assert "Do they need deep pots?" in hit.content.decode()
-    # the kept response is the stack's whole answer, security headers included
+    # the kept response is the stack's whole answer, with the security headers every answer gets
     assert hit["Content-Security-Policy"].startswith("default-src 'self'")
     assert hit["X-Frame-Options"] == "DENY" and hit["ETag"] and hit["Last-Modified"]
     assert hit["Cache-Control"] == "public, no-cache"
@@ -83,6 +83,28 @@ def test_a_page_kept_from_a_plain_http_request_still_asks_https_readers_for_http
     hit = client.get(url, secure=True)
     assert (first.get(CACHE), hit.get(CACHE)) == ("miss", "hit")
     assert hit["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_a_304_on_an_https_site_carries_hsts_as_its_200_does(garden, client, settings):
+    """A reader whose copy is current is answered 304 Not Modified: by the conditional GET middleware
+    (a rendered page, a page from the cache), by a download's own check, by the WSGI front. Each of
+    those answers carries Strict-Transport-Security like the 200 did; the 304 that ConditionalGetMiddleware
+    builds from the page keeps only RFC 9110's headers, and the header was added below it, so it was lost.
+    A 304 does not carry the site's default CSP: its headers replace the kept copy's, and a download's
+    sandbox policy must stay."""
+    settings.SECURE_HSTS_SECONDS = 31536000  # as settings.py sets it for an https:// LISTHAVEN_SITE_URL
+    hsts = "max-age=31536000"
+    message = Message.objects.get(mailing_list=garden, message_id="root@example.org")
+    for url in (pages(garden)["thread"], pages(garden)["feed"], f"/{garden.name}/message/{message.public_id}/raw"):
+        first = client.get(url, secure=True)
+        assert first.status_code == 200 and first["Strict-Transport-Security"] == hsts, url
+        for asked in ({"HTTP_IF_NONE_MATCH": first["ETag"]}, {"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]}):
+            again = client.get(url, secure=True, **asked)
+            assert again.status_code == 304, (url, asked)
+            assert again["Strict-Transport-Security"] == hsts, (url, asked, again.headers)
+            assert "Content-Security-Policy" not in again, (url, asked)
+    raw = client.get(f"/{garden.name}/message/{message.public_id}/raw", secure=True)
+    assert raw["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_a_site_on_http_sends_no_hsts(garden, client, settings):
@@ -331,6 +353,24 @@ def test_the_wsgi_front_answers_kept_pages_before_django_and_304s(garden):
     assert "Content-Security-Policy" not in headers and headers["Cache-Control"] == "public, no-cache"
     status, headers, empty = wsgi_get(url, method="HEAD")
     assert status == "200 OK" and empty == b"" and headers["Content-Length"] == str(len(body))
+
+
+@pytest.mark.django_db(transaction=True)  # each request starts as gunicorn's do: outside a test transaction
+def test_the_wsgi_fronts_answers_on_an_https_site_carry_hsts_304_included(garden, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    url = pages(garden)["thread"]
+    status, first, _ = wsgi_get(url)
+    assert status == "200 OK" and first[CACHE] == "miss" and first["Strict-Transport-Security"] == "max-age=31536000"
+    status, hit, _ = wsgi_get(url)
+    assert status == "200 OK" and hit[CACHE] == "hit" and hit["Strict-Transport-Security"] == "max-age=31536000"
+    assert hit["Content-Security-Policy"] == first["Content-Security-Policy"]
+    status, headers, _ = wsgi_get(url, if_none_match=first["ETag"])
+    assert status == "304 Not Modified" and headers["Strict-Transport-Security"] == "max-age=31536000", headers
+    # The kept page follows the site's setting of the moment: an operator who turns HSTS off is obeyed at once.
+    settings.SECURE_HSTS_SECONDS = 0
+    status, hit, _ = wsgi_get(url)
+    assert hit[CACHE] == "hit" and "Strict-Transport-Security" not in hit
+    assert "Strict-Transport-Security" not in wsgi_get(url, if_none_match=first["ETag"])[1]
 
 
 @pytest.mark.django_db(transaction=True)  # each request starts as gunicorn's do: outside a test transaction

@@ -57,28 +57,40 @@ class ForwardedClientMiddleware:
         return self.get_response(request)
 
 
-class SecurityHeadersMiddleware:
-    """Adds the CSP and a strict Referrer-Policy unless a view set its own, and on a site whose
-    address is https:// (SECURE_HSTS_SECONDS set from it) Strict-Transport-Security.
+def security_headers(status: int) -> list[tuple[str, str]]:
+    """The headers every answer of the site carries unless it has its own: on a site whose address is
+    https:// (SECURE_HSTS_SECONDS set from it) Strict-Transport-Security, the CSP, a strict
+    Referrer-Policy and nosniff. Read from the settings on each answer, so a kept page follows them.
 
-    HSTS goes on every answer of such a site, whatever scheme the request came by: Django's own
-    SecurityMiddleware adds it only to requests it sees as HTTPS, and a public page rendered for a
-    request over plain HTTP (a health check on 127.0.0.1) is kept by the page cache and then
-    served to every HTTPS reader without it. Over plain HTTP browsers ignore the header (RFC 6797
-    8.1), so sending it there costs nothing."""
+    HSTS goes on every answer of such a site, 304 included, whatever scheme the request came by:
+    Django's own SecurityMiddleware adds it only to requests it sees as HTTPS, and a public page
+    rendered for a request over plain HTTP (a health check on 127.0.0.1) is kept by the page cache
+    and then served to every HTTPS reader. Over plain HTTP browsers ignore the header (RFC 6797
+    8.1), so sending it there costs nothing. A 304 gets no default CSP: its headers replace those
+    of the browser's kept copy (RFC 9111 4.3.4), and a download's sandbox policy must stay."""
+    headers = []
+    if settings.SECURE_HSTS_SECONDS:
+        headers.append(("Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}"))
+    if status != 304:
+        headers.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+    headers += [("Referrer-Policy", "same-origin"), ("X-Content-Type-Options", "nosniff")]
+    return headers
+
+
+class SecurityHeadersMiddleware:
+    """Adds `security_headers` to every answer Django gives. Outermost but for the client's address
+    (settings.MIDDLEWARE): the 304s that ConditionalGetMiddleware makes of a page keep only RFC
+    9110's headers of it, so a header added below it was missing from them (HSTS included); and the
+    pages the page cache keeps and answers get the headers of the moment, as web.page_cache's WSGI
+    front adds them to its own answers."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
-        seconds = settings.SECURE_HSTS_SECONDS
-        self.hsts = f"max-age={seconds}" if seconds else None
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if self.hsts:
-            response.headers.setdefault("Strict-Transport-Security", self.hsts)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in security_headers(response.status_code):
+            response.headers.setdefault(name, value)
         return response
 
 

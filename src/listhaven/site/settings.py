@@ -78,13 +78,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost (after the client's address): a 304 for a page the reader has (ETag, Last-Modified), then the page cache, which
-    # keeps and answers pages exactly as the rest of the stack finished them.
+    # Outermost (after the client's address): the security headers (HSTS, CSP), on every answer, 304s
+    # included; then a 304 for a page the reader has (ETag, Last-Modified), then the page cache, which
+    # keeps and answers pages as the rest of the stack finished them.
     "listhaven.site.middleware.ForwardedClientMiddleware",  # first: everything after reads the client's address
+    "listhaven.site.middleware.SecurityHeadersMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "listhaven.web.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "listhaven.site.middleware.SecurityHeadersMiddleware",
     "listhaven.site.middleware.StaticFilesMiddleware",  # before sessions: static needs none of them
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,7 +155,7 @@ X_FRAME_OPTIONS = "DENY"
 # http:// (a link, a network that rewrites one) would otherwise hand the session to whoever listens.
 # A site on http:// (make run, a test) keeps them usable.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = str(_declared["SITE_URL"]).lower().startswith("https://")
-# And its answers carry Strict-Transport-Security (site/middleware.py SecurityHeadersMiddleware), so a
+# And its answers carry Strict-Transport-Security (site/middleware.py security_headers), 304s too, so a
 # browser that has visited once never asks over http:// again (where a network could answer for it).
 # Its host only: other names under the same domain may not be on HTTPS. Never on an http:// site.
 SECURE_HSTS_SECONDS = int(_declared["HSTS_SECONDS"]) if SESSION_COOKIE_SECURE else 0

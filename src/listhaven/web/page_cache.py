@@ -2,10 +2,10 @@
 list and then served to every reader who is not signed in without rendering.
 
 What is kept: the overview, month, thread and message pages and the Atom feeds of a list whose
-archive policy is public, as the whole stack answered a reader without a session (status 200,
-headers, body). What is never kept: anything of a members-only or owners-only list, anything
-answered to a signed-in reader (their pages carry their name and their moderation badge), a
-response that sets a cookie, and every page not in that list (search, forms, the owners' pages).
+archive policy is public, as the stack answered a reader without a session (status 200,
+headers, body; the security headers are added to each answer, kept or not). What is never kept:
+anything of a members-only or owners-only list, anything answered to a signed-in reader (their
+pages carry their name and their moderation badge), a response that sets a cookie, and every page not in that list (search, forms, the owners' pages).
 A request carrying a session cookie or pending messages is never answered from the cache.
 
 The key: the page's path and query, the list's id, creation time and archive version, and a
@@ -50,6 +50,7 @@ from django.utils.http import http_date
 
 import listhaven
 from listhaven.lists.models import MailingList
+from listhaven.site.middleware import security_headers
 from listhaven.web.access import signed_in
 
 CACHE_ALIAS = "pages"
@@ -173,7 +174,8 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
 
 
 class Page(NamedTuple):
-    """A kept response: what the whole stack answered, ETag included."""
+    """A kept response: what the stack below the page cache answered, ETag included (the security
+    headers are added to each answer above it, site/middleware.py)."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
@@ -192,8 +194,9 @@ class PageCacheMiddleware:
     """Keeps the pages views mark as cacheable, and answers kept pages to requests that reach
     Django (the test client; a server without the WSGI front below).
 
-    Placed before every other middleware but the conditional GET one, so what is kept is the
-    response exactly as the stack finished it (security headers, Cache-Control, ETag)."""
+    Placed before every other middleware but the conditional GET and security headers ones, so what
+    is kept is the response as the stack finished it (Cache-Control, ETag), and each answer, a
+    hit too, gets the security headers of the moment from the middleware above."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -240,10 +243,18 @@ class CachedPages:
             return self.app(environ, start_response)
         if environ.get("HTTP_IF_NONE_MATCH") == page.etag:
             headers = [(k, v) for k, v in page.headers if k.lower() in _NOT_MODIFIED_HEADERS]
-            start_response("304 Not Modified", [*headers, (CACHE_HEADER, "hit")])
+            start_response("304 Not Modified", [*_secured(headers, 304), (CACHE_HEADER, "hit")])
             return [b""]
-        start_response(f"{page.status} {HTTPStatus(page.status).phrase}", [*page.headers, (CACHE_HEADER, "hit")])
+        headers = _secured(list(page.headers), page.status)
+        start_response(f"{page.status} {HTTPStatus(page.status).phrase}", [*headers, (CACHE_HEADER, "hit")])
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else page.body]
+
+
+def _secured(headers: list[tuple[str, str]], status: int) -> list[tuple[str, str]]:
+    """The answer's headers with the site's security headers it lacks, as SecurityHeadersMiddleware
+    adds them to Django's (the kept page has none of them: that middleware is above the cache)."""
+    present = {name.lower() for name, _ in headers}
+    return headers + [(name, value) for name, value in security_headers(status) if name.lower() not in present]
 
 
 def archive_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
