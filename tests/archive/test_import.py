@@ -157,12 +157,12 @@ def test_list_create_rejects_bad_addresses(tmp_path, bad):
 
 def test_createadmin_from_a_script_makes_a_working_admin_login(tmp_path):
     made = subprocess.run(
-        [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper"],
+        [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper", "--email", "keeper@example.org"],
         input=b"a-long-passphrase\n", capture_output=True, timeout=120, env=store_env(tmp_path),
     )
     assert made.returncode == 0, made.stderr
     again = subprocess.run(
-        [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper"],
+        [*LISTHAVEN, "--data-dir", str(tmp_path), "createadmin", "--username", "keeper", "--email", "other@example.org"],
         input=b"other\n", capture_output=True, timeout=120, env=store_env(tmp_path),
     )
     assert again.returncode == 1 and b"exists already" in again.stderr

@@ -15,9 +15,13 @@ def register(subparsers: Any) -> None:
                     "does it when the schema is behind; processes starting at once wait for one another.")  # fmt: skip
     migrate.set_defaults(handler=cmd_migrate, needs_schema=False)
 
-    admin = subparsers.add_parser("createadmin", help="create an administrator account for /admin/ (asks for a password)")
+    admin = subparsers.add_parser(
+        "createadmin", help="create an administrator account for /admin/ (asks for a password)",
+        description="Create a site administrator. It signs in at /accounts/login/ with its address (or user name) "
+                    "and password; the address is required, as sign-in links and password resets are mailed to it. "
+                    "From a script: --username, --email and the password on the first line of standard input.")  # fmt: skip
     admin.add_argument("--username", default=None)
-    admin.add_argument("--email", default=None)
+    admin.add_argument("--email", default=None, help="the administrator's address (required; asked on a terminal)")
     admin.set_defaults(handler=cmd_createadmin)
 
     token = subparsers.add_parser("api-token")
@@ -68,7 +72,11 @@ def cmd_api_token(args: argparse.Namespace) -> int:
 
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
-    """Interactive on a terminal; from a script, the password is the first line of standard input."""
+    """Interactive on a terminal; from a script, the password is the first line of standard input.
+
+    The address is required: the sign-in page asks for an "Email address", and sign-in links and
+    password resets go to it. An administrator made without one could only sign in by typing its
+    user name into that field, and never by mail."""
     import sys
 
     from django.contrib.auth import get_user_model
@@ -76,19 +84,47 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
     from listhaven.cli import CommandError
 
+    email = (args.email or "").strip()
     if sys.stdin.isatty():
-        options = {k: v for k, v in (("username", args.username), ("email", args.email)) if v}
-        call_command("createsuperuser", **options)
+        problem = admin_address_problem(email) if args.email is not None else None
+        while not email or problem:
+            if problem:
+                print(problem, file=sys.stderr)
+            email = input("Email address (the administrator signs in with it): ").strip()
+            problem = admin_address_problem(email)
+        options = {"username": args.username} if args.username else {}
+        call_command("createsuperuser", email=email, **options)
         return 0
     password = sys.stdin.readline().rstrip("\n")
-    if not args.username or not password:
-        raise CommandError("without a terminal, give --username and the password on standard input")
+    if not args.username or not email or not password:
+        raise CommandError("without a terminal, give --username, --email and the password on standard input")
+    problem = admin_address_problem(email)
+    if problem:
+        raise CommandError(problem)
     users = get_user_model().objects
     if users.filter(username=args.username).exists():
         raise CommandError(f"user {args.username!r} exists already")
-    users.create_superuser(args.username, args.email or "", password)
-    print(f"administrator {args.username} created")
+    user = users.create_superuser(args.username, email, password)
+    print(f"administrator {user.username} created; it signs in with {user.email} (or {user.username}) at /accounts/login/")
     return 0
+
+
+def admin_address_problem(email: str) -> str | None:
+    """Why `email` cannot be a new administrator's address, or None."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    if not email:
+        return "an address is required: the administrator signs in with it, and sign-in links go to it"
+    try:
+        validate_email(email)
+    except ValidationError:
+        return f"{email!r} is not an email address"
+    taken = get_user_model().objects.filter(email__iexact=email).values_list("username", flat=True).first()
+    if taken is not None:
+        return f"the account {taken!r} has the address {email} already: give another address"
+    return None
 
 
 def cmd_migrate_store(args: argparse.Namespace) -> int:
