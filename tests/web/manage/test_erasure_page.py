@@ -113,10 +113,10 @@ def test_a_lists_erasures_follow_it_when_renamed_and_do_not_pass_to_a_new_list_o
     from listhaven.lists.erasure import erase_address
 
     erase_address(ERIN, mlist=garden, posts="keep", by="owner@example.org")
-    garden.name, garden.address = "allotment", "allotment@lists.example.org"
+    garden.name, garden.address = "orchard", "orchard@lists.example.org"
     garden.save(update_fields=["name", "address"])  # as the admin renames a list
     owner = _client(django_user_model, "owner@example.org")
-    page = owner.get("/manage/allotment/erase/").content.decode()
+    page = owner.get("/manage/orchard/erase/").content.decode()
     assert "None yet." not in page and "<td>owner@example.org</td>" in page.split("Recent erasures")[1]
     newcomer = create_list("garden@lists.example.org")  # the old name, another list
     add_member(newcomer, "new-owner@example.org", role="owner")
