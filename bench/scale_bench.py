@@ -14,7 +14,7 @@ Steps (default `all`, in this order; each can be run alone, on what an earlier r
             first list, no wrk; warm, then cold: Django's cache cleared before each request, by wall
             clock and by CPU), search latency (bench/search_bench.py over all lists, its
             --queries scale set), and the whole-list export of the first list (`listhaven export`).
-            Short: run it under `flock /work/notes/bench.lock`; redo it after a fix without importing.
+            Short: run it on a quiet machine; redo it after a fix without importing.
 Figures are merged into DIR/figures-N.json; the last line printed is the JSON of this run's figures.
 Not part of `make test`: `make bench BENCH_ARGS="scale --messages N --step STEP"`.
 """
