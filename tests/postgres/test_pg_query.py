@@ -9,6 +9,8 @@ from listhaven.search.pg_document import (
     MAX_LEXEME_BYTES,
     MAX_POSITIONS_PER_LEXEME,
     MAX_VECTOR_BYTES,
+    PAIR_CHARS,
+    PAIRS_CUT,
     RANK_RECIPIENT_WORDS,
     RANK_TEXT_WORDS,
     tsvector_literal,
@@ -51,7 +53,7 @@ def test_vector_weights_fields_prefixes_names_and_leaves_gaps():
     )
     assert literal == (
         "'hello':1A,21C 'ann':3B,4B 'x':5B 'org':6B '~thello':8A '~sann':10B,11B '~sx':12B '~sorg':13B "
-        "'~flog':15B '~ftxt':16B '~rbo':18D '~rx':19D 'hi':23D '~i0'"
+        "'~flog':15B '~ftxt':16B '~rbo':18D '~rx':19D 'hi':23D '~pann~ann' '~pann~x' '~px~org' '~i0'"
     )
 
 
@@ -105,7 +107,7 @@ def test_a_word_repeated_past_the_last_position_counts_once():
     built = vectors(_document(body="word " * 16500))
     assert built.words == MAX_POSITIONS_PER_LEXEME
     far = vectors(_document(body=" ".join(f"w{i}" for i in range(16390)) + " tail tail"))
-    assert far.document.endswith("'tail':16383C '~i0'")  # PostgreSQL keeps one entry per position
+    assert "'tail':16383C '~pw0~w1'" in far.document  # PostgreSQL keeps one entry per position
 
 
 def test_past_the_vector_budget_new_words_are_left_out_and_kept_ones_still_placed():
@@ -115,3 +117,51 @@ def test_past_the_vector_budget_new_words_are_left_out_and_kept_ones_still_place
     assert kept == long[: MAX_VECTOR_BYTES // (2000 + 8)]
     assert f"'{long[0]}':7C,467C " in built.document  # six empty fields' gaps before the body
     assert "'tail'" not in built.document and built.words == len(kept) + 1
+
+
+def _pairs(literal: str) -> list[str]:
+    return [entry.strip("'") for entry in literal.split(" ") if entry.startswith("'~p")]
+
+
+def test_words_that_follow_each_other_in_a_bare_field_are_pairs():
+    built = vectors(
+        _document(subject="Fix the build", sender="Ann", filenames="a b.txt", recipients="x y", body="the build\nfails", quoted="> fix it")
+    )
+    # once each, within a field (none from the subject's last word to the sender's first), none of
+    # file names or recipients (written only prefixed, where no phrase is asked for by pairs)
+    assert _pairs(built.document) == ["~pfix~the", "~pthe~build", "~pbuild~fails", "~pfix~it"]
+    assert built.words == vectors(_document(subject="Fix the build", sender="Ann", filenames="a b.txt",
+                                           recipients="x y", body="the build\nfails", quoted="> fix it")).words
+    assert all(":" not in entry for entry in built.document.split(" ") if entry.startswith("'~p"))
+    assert "~p" not in built.head  # ranking reads positions only
+
+
+def test_pairs_too_long_are_left_out_and_pairs_past_the_budget_are_cut():
+    long = "x" * (PAIR_CHARS - 1)
+    assert _pairs(vectors(_document(body=f"ab {long} c d")).document) == [f"~p{long}~c", "~pc~d"]
+    many = " ".join(f"{i:05d}" + "y" * 1500 for i in range(590))  # words fill most of the budget
+    built = vectors(_document(body=many + " " + " ".join(f"p{i}" for i in range(20_000))))
+    pairs = _pairs(built.document)
+    assert pairs[-1] == PAIRS_CUT and 0 < len(pairs) < 20_000
+    assert len(built.document.encode()) < 1_000_000
+
+
+def test_a_phrase_is_asked_for_by_its_pairs_when_matching():
+    # two bare words: the pair alone, but in vectors whose pairs stopped short
+    assert text_tsquery(Text("test suite", None), pairs=True) == (
+        "(('~ptest~suite' | ('~pcut' & 'test' <-> 'suite')) | ('~ftest' <-> '~fsuite'))"
+    )
+    # more words, a field or a prefix: the pairs as a condition, the positions checked
+    assert text_tsquery(Text("a b c", None), pairs=True).startswith("(((('~pa~b' & '~pb~c') | '~pcut') & 'a' <-> 'b' <-> 'c') | ")
+    assert text_tsquery(Text("release notes", "subject"), pairs=True) == (
+        "(('~prelease~notes' | '~pcut') & '~trelease' <-> '~tnotes')"
+    )
+    assert text_tsquery(Text("oops now", "body"), pairs=True) == "(('~poops~now' | '~pcut') & 'oops':CD <-> 'now':CD)"
+    assert text_tsquery(Text("run tes", None, prefix=True), pairs=True).startswith("(('run' <-> 'tes':*)")
+    assert text_tsquery(Text("to bob", "recipients"), pairs=True) == "('~rto' <-> '~rbob')"
+    long = "x" * PAIR_CHARS
+    assert text_tsquery(Text(f"a {long}", None), pairs=True).startswith(f"(('a' <-> '{long}')")
+    # ranking reads heads, which hold no pairs
+    assert text_tsquery(Text("test suite", None)) == "(('test' <-> 'suite') | ('~ftest' <-> '~fsuite'))"
+    _, params = Compiler({}, lambda d: d).where(parse_query('"test suite" -"old news"'))
+    assert "'~ptest~suite'" in params[0] and "!(('~pold~news'" in params[0]

@@ -171,6 +171,52 @@ def test_long_words_and_huge_bodies_are_indexed(mlist):
     assert _ids(mlist, "z" * 900 + "*") == {first}
     assert _ids(mlist, "中" * 999) == set()  # 3 KB of UTF-8: cut like the indexed words, no error
     assert _ids(mlist, "start") == {second}
+    # the huge body's words filled the vector: its pairs stopped short, its phrases are found by positions
+    assert "'~pcut'" in _documents([second])[second]
+    assert _ids(mlist, '"start w0000000"') == {second}
+    assert _ids(mlist, '"w0000000 start"') == set()
+
+
+def test_two_word_phrases_are_found_by_their_pairs_as_by_positions(mlist):
+    far = " ".join(f"w{i}" for i in range(16_500))  # past the last position a vector keeps
+    near, beyond, quoting = _store(
+        mlist,
+        make_message("pr1@x", "Test suite results", "the test suite passed\n"),
+        make_message("pr2@x", "Other", f"{far} late phrase\n"),
+        make_message("pr3@x", "Re: other", "> the test\n> suite was run\nsuite test\n"),
+    )
+    assert _ids(mlist, '"test suite"') == {near, quoting}  # subject, own text; quoted lines run on
+    assert _ids(mlist, '"suite test"') == {quoting}
+    assert _ids(mlist, '"suite passed" -"suite results"') == set()
+    assert _ids(mlist, '"suite passed" OR "late phrase"') == {near, beyond}  # the pair holds what positions cannot
+    assert _ids(mlist, '"test suite passed"') == {near}
+    assert _ids(mlist, 'subject:"test suite"') == {near}
+    assert _ids(mlist, 'body:"test suite"') == {near, quoting}
+    assert _ids(mlist, '"suite results"') == {near}
+    assert _ids(mlist, '"results the"') == set()  # subject's last word, text's first
+
+
+def test_the_migration_writes_the_pairs_the_ingest_writes(mlist):
+    pks = _store(
+        mlist,
+        make_message("mp1@x", "Test suite", "the test suite passed\n"),
+        make_message("mp2@x", "Other", "suite test\n"),
+    )
+    written = _documents(pks)
+    with connection.cursor() as cursor:  # a store indexed before pairs were written
+        cursor.execute(
+            "UPDATE search_document SET document = ts_delete(document, "
+            "ARRAY(SELECT u.lexeme FROM unnest(document) u WHERE starts_with(u.lexeme, '~p')))"
+        )
+    assert all("'~p" not in document for document in _documents(pks).values())
+    assert _ids(mlist, '"test suite"') == set()
+    migration = importlib.import_module("listhaven.archive.migrations.0018_search_word_pairs")
+    migration.write_pairs(django_apps, SimpleNamespace(connection=connection))
+    assert _documents(pks) == written
+    assert _ids(mlist, '"test suite"') == {pks[0]}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_word WHERE starts_with(word, '~p')")
+        assert cursor.fetchone()[0] == 0  # pairs are not words a prefix can start
 
 
 def test_punctuation_in_queries_cannot_break_the_tsquery(mlist):

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
-from listhaven.search.pg_document import FILENAME, RECIPIENT, SENDER, SUBJECT, quote_lexeme, words
+from listhaven.search.pg_document import FILENAME, PAIRS_CUT, RECIPIENT, SENDER, SUBJECT, pair, quote_lexeme, words
 from listhaven.search.predicates import THREAD_IDS_SQL, date_range
 from listhaven.search.query import (
     And,
@@ -63,11 +64,17 @@ def prefix_lexemes(node: Node) -> list[str]:
     return []
 
 
-def text_tsquery(node: Text, prefix_words: PrefixWords | None = None) -> str:
+# The places whose words are also written bare, in the subject, sender and text (pg_document.PAIR):
+# there each two words that follow each other are a pair lexeme.
+PAIRED = ("", SUBJECT, SENDER)
+
+
+def text_tsquery(node: Text, prefix_words: PrefixWords | None = None, pairs: bool = False) -> str:
     """The words of one Text as a phrase (``<->``) in each place its field covers. A prefix found
     in `prefix_words` becomes the OR of the words it starts (none: a lexeme no document holds),
     which the GIN index reads like any word (a ``:*`` entry is read in full, whatever else the
-    query asks), with the same matches."""
+    query asks), with the same matches. With `pairs` (matching, not ranking: a head holds no
+    pairs), a phrase is asked for by its pairs of words too (_paired)."""
     found = words(node.text)
     if not found:
         return NEVER
@@ -83,21 +90,43 @@ def text_tsquery(node: Text, prefix_words: PrefixWords | None = None) -> str:
                 continue
             label = ":" + star + weights if star or weights else ""
             terms.append(quote_lexeme(prefix + word) + label)
-        alternatives.append(" <-> ".join(terms))
+        phrase = " <-> ".join(terms)
+        if pairs and prefix in PAIRED:
+            phrase = _paired(phrase, found[:-1] if node.prefix else found, exact=not prefix and not weights)
+        alternatives.append(phrase)
     if len(alternatives) == 1:
         return "(" + alternatives[0] + ")"
     return "(" + " | ".join("(" + a + ")" for a in alternatives) + ")"
 
 
-def tsquery(node: Node, prefix_words: PrefixWords | None = None) -> str:
+def _paired(phrase: str, found: list[str], exact: bool) -> str:
+    """A phrase of positions (`phrase`, of the words `found`: a prefix's last word left out) with
+    its pairs (pg_document.PAIR). The GIN index finds a pair's vectors without reading them, where
+    a phrase of positions is checked against every vector holding its words. A phrase of two bare
+    words (`exact`) is its pair alone, but in a vector whose pairs stopped short (PAIRS_CUT), where
+    it is checked by positions; any other (more words, a field, a prefix) must hold its pairs and is
+    checked by positions among the vectors that do. A pair too long to be written leaves the
+    phrase as it was."""
+    lexemes = [pair(a, b) for a, b in pairwise(found)]
+    if not lexemes or None in lexemes:
+        return phrase
+    held = " & ".join(quote_lexeme(lexeme) for lexeme in lexemes if lexeme is not None)
+    held = f"({held})" if len(lexemes) > 1 else held
+    cut = quote_lexeme(PAIRS_CUT)
+    if exact and len(lexemes) == 1:
+        return f"{held} | ({cut} & {phrase})"
+    return f"({held} | {cut}) & {phrase}"
+
+
+def tsquery(node: Node, prefix_words: PrefixWords | None = None, pairs: bool = False) -> str:
     """The tsquery of a subtree holding only words (query.is_text_only)."""
     if isinstance(node, Text):
-        return text_tsquery(node, prefix_words)
+        return text_tsquery(node, prefix_words, pairs)
     if isinstance(node, Not):
-        return "!" + tsquery(node.child, prefix_words)
+        return "!" + tsquery(node.child, prefix_words, pairs)
     if isinstance(node, (And, Or)):
         joiner = " & " if isinstance(node, And) else " | "
-        return "(" + joiner.join(tsquery(c, prefix_words) for c in node.children) + ")"
+        return "(" + joiner.join(tsquery(c, prefix_words, pairs) for c in node.children) + ")"
     raise ValueError(f"{node!r} is not made of words")
 
 
@@ -117,7 +146,7 @@ class Compiler:
 
     def where(self, node: Node) -> tuple[str, list[object]]:
         if is_text_only(node):
-            return "d.document @@ %s::tsquery", [tsquery(node, self.prefix_words)]
+            return "d.document @@ %s::tsquery", [tsquery(node, self.prefix_words, pairs=True)]
         if isinstance(node, Not):
             sql, params = self.where(node.child)
             return f"NOT ({sql})", params
@@ -143,7 +172,7 @@ class Compiler:
         words_only = [c for c in node.children if is_text_only(c)]
         parts: list[tuple[str, list[object]]] = []
         if words_only:
-            joined = ts_joiner.join(tsquery(c, self.prefix_words) for c in words_only)
+            joined = ts_joiner.join(tsquery(c, self.prefix_words, pairs=True) for c in words_only)
             parts.append(("d.document @@ %s::tsquery", ["(" + joined + ")"]))
         parts += [self.where(c) for c in node.children if not is_text_only(c)]
         return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
