@@ -21,8 +21,9 @@ PostgreSQL re-read every document holding the word anywhere to check its weight.
 reason each two words that follow each other in the subject, sender or text are a lexeme too
 (``~pword~next``, no position: PAIR), from which a two-word phrase is answered.
 
-Limits of the type: positions stop at 16,383 and a lexeme keeps 256 of them, so a phrase is found
-only within roughly the first 16,000 words of a message; a vector holds at most 1 MB of lexemes.
+Limits of the type: positions stop at 16,383 and a lexeme keeps 256 of them, so a phrase of more
+than two words is found only within roughly the first 16,000 words of a message (a pair holds no
+position); a vector holds at most 1 MB of lexemes.
 The short fields come first, so only the end of very long bodies is affected.
 """
 
