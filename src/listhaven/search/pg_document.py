@@ -161,13 +161,13 @@ def vectors(document: SearchDocument) -> Vectors:
     budget = MAX_VECTOR_BYTES
     position = 0
     split: dict[str, list[str]] = {}  # subject and sender come twice in FIELDS
-    paired: dict[str, None] = {}  # the pair lexemes, in order, once each
+    paired: list[str] = []  # the pair lexemes, in order (PostgreSQL keeps one of each)
     for field, prefix, weight in FIELDS:
         found = split.get(field)
         if found is None:
             found = split[field] = words(getattr(document, field))
         if not prefix:
-            paired.update(dict.fromkeys(_pairs(found)))
+            paired += _pairs(found)
         if prefix:
             found = [prefix + word for word in found]
         group = _HEAD_GROUP[field]
@@ -224,11 +224,20 @@ def pair(first: str, second: str) -> str | None:
 
 
 def _pairs(found: list[str]) -> list[str]:
+    if not found:
+        return []
+    if 2 * max(map(len, found)) <= PAIR_CHARS:  # the usual text: no pair too long, no test each
+        return list(map(_PAIR_FORMAT, found, found[1:]))
     return [f"{PAIR}{a}~{b}" for a, b in pairwise(found) if len(a) + len(b) <= PAIR_CHARS]
 
 
-def _pairs_literal(pairs: dict[str, None], budget: int) -> str:
+_PAIR_FORMAT = (PAIR + "{}~{}").format
+
+
+def _pairs_literal(pairs: list[str], budget: int) -> str:
     """The pairs as lexemes without positions, as many as the budget left holds (then PAIRS_CUT)."""
+    if 4 * (sum(map(len, pairs)) + 4 * len(pairs)) <= budget:  # surely all (4 bytes a character at most)
+        return "'" + "' '".join(pairs) + "'"
     kept = []
     for lexeme in pairs:
         budget -= (len(lexeme) if lexeme.isascii() else len(lexeme.encode())) + 4
