@@ -8,21 +8,21 @@ def write_pairs(apps, schema_editor):
     (search/pg_document.py, PAIR), from which a two-word phrase is now answered without reading the
     vectors. Built from the stored messages as the ingest builds them, by ranges of ids, each range
     committed on its own (the migration is not atomic): interrupted, it starts again from the first
-    id; a message stored meanwhile is indexed with its pairs. Only messages with a row are indexed
-    (a removed message has none). The GIN index's pending entries are merged at the end. On 35,118
-    messages of a kernel list about a minute; a million messages take some tens of minutes.
-    SQLite's FTS5 keeps positions in its index: nothing to do."""
+    id; a message stored meanwhile is indexed with its pairs. Only the vectors are written (the
+    heads, the vocabulary and the blocks' dates do not change), only of messages with a row (a
+    removed message has none). On 35,114 messages of a kernel list 109 s at load ~2, most of it
+    PostgreSQL reading the vectors' text (dropping the GIN index meanwhile and building it at the end
+    took as long). SQLite's FTS5 keeps positions in its index: nothing to do."""
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
     from django.db import transaction
 
-    from listhaven.search import backend_for
     from listhaven.search.documents import document_for_message
-    from listhaven.search.postgres import TABLE
+    from listhaven.search.pg_document import vectors
+    from listhaven.search.postgres import TABLE, PostgresBackend
 
     message_model = apps.get_model("archive", "Message")
-    backend = backend_for(connection)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(min(message_id), 0), coalesce(max(message_id), 0) FROM {TABLE}")
         first, last = cursor.fetchone()
@@ -33,9 +33,14 @@ def write_pairs(apps, schema_editor):
             )
             indexed = [pk for (pk,) in cursor.fetchall()]
             messages = message_model._base_manager.filter(pk__in=indexed).prefetch_related("attachments").order_by("pk")
-            backend.index(cursor, [document_for_message(m) for m in messages])
+            documents = [document_for_message(m) for m in messages]
+            cursor.execute(
+                f"UPDATE {TABLE} d SET document = v.document FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
+                "WHERE d.message_id = v.id",
+                [[d.rowid for d in documents], [vectors(d).document for d in documents]],
+            )
     with connection.cursor() as cursor:
-        backend.settle(cursor)
+        PostgresBackend().settle(cursor)  # the GIN index's pending entries merged, ANALYZE
 
 
 class Migration(migrations.Migration):
