@@ -166,10 +166,10 @@ def vectors(document: SearchDocument) -> Vectors:
         found = split.get(field)
         if found is None:
             found = split[field] = words(getattr(document, field))
-        if not prefix:
-            paired += _pairs(found)
         if prefix:
             found = [prefix + word for word in found]
+        else:
+            paired += _pairs(found)
         group = _HEAD_GROUP[field]
         if position + len(found) >= MAX_POSITION:
             budget = _near_the_end(found, weight, group, position, positions, head, taken, budget)
@@ -228,7 +228,7 @@ def _pairs(found: list[str]) -> list[str]:
         return []
     if 2 * max(map(len, found)) <= PAIR_CHARS:  # the usual text: no pair too long, no test each
         return list(map(_PAIR_FORMAT, found, found[1:]))
-    return [f"{PAIR}{a}~{b}" for a, b in pairwise(found) if len(a) + len(b) <= PAIR_CHARS]
+    return [lexeme for a, b in pairwise(found) if (lexeme := pair(a, b)) is not None]
 
 
 _PAIR_FORMAT = (PAIR + "{}~{}").format

@@ -107,10 +107,15 @@ def _paired(phrase: str, found: list[str], exact: bool) -> str:
     it is checked by positions; any other (more words, a field, a prefix) must hold its pairs and is
     checked by positions among the vectors that do. A pair too long to be written leaves the
     phrase as it was."""
-    lexemes = [pair(a, b) for a, b in pairwise(found)]
-    if not lexemes or None in lexemes:
+    lexemes = []
+    for first, second in pairwise(found):
+        lexeme = pair(first, second)
+        if lexeme is None:
+            return phrase
+        lexemes.append(quote_lexeme(lexeme))
+    if not lexemes:
         return phrase
-    held = " & ".join(quote_lexeme(lexeme) for lexeme in lexemes if lexeme is not None)
+    held = " & ".join(lexemes)
     held = f"({held})" if len(lexemes) > 1 else held
     cut = quote_lexeme(PAIRS_CUT)
     if exact and len(lexemes) == 1:

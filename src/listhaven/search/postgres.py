@@ -116,15 +116,15 @@ HEAD_SQL = (
 )
 # Positions only: the id block's lexeme has none (every other lexeme has at least one).
 WORDS_SQL = "SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest({vector}) u"
-# Lexemes that are not words of the vocabulary: an id block's, a pair's (pg_document).
-NOT_A_WORD = f"NOT starts_with({{lexeme}}, '{ID_BLOCK}') AND NOT starts_with({{lexeme}}, '{PAIR}')"
+# A lexeme ``w`` that is a word of the vocabulary: not an id block's, not a pair's (pg_document).
+IS_A_WORD = f"NOT starts_with(w, '{ID_BLOCK}') AND NOT starts_with(w, '{PAIR}')"
 # The distinct lexemes of the vectors in ``{rows}`` (a relation with a ``document`` column) that
 # the vocabulary lacks, written to it in order: a writer meeting a word another's transaction has
 # just added waits for that transaction, and two writers that each add their words in order do not
 # wait for each other in a circle within one statement.
 VOCABULARY_SQL = (
     f"INSERT INTO {WORDS_TABLE} (word) SELECT DISTINCT w FROM {{rows}} r, unnest(tsvector_to_array(r.document)) w "
-    f"WHERE {NOT_A_WORD.format(lexeme='w')} ORDER BY w ON CONFLICT DO NOTHING"
+    f"WHERE {IS_A_WORD} ORDER BY w ON CONFLICT DO NOTHING"
 )
 
 
@@ -188,7 +188,7 @@ class PostgresBackend:
         cursor.execute(
             f"WITH gone AS (DELETE FROM {TABLE} WHERE message_id = ANY(%s::bigint[]) RETURNING document) "
             "SELECT coalesce(array_agg(DISTINCT w), '{}') FROM gone, unnest(tsvector_to_array(gone.document)) w "
-            f"WHERE {NOT_A_WORD.format(lexeme='w')}",
+            f"WHERE {IS_A_WORD}",
             [ids],
         )
         words = list(cursor.fetchone()[0])
