@@ -658,3 +658,98 @@ def test_a_removed_messages_words_leave_the_vocabulary_unless_another_message_ho
     assert set(_vocabulary("zorilla")) == {"zorilla", "zorillashared"}
     assert _vocabulary("~szorilla") == [] and _vocabulary("~tzorilla") == ["~tzorilla"]
     assert _ids(mlist, "zorilla*") == {keep}
+
+
+@pytest.fixture
+def other_list(db):
+    from listhaven.lists.directory import create_list
+
+    return create_list("pgother@lists.example.org", description="Another list")
+
+
+def test_each_vector_names_its_list_and_the_migration_adds_the_name_the_ingest_writes(mlist, other_list):
+    mine = _store(mlist, make_message("l1@x", "Lemurs", "lemur sightings\n"), make_message("l2@x", "More", "lemur\n"))
+    theirs = _store(other_list, make_message("l3@x", "Lemurs too", "lemur\n"))
+    written = _documents(mine + theirs)
+    assert all(f"'~l{mlist.pk}'" in written[pk] for pk in mine)
+    assert f"'~l{other_list.pk}'" in written[theirs[0]] and f"'~l{mlist.pk}'" not in written[theirs[0]]
+    assert _ids(mlist, "lemur") == set(mine)  # the GIN index is asked for the list with the word
+    assert set(search_message_ids([mlist, other_list], "lemur")) == set(mine + theirs)
+    with connection.cursor() as cursor:  # as a store from before the lists' lexemes
+        cursor.execute("UPDATE search_document SET document = ts_delete(document, '~l' || list_id)")
+    assert all("'~l" not in document for document in _documents(mine + theirs).values())
+    assert _ids(mlist, "lemur") == set()
+    migration = importlib.import_module("listhaven.archive.migrations.0019_search_list_lexemes")
+    for _ in range(2):  # run again, as after an interruption: the vectors stay as they are
+        migration.add_list_lexemes(django_apps, SimpleNamespace(connection=connection))
+        assert _documents(mine + theirs) == written
+    assert _ids(mlist, "lemur") == set(mine)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_word WHERE starts_with(word, '~l')")
+        assert cursor.fetchone()[0] == 0  # a list's lexeme is not a word a prefix can start
+
+
+@pytest.mark.parametrize("query", ["gnu", "gn*", "gnu -yak", '"gnu gnu"'])
+@pytest.mark.parametrize("longest", [16, 1])
+def test_a_search_within_a_list_older_than_the_stores_newest_messages_finds_its_newest_matches(
+    mlist, other_list, monkeypatch, query, longest
+):
+    """Small blocks and few candidates, the searched list's messages between and before another
+    list's, and the store's newest messages all the other list's: the walk starts at the searched
+    list's newest id and must find what a search without windows finds, and count the same."""
+    from listhaven.search import pg_document, postgres
+
+    monkeypatch.setattr(pg_document, "ID_BLOCK_SIZE", 2)
+    monkeypatch.setattr(postgres, "ID_BLOCK_SIZE", 2)
+    monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(postgres, "MAX_WINDOW_BLOCKS", longest)
+    monkeypatch.setattr(postgres, "PREFIX_SAMPLE", 4)
+    mine: list[int] = []
+    for i in range(12):
+        words = "gnu gnu" if i % 2 else "gnu yak"
+        mine += _store(mlist, make_message(f"m{i}@x", "Notes", words + "\n", minutes=i))
+        if i % 3 == 0:  # the other list's messages between
+            _store(other_list, make_message(f"o{i}@x", "Notes", "gnu gnu\n", minutes=i))
+    _store(other_list, *(make_message(f"n{i}@x", "Notes", "gnu\n", minutes=100 + i) for i in range(20)))
+    assert scope_of([mlist]).everything is False
+    found = search([mlist], query, per_page=50)
+    windowed = [(h.pk, h.score) for h in found.hits]
+    monkeypatch.setattr(postgres, "_window_ids", lambda: 10**9)  # every block: no window
+    everything = search([mlist], query, per_page=50)
+    assert windowed == [(h.pk, h.score) for h in everything.hits]
+    assert found.total == everything.total
+    expected = [pk for i, pk in enumerate(mine) if query in ("gnu", "gn*") or i % 2]
+    assert found.total == len(expected)
+    assert sorted(pk for pk, _ in windowed) == sorted(expected)[-3:]
+
+
+@pytest.mark.parametrize("cap", [100, 5])
+@pytest.mark.parametrize("query", ["gnu", "gnu -yak", "gn*", "gnu date:2000.."])
+def test_newest_first_sorts_the_matches_or_reads_along_the_date_index_the_same(
+    mlist, other_list, monkeypatch, cap, query
+):
+    """Up to the cap, the page is sorted from the count's matches; beyond, read along the (list,
+    date) or date index. Either way: every match of the scope, newest date first, the count the
+    same, for messages stored out of date order, in one list or two, in pages and grouped by thread."""
+    from listhaven.archive import search_pages
+    from listhaven.search import postgres
+
+    monkeypatch.setattr(search_pages, "COUNT_CAP", cap)
+    monkeypatch.setattr(postgres, "SORTED_MATCHES", cap)
+    minutes = [7, 3, 11, 0, 9, 5, 1, 10, 2, 8, 4, 6]
+    mine = [
+        _store(mlist, make_message(f"d{i}@x", "Notes", ("gnu yak" if i % 3 == 0 else "gnu") + "\n", minutes=m))[0]
+        for i, m in enumerate(minutes)
+    ]
+    theirs = _store(other_list, *(make_message(f"e{i}@x", "Notes", "gnu\n", minutes=20 + i) for i in range(3)))
+    dates = dict(Message.objects.values_list("pk", "date"))
+    for lists, candidates in (([mlist], mine), ([mlist, other_list], mine + theirs)):
+        matching = [pk for pk in candidates if query != "gnu -yak" or pk not in mine[::3]]
+        expected = sorted(matching, key=lambda pk: (dates[pk], pk), reverse=True)
+        found = search(lists, query, sort="date", per_page=4, page=2)
+        assert [h.pk for h in found.hits] == expected[4:8]
+        assert found.total == min(len(expected), cap)
+        every = search(lists, query, sort="date", per_page=50)
+        assert [h.pk for h in every.hits] == expected[:50]
+        threads = search(lists, query, sort="date", group="thread", per_page=50)
+        assert [h.pk for t in threads.threads for h in t.hits] == expected

@@ -25,10 +25,12 @@ from listhaven.search.base import Order, Placement, Scope, SearchDocument
 from listhaven.search.pg_document import (
     ID_BLOCK,
     ID_BLOCK_SIZE,
+    LIST,
     PAIR,
     RANK_RECIPIENT_WORDS,
     RANK_TEXT_WORDS,
     RECIPIENT,
+    quote_lexeme,
     vectors,
 )
 from listhaven.search.pg_query import Compiler, PrefixWords, prefix_lexemes, rank_tsquery
@@ -46,6 +48,9 @@ RANK_WEIGHTS = "'{0.03, 0.1, 0.8, 1.0}'::float4[]"
 # the cover density, cost four times as much CPU per candidate, measured on ltp.)
 RANK_SCORE = f"ts_rank({RANK_WEIGHTS}, h.head, %s::tsquery, 0) / ln(greatest(h.words, 1) + 1)"
 RANK_CANDIDATES = 5000
+# Words asked for newest first: up to this many matches are sorted by date from the scan that finds
+# them (_dated_statement); a word with more is read along the date index.
+SORTED_MATCHES = 10_000
 _CHUNK = 500
 # The index's vocabulary: every lexeme of every stored vector but the id blocks', one row each,
 # written with the vectors (index()). A prefix is searched as the words it starts when there are at
@@ -99,6 +104,9 @@ SCHEMA = (
     f"CREATE INDEX IF NOT EXISTS {TABLE}_list_date ON {TABLE} (list_id, date)",
     # "Newest first" for a common word reads this index backwards and stops after a page.
     f"CREATE INDEX IF NOT EXISTS {TABLE}_date ON {TABLE} (date, message_id)",
+    # A list's newest id, where a search within it starts (_walk): its matches may all be far older
+    # than the store's newest ids.
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_list_id ON {TABLE} (list_id, message_id)",
 )
 
 # pg_document.vectors' head and length, computed from a stored vector (rows written before the head
@@ -116,8 +124,8 @@ HEAD_SQL = (
 )
 # Positions only: the id block's lexeme has none (every other lexeme has at least one).
 WORDS_SQL = "SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest({vector}) u"
-# A lexeme ``w`` that is a word of the vocabulary: not an id block's, not a pair's (pg_document).
-IS_A_WORD = f"NOT starts_with(w, '{ID_BLOCK}') AND NOT starts_with(w, '{PAIR}')"
+# A lexeme ``w`` that is a word of the vocabulary: not an id block's, a list's or a pair's (pg_document).
+IS_A_WORD = f"NOT starts_with(w, '{ID_BLOCK}') AND NOT starts_with(w, '{LIST}') AND NOT starts_with(w, '{PAIR}')"
 # The distinct lexemes of the vectors in ``{rows}`` (a relation with a ``document`` column) that
 # the vocabulary lacks, written to it in order: a writer meeting a word another's transaction has
 # just added waits for that transaction, and two writers that each add their words in order do not
@@ -126,6 +134,12 @@ VOCABULARY_SQL = (
     f"INSERT INTO {WORDS_TABLE} (word) SELECT DISTINCT w FROM {{rows}} r, unnest(tsvector_to_array(r.document)) w "
     f"WHERE {IS_A_WORD} ORDER BY w ON CONFLICT DO NOTHING"
 )
+
+
+def listed(document: str, list_id: str) -> str:
+    """SQL: the vector `document` (an SQL expression) with the lexeme of the list `list_id` added
+    (pg_document.LIST). A lexeme without positions: the other positions stay as they are."""
+    return f"{document} || array_to_tsvector(ARRAY['{LIST}' || {list_id}])"
 
 
 def blocks_sql(rows: str) -> str:
@@ -163,7 +177,7 @@ class PostgresBackend:
             ids = [d.rowid for d in chunk]
             cursor.execute(
                 f"WITH written AS (INSERT INTO {TABLE} (message_id, list_id, date, has_attachment, document) "
-                "SELECT m.id, m.mailing_list_id, m.date, m.has_attachments, v.document "
+                f"SELECT m.id, m.mailing_list_id, m.date, m.has_attachments, {listed('v.document', 'm.mailing_list_id')} "
                 "FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
                 "JOIN archive_message m ON m.id = v.id "
                 "ON CONFLICT (message_id) DO UPDATE SET list_id = excluded.list_id, date = excluded.date, "
@@ -276,6 +290,9 @@ class PostgresBackend:
         if not scope.list_ids:
             return []
         words = self.prefix_words(cursor, node)
+        if order == "date" and has_text(node):
+            (counted,) = _run(cursor, [_dated_statement(node, scope, SORTED_MATCHES, limit, offset, words)])
+            return counted[1]
         (found,) = _run(cursor, [_find_statement(node, scope, order, limit, offset, words)])
         return found
 
@@ -309,8 +326,13 @@ class PostgresBackend:
             prefixed = any(
                 t.prefix and not all(lexeme in words for lexeme in prefix_lexemes(t)) for t in positive_texts(node)
             )
-            statement = _ranked_statement(where, params, ranking, limit, offset, cap, is_text_only(node), prefixed)
+            statement = _ranked_statement(
+                where, params, ranking, limit, offset, cap, is_text_only(node), prefixed, start=_newest(scope)
+            )
             (counted,) = _run(cursor, [statement])
+            return counted
+        if order == "date" and has_text(node):
+            (counted,) = _run(cursor, [_dated_statement(node, scope, cap, limit, offset, words)])
             return counted
         statements = [_count_statement(node, scope, cap, words), _find_statement(node, scope, order, limit, offset, words)]
         total, found = _run(cursor, statements)
@@ -389,18 +411,47 @@ def _number(rows: list[tuple[Any, ...]]) -> int:
 def _count_statement(node: Node, scope: Scope, cap: int, words: PrefixWords | None = None) -> _Statement:
     where, params = _where(node, scope, words)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} d WHERE {where} LIMIT %s) s"
-    return _Statement(sql, [*params, cap + 1], has_text(node), _number)
+    return _Statement(sql, [*params, cap + 1], True, _number)
 
 
 def _find_statement(
     node: Node, scope: Scope, order: Order, limit: int, offset: int, words: PrefixWords | None = None
 ) -> _Statement:
-    where, params = _where(node, scope, words)
     ranking = rank_tsquery(node) if order == "rank" else None
+    where, params = _where(node, scope, words, list_lexeme=ranking is not None)
     if ranking is None:
         sql = f"SELECT d.message_id FROM {TABLE} d WHERE {where} ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s"
         return _Statement(sql, [*params, limit, offset], False, _ids)
-    return _ranked_statement(where, params, ranking, limit, offset, None, is_text_only(node))
+    return _ranked_statement(where, params, ranking, limit, offset, None, is_text_only(node), start=_newest(scope))
+
+
+def _dated_statement(
+    node: Node, scope: Scope, cap: int, limit: int, offset: int, words: PrefixWords | None = None
+) -> _Statement:
+    """The matches counted up to cap + 1 and a page of them newest first: (total, [(id, None)]).
+    The count's scan keeps each match's date, so that when it found them all (at most `cap`) the
+    page is sorted from them; beyond, the page is read along the date index, testing each row
+    newest first, which finds a page of a common word's matches quickly. A list's rare word read
+    that way tested every newer row of its list (6,404 vectors read for a page of `parser`, 685
+    matches in scale-00 of the generated million: 34 ms, where sorting the 685 takes 1)."""
+    where, params = _where(node, scope, words)
+    by_date, by_date_params = _where(node, scope, words, list_lexeme=False)
+    more = "(SELECT n FROM total) > %s"
+    sql = (
+        f"WITH matches AS MATERIALIZED (SELECT d.message_id, d.date FROM {TABLE} d WHERE {where} LIMIT %s), "
+        "total AS (SELECT count(*) AS n FROM matches) "
+        f"SELECT (SELECT n FROM total), ARRAY(SELECT message_id FROM matches WHERE NOT {more} "
+        "ORDER BY date DESC, message_id DESC LIMIT %s OFFSET %s) "
+        f"|| ARRAY(SELECT d.message_id FROM {TABLE} d WHERE {more} AND {by_date} "
+        "ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s)"
+    )
+    page = [limit, offset]
+    return _Statement(sql, [*params, cap + 1, cap, *page, cap, *by_date_params, *page], True, _total_and_ids)
+
+
+def _total_and_ids(rows: list[tuple[Any, ...]]) -> tuple[int, list[tuple[int, float | None]]]:
+    ((total, ids),) = rows
+    return int(total), [(int(pk), None) for pk in ids]
 
 
 def _ranked_statement(
@@ -413,19 +464,20 @@ def _ranked_statement(
     windowed: bool,
     prefixed: bool = False,
     found: tuple[str, list[object]] | None = None,
+    start: tuple[str, list[object]] = ("", []),
 ) -> _Statement:
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
     same visits of the heap rows: (total, [(id, score)]). `windowed`: the query is made of words
     (and lists) only, its candidates found by _walk. `found`: a WITH clause naming ``found`` (its
     ``ids``, newest first, up to cap + 1) and ``candidates`` made by the caller (_range_walk),
-    instead of one made from `where`."""
+    instead of one made from `where`. `start`: _newest's SQL, where a windowed search starts."""
     ranked = (
         f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
         "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
         "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
     )
     if cap is None:
-        candidates, candidate_params = _candidates(where, params, windowed)
+        candidates, candidate_params = _candidates(where, params, windowed, start)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
     if found is not None:
         candidates, candidate_params = f"{found[0]}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [
@@ -433,7 +485,7 @@ def _ranked_statement(
             cap + 1,
         ]
     else:
-        candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed)
+        candidates, candidate_params = _counted_candidates(where, params, cap, windowed, prefixed, start)
     sql = (
         f"{candidates}, ranked AS MATERIALIZED ({ranked}) SELECT (SELECT n FROM total), "
         "array_agg(message_id ORDER BY score, message_id DESC), array_agg(score ORDER BY score, message_id DESC) "
@@ -491,7 +543,14 @@ def _sampled_reach(where: str, params: list[object], kept: int) -> tuple[str, li
     return sql, list(params)
 
 
-def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bool = False) -> tuple[str, list[object]]:
+def _walk(
+    where: str,
+    params: list[object],
+    kept: int,
+    target: int,
+    start: tuple[str, list[object]],
+    prefixed: bool = False,
+) -> tuple[str, list[object]]:
     """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
     ``found``: ``ids``, the matches the walk took, newest first (every match of its windows; at
     most `kept` when the rest of the store is searched whole), and ``counted``, the matches it
@@ -511,7 +570,7 @@ def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bo
     it has `target` ids the walk goes on counting, as far as `kept` matches, in the same way: a
     count sorts nothing, stops at its limit, and for a word needing no recheck reads no heap row
     of an all-visible page. The ids stay in the server. A `prefixed` query's first window is sized
-    by _sampled_reach."""
+    by _sampled_reach. The windows start at the newest id of the scope (`start`, from _newest)."""
     size, want = ID_BLOCK_SIZE, max(target, RANK_CANDIDATES)
     kept = max(kept, want)
     first_ids, first_params = _sampled_reach(where, params, want) if prefixed else (str(_window_ids()), [])
@@ -532,7 +591,7 @@ def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bo
         f"WITH RECURSIVE walk (first, last, m, ids, counted) AS ("
         f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}), 0::bigint "
         f"FROM (SELECT greatest(t.m - {first_ids}, 0) / {size} AS first, t.m / {size} AS last, t.m AS m "
-        f"FROM (SELECT max(message_id) AS m FROM {TABLE}) t) r "
+        f"FROM ({start[0]}) t) r "
         f"UNION ALL SELECT CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END, w.last, w.m, w.ids "
         f"|| ARRAY({select}{taking} AND {near} AND d.document @@ {blocks}{newest}) "
         f"|| ARRAY({select}{taking} AND {rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT {kept} - {n}), "
@@ -542,7 +601,7 @@ def _walk(where: str, params: list[object], kept: int, target: int, prefixed: bo
         "found AS MATERIALIZED (SELECT ids, counted FROM walk ORDER BY first LIMIT 1), "
         f"candidates AS (SELECT unnest(ids[1:{RANK_CANDIDATES}]) AS message_id FROM found)"
     )
-    return sql, [*params, *first_params, *params, *params, *params, *params]
+    return sql, [*params, *first_params, *start[1], *params, *params, *params, *params]
 
 
 def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[object]]:
@@ -593,7 +652,7 @@ def _range_walk(
 
 
 def _counted_candidates(
-    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool
+    where: str, params: list[object], cap: int, windowed: bool, prefixed: bool, start: tuple[str, list[object]]
 ) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's), which also names ``total``: the matches counted up to
     cap + 1 by the scans that find the candidates, instead of a count visiting them again. The walk
@@ -605,29 +664,59 @@ def _counted_candidates(
     if not windowed:
         found, found_params = _everything(where, params, max(kept, RANK_CANDIDATES))
         return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, kept]
-    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, prefixed)
+    found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, start, prefixed)
     return f"{found}, total AS (SELECT least(cardinality(ids) + counted, %s) AS n FROM found)", [*found_params, kept]
 
 
-def _candidates(where: str, params: list[object], windowed: bool) -> tuple[str, list[object]]:
+def _candidates(
+    where: str, params: list[object], windowed: bool, start: tuple[str, list[object]]
+) -> tuple[str, list[object]]:
     """_walk's WITH clause (or _everything's): the newest RANK_CANDIDATES matches, not counted further."""
     if windowed:
-        return _walk(where, params, RANK_CANDIDATES, RANK_CANDIDATES)
+        return _walk(where, params, RANK_CANDIDATES, RANK_CANDIDATES, start)
     return _everything(where, params, RANK_CANDIDATES)
 
 
-def _where(node: Node, scope: Scope, words: PrefixWords | None = None) -> tuple[str, list[object]]:
+def _newest(scope: Scope) -> tuple[str, list[object]]:
+    """SQL naming ``m``, the newest id of the scope's lists: each list's from its index on (list,
+    id). A list's messages may all be older than the store's newest ids (a quiet list, a list
+    imported before others), and a walk from the store's newest id would find no match in its first
+    window and search the rest whole."""
+    if scope.everything:
+        return f"SELECT max(message_id) AS m FROM {TABLE}", []
+    newest = f"(SELECT max(d.message_id) FROM {TABLE} d WHERE d.list_id = s.id)"
+    return f"SELECT max({newest}) AS m FROM unnest(%s::bigint[]) AS s(id)", [list(scope.list_ids)]
+
+
+def _where(
+    node: Node, scope: Scope, words: PrefixWords | None = None, *, list_lexeme: bool = True
+) -> tuple[str, list[object]]:
     """The condition over ``search_document d`` of a query, within the scope. A query without words
     (list:, date:, has:, id:, thread:) is answered from this table too, not the message table: its
     rows are the messages readers may see (a removed message's row goes with its removal), and its
     btrees on (list, date) and (date, id) are narrow, where the message table's rows are wide and
     its (list, date) index gives no date order across several lists (a two-month range over 8 lists
-    of 185,044 messages took 361 ms there)."""
+    of 185,044 messages took 361 ms there). Words within one list are asked of the GIN index with
+    the list's lexeme (pg_document.LIST) instead of its id: one scan answers both (where both were
+    given, the planner joined the GIN index's bitmap with the list's whole (list, id) bitmap: 8 ms
+    of a 10 ms count at a million messages). Without `list_lexeme`, by its id: for reading along
+    the (list, date) index, newest first, where the date index would read every list's rows."""
     where, params = Compiler(scope.names, _adapt_datetime, words).where(node)
     if scope.everything:
         return where, params
+    if list_lexeme and len(scope.list_ids) == 1 and _asks_the_index(node):
+        return "d.document @@ %s::tsquery AND " + where, [quote_lexeme(f"{LIST}{scope.list_ids[0]}"), *params]
     lists = ", ".join(["%s"] * len(scope.list_ids))
     return f"d.list_id IN ({lists}) AND {where}", [*scope.list_ids, *params]
+
+
+def _asks_the_index(node: Node) -> bool:
+    """Whether the query's SQL asks the GIN index for words every match holds (pg_query.Compiler:
+    its words, or an AND's words, are one ``@@``), which a list's lexeme can join: without them a
+    list's lexeme would have the GIN index read all the list's matches."""
+    if is_text_only(node):
+        return bool(positive_texts(node))
+    return isinstance(node, And) and any(is_text_only(c) and positive_texts(c) for c in node.children)
 
 
 def _adapt_datetime(moment: datetime) -> Any:

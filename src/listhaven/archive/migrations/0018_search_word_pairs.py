@@ -6,7 +6,8 @@ _STEP = 5_000  # message ids a transaction re-indexes
 def write_pairs(apps, schema_editor):
     """PostgreSQL: every stored vector written again, so that it holds its pairs of words
     (search/pg_document.py, PAIR), from which a two-word phrase is now answered without reading the
-    vectors. Built from the stored messages as the ingest builds them, by ranges of ids, each range
+    vectors. Built from the stored messages as the ingest builds them (with their lists' lexemes,
+    which archive.0019 adds to the vectors this one leaves), by ranges of ids, each range
     committed on its own (the migration is not atomic): interrupted, it starts again from the first
     id; a message stored meanwhile is indexed with its pairs. Only the vectors are written (the
     heads, the vocabulary and the blocks' dates do not change), only of messages with a row (a
@@ -20,7 +21,7 @@ def write_pairs(apps, schema_editor):
 
     from listhaven.search.documents import document_for_message
     from listhaven.search.pg_document import vectors
-    from listhaven.search.postgres import TABLE, PostgresBackend
+    from listhaven.search.postgres import TABLE, PostgresBackend, listed
 
     message_model = apps.get_model("archive", "Message")
     with connection.cursor() as cursor:
@@ -35,7 +36,8 @@ def write_pairs(apps, schema_editor):
             messages = message_model._base_manager.filter(pk__in=indexed).prefetch_related("attachments").order_by("pk")
             documents = [document_for_message(m) for m in messages]
             cursor.execute(
-                f"UPDATE {TABLE} d SET document = v.document FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
+                f"UPDATE {TABLE} d SET document = {listed('v.document', 'd.list_id')} "
+                "FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
                 "WHERE d.message_id = v.id",
                 [[d.rowid for d in documents], [vectors(d).document for d in documents]],
             )
