@@ -231,22 +231,12 @@ def test_punctuation_in_queries_cannot_break_the_tsquery(mlist):
 
 def _rank_rows(pks: list[int]) -> dict[int, tuple[str, int]]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT message_id, head::text, words FROM search_document WHERE message_id = ANY(%s) AND head IS NOT NULL",
-            [pks],
-        )
+        cursor.execute("SELECT message_id, head::text, words FROM search_rank WHERE message_id = ANY(%s)", [pks])
         return {pk: (head, words) for pk, head, words in cursor.fetchall()}
 
 
-def _forget_heads(pks: list[int]) -> None:
-    """As a store from before the heads were computed: the rows without them."""
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE search_document ALTER COLUMN head DROP NOT NULL, ALTER COLUMN words DROP NOT NULL")
-        cursor.execute("UPDATE search_document SET head = NULL, words = NULL WHERE message_id = ANY(%s)", [pks])
-
-
 def test_the_migration_computes_the_heads_the_ingest_writes(mlist):
-    """Stores from before the heads get them from their stored vectors, in SQL; they must equal
+    """Stores from before the rank table get it from their stored vectors, in SQL; it must equal
     what pg_document.vectors writes for new messages."""
     recipients = ", ".join(f"Person {i} <p{i}@example.org>" for i in range(12))
     long_body = " ".join(f"word{i % 150}" for i in range(400))
@@ -259,47 +249,12 @@ def test_the_migration_computes_the_heads_the_ingest_writes(mlist):
     )
     written = _rank_rows(pks)
     assert set(written) == set(pks)
-    _forget_heads(pks)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_rank WHERE message_id = ANY(%s)", [pks])
     assert _rank_rows(pks) == {}
     migration = importlib.import_module("listhaven.archive.migrations.0011_search_rank")
     migration.add_rank_head(None, SimpleNamespace(connection=connection))
     assert _rank_rows(pks) == written
-
-
-def test_the_migration_moves_the_heads_from_their_table_into_the_rows(mlist):
-    """Stores from before archive.0020 keep the heads in a table of their own (search_rank): the
-    migration moves them into the rows and drops the table; a row whose head is missing there gets
-    it from its vector. Run again, it changes nothing."""
-    pks = _store(
-        mlist,
-        make_message("mv1@x", "Moved", "a head to move\n"),
-        make_message("mv2@x", "Kept", "another\n", sender="Zoë Ünal <zoe@example.org>"),
-        _with_attachment("mv3@x", "notes.txt", "see the notes\n"),
-    )
-    written = _rank_rows(pks)
-    ranked = [(h.pk, h.score) for h in search([mlist], "moved OR another OR notes").hits]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE search_rank AS SELECT message_id, head, words FROM search_document WHERE message_id = ANY(%s)",
-            [pks[:2]],
-        )
-        cursor.execute("ALTER TABLE search_rank ADD PRIMARY KEY (message_id)")
-    _forget_heads(pks)
-    assert _rank_rows(pks) == {}
-    migration = importlib.import_module("listhaven.archive.migrations.0020_search_heads_in_rows")
-    for _ in range(2):
-        migration.move_heads(None, SimpleNamespace(connection=connection))
-        assert _rank_rows(pks) == written
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('search_rank') IS NULL")
-            assert cursor.fetchone() == (True,)
-            cursor.execute(
-                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'search_document' "
-                "AND column_name IN ('head', 'words') AND is_nullable = 'NO'"
-            )
-            assert cursor.fetchone() == (2,)
-    assert [(h.pk, h.score) for h in search([mlist], "moved OR another OR notes").hits] == ranked
-    assert sorted(pk for pk, _ in ranked) == pks
 
 
 def test_a_word_past_the_head_still_matches_and_the_subject_ranks_first(mlist):
@@ -321,17 +276,12 @@ def test_removing_a_message_removes_its_rank_row(mlist):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_truncating_the_messages_empties_the_search_tables(mlist):
+def test_truncating_the_messages_empties_both_search_tables(mlist):
     _store(mlist, make_message("t@x", "Soon gone", "tapir\n"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT (SELECT count(*) FROM search_document), (SELECT count(*) FROM search_word) > 0")
-        assert cursor.fetchone() == (1, True)
         cursor.execute("TRUNCATE archive_message CASCADE")
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM search_document), (SELECT count(*) FROM search_word), "
-            "(SELECT count(*) FROM search_block)"
-        )
-        assert cursor.fetchone() == (0, 0, 0)
+        cursor.execute("SELECT (SELECT count(*) FROM search_document), (SELECT count(*) FROM search_rank)")
+        assert cursor.fetchone() == (0, 0)
 
 
 def _documents(pks: list[int]) -> dict[int, str]:
@@ -773,27 +723,19 @@ def test_a_search_within_a_list_older_than_the_stores_newest_messages_finds_its_
     assert sorted(pk for pk, _ in windowed) == sorted(expected)[-3:]
 
 
-@pytest.mark.parametrize("blocks", ["as shipped", "small, walked in windows"])
 @pytest.mark.parametrize("cap", [100, 5])
 @pytest.mark.parametrize("query", ["gnu", "gnu -yak", "gn*", "gnu date:2000.."])
 def test_newest_first_sorts_the_matches_or_reads_along_the_date_index_the_same(
-    mlist, other_list, monkeypatch, cap, query, blocks
+    mlist, other_list, monkeypatch, cap, query
 ):
-    """Up to the cap, the page is sorted from the count's matches (words taken by the walk, in
-    windows of id blocks where they are small, or anything else by one scan); beyond, read along
-    the (list, date) or date index. Either way: every match of the scope, newest date first, the
-    count the same, for messages stored out of date order, in one list or two, in pages and
-    grouped by thread."""
+    """Up to the cap, the page is sorted from the count's matches; beyond, read along the (list,
+    date) or date index. Either way: every match of the scope, newest date first, the count the
+    same, for messages stored out of date order, in one list or two, in pages and grouped by thread."""
     from listhaven.archive import search_pages
-    from listhaven.search import pg_document, postgres
+    from listhaven.search import postgres
 
     monkeypatch.setattr(search_pages, "COUNT_CAP", cap)
     monkeypatch.setattr(postgres, "SORTED_MATCHES", cap)
-    if blocks != "as shipped":
-        monkeypatch.setattr(pg_document, "ID_BLOCK_SIZE", 2)
-        monkeypatch.setattr(postgres, "ID_BLOCK_SIZE", 2)
-        monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
-        monkeypatch.setattr(postgres, "MAX_WINDOW_BLOCKS", 2)
     minutes = [7, 3, 11, 0, 9, 5, 1, 10, 2, 8, 4, 6]
     mine = [
         _store(mlist, make_message(f"d{i}@x", "Notes", ("gnu yak" if i % 3 == 0 else "gnu") + "\n", minutes=m))[0]

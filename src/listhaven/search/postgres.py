@@ -7,7 +7,7 @@ transaction, so ``list:``, ``date:`` and ``has:`` are answered from this table w
 
 Ranking: ts_rank with the weights of RANK_WEIGHTS (subject 1.0, sender and file names 0.8, own
 words 0.1, quoted words 0.03: what one quotes ranks below what one writes) over the message's head
-(pg_document.Vectors: the short fields and the first words of the text, kept in the row),
+(pg_document.Vectors: the short fields and the first words of the text, kept in RANK_TABLE),
 divided by the log of the whole message's length as bm25 favours short messages. ts_rank counts
 a word's repeats with diminishing weight, as bm25 does. As with FTS5, a query with more than
 RANK_CANDIDATES matches is ranked among its most recently stored ones.
@@ -37,12 +37,10 @@ from listhaven.search.pg_query import Compiler, PrefixWords, prefix_lexemes, ran
 from listhaven.search.predicates import date_range, has_text
 from listhaven.search.query import And, DateIn, Node, is_text_only, positive_texts
 
-# A row per message: its vector (``document``, out of line), and what ranking reads, its head and
-# length (pg_document.Vectors), in the row. Ranking reads the heads of the candidates the walk has
-# just visited, by their rows' addresses (ctid): in a table of their own (search_rank, before
-# archive.0020) each was looked up by key, three index pages and a heap page a candidate, 16 of the
-# 22 ms that ranking 5,000 candidates took on the generated million.
 TABLE = "search_document"
+# What ranking reads (pg_document.Vectors' head and length), a row per message: kept apart so that
+# the candidates' scan over TABLE stays narrow, and out of TOAST so that reading it costs no lookup.
+RANK_TABLE = "search_rank"
 # ts_rank's weights, in its order: {D, C, B, A}.
 RANK_WEIGHTS = "'{0.03, 0.1, 0.8, 1.0}'::float4[]"
 # ts_rank's normalization 1 (divided by log(1 + length), so that, as with bm25, a word weighs more
@@ -84,18 +82,18 @@ SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} ("
     "message_id bigint PRIMARY KEY, "
     "list_id bigint NOT NULL, date timestamptz NOT NULL, has_attachment boolean NOT NULL, "
-    "document tsvector NOT NULL, head tsvector NOT NULL, words integer NOT NULL)",
-    # A table made before the head was kept in it: NULL until archive.0011 or archive.0020 fill it.
-    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS head tsvector, ADD COLUMN IF NOT EXISTS words integer",
+    "document tsvector NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {RANK_TABLE} (message_id bigint PRIMARY KEY, head tsvector NOT NULL, words integer NOT NULL)",
     # byte order (code point order in UTF-8), so that a prefix's words are one range of the key
     f'CREATE TABLE IF NOT EXISTS {WORDS_TABLE} (word text COLLATE "C" PRIMARY KEY)',
     f"CREATE TABLE IF NOT EXISTS {BLOCKS_TABLE} (block bigint PRIMARY KEY, first timestamptz NOT NULL, "
     "last timestamptz NOT NULL)",
     f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {TABLE}_message_id_fkey",
     f"CREATE OR REPLACE FUNCTION {TABLE}_follow_delete() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$BEGIN DELETE FROM {TABLE} WHERE message_id = OLD.id; RETURN NULL; END$$",
+    f"$$BEGIN DELETE FROM {TABLE} WHERE message_id = OLD.id; DELETE FROM {RANK_TABLE} WHERE message_id = OLD.id; "
+    "RETURN NULL; END$$",
     f"CREATE OR REPLACE FUNCTION {TABLE}_follow_truncate() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$BEGIN TRUNCATE {TABLE}, {WORDS_TABLE}, {BLOCKS_TABLE}; RETURN NULL; END$$",
+    f"$$BEGIN TRUNCATE {TABLE}, {RANK_TABLE}, {WORDS_TABLE}, {BLOCKS_TABLE}; RETURN NULL; END$$",
     f"DROP TRIGGER IF EXISTS {TABLE}_follow_delete ON archive_message",
     f"CREATE TRIGGER {TABLE}_follow_delete AFTER DELETE ON archive_message "
     f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_follow_delete()",
@@ -161,7 +159,7 @@ class PostgresBackend:
             cursor.execute(statement)
 
     def drop_schema(self, cursor: Any) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}, {WORDS_TABLE}, {BLOCKS_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}, {RANK_TABLE}, {WORDS_TABLE}, {BLOCKS_TABLE}")
         for name in ("delete", "truncate"):
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_follow_{name} ON archive_message")
             cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_follow_{name}()")
@@ -178,17 +176,22 @@ class PostgresBackend:
             built = [vectors(d) for d in chunk]
             ids = [d.rowid for d in chunk]
             cursor.execute(
-                f"WITH written AS (INSERT INTO {TABLE} (message_id, list_id, date, has_attachment, document, head, words) "
-                f"SELECT m.id, m.mailing_list_id, m.date, m.has_attachments, {listed('v.document', 'm.mailing_list_id')}, "
-                "v.head, v.words "
-                "FROM unnest(%s::bigint[], %s::tsvector[], %s::tsvector[], %s::integer[]) AS v(id, document, head, words) "
+                f"WITH written AS (INSERT INTO {TABLE} (message_id, list_id, date, has_attachment, document) "
+                f"SELECT m.id, m.mailing_list_id, m.date, m.has_attachments, {listed('v.document', 'm.mailing_list_id')} "
+                "FROM unnest(%s::bigint[], %s::tsvector[]) AS v(id, document) "
                 "JOIN archive_message m ON m.id = v.id "
                 "ON CONFLICT (message_id) DO UPDATE SET list_id = excluded.list_id, date = excluded.date, "
-                "has_attachment = excluded.has_attachment, document = excluded.document, head = excluded.head, "
-                "words = excluded.words "
+                "has_attachment = excluded.has_attachment, document = excluded.document "
                 f"RETURNING message_id, date, document), spans AS ({blocks_sql('written')}) "
                 + VOCABULARY_SQL.format(rows="written"),
-                [ids, [b.document for b in built], [b.head for b in built], [b.words for b in built]],
+                [ids, [b.document for b in built]],
+            )
+            cursor.execute(
+                f"INSERT INTO {RANK_TABLE} (message_id, head, words) "
+                "SELECT v.id, v.head, v.words FROM unnest(%s::bigint[], %s::tsvector[], %s::integer[]) AS v(id, head, words) "
+                "JOIN archive_message m ON m.id = v.id "
+                "ON CONFLICT (message_id) DO UPDATE SET head = excluded.head, words = excluded.words",
+                [ids, [b.head for b in built], [b.words for b in built]],
             )
 
     def remove(self, cursor: Any, documents: Sequence[SearchDocument]) -> None:
@@ -203,6 +206,7 @@ class PostgresBackend:
             [ids],
         )
         words = list(cursor.fetchone()[0])
+        cursor.execute(f"DELETE FROM {RANK_TABLE} WHERE message_id = ANY(%s::bigint[])", [ids])
         if not words:
             return
         runs = _runs(sorted(ids))
@@ -227,7 +231,7 @@ class PostgresBackend:
         merged into it: every search reads the whole list (after an ltp import: 194 pages, ~3 ms of
         server CPU for a rare word). ANALYZE, so that the planner knows the new rows."""
         cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [f"{TABLE}_document"])
-        cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute(f"ANALYZE {TABLE}, {RANK_TABLE}")
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -319,7 +323,9 @@ class PostgresBackend:
                 (counted,) = _run(cursor, [statement])
                 return counted
             where, params = _where(node, scope, words)
-            prefixed = _left_as_prefix(node, words)
+            prefixed = any(
+                t.prefix and not all(lexeme in words for lexeme in prefix_lexemes(t)) for t in positive_texts(node)
+            )
             statement = _ranked_statement(
                 where, params, ranking, limit, offset, cap, is_text_only(node), prefixed, start=_newest(scope)
             )
@@ -423,44 +429,24 @@ def _dated_statement(
     node: Node, scope: Scope, cap: int, limit: int, offset: int, words: PrefixWords | None = None
 ) -> _Statement:
     """The matches counted up to cap + 1 and a page of them newest first: (total, [(id, None)]).
-    When the count found them all (at most `cap`), the page is sorted from them by date; beyond,
-    it is read along the date index, testing each row newest first, which finds a page of a common
-    word's matches quickly. A list's rare word read that way tested every newer row of its list
-    (6,404 vectors read for a page of `parser`, 685 matches in scale-00 of the generated million:
-    34 ms, where sorting the 685 takes 1). Words (and lists) only are counted by _walk taking the
-    matches to cap + 1, window by window, and their dates read by the rows' addresses; anything
-    else by one scan keeping each match's date (it reads the GIN index's whole bitmap: for a
-    common word, 175,942 matches of the million made into a bitmap of their heap pages, ~20 ms)."""
+    The count's scan keeps each match's date, so that when it found them all (at most `cap`) the
+    page is sorted from them; beyond, the page is read along the date index, testing each row
+    newest first, which finds a page of a common word's matches quickly. A list's rare word read
+    that way tested every newer row of its list (6,404 vectors read for a page of `parser`, 685
+    matches in scale-00 of the generated million: 34 ms, where sorting the 685 takes 1)."""
     where, params = _where(node, scope, words)
     by_date, by_date_params = _where(node, scope, words, list_lexeme=False)
-    if is_text_only(node):
-        found, found_params = _walk(where, params, cap + 1, cap + 1, _newest(scope), _left_as_prefix(node, words or {}))
-        matches = (
-            f"{found}, total AS (SELECT least(cardinality(taken), %s) AS n FROM found), "
-            f"matches AS (SELECT h.message_id, h.date FROM {TABLE} h "
-            "WHERE h.ctid = ANY(ARRAY(SELECT unnest(taken) FROM found)))"
-        )
-        matches_params = [*found_params, cap + 1]
-    else:
-        matches = (
-            f"WITH matches AS MATERIALIZED (SELECT d.message_id, d.date FROM {TABLE} d WHERE {where} LIMIT %s), "
-            "total AS (SELECT count(*) AS n FROM matches)"
-        )
-        matches_params = [*params, cap + 1]
     more = "(SELECT n FROM total) > %s"
     sql = (
-        f"{matches} SELECT (SELECT n FROM total), ARRAY(SELECT message_id FROM matches WHERE NOT {more} "
+        f"WITH matches AS MATERIALIZED (SELECT d.message_id, d.date FROM {TABLE} d WHERE {where} LIMIT %s), "
+        "total AS (SELECT count(*) AS n FROM matches) "
+        f"SELECT (SELECT n FROM total), ARRAY(SELECT message_id FROM matches WHERE NOT {more} "
         "ORDER BY date DESC, message_id DESC LIMIT %s OFFSET %s) "
         f"|| ARRAY(SELECT d.message_id FROM {TABLE} d WHERE {more} AND {by_date} "
         "ORDER BY d.date DESC, d.message_id DESC LIMIT %s OFFSET %s)"
     )
     page = [limit, offset]
-    return _Statement(sql, [*matches_params, cap, *page, cap, *by_date_params, *page], True, _total_and_ids)
-
-
-def _left_as_prefix(node: Node, words: PrefixWords) -> bool:
-    """Whether the query holds a prefix the vocabulary did not turn into its words (_sampled_reach)."""
-    return any(t.prefix and not all(lexeme in words for lexeme in prefix_lexemes(t)) for t in positive_texts(node))
+    return _Statement(sql, [*params, cap + 1, cap, *page, cap, *by_date_params, *page], True, _total_and_ids)
 
 
 def _total_and_ids(rows: list[tuple[Any, ...]]) -> tuple[int, list[tuple[int, float | None]]]:
@@ -483,18 +469,18 @@ def _ranked_statement(
     """A page of the candidates ranked; with `cap`, the matches counted too (up to cap + 1), by the
     same visits of the heap rows: (total, [(id, score)]). `windowed`: the query is made of words
     (and lists) only, its candidates found by _walk. `found`: a WITH clause naming ``found`` (its
-    ``taken``, newest first, up to cap + 1) and ``candidates`` made by the caller (_range_walk),
+    ``ids``, newest first, up to cap + 1) and ``candidates`` made by the caller (_range_walk),
     instead of one made from `where`. `start`: _newest's SQL, where a windowed search starts."""
     ranked = (
-        f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {TABLE} h "
-        "WHERE h.ctid = ANY(ARRAY(SELECT candidate FROM candidates)) "
+        f"SELECT h.message_id, -({RANK_SCORE}) AS score FROM {RANK_TABLE} h "
+        "WHERE h.message_id = ANY(ARRAY(SELECT message_id FROM candidates)) "
         "ORDER BY score, h.message_id DESC LIMIT %s OFFSET %s"
     )
     if cap is None:
         candidates, candidate_params = _candidates(where, params, windowed, start)
         return _Statement(f"{candidates} {ranked}", [*candidate_params, ranking, limit, offset], True, _scored)
     if found is not None:
-        candidates, candidate_params = f"{found[0]}, total AS (SELECT least(cardinality(taken), %s) AS n FROM found)", [
+        candidates, candidate_params = f"{found[0]}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [
             *found[1],
             cap + 1,
         ]
@@ -565,8 +551,8 @@ def _walk(
     start: tuple[str, list[object]],
     prefixed: bool = False,
 ) -> tuple[str, list[object]]:
-    """A WITH clause naming ``candidates``, the newest RANK_CANDIDATES matches, and ``found``:
-    ``taken``, the matches the walk took, newest first (every match of its windows; at
+    """A WITH clause naming ``candidates``, the ids of the newest RANK_CANDIDATES matches, and
+    ``found``: ``ids``, the matches the walk took, newest first (every match of its windows; at
     most `kept` when the rest of the store is searched whole), and ``counted``, the matches it
     counted past them (up to `kept` in all).
 
@@ -583,17 +569,15 @@ def _walk(
     before, so their matches, each taken newest first, are the newest matches in that order. Once
     it has `target` ids the walk goes on counting, as far as `kept` matches, in the same way: a
     count sorts nothing, stops at its limit, and for a word needing no recheck reads no heap row
-    of an all-visible page. The matches are taken as their rows' addresses (ctid), from which
-    ranking reads their heads without a lookup by key, in the same statement (a row visible to it
-    stays where it is meanwhile), and stay in the server. A `prefixed` query's first window is sized
+    of an all-visible page. The ids stay in the server. A `prefixed` query's first window is sized
     by _sampled_reach. The windows start at the newest id of the scope (`start`, from _newest)."""
     size, want = ID_BLOCK_SIZE, max(target, RANK_CANDIDATES)
     kept = max(kept, want)
     first_ids, first_params = _sampled_reach(where, params, want) if prefixed else (str(_window_ids()), [])
-    select = f"SELECT d.ctid FROM {TABLE} d WHERE ({where}) AND "
+    select = f"SELECT d.message_id FROM {TABLE} d WHERE ({where}) AND "
     count = f"(SELECT count(*) FROM (SELECT FROM {TABLE} d WHERE ({where}) AND "
     newest = " ORDER BY d.message_id + 0 DESC"
-    n, t = "cardinality(w.taken)", "(cardinality(w.taken) + w.counted)"
+    n, t = "cardinality(w.ids)", "(cardinality(w.ids) + w.counted)"
     goal = f"(CASE WHEN {n} < {want} THEN {want} ELSE {kept} END)"
     reach = (
         f"CASE WHEN {t} > 0 THEN greatest({WINDOW_GROWTH} * (w.last - w.first + 1), ceil(({goal} - {t}) "
@@ -604,18 +588,18 @@ def _walk(
     blocks = _blocks(f"greatest(w.first - {reach}, 0)", "w.first - 1")
     taking, counting = f"{n} < {want}", f"{n} >= {want}"
     sql = (
-        f"WITH RECURSIVE walk (first, last, m, taken, counted) AS ("
+        f"WITH RECURSIVE walk (first, last, m, ids, counted) AS ("
         f"SELECT r.first, r.last, r.m, ARRAY({select}d.document @@ {_blocks('r.first', 'r.last')}{newest}), 0::bigint "
         f"FROM (SELECT greatest(t.m - {first_ids}, 0) / {size} AS first, t.m / {size} AS last, t.m AS m "
         f"FROM ({start[0]}) t) r "
-        f"UNION ALL SELECT CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END, w.last, w.m, w.taken "
+        f"UNION ALL SELECT CASE WHEN {near} THEN greatest(w.first - {reach}, 0) ELSE 0 END, w.last, w.m, w.ids "
         f"|| ARRAY({select}{taking} AND {near} AND d.document @@ {blocks}{newest}) "
         f"|| ARRAY({select}{taking} AND {rest} AND d.message_id + 0 < w.first * {size}{newest} LIMIT {kept} - {n}), "
         f"w.counted + {count}{counting} AND {near} AND d.document @@ {blocks} LIMIT greatest({kept} - {t}, 0)) s) "
         f"+ {count}{counting} AND {rest} AND d.message_id + 0 < w.first * {size} LIMIT greatest({kept} - {t}, 0)) s) "
         f"FROM walk w WHERE w.first > 0 AND ({n} < {want} OR {t} < {kept})), "
-        "found AS MATERIALIZED (SELECT taken, counted FROM walk ORDER BY first LIMIT 1), "
-        f"candidates AS (SELECT unnest(taken[1:{RANK_CANDIDATES}]) AS candidate FROM found)"
+        "found AS MATERIALIZED (SELECT ids, counted FROM walk ORDER BY first LIMIT 1), "
+        f"candidates AS (SELECT unnest(ids[1:{RANK_CANDIDATES}]) AS message_id FROM found)"
     )
     return sql, [*params, *first_params, *start[1], *params, *params, *params, *params]
 
@@ -625,9 +609,9 @@ def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[
     date range: the newest ids may hold none of its matches, and its own index narrows the GIN
     index's bitmap better than windows of ids would)."""
     sql = (
-        f"WITH found AS MATERIALIZED (SELECT ARRAY(SELECT d.ctid FROM {TABLE} d WHERE ({where}) "
-        "ORDER BY d.message_id + 0 DESC LIMIT %s) AS taken), "
-        "candidates AS (SELECT unnest(taken[1:%s]) AS candidate FROM found)"
+        f"WITH found AS MATERIALIZED (SELECT ARRAY(SELECT d.message_id FROM {TABLE} d WHERE ({where}) "
+        "ORDER BY d.message_id + 0 DESC LIMIT %s) AS ids), "
+        "candidates AS (SELECT unnest(ids[1:%s]) AS message_id FROM found)"
     )
     return sql, [*params, kept, RANK_CANDIDATES]
 
@@ -635,7 +619,7 @@ def _everything(where: str, params: list[object], kept: int) -> tuple[str, list[
 def _range_walk(
     node: And, scope: Scope, words: PrefixWords, blocks: Sequence[tuple[int, bool]], kept: int
 ) -> tuple[str, list[object]]:
-    """A WITH clause naming ``found`` (``taken``: the newest `kept` matches, newest first) and
+    """A WITH clause naming ``found`` (``ids``: the newest `kept` matches, newest first) and
     ``candidates`` for words with date ranges (`node`, an AND of them), walked over the id blocks the
     ranges meet (PostgresBackend.date_blocks), newest block first, one GIN scan of the words and the
     block's lexeme each, until `kept` matches are taken. A block whose span of dates lies within the
@@ -653,14 +637,14 @@ def _range_walk(
     dates_params = [p for _, ps in dated for p in ps]
     newest = list(reversed(blocks))
     sql = (
-        "WITH RECURSIVE walk (n, taken) AS (SELECT 0, '{}'::tid[] UNION ALL "
-        f"SELECT w.n + 1, w.taken || ARRAY(SELECT d.ctid FROM {TABLE} d WHERE ({where}) "
+        "WITH RECURSIVE walk (n, ids) AS (SELECT 0, '{}'::bigint[] UNION ALL "
+        f"SELECT w.n + 1, w.ids || ARRAY(SELECT d.message_id FROM {TABLE} d WHERE ({where}) "
         f"AND d.document @@ quote_literal('{ID_BLOCK}' || (%s::bigint[])[w.n + 1])::tsquery "
         f"AND ((%s::boolean[])[w.n + 1] OR ({dates_sql})) "
-        f"ORDER BY d.message_id + 0 DESC LIMIT {kept} - cardinality(w.taken)) "
-        f"FROM walk w WHERE w.n < %s AND cardinality(w.taken) < {kept}), "
-        "found AS MATERIALIZED (SELECT taken FROM walk ORDER BY n DESC LIMIT 1), "
-        f"candidates AS (SELECT unnest(taken[1:{RANK_CANDIDATES}]) AS candidate FROM found)"
+        f"ORDER BY d.message_id + 0 DESC LIMIT {kept} - cardinality(w.ids)) "
+        f"FROM walk w WHERE w.n < %s AND cardinality(w.ids) < {kept}), "
+        "found AS MATERIALIZED (SELECT ids FROM walk ORDER BY n DESC LIMIT 1), "
+        f"candidates AS (SELECT unnest(ids[1:{RANK_CANDIDATES}]) AS message_id FROM found)"
     )
     block_ids = [block for block, _ in newest]
     inside = [whole for _, whole in newest]
@@ -679,9 +663,9 @@ def _counted_candidates(
     kept = cap + 1
     if not windowed:
         found, found_params = _everything(where, params, max(kept, RANK_CANDIDATES))
-        return f"{found}, total AS (SELECT least(cardinality(taken), %s) AS n FROM found)", [*found_params, kept]
+        return f"{found}, total AS (SELECT least(cardinality(ids), %s) AS n FROM found)", [*found_params, kept]
     found, found_params = _walk(where, params, kept, kept if prefixed else RANK_CANDIDATES, start, prefixed)
-    return f"{found}, total AS (SELECT least(cardinality(taken) + counted, %s) AS n FROM found)", [*found_params, kept]
+    return f"{found}, total AS (SELECT least(cardinality(ids) + counted, %s) AS n FROM found)", [*found_params, kept]
 
 
 def _candidates(
@@ -700,14 +684,7 @@ def _newest(scope: Scope) -> tuple[str, list[object]]:
     window and search the rest whole."""
     if scope.everything:
         return f"SELECT max(message_id) AS m FROM {TABLE}", []
-    # Ordered by (list, id) so that only the index on (list, id) can answer it: asked for the list's
-    # max(message_id), the planner at times read the primary key backwards testing each row's list
-    # (163,656 rows, 65 ms, for scale-00 of the generated million).
-    last = (
-        f"(SELECT d.list_id, d.message_id FROM {TABLE} d WHERE d.list_id <= s.id "
-        "ORDER BY d.list_id DESC, d.message_id DESC LIMIT 1)"
-    )
-    newest = f"(SELECT CASE WHEN n.list_id = s.id THEN n.message_id END FROM {last} n)"
+    newest = f"(SELECT max(d.message_id) FROM {TABLE} d WHERE d.list_id = s.id)"
     return f"SELECT max({newest}) AS m FROM unnest(%s::bigint[]) AS s(id)", [list(scope.list_ids)]
 
 

@@ -2,20 +2,22 @@ from django.db import migrations
 
 
 def add_rank_head(apps, schema_editor):
-    """PostgreSQL: what ranking reads (a message's head and length, search/pg_document.py Vectors),
-    computed from the stored vectors; SQLite has none. Written then to a table of its own
-    (search_rank), now to the vectors' rows (archive.0020 moves what that table holds)."""
+    """PostgreSQL: the table ranking reads (search/postgres.py RANK_TABLE: a message's head and length,
+    search/pg_document.py Vectors), filled from the stored vectors; SQLite has no such table."""
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
     from listhaven.search import backend_for
-    from listhaven.search.postgres import HEAD_SQL, TABLE, WORDS_SQL
+    from listhaven.search.postgres import HEAD_SQL, RANK_TABLE, TABLE, WORDS_SQL
 
     with connection.cursor() as cursor:
-        backend_for(connection).create_schema(cursor)  # the head's columns and the triggers that follow messages
+        backend_for(connection).create_schema(cursor)  # the new table and the triggers that follow messages
         head, words = HEAD_SQL.format(vector="d.document"), WORDS_SQL.format(vector="d.document")
-        cursor.execute(f"UPDATE {TABLE} d SET head = ({head}), words = ({words}) WHERE d.head IS NULL")
-        cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute(
+            f"INSERT INTO {RANK_TABLE} (message_id, head, words) SELECT d.message_id, ({head}), ({words}) "
+            f"FROM {TABLE} d ON CONFLICT (message_id) DO NOTHING"
+        )
+        cursor.execute(f"ANALYZE {RANK_TABLE}")
 
 
 class Migration(migrations.Migration):

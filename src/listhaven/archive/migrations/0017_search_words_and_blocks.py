@@ -22,14 +22,12 @@ def drop_words_and_blocks(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
-    from listhaven.search.postgres import BLOCKS_TABLE, TABLE, WORDS_TABLE
+    from listhaven.search.postgres import BLOCKS_TABLE, RANK_TABLE, TABLE, WORDS_TABLE
 
     with connection.cursor() as cursor:
-        # The heads' table of the time (search_rank) is gone where archive.0020 moved them.
         cursor.execute(
             f"CREATE OR REPLACE FUNCTION {TABLE}_follow_truncate() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$BEGIN TRUNCATE {TABLE}; IF to_regclass('search_rank') IS NOT NULL THEN TRUNCATE search_rank; END IF; "
-            "RETURN NULL; END$$"
+            f"$$BEGIN TRUNCATE {TABLE}, {RANK_TABLE}; RETURN NULL; END$$"
         )
         cursor.execute(f"DROP TABLE IF EXISTS {WORDS_TABLE}, {BLOCKS_TABLE}")
 
