@@ -684,7 +684,14 @@ def _newest(scope: Scope) -> tuple[str, list[object]]:
     window and search the rest whole."""
     if scope.everything:
         return f"SELECT max(message_id) AS m FROM {TABLE}", []
-    newest = f"(SELECT max(d.message_id) FROM {TABLE} d WHERE d.list_id = s.id)"
+    # Ordered by (list, id) so that only the index on (list, id) can answer it: asked for the list's
+    # max(message_id), the planner at times read the primary key backwards testing each row's list
+    # (163,656 rows, 65 ms, for scale-00 of the generated million).
+    last = (
+        f"(SELECT d.list_id, d.message_id FROM {TABLE} d WHERE d.list_id <= s.id "
+        "ORDER BY d.list_id DESC, d.message_id DESC LIMIT 1)"
+    )
+    newest = f"(SELECT CASE WHEN n.list_id = s.id THEN n.message_id END FROM {last} n)"
     return f"SELECT max({newest}) AS m FROM unnest(%s::bigint[]) AS s(id)", [list(scope.list_ids)]
 
 
