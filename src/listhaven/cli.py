@@ -69,7 +69,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("listhaven.site.commands", "create or upgrade the store's schema"),
     "migrate-store": ("listhaven.site.commands",
                       "copy a SQLite store to PostgreSQL (migrate-store --to postgres://...), resumable and verified"),
-    "createadmin": ("listhaven.site.commands", "create an administrator account for /admin/ (asks for a password)"),
+    "createadmin": ("listhaven.site.commands", "create an administrator account for /admin/, or make an existing account one"),
     "serve": ("listhaven.site.commands", "serve the web archive with gunicorn"),
     "lmtp": ("listhaven.delivery.commands",
              "receive list mail from the MTA over LMTP: posts, and mail to the lists' -owner, -bounces, -request, -join, -leave, -confirm addresses (until SIGINT/SIGTERM)"),

@@ -140,6 +140,16 @@ RATELIMIT_USE_CACHE = "ratelimit"
 STATIC_URL = "/static/"
 STATIC_ROOT = str(DATA_DIR / "static")
 
+# Passwords set by `listhaven createadmin` (on a terminal or from a script) and on the password reset
+# page are checked by Django's usual four: not like the account's name or address, 8 characters at
+# least, not a common password, not all digits.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/accounts/"  # accounts/views.landing sends owners and moderators to /manage/
 CSRF_FAILURE_VIEW = "listhaven.web.views.errors.csrf_failure"
