@@ -4,9 +4,13 @@ found message and the owners' six-column tables are what used to push pages past
 
 from __future__ import annotations
 
+import os
+import subprocess
+from itertools import pairwise
+
 import pytest
 
-from tests.web.conftest import running_site
+from tests.web.conftest import LISTHAVEN, running_site
 from tests.web.manage.test_owner_browser import signed_in
 from tests.web.test_members_browser import Site
 
@@ -15,6 +19,7 @@ pytestmark = pytest.mark.browser
 LIST = "garden@lists.example.org"
 OWNER = "olive@example.org"
 LONG_MEMBER = "a.member.with.a.rather.long.address.for.a.phone@allotments.example.org"
+DESK_MEMBER = "margaret.featherstonehaugh@allotments.example.org"  # long, as real addresses are
 LONG_URL = "https://docs.example.org/harbour/retry/" + "nested-section/" * 12 + "retry-policy.html"
 PHONE = {"width": 375, "height": 800}
 
@@ -23,7 +28,7 @@ PHONE = {"width": 375, "height": 800}
 def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("phone-site")
     setup = [["list", "create", LIST], ["members", "add", "garden", OWNER, "--role", "owner"],
-             ["members", "add", "garden", LONG_MEMBER, OWNER]]  # fmt: skip
+             ["members", "add", "garden", LONG_MEMBER, OWNER, DESK_MEMBER]]  # fmt: skip
     with running_site(data, setup) as (url, lmtp):
         yield Site(url, lmtp, data)
 
@@ -62,4 +67,55 @@ def test_reader_and_owner_pages_fit_a_phone(site, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.goto("/manage/garden/members/")
     assert page.locator("table.grid").inner_text().count("@") >= 2  # the roster measured holds its rows
+    context.close()
+
+
+# The text pieces of the outbox's To cell (the second) holding `address`: each piece's text, the lines it takes and
+# the top of its first line. The address is broken only where a piece ends.
+ADDRESS_PIECES = """address => {
+  const cell = [...document.querySelectorAll('table.outbox tbody td:nth-child(2)')].find(td => td.textContent === address);
+  if (!cell) return null;
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  const pieces = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const tops = [...new Set([...range.getClientRects()].map(r => Math.round(r.top)))];
+    pieces.push([node.data, tops.length, Math.min(...tops)]);
+  }
+  return pieces;
+}"""
+
+
+def test_the_outbox_keeps_an_address_whole_or_breaks_it_at_its_at_sign_and_dots(site, browser):
+    """The To column wrapped addresses at any character ("...@allotments.exa" / "mple.org"). On a wide
+    screen an address as long as real ones are is on one line; on a phone, where it cannot be, it breaks only after its "@" or
+    before a ".", as mail clients break an address. The site's owner, who signed in by a link, is made
+    the administrator who may read the outbox by `listhaven createadmin --email` alone."""
+    post(site, LONG_MEMBER, "Outbox addresses", "Hello, garden.")
+    site.mail_to(LONG_MEMBER, "Outbox addresses")
+    site.mail_to(DESK_MEMBER, "Outbox addresses")
+    context, page = signed_in(site, browser, OWNER)
+    made = subprocess.run([str(LISTHAVEN), "createadmin", "--email", OWNER], input=b"", capture_output=True,
+                          timeout=120, env={**os.environ, "LISTHAVEN_DATA": str(site.outbox.parent)})  # fmt: skip
+    assert made.returncode == 0 and b"is now an administrator" in made.stdout, made.stderr
+    page.set_viewport_size({"width": 1200, "height": 900})
+    assert page.goto("/manage/outbox/").status == 200
+    wide = page.evaluate(ADDRESS_PIECES, DESK_MEMBER)
+    assert wide, "the outbox lists no mail to the address"
+    assert len({top for _, _, top in wide}) == 1 and all(lines == 1 for _, lines, _ in wide), wide
+    wider = page.evaluate(ADDRESS_PIECES, LONG_MEMBER)  # wider than the column may be: broken at a dot or none
+    assert "".join(text for text, _, _ in wider) == LONG_MEMBER and all(lines == 1 for _, lines, _ in wider), wider
+
+    for width in (680, 800, 1000):  # a table still, not yet the phone's scroller: it fits the screen
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.goto("/manage/outbox/").status == 200
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.set_viewport_size(PHONE)
+    assert overflow(page, "/manage/outbox/") == 0
+    narrow = page.evaluate(ADDRESS_PIECES, LONG_MEMBER)
+    assert "".join(text for text, _, _ in narrow) == LONG_MEMBER
+    assert len({top for _, _, top in narrow}) > 1, "the address fits a phone's column: nothing measured"
+    assert all(lines == 1 for _, lines, _ in narrow), narrow  # no piece broken inside
+    assert all(text.startswith(".") or previous.endswith("@") for (previous, _, _), (text, _, _) in pairwise(narrow))
     context.close()

@@ -65,6 +65,15 @@ def address(email: str, present: Presenter) -> str:
 
 
 @register.filter
+def address_breaks(email: str) -> SafeString:
+    """An address that may wrap only after its "@" and before a "." (``<wbr>`` there), as mail clients
+    break one, with CSS that breaks it nowhere else (the outbox's ``td.address``)."""
+    from django.utils.html import escape
+
+    return mark_safe(escape(email or "").replace("@", "@<wbr>").replace(".", "<wbr>."))  # escaped first
+
+
+@register.filter
 def shown(text: str, present: Presenter) -> str:
     """Free text (a display name) with its addresses shown as the list's Presenter says."""
     return present.text(text or "")
