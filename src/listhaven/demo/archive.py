@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 
 from listhaven.archive.importer import ImportSummary, import_path
-from listhaven.demo.messages import DEMO_LISTS, generate_messages, seed_like_message
+from listhaven.demo.messages import DEFAULT_SPAN_DAYS, DEFAULT_START, DEMO_LISTS, generate_messages, seed_like_message
 from listhaven.lists.directory import create_list
 from listhaven.lists.models import MailingList
 from listhaven.mail.mboxwrite import write_mboxrd
 
 
-def write_demo_mboxes(directory: str | Path, count: int, seed: int = 1) -> list[tuple[Path, int]]:
+def recent_start(today: date) -> datetime:
+    """Where the demo archive imported on `today` starts: its span (DEFAULT_SPAN_DAYS) ends on the first of
+    today's month, so the last demo month is the one before and a post made now falls in the month after."""
+    return datetime(today.year, today.month, 1, tzinfo=UTC) - timedelta(days=DEFAULT_SPAN_DAYS)
+
+
+def write_demo_mboxes(
+    directory: str | Path, count: int, seed: int = 1, start: datetime = DEFAULT_START
+) -> list[tuple[Path, int]]:
     """One mbox per demo list in `directory`; returns (path, messages written) for each.
 
-    `count` generated messages in all, plus one shaped like the reference Pipermail page."""
+    `count` generated messages in all, dated from `start`, plus one shaped like the reference Pipermail page."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {spec.address: directory / f"{spec.name}.mbox" for spec in DEMO_LISTS}
     handles = {address: path.open("wb") for address, path in paths.items()}
     counts = dict.fromkeys(paths, 0)
     try:
-        for spec, raw in generate_messages(DEMO_LISTS, count, seed=seed):
+        for spec, raw in generate_messages(DEMO_LISTS, count, seed=seed, start=start):
             counts[spec.address] += write_mboxrd([(raw, None)], handles[spec.address])
         # the discussion list also carries a message shaped like the reference Pipermail page
         prose = next(spec for spec in DEMO_LISTS if spec.name == "reading-circle")
@@ -35,10 +44,15 @@ def write_demo_mboxes(directory: str | Path, count: int, seed: int = 1) -> list[
     return [(paths[address], counts[address]) for address in paths]
 
 
-def import_demo(count: int, seed: int = 1) -> Iterator[ImportSummary]:
-    """Creates the demo lists (when missing) and imports a freshly generated archive into them."""
+def import_demo(count: int, seed: int = 1, today: date | None = None) -> Iterator[ImportSummary]:
+    """Creates the demo lists (when missing) and imports a freshly generated archive into them.
+
+    The archive is dated to end just before `today`'s month (recent_start): dated from 2019 as `demo-data`
+    writes it, one post made today stretched the list's activity chart over every empty month since, the
+    demo's two years squeezed into its first quarter."""
     directory = Path(settings.DATA_DIR) / "demo"
-    written = write_demo_mboxes(directory, count, seed)
+    start = recent_start(today or datetime.now(UTC).date())
+    written = write_demo_mboxes(directory, count, seed, start)
     for path, _ in written:
         spec = next(s for s in DEMO_LISTS if s.name == path.stem)
         mlist = MailingList.objects.filter(address=spec.address).first() or create_list(
