@@ -411,6 +411,9 @@ def _number(rows: list[tuple[Any, ...]]) -> int:
 def _count_statement(node: Node, scope: Scope, cap: int, words: PrefixWords | None = None) -> _Statement:
     where, params = _where(node, scope, words)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} d WHERE {where} LIMIT %s) s"
+    # Without sequential scans even without words: for a date range the planner chose to read the
+    # table until 10,001 rows matched, and a synchronized scan, starting where another one was,
+    # read 823,314 rows first one time in ten (65-113 ms, where the date index takes 6).
     return _Statement(sql, [*params, cap + 1], True, _number)
 
 
