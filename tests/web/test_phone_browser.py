@@ -70,10 +70,10 @@ def test_reader_and_owner_pages_fit_a_phone(site, browser):
     context.close()
 
 
-# The text pieces of the outbox's To cell (the second) holding `address`: each piece's text, the lines it takes and
-# the top of its first line. The address is broken only where a piece ends.
-ADDRESS_PIECES = """address => {
-  const cell = [...document.querySelectorAll('table.outbox tbody td:nth-child(2)')].find(td => td.textContent === address);
+# The text pieces of the table cell (among those `cells` selects) holding `address`: each piece's text, the lines it
+# takes and the top of its first line. The address is broken only where a piece ends.
+ADDRESS_PIECES = """([cells, address]) => {
+  const cell = [...document.querySelectorAll(cells)].find(td => td.textContent === address);
   if (!cell) return null;
   const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
   const pieces = [];
@@ -85,6 +85,11 @@ ADDRESS_PIECES = """address => {
   }
   return pieces;
 }"""
+OUTBOX_TO = "table.outbox tbody td:nth-child(2)"
+ROSTER_ADDRESS = "table.grid.members tbody td:nth-child(1)"
+HELD_SENDER = "form.held-bulk table.grid tbody td:nth-child(3)"
+DESK_VISITOR = "bartholomew.fotheringay@outside.example.net"
+LONG_VISITOR = "a.visitor.from.a.rather.long.domain.name@outside.example.net"
 
 
 def test_the_outbox_keeps_an_address_whole_or_breaks_it_at_its_at_sign_and_dots(site, browser):
@@ -101,10 +106,10 @@ def test_the_outbox_keeps_an_address_whole_or_breaks_it_at_its_at_sign_and_dots(
     assert made.returncode == 0 and b"is now an administrator" in made.stdout, made.stderr
     page.set_viewport_size({"width": 1200, "height": 900})
     assert page.goto("/manage/outbox/").status == 200
-    wide = page.evaluate(ADDRESS_PIECES, DESK_MEMBER)
+    wide = page.evaluate(ADDRESS_PIECES, [OUTBOX_TO, DESK_MEMBER])
     assert wide, "the outbox lists no mail to the address"
     assert len({top for _, _, top in wide}) == 1 and all(lines == 1 for _, lines, _ in wide), wide
-    wider = page.evaluate(ADDRESS_PIECES, LONG_MEMBER)  # wider than the column may be: broken at a dot or none
+    wider = page.evaluate(ADDRESS_PIECES, [OUTBOX_TO, LONG_MEMBER])  # wider than the column may be: broken at a dot or none
     assert "".join(text for text, _, _ in wider) == LONG_MEMBER and all(lines == 1 for _, lines, _ in wider), wider
 
     for width in (680, 800, 1000):  # a table still, not yet the phone's scroller: it fits the screen
@@ -113,9 +118,51 @@ def test_the_outbox_keeps_an_address_whole_or_breaks_it_at_its_at_sign_and_dots(
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.set_viewport_size(PHONE)
     assert overflow(page, "/manage/outbox/") == 0
-    narrow = page.evaluate(ADDRESS_PIECES, LONG_MEMBER)
+    narrow = page.evaluate(ADDRESS_PIECES, [OUTBOX_TO, LONG_MEMBER])
     assert "".join(text for text, _, _ in narrow) == LONG_MEMBER
     assert len({top for _, _, top in narrow}) > 1, "the address fits a phone's column: nothing measured"
     assert all(lines == 1 for _, lines, _ in narrow), narrow  # no piece broken inside
     assert all(text.startswith(".") or previous.endswith("@") for (previous, _, _), (text, _, _) in pairwise(narrow))
+    context.close()
+
+
+def assert_whole_or_broken_at_at_sign_and_dots(pieces: list, address: str, *, one_line: bool) -> None:
+    """`pieces` (ADDRESS_PIECES) hold `address`, no piece broken inside; on one line, or else broken at least once
+    and only after its "@" or before a "."."""
+    assert pieces, f"no cell holds {address}"
+    assert "".join(text for text, _, _ in pieces) == address
+    assert all(lines == 1 for _, lines, _ in pieces), pieces  # no piece broken inside
+    if one_line:
+        assert len({top for _, _, top in pieces}) == 1, pieces
+    else:
+        assert len({top for _, _, top in pieces}) > 1, f"{address} fits on one line: nothing measured"
+    assert all(text.startswith(".") or previous.endswith("@") for (previous, _, _), (text, _, _) in pairwise(pieces))
+
+
+def test_the_roster_and_held_posts_keep_an_address_whole_or_break_it_at_its_at_sign_and_dots(site, browser):
+    """The roster's Address column and the held posts' From column broke addresses at any letter or, the roster's
+    being kept from wrapping, not at all. At 1200 pixels an address as long as real ones are is on one line and a
+    longer one is broken only at a dot or its "@"; at 680 to 1000 pixels the pages are no wider than the screen; on
+    a phone, where the tables scroll inside the page, an address breaks only after its "@" or before a "."."""
+    post(site, DESK_VISITOR, "Held whole", "Hello from outside.")  # non-members: held
+    post(site, LONG_VISITOR, "Held and broken", "Hello again.")
+    context, page = signed_in(site, browser, OWNER)
+    checked = ((ROSTER_ADDRESS, "/manage/garden/members/", DESK_MEMBER, LONG_MEMBER),
+               (HELD_SENDER, "/manage/garden/held/", DESK_VISITOR, LONG_VISITOR))  # fmt: skip
+    page.set_viewport_size({"width": 1200, "height": 900})
+    for cells, path, desk, long in checked:
+        assert page.goto(path).status == 200
+        assert_whole_or_broken_at_at_sign_and_dots(page.evaluate(ADDRESS_PIECES, [cells, desk]), desk, one_line=True)
+        wider = page.evaluate(ADDRESS_PIECES, [cells, long])
+        assert wider and "".join(text for text, _, _ in wider) == long, wider
+        assert all(lines == 1 for _, lines, _ in wider), wider  # broken at a dot or "@", or not at all
+    for width in (680, 800, 1000):
+        page.set_viewport_size({"width": width, "height": 900})
+        for _, path, _, _ in checked:
+            assert page.goto(path).status == 200
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+    page.set_viewport_size(PHONE)
+    for cells, path, _, long in checked:
+        assert overflow(page, path) == 0
+        assert_whole_or_broken_at_at_sign_and_dots(page.evaluate(ADDRESS_PIECES, [cells, long]), long, one_line=False)
     context.close()

@@ -109,6 +109,9 @@ def test_an_owner_sees_only_their_lists_erasures_and_moderators_may_not_erase(ga
     assert Member.objects.filter(mailing_list=garden, address=ERIN).exists() and Erasure.objects.count() == 1
 
 
+BY_OWNER = '<td class="address"><span>owner@example.org</span></td>'  # the By cell, its <wbr> taken out
+
+
 def test_a_lists_erasures_follow_it_when_renamed_and_do_not_pass_to_a_new_list_of_its_old_name(garden, django_user_model):
     from listhaven.lists.erasure import erase_address
 
@@ -116,12 +119,12 @@ def test_a_lists_erasures_follow_it_when_renamed_and_do_not_pass_to_a_new_list_o
     garden.name, garden.address = "orchard", "orchard@lists.example.org"
     garden.save(update_fields=["name", "address"])  # as the admin renames a list
     owner = _client(django_user_model, "owner@example.org")
-    page = owner.get("/manage/orchard/erase/").content.decode()
-    assert "None yet." not in page and "<td>owner@example.org</td>" in page.split("Recent erasures")[1]
+    page = owner.get("/manage/orchard/erase/").content.decode().replace("<wbr>", "")  # an address's breaks
+    assert "None yet." not in page and BY_OWNER in page.split("Recent erasures")[1]
     newcomer = create_list("garden@lists.example.org")  # the old name, another list
     add_member(newcomer, "new-owner@example.org", role="owner")
     page = _client(django_user_model, "new-owner@example.org").get("/manage/garden/erase/").content.decode()
-    assert "None yet." in page and "<td>owner@example.org</td>" not in page
+    assert "None yet." in page and BY_OWNER not in page.replace("<wbr>", "")
     from listhaven.lists.removal import remove_list
 
     old_pk = garden.pk

@@ -98,11 +98,11 @@ def test_members_search_is_paginated_on_the_server(client_as, lists_with_roles):
     client = client_as("owner")
     first = client.get("/manage/garden/members/").content.decode()
     assert first.count('href="/manage/garden/members/') <= 50 + 5
-    found = client.get("/manage/garden/members/", {"q": "Person 77"}).content.decode()
+    found = client.get("/manage/garden/members/", {"q": "Person 77"}).content.decode().replace("<wbr>", "")
     assert "p077@example.com" in found and "p076@example.com" not in found
-    owners = client.get("/manage/garden/members/", {"role": "owner"}).content.decode()
+    owners = client.get("/manage/garden/members/", {"role": "owner"}).content.decode().replace("<wbr>", "")
     assert "owner@example.org" in owners and "p001@example.com" not in owners
-    page3 = client.get("/manage/garden/members/", {"page": 3, "role": "member"}).content.decode()
+    page3 = client.get("/manage/garden/members/", {"page": 3, "role": "member"}).content.decode().replace("<wbr>", "")
     assert "p119@example.com" in page3 or "p100@example.com" in page3
 
 
@@ -211,8 +211,8 @@ def test_the_roster_shows_a_non_members_action_where_a_member_has_moderation(cli
     client = client_as("owner")
 
     def cells(query: dict[str, str] | None = None) -> dict[str, list[str]]:
-        html = client.get("/manage/garden/members/", query or {}).content.decode()
-        rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td>(.*?)</tr>", html)
+        html = client.get("/manage/garden/members/", query or {}).content.decode().replace("<wbr>", "")
+        rows = re.findall(r'<tr><td class="address"><span><a [^>]*>([^<]+)</a></span></td>(.*?)</tr>', html)
         return {address: re.findall(r"<td[^>]*>(.*?)</td>", rest) for address, rest in rows}
 
     roster = cells()

@@ -102,7 +102,7 @@ def test_discarded_without_a_word_to_the_address_and_recorded(client_as, lists_w
         ("bot2@spam.example", "discard", "discarded by an owner", "sign-up spam", "owner@example.org"),
         ("bot3@spam.example", "discard", "discarded by an owner", "sign-up spam", "owner@example.org"),
         ("friend@example.net", "refuse", "refused by an owner", "Club members only.", "owner@example.org")]  # fmt: skip
-    page = client.get("/manage/garden/requests/").content.decode()
+    page = client.get("/manage/garden/requests/").content.decode().replace("<wbr>", "")  # an address's breaks
     recent = page.split("Recent decisions")[1]
     assert "bot2@spam.example" in recent and "discarded, the address not told" in recent and "sign-up spam" in recent
     assert "bot2@spam.example" not in client.get("/manage/secret/requests/").content.decode()

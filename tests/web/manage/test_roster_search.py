@@ -12,7 +12,8 @@ from listhaven.web.manage.roster_search import COUNT_CAP
 
 
 def rows_of(html: str) -> list[str]:
-    return re.findall(r'href="/manage/\w+/members/\d+/">([^<]+)</a>', html)
+    """The roster's addresses, without the <wbr> an address may break at."""
+    return re.findall(r'href="/manage/\w+/members/\d+/">([^<]+)</a>', html.replace("<wbr>", ""))
 
 
 def test_prefix_of_address_or_name_ignoring_case(client_as, lists_with_roles):
@@ -54,8 +55,8 @@ def test_each_row_shows_the_members_labels_and_links_to_the_member(client_as, li
     quinn = Member.objects.get(mailing_list=garden, address="quinn@example.org")
     quinn.delivery_mode, quinn.delivery_status, quinn.role = "mime_digest", "by_bounces", "moderator"
     quinn.save()
-    page = client_as("owner").get("/manage/garden/members/", {"q": "quinn"}).content.decode()
-    cells = re.search(rf'<a href="/manage/garden/members/{quinn.pk}/">quinn@example.org</a></td>(.*?)</tr>', page)
+    page = client_as("owner").get("/manage/garden/members/", {"q": "quinn"}).content.decode().replace("<wbr>", "")
+    cells = re.search(rf'<a href="/manage/garden/members/{quinn.pk}/">quinn@example.org</a></span></td>(.*?)</tr>', page)
     assert cells is not None
     assert cells.group(1) == (f"<td>Quinn</td><td>{quinn.get_role_display()}</td><td>{quinn.get_delivery_mode_display()}</td>"
                               f"<td>{quinn.get_delivery_status_display()}</td><td>not moderated</td>")  # fmt: skip
