@@ -166,3 +166,91 @@ def test_the_roster_and_held_posts_keep_an_address_whole_or_break_it_at_its_at_s
         assert overflow(page, path) == 0
         assert_whole_or_broken_at_at_sign_and_dots(page.evaluate(ADDRESS_PIECES, [cells, long]), long, one_line=False)
     context.close()
+
+
+# The pieces of the text of the elements `selector` picks (split at spaces, after a hyphen but not one in a number such
+# as a date's, and where a text node ends:
+# at an address's <wbr> or an element) that are broken across lines: each piece, its width on one line and the room
+# its box has (the cell's content box, or the line's). Then the most lines the text of a cell in a Reason column
+# takes.
+BROKEN_PIECES = """selector => {
+  const measure = document.createElement('canvas').getContext('2d');
+  const broken = [];
+  let lines = 0;
+  for (const box of document.querySelectorAll(selector)) {
+    if (!box.getClientRects().length) continue;
+    const style = getComputedStyle(box);
+    const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      measure.font = getComputedStyle(node.parentElement).font;
+      for (const piece of node.data.matchAll(/(?:[^\\s-]|-(?=\\d))+-?|-/g)) {
+        const range = document.createRange();
+        range.setStart(node, piece.index);
+        range.setEnd(node, piece.index + piece[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push([piece[0], Math.round(measure.measureText(piece[0]).width), Math.floor(room)]);
+      }
+    }
+    const head = box.closest('table')?.tHead?.rows[0]?.cells[box.cellIndex];
+    if (box.matches('td') && head?.textContent === 'Reason') {
+      const range = document.createRange();
+      range.selectNodeContents(box);
+      lines = Math.max(lines, new Set([...range.getClientRects()].map(r => Math.round(r.top))).size);
+    }
+  }
+  return [broken, lines];
+}"""
+CELLS = "table.grid tbody td, table.outbox tbody td"
+WORD = 96  # pixels, 6rem: wider than any word of the pages' text, narrower than a URL or an address
+WORDY_SUBJECT = "Proposal for the autumn working party: compost bays, the water butts and who brings the wheelbarrows"
+URL_SUBJECT = "Re: https://docs.example.org/harbour/retry/nested-section/nested-section/retry-policy.html broken"
+CC = "someone.else.with.a.long.name@elsewhere.example.com, another.reader@allotments.example.org"
+ARCHIVE = "garden-archive-from-the-old-server.2019-January.mbox"  # a quarantined message's origin: its file's name
+
+
+def assert_words_whole(page, selector: str, where: object) -> int:
+    """No piece of text in `selector` at most WORD wide is broken, and a wider one only where its box is narrower
+    than it; returns the most lines a Reason takes."""
+    broken, lines = page.evaluate(BROKEN_PIECES, selector)
+    assert all(width > WORD and width > room for _, width, room in broken), (where, broken)
+    return lines
+
+
+def test_owners_tables_break_no_word_inside_and_scroll_rather_than_squeeze(site, browser, tmp_path):
+    """The owners' tables broke cells anywhere, so a column could be squeezed below its words: "membe/r" in the
+    roster's Role at 1200 pixels, a held post's Reason and Subject a few letters wide (17 lines a row). Now, at
+    a phone's width and at 680 to 1200 pixels, in the roster, the held posts and the quarantine no word is broken
+    inside, only a piece wider than its column (a URL, an address in a reason); a Reason takes a few lines at most;
+    the page is never wider than the screen (a table scrolls inside its .grid-scroll instead). The quarantine's
+    origin and a held post's page break an address only after its "@" or before a "."."""
+    post(site, DESK_VISITOR, WORDY_SUBJECT, "Hello from outside.")  # non-members: held, the reason naming the sender
+    raw = (f"From: <{LONG_VISITOR}>\r\nTo: {LIST}\r\nCc: {CC}\r\nSubject: {URL_SUBJECT}\r\n"
+           f"Message-ID: <url.subject@example>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n").encode()  # fmt: skip
+    assert site.lmtp(LONG_VISITOR, LIST, raw) == 250
+    (tmp_path / ARCHIVE).write_bytes(b"From MAILER-DAEMON Mon Jan  1 00:00:00 2024\nnot a mail message at all\n")
+    env = {**os.environ, "LISTHAVEN_DATA": str(site.outbox.parent)}
+    imported = subprocess.run([str(LISTHAVEN), "import", "garden", str(tmp_path / ARCHIVE)], capture_output=True,
+                              timeout=120, env=env)  # fmt: skip
+    assert imported.returncode == 0 and b"quarantined" in imported.stdout, imported.stderr
+    context, page = signed_in(site, browser, OWNER)
+    made = subprocess.run([str(LISTHAVEN), "createadmin", "--email", OWNER], input=b"", capture_output=True,
+                          timeout=120, env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr  # the quarantine is the site's administrators'
+    for width in (PHONE["width"], 680, 800, 1000, 1200):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/manage/garden/members/", "/manage/garden/held/", "/manage/quarantine/"):
+            assert page.goto(path).status == 200
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+            lines = assert_words_whole(page, CELLS, (path, width))
+            assert lines <= 8, (path, width, lines)  # a Reason 17 lines tall was a column squeezed to 4 letters
+        assert page.locator("table.grid td.address", has_text=ARCHIVE).first.inner_html().count("<wbr>") == 2  # before its dots
+        page.goto("/manage/garden/held/")
+        page.click(f"a:has-text('{URL_SUBJECT[:20]}')")
+        page.wait_for_url("**/held/*/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert_words_whole(page, ".held .msg-head p", ("held post", width))
+        sender = page.evaluate(ADDRESS_PIECES, [".held .msg-head .addr", LONG_VISITOR])
+        assert_whole_or_broken_at_at_sign_and_dots(sender, LONG_VISITOR, one_line=width > PHONE["width"])
+    assert "name@<wbr>elsewhere<wbr>.example" in page.locator(".held .msg-head p.addressed", has_text="Cc").inner_html()
+    context.close()

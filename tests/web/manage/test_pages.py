@@ -45,11 +45,14 @@ def test_a_held_posts_page_shows_its_recipients_and_every_header_field_as_text(c
            b"Message-ID: <many@example.net>\nX-Mailer: Mutt\n\nHello all.\n")  # fmt: skip
     held_id = receive_post(lists_with_roles["garden"], raw, envelope_sender="jorg@example.net").held_id
     page = client_as("moderator").get(f"/manage/garden/held/{held_id}/").content.decode()
+    assert "<script>alert(3)" not in page
+    page = page.replace("<wbr>", "")  # where the addresses in To and Cc may break
     assert "<strong>To:</strong> garden@lists.example.org, a@example.com, b@example.com</p>" in page
     assert "<strong>Date:</strong> Tue, 01 Dec 2026 06:00:00 +0100" in page
     assert "All 7 header fields" in page
     assert '<th scope="row">X-Mailer</th><td>Mutt</td>' in page and "Jörg &lt;jorg@example.net&gt;" in page
-    assert "<script>alert(3)" not in page and "&lt;script&gt;alert(3)&lt;/script&gt;@example.com" in page
+    assert "<strong>Cc:</strong> &lt;script&gt;alert(3)&lt;/script&gt;@example.com" in page
+    assert '<th scope="row">Cc</th><td>&lt;script&gt;alert(3)&lt;/script&gt;@example.com</td>' in page
 
 
 def test_approve_delivers_and_unmoderates_the_sender(client_as, lists_with_roles):
