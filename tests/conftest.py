@@ -17,6 +17,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check what the code does, not how fast: Hypothesis's default deadline (200 ms an
+# example) failed them on a loaded machine (a first call importing a module, a scheduler's pause).
+# Speed is measured by `make bench`.
+settings.register_profile("listhaven", deadline=None)
+settings.load_profile("listhaven")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()

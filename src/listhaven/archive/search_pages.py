@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
+from listhaven.archive.search_reads import HitRow, ThreadRow
 from listhaven.archive.visibility import visible_sql
 from listhaven.mail.presenter import Presenter
 from listhaven.search.base import Order, Scope, SearchBackend
@@ -35,32 +36,6 @@ class ListRef(Protocol):
 
     @property
     def name(self) -> str: ...
-
-
-class HitRow(NamedTuple):
-    """The stored fields a hit is made from."""
-
-    pk: int
-    public_id: str
-    message_id: str
-    subject: str
-    sender_name: str
-    sender_email: str
-    date: datetime
-    body_text: str
-    list_name: str
-    obfuscate_addresses: bool
-    thread_id: str  # the thread's public id
-    thread_size: int
-
-
-class ThreadRow(NamedTuple):
-    list_name: str
-    public_id: str
-    subject: str
-    message_count: int
-    first_date: datetime | None
-    last_date: datetime | None
 
 
 class SearchStore(Protocol):
@@ -153,7 +128,13 @@ def hit_of(row: HitRow, score: float | None, terms: list[Text]) -> SearchHit:
 
 
 def _thread_page(
-    store: SearchStore, cursor: Any, node: Node, scope: Scope, order: Order, terms: list[Text], page: int,
+    store: SearchStore,
+    cursor: Any,
+    node: Node,
+    scope: Scope,
+    order: Order,
+    terms: list[Text],
+    page: int,
     per_page: int,
 ) -> tuple[list[ThreadHit], int, bool]:
     """Threads in the order of their best matching message, among the best GROUP_CANDIDATES."""

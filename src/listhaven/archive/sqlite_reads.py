@@ -9,7 +9,7 @@ shape and month counts (figures.py), what a reader may see (visibility.py), and 
 command modules). tests/test_cli_quick.py runs every command both ways on a generated store and
 compares the output byte for byte.
 
-Dates: Django keeps them on SQLite as naive UTC text; `_moment` reads them back as Django does.
+Dates: Django keeps them on SQLite as naive UTC text; `as_moment` reads them back as Django does.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from listhaven.archive.figures import MONTHS_SQL, ListStats
-from listhaven.archive.visibility import visible_sql
+from listhaven.archive.search_reads import SearchReads, as_moment
 
 if TYPE_CHECKING:
-    from listhaven.archive.search_pages import HitRow, ThreadRow
     from listhaven.search.fts5 import Fts5Backend
 
 # The search modules are imported by the methods that search: `lists`, `stats` and `threads` need none.
@@ -72,8 +71,11 @@ class QmarkCursor:
         return self.cursor.fetchone()
 
 
-class SqliteArchive:
-    """Reads of lists, figures, threads and search pages over an open sqlite3 connection."""
+class SqliteArchive(SearchReads):
+    """Reads of lists, figures, threads and search pages over an open sqlite3 connection (a search
+    page's rows: SearchReads)."""
+
+    vendor = "sqlite"
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
@@ -92,16 +94,14 @@ class SqliteArchive:
         finally:
             cursor.close()
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        with self.cursor() as cursor:
-            return cursor.execute(sql, params).fetchall()
-
     # --- lists -----------------------------------------------------------------------------------
 
     def lists_named(self, key: str) -> list[ListRow]:
         """Up to two lists whose address or short name is `key` (as directory.find_list asks)."""
-        return [_list_row(r) for r in self._rows(f"{_LIST} WHERE address = %s OR name = %s ORDER BY name LIMIT 2",
-                                                 [key, key])]
+        return [
+            _list_row(r)
+            for r in self._rows(f"{_LIST} WHERE address = %s OR name = %s ORDER BY name LIMIT 2", [key, key])
+        ]
 
     def lists_by_local_part(self, key: str) -> list[ListRow]:
         """Up to two lists whose address starts with ``key@`` (Django's ``startswith`` on SQLite)."""
@@ -111,9 +111,6 @@ class SqliteArchive:
 
     def all_lists(self) -> list[ListRow]:
         return [_list_row(r) for r in self._rows(f"{_LIST} ORDER BY name")]
-
-    def list_count(self) -> int:
-        return int(self._rows("SELECT COUNT(*) FROM lists_mailinglist")[0][0])
 
     def message_counts(self) -> dict[int, int]:
         """Messages per list id (every stored message, as the ORM's Count("messages") counts)."""
@@ -135,8 +132,8 @@ class SqliteArchive:
             threads=int(self._rows(one.format("archive_thread"), [mlist.pk])[0][0]),
             authors=int(self._rows(authors, [mlist.pk])[0][0]),
             quarantined=int(self._rows(one.format("archive_quarantine"), [mlist.pk])[0][0]),
-            first_date=_moment(first),
-            last_date=_moment(last),
+            first_date=as_moment(first),
+            last_date=as_moment(last),
             months=months,
         )
 
@@ -147,50 +144,9 @@ class SqliteArchive:
             "WHERE mailing_list_id = %s ORDER BY last_date DESC LIMIT %s",
             [mlist.pk, limit],
         )
-        return [ThreadSummary(pid, subject, int(n), int(people), _moment(last)) for pid, subject, n, people, last in rows]
-
-    # --- a search page (search_pages.SearchStore) ------------------------------------------------
-
-    def visible_hits(self, ids: Sequence[int]) -> dict[int, HitRow]:
-        from listhaven.archive.search_pages import HitRow
-
-        if not ids:
-            return {}
-        rows = self._rows(
-            "SELECT m.id, m.public_id, m.message_id, m.subject, m.sender_name, m.sender_email, m.date, m.body_text, "
-            "l.name, l.obfuscate_addresses, t.public_id, t.message_count FROM archive_message m "
-            "JOIN lists_mailinglist l ON l.id = m.mailing_list_id JOIN archive_thread t ON t.id = m.thread_id "
-            f"WHERE m.id IN ({_marks(ids)}) AND {visible_sql('m')}",
-            list(ids),
-        )
-        found = {}
-        for pk, public_id, message_id, subject, name, email, date, body, list_name, obfuscates, tid, size in rows:
-            moment = _moment(date)
-            assert moment is not None  # the column is NOT NULL
-            found[int(pk)] = HitRow(int(pk), public_id, message_id, subject, name, email, moment, body, list_name,
-                                    bool(obfuscates), tid, int(size))  # fmt: skip
-        return found
-
-    def thread_ids(self, ids: Sequence[int]) -> dict[int, int]:
-        if not ids:
-            return {}
-        rows = self._rows(f"SELECT id, thread_id FROM archive_message WHERE id IN ({_marks(ids)})", list(ids))
-        return {int(pk): int(tid) for pk, tid in rows}
-
-    def threads(self, ids: Sequence[int]) -> dict[int, ThreadRow]:
-        from listhaven.archive.search_pages import ThreadRow
-
-        if not ids:
-            return {}
-        rows = self._rows(
-            "SELECT t.id, l.name, t.public_id, t.subject, t.message_count, t.first_date, t.last_date "
-            f"FROM archive_thread t JOIN lists_mailinglist l ON l.id = t.mailing_list_id WHERE t.id IN ({_marks(ids)})",
-            list(ids),
-        )
-        return {
-            int(tid): ThreadRow(name, public_id, subject, int(n), _moment(first), _moment(last))
-            for tid, name, public_id, subject, n, first, last in rows
-        }
+        return [
+            ThreadSummary(pid, subject, int(n), int(people), as_moment(last)) for pid, subject, n, people, last in rows
+        ]
 
 
 def _list_row(row: Sequence[Any]) -> ListRow:
@@ -198,16 +154,5 @@ def _list_row(row: Sequence[Any]) -> ListRow:
     return ListRow(int(pk), name, address, description, policy, bool(obfuscates))
 
 
-def _marks(ids: Sequence[int]) -> str:
-    return ", ".join(["%s"] * len(ids))
-
-
 def _qmark(sql: str) -> str:
     return _FORMAT_MARK.sub("?", sql).replace("%%", "%")
-
-
-def _moment(value: str | None) -> datetime | None:
-    """A stored datetime as Django gives it back: aware, in UTC."""
-    if value is None:
-        return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
