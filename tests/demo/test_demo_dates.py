@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from listhaven.archive.importer import import_path
+from listhaven.archive.models import Message
 from listhaven.demo.archive import import_demo
 from listhaven.lists.models import MailingList
 from listhaven.web.charts import activity_chart
@@ -45,3 +46,17 @@ def test_a_post_made_the_day_of_the_import_follows_the_demo_months(settings, tmp
     assert [(bar.month.key, bar.count) for bar in chart.bars[-2:]] == [("2026-11", demo[-1][1]), ("2026-12", 1)]
     assert len(chart.bars) <= 25  # December 2024 to December 2026
     assert sum(bar.count == 0 for bar in chart.bars) <= 2, [(bar.month.key, bar.count) for bar in chart.bars]
+
+
+def test_importing_the_demo_again_in_a_later_month_adds_nothing(settings, tmp_path):
+    """The demo's Message-IDs hold its dates: an archive made a month later is other messages, and
+    imported again it would double every list."""
+    settings.DATA_DIR = tmp_path
+    for earlier in MailingList.objects.filter(name__in=["harbour-dev", "allotment", "reading-circle"]):
+        MailingList.objects.filter(pk=earlier.pk).update(name=f"earlier-{earlier.name}", address=f"earlier-{earlier.address}")
+    first = dict(import_demo(200, today=date(2026, 12, 2)))
+    assert all(summary is not None and summary.stored > 0 for summary in first.values()), first
+    stored = {name: Message.objects.filter(mailing_list__name=name).count() for name in first}
+    again = dict(import_demo(200, today=date(2027, 1, 5)))
+    assert again == {name: None for name in first}
+    assert {name: Message.objects.filter(mailing_list__name=name).count() for name in first} == stored

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 
 from listhaven.archive.importer import ImportSummary, import_path
+from listhaven.archive.models import Message
 from listhaven.demo.messages import DEFAULT_SPAN_DAYS, DEFAULT_START, DEMO_LISTS, generate_messages, seed_like_message
 from listhaven.lists.directory import create_list
 from listhaven.lists.models import MailingList
@@ -44,12 +45,15 @@ def write_demo_mboxes(
     return [(paths[address], counts[address]) for address in paths]
 
 
-def import_demo(count: int, seed: int = 1, today: date | None = None) -> Iterator[ImportSummary]:
-    """Creates the demo lists (when missing) and imports a freshly generated archive into them.
+def import_demo(count: int, seed: int = 1, today: date | None = None) -> Iterator[tuple[str, ImportSummary | None]]:
+    """Creates the demo lists (when missing) and imports a freshly generated archive into them: for
+    each list, its name and the import's summary, or None for a list that already holds messages.
 
     The archive is dated to end just before `today`'s month (recent_start): dated from 2019 as `demo-data`
     writes it, one post made today stretched the list's activity chart over every empty month since, the
-    demo's two years squeezed into its first quarter."""
+    demo's two years squeezed into its first quarter. Its Message-IDs hold those dates, so an archive
+    made in a later month would not be counted as duplicates of the first: a list that holds messages
+    (the demo imported before, or a list of the same address with its own mail) is left as it is."""
     directory = Path(settings.DATA_DIR) / "demo"
     start = recent_start(today or datetime.now(UTC).date())
     written = write_demo_mboxes(directory, count, seed, start)
@@ -58,7 +62,10 @@ def import_demo(count: int, seed: int = 1, today: date | None = None) -> Iterato
         mlist = MailingList.objects.filter(address=spec.address).first() or create_list(
             spec.address, description=spec.description, subject_tag=spec.subject_tag
         )
-        yield import_path(mlist, str(path))
+        if Message.objects.filter(mailing_list=mlist).exists():
+            yield spec.name, None
+            continue
+        yield spec.name, import_path(mlist, str(path))
     from listhaven.demo.members import add_demo_members
 
     add_demo_members()

@@ -38,7 +38,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_demo_import(args: argparse.Namespace) -> int:
     from listhaven.demo.archive import import_demo
 
-    for summary in import_demo(args.messages, args.seed):
+    for name, summary in import_demo(args.messages, args.seed):
+        if summary is None:
+            print(f"{name}: already holds messages, not imported again")
+            continue
         print(
             f"{summary.source}: {summary.stored} stored, {summary.duplicates} duplicates, "
             f"{summary.quarantined} quarantined in {summary.seconds:.1f}s"
