@@ -128,13 +128,7 @@ def hit_of(row: HitRow, score: float | None, terms: list[Text]) -> SearchHit:
 
 
 def _thread_page(
-    store: SearchStore,
-    cursor: Any,
-    node: Node,
-    scope: Scope,
-    order: Order,
-    terms: list[Text],
-    page: int,
+    store: SearchStore, cursor: Any, node: Node, scope: Scope, order: Order, terms: list[Text], page: int,
     per_page: int,
 ) -> tuple[list[ThreadHit], int, bool]:
     """Threads in the order of their best matching message, among the best GROUP_CANDIDATES."""

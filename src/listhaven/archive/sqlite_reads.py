@@ -98,10 +98,8 @@ class SqliteArchive(SearchReads):
 
     def lists_named(self, key: str) -> list[ListRow]:
         """Up to two lists whose address or short name is `key` (as directory.find_list asks)."""
-        return [
-            _list_row(r)
-            for r in self._rows(f"{_LIST} WHERE address = %s OR name = %s ORDER BY name LIMIT 2", [key, key])
-        ]
+        return [_list_row(r) for r in self._rows(f"{_LIST} WHERE address = %s OR name = %s ORDER BY name LIMIT 2",
+                                                 [key, key])]
 
     def lists_by_local_part(self, key: str) -> list[ListRow]:
         """Up to two lists whose address starts with ``key@`` (Django's ``startswith`` on SQLite)."""

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django import template
 from django.conf import settings
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from listhaven.mail.presenter import Presenter
@@ -47,8 +48,6 @@ def utcminute(date: datetime | None) -> str:
 def utcminute_breaks(date: datetime | None) -> SafeString:
     """utcminute's text with its day in a ``span.day``, kept whole by the owners' tables' CSS: a time in a
     crowded table wraps at its spaces ("2026-12-02" / "13:50 UTC"), never after a hyphen of its day."""
-    from django.utils.html import format_html
-
     day, _, minute = display.format_utc(date, seconds=False).partition(" ")
     return format_html('<span class="day">{}</span> {}', day, minute) if day else mark_safe("")
 
